@@ -1,0 +1,151 @@
+//! Meta pages (pages 0 and 1): parsing, FNV-1a checksum, and choosing the one
+//! bbolt would use.
+
+use super::page::{le_u32, le_u64, PAGE_HEADER_SIZE};
+
+pub const MAGIC: u32 = 0xED0C_DAED;
+pub const MAGIC_SWAPPED: u32 = 0xEDDA_0CED;
+pub const VERSION: u32 = 2;
+pub const PGID_NO_FREELIST: u64 = u64::MAX;
+/// Bytes of the meta struct covered by the checksum (magic through txid).
+pub const META_CHECKSUMMED: usize = 56;
+pub const META_SIZE: usize = 64;
+
+/// The decoded meta struct of one meta page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Meta {
+    pub magic: u32,
+    pub version: u32,
+    pub page_size: u32,
+    pub flags: u32,
+    pub root: u64,
+    pub sequence: u64,
+    pub freelist: u64,
+    pub pgid: u64,
+    pub txid: u64,
+    pub checksum: u64,
+}
+
+/// What was found of one meta page.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MetaState {
+    /// 0 or 1.
+    pub index: u8,
+    pub meta: Option<Meta>,
+    /// `None` when valid, else why not.
+    pub problem: Option<String>,
+}
+
+impl MetaState {
+    pub fn is_valid(&self) -> bool {
+        self.problem.is_none() && self.meta.is_some()
+    }
+}
+
+pub fn fnv1a64(data: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in data {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+impl Meta {
+    /// Parses the meta struct found at `PAGE_HEADER_SIZE` of `page`. Returns
+    /// `None` if the slice is too short.
+    pub fn parse(page: &[u8]) -> Option<Meta> {
+        let m = page.get(PAGE_HEADER_SIZE..PAGE_HEADER_SIZE + META_SIZE)?;
+        Some(Meta {
+            magic: le_u32(m, 0)?,
+            version: le_u32(m, 4)?,
+            page_size: le_u32(m, 8)?,
+            flags: le_u32(m, 12)?,
+            root: le_u64(m, 16)?,
+            sequence: le_u64(m, 24)?,
+            freelist: le_u64(m, 32)?,
+            pgid: le_u64(m, 40)?,
+            txid: le_u64(m, 48)?,
+            checksum: le_u64(m, 56)?,
+        })
+    }
+
+    /// The checksum bbolt would compute for this meta page's bytes.
+    pub fn compute_checksum(page: &[u8]) -> Option<u64> {
+        page.get(PAGE_HEADER_SIZE..PAGE_HEADER_SIZE + META_CHECKSUMMED)
+            .map(fnv1a64)
+    }
+
+    /// Validates as bbolt does: magic, then version, then checksum.
+    pub fn validate(&self, page: &[u8]) -> Result<(), String> {
+        if self.magic == MAGIC_SWAPPED {
+            return Err("magic reads byte-swapped (0xEDDA0CED): big-endian file".into());
+        }
+        if self.magic != MAGIC {
+            return Err(format!("invalid magic {:#010x}", self.magic));
+        }
+        if self.version != VERSION {
+            return Err(format!("unsupported version {}", self.version));
+        }
+        match Meta::compute_checksum(page) {
+            Some(c) if c == self.checksum => Ok(()),
+            Some(c) => Err(format!(
+                "checksum mismatch: stored {:#018x}, computed {:#018x}",
+                self.checksum, c
+            )),
+            None => Err("truncated".into()),
+        }
+    }
+
+    /// Serializes this meta into a 64-byte buffer (checksum recomputed).
+    pub fn to_bytes(&self) -> [u8; META_SIZE] {
+        let mut b = [0u8; META_SIZE];
+        b[0..4].copy_from_slice(&self.magic.to_le_bytes());
+        b[4..8].copy_from_slice(&self.version.to_le_bytes());
+        b[8..12].copy_from_slice(&self.page_size.to_le_bytes());
+        b[12..16].copy_from_slice(&self.flags.to_le_bytes());
+        b[16..24].copy_from_slice(&self.root.to_le_bytes());
+        b[24..32].copy_from_slice(&self.sequence.to_le_bytes());
+        b[32..40].copy_from_slice(&self.freelist.to_le_bytes());
+        b[40..48].copy_from_slice(&self.pgid.to_le_bytes());
+        b[48..56].copy_from_slice(&self.txid.to_le_bytes());
+        let sum = fnv1a64(&b[..META_CHECKSUMMED]);
+        b[56..64].copy_from_slice(&sum.to_le_bytes());
+        b
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv_known_vectors() {
+        assert_eq!(fnv1a64(b""), 0xcbf29ce484222325);
+        assert_eq!(fnv1a64(b"a"), 0xaf63dc4c8601ec8c);
+    }
+
+    #[test]
+    fn roundtrip_and_validate() {
+        let m = Meta {
+            magic: MAGIC,
+            version: VERSION,
+            page_size: 4096,
+            flags: 0,
+            root: 3,
+            sequence: 0,
+            freelist: PGID_NO_FREELIST,
+            pgid: 5,
+            txid: 9,
+            checksum: 0,
+        };
+        let mut page = vec![0u8; 4096];
+        page[PAGE_HEADER_SIZE..PAGE_HEADER_SIZE + META_SIZE].copy_from_slice(&m.to_bytes());
+        let back = Meta::parse(&page).unwrap();
+        assert_eq!(back.root, 3);
+        assert!(back.validate(&page).is_ok());
+        page[PAGE_HEADER_SIZE + 20] ^= 1;
+        let broken = Meta::parse(&page).unwrap();
+        assert!(broken.validate(&page).unwrap_err().contains("checksum"));
+    }
+}

@@ -1,0 +1,24 @@
+//! The bbolt reader: pages, meta pages, buckets and a checked tree walk over a
+//! memory-mapped (or in-memory) bbolt file.
+//!
+//! This layer knows nothing of etcd. It never requires or trusts a freelist
+//! (etcd writes none), bounds-checks every offset it reads, and turns a cycle
+//! or a page referenced twice into an error instead of a hang.
+//!
+//! Keys and values handed out are slices of the mapped file (zero-copy).
+
+mod check;
+mod db;
+mod error;
+mod meta;
+mod page;
+mod walk;
+
+pub use check::{BucketScan, Scan};
+pub use db::{Bucket, BucketRoot, Db, Storage};
+pub use error::{BoltError, Result};
+pub use meta::{fnv1a64, Meta, MetaState, MAGIC, PGID_NO_FREELIST, VERSION};
+pub use page::{
+    LeafElem, Page, PageKind, BRANCH_ELEM_SIZE, BUCKET_LEAF_FLAG, LEAF_ELEM_SIZE, PAGE_HEADER_SIZE,
+};
+pub use walk::{show_key, CheckIssue, LeafRef, TreeWalk, MAX_DEPTH};

@@ -1,0 +1,299 @@
+//! The checked tree walk: descends a bucket's branch pages in key order,
+//! marks every page it reaches (so a page reached twice — a cycle or a shared
+//! subtree — is an error, never a hang), and hands out the leaf pages with
+//! the key range their parents allow, for sequential or parallel work.
+//!
+//! Problems are collected, not thrown, so a check can report all of them; the
+//! strict accessors in `db.rs` turn the first one into an error.
+
+use super::db::{Bucket, BucketRoot, Db};
+use super::error::BoltError;
+use super::page::{LeafElem, Page, PageKind};
+
+/// Deeper than any real bbolt tree (a 4 KiB page holds ~100 children).
+pub const MAX_DEPTH: usize = 64;
+
+/// A leaf page plus the key range its parent branches allow.
+#[derive(Debug, Clone, Copy)]
+pub struct LeafRef<'a> {
+    pub page: Page<'a>,
+    /// Keys must be ≥ this (the parent's separator), when there is a parent.
+    pub lower: Option<&'a [u8]>,
+    /// Keys must be < this (the next separator), when there is one.
+    pub upper: Option<&'a [u8]>,
+}
+
+/// Re-exported name for a problem found by a check.
+pub type CheckIssue = BoltError;
+
+impl<'a> LeafRef<'a> {
+    /// The elements of this leaf, in stored order.
+    pub fn elems(&self) -> impl Iterator<Item = Result<LeafElem<'a>, BoltError>> + '_ {
+        let page = self.page;
+        (0..page.count as usize).map(move |i| page.leaf_elem(i))
+    }
+
+    /// Key order and bounds of this leaf (bbolt `check` rule 4): keys
+    /// non-empty and strictly increasing, within the parent's range. Calls
+    /// `each` for every element that could be read.
+    pub fn check<F>(&self, bucket: &str, mut each: F) -> Vec<BoltError>
+    where
+        F: FnMut(&LeafElem<'a>),
+    {
+        let mut issues = Vec::new();
+        let id = self.page.id;
+        let mut prev: Option<&[u8]> = None;
+        for (i, e) in self.elems().enumerate() {
+            let e = match e {
+                Ok(e) => e,
+                Err(err) => {
+                    issues.push(err);
+                    break;
+                }
+            };
+            if e.key.is_empty() {
+                issues.push(order_issue(
+                    id,
+                    bucket,
+                    format!("element {i} has an empty key"),
+                ));
+            }
+            if let Some(p) = prev {
+                if e.key <= p {
+                    issues.push(order_issue(
+                        id,
+                        bucket,
+                        format!(
+                            "key {} at element {i} is not greater than the previous key {}",
+                            show_key(e.key),
+                            show_key(p)
+                        ),
+                    ));
+                }
+            } else if let Some(lo) = self.lower {
+                if e.key < lo {
+                    issues.push(order_issue(
+                        id,
+                        bucket,
+                        format!(
+                            "first key {} is below the parent's separator {}",
+                            show_key(e.key),
+                            show_key(lo)
+                        ),
+                    ));
+                }
+            }
+            if let Some(hi) = self.upper {
+                if e.key >= hi {
+                    issues.push(order_issue(
+                        id,
+                        bucket,
+                        format!(
+                            "key {} at element {i} is not below the next separator {}",
+                            show_key(e.key),
+                            show_key(hi)
+                        ),
+                    ));
+                }
+            }
+            each(&e);
+            prev = Some(e.key);
+        }
+        issues
+    }
+}
+
+fn order_issue(id: u64, bucket: &str, what: String) -> BoltError {
+    BoltError::corrupt(id, format!("bucket {bucket}: {what}"))
+}
+
+/// Shows a key for a message: text when printable, else hex.
+pub fn show_key(k: &[u8]) -> String {
+    let shown = &k[..k.len().min(64)];
+    let more = if k.len() > 64 { "…" } else { "" };
+    if shown.iter().all(|b| (0x20..0x7f).contains(b)) {
+        format!("{:?}{more}", String::from_utf8_lossy(shown))
+    } else {
+        let hex: String = shown.iter().map(|b| format!("{b:02x}")).collect();
+        format!("0x{hex}{more}")
+    }
+}
+
+/// A walk over one database: remembers every page it reached.
+pub struct TreeWalk<'a> {
+    db: &'a Db,
+    visited: Vec<u64>,
+    /// Pages reached that are branches.
+    pub branch_pages: u64,
+    /// Pages reached that are leaves (logical pages, overflow not counted).
+    pub leaf_pages: u64,
+    /// Physical pages reached (overflow counted).
+    pub pages_reached: u64,
+    /// Deepest branch level seen (1 = a bucket whose root is a leaf).
+    pub max_depth: usize,
+    pub issues: Vec<BoltError>,
+}
+
+impl<'a> TreeWalk<'a> {
+    pub fn new(db: &'a Db) -> TreeWalk<'a> {
+        let n = db.page_limit() as usize;
+        TreeWalk {
+            db,
+            visited: vec![0; n / 64 + 1],
+            branch_pages: 0,
+            leaf_pages: 0,
+            pages_reached: 0,
+            max_depth: 0,
+            issues: Vec::new(),
+        }
+    }
+
+    /// Marks pages `[id, id + span)`; false if any was already marked.
+    pub fn mark(&mut self, id: u64, span: u64) -> bool {
+        let mut fresh = true;
+        for p in id..id.saturating_add(span) {
+            let (w, b) = ((p / 64) as usize, p % 64);
+            match self.visited.get_mut(w) {
+                Some(word) => {
+                    if *word & (1 << b) != 0 {
+                        fresh = false;
+                    }
+                    *word |= 1 << b;
+                }
+                None => fresh = false,
+            }
+        }
+        if fresh {
+            self.pages_reached += span;
+        }
+        fresh
+    }
+
+    pub fn is_marked(&self, id: u64) -> bool {
+        self.visited
+            .get((id / 64) as usize)
+            .map(|w| w & (1 << (id % 64)) != 0)
+            .unwrap_or(false)
+    }
+
+    /// The leaf pages of `bucket`, in key order. Problems are recorded in
+    /// `issues` and the broken subtree is skipped.
+    pub fn leaves(&mut self, bucket: &Bucket<'a>) -> Vec<LeafRef<'a>> {
+        let mut out = Vec::new();
+        match bucket.root {
+            BucketRoot::Inline(bytes) => match Page::parse(0, bytes) {
+                Ok(p) if p.kind() == PageKind::Leaf => {
+                    self.leaf_pages += 1;
+                    self.max_depth = self.max_depth.max(1);
+                    out.push(LeafRef {
+                        page: p,
+                        lower: None,
+                        upper: None,
+                    })
+                }
+                Ok(p) => self.issues.push(BoltError::BadBucket {
+                    bucket: bucket.path.clone(),
+                    what: format!("inline bucket page has flags {:#x}, not a leaf", p.flags),
+                }),
+                Err(e) => self.issues.push(e),
+            },
+            BucketRoot::Page(id) => self.descend(id, None, None, 1, &bucket.path, &mut out),
+        }
+        out
+    }
+
+    fn descend(
+        &mut self,
+        id: u64,
+        lower: Option<&'a [u8]>,
+        upper: Option<&'a [u8]>,
+        depth: usize,
+        bucket: &str,
+        out: &mut Vec<LeafRef<'a>>,
+    ) {
+        if depth > MAX_DEPTH {
+            self.issues.push(BoltError::TooDeep {
+                bucket: bucket.to_string(),
+                max: MAX_DEPTH,
+            });
+            return;
+        }
+        let page = match self.db.page(id) {
+            Ok(p) => p,
+            Err(e) => {
+                self.issues.push(e);
+                return;
+            }
+        };
+        if !self.mark(id, u64::from(page.overflow) + 1) {
+            self.issues.push(BoltError::MultipleReference {
+                id,
+                bucket: bucket.to_string(),
+            });
+            return;
+        }
+        self.max_depth = self.max_depth.max(depth);
+        match page.kind() {
+            PageKind::Leaf => {
+                self.leaf_pages += 1;
+                out.push(LeafRef { page, lower, upper });
+            }
+            PageKind::Branch => {
+                self.branch_pages += 1;
+                if page.count == 0 {
+                    self.issues.push(order_issue(
+                        id,
+                        bucket,
+                        "branch page with no elements".into(),
+                    ));
+                    return;
+                }
+                let mut children: Vec<(&'a [u8], u64)> = Vec::with_capacity(page.count as usize);
+                for i in 0..page.count as usize {
+                    match page.branch_elem(i) {
+                        Ok(c) => children.push(c),
+                        Err(e) => {
+                            self.issues.push(e);
+                            return;
+                        }
+                    }
+                }
+                for (i, &(key, _)) in children.iter().enumerate() {
+                    let bad = if key.is_empty() {
+                        Some(format!("branch element {i} has an empty key"))
+                    } else if i > 0 && key <= children[i - 1].0 {
+                        Some(format!(
+                            "branch key {} at element {i} is not greater than the previous",
+                            show_key(key)
+                        ))
+                    } else if i == 0 && lower.map(|lo| key < lo).unwrap_or(false) {
+                        Some(format!(
+                            "first branch key {} is below the parent's separator",
+                            show_key(key)
+                        ))
+                    } else if upper.map(|hi| key >= hi).unwrap_or(false) {
+                        Some(format!(
+                            "branch key {} is not below the next separator",
+                            show_key(key)
+                        ))
+                    } else {
+                        None
+                    };
+                    if let Some(what) = bad {
+                        self.issues.push(order_issue(id, bucket, what));
+                    }
+                }
+                for i in 0..children.len() {
+                    let (key, child) = children[i];
+                    let next = children.get(i + 1).map(|c| c.0).or(upper);
+                    self.descend(child, Some(key), next, depth + 1, bucket, out);
+                }
+            }
+            _ => self.issues.push(BoltError::InvalidPageType {
+                id,
+                flags: page.flags,
+                bucket: bucket.to_string(),
+            }),
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! The etcd backend schema over a bbolt file: bucket names, revision keys,
+//! `mvccpb.KeyValue`, the meta bucket, members, the snapshot's SHA-256
+//! trailer and the `snapshot status` hash.
+//!
+//! Knows nothing of Kubernetes.
+
+mod error;
+pub mod kv;
+pub mod members;
+pub mod meta;
+pub mod schema;
+pub mod snapshot;
+pub mod status;
+
+pub use error::{EtcdError, Result};
+pub use kv::KeyValue;
+pub use members::Member;
+pub use schema::{Revision, BUCKETS};
+pub use snapshot::{Snapshot, Trailer, TRAILER_LEN};
+pub use status::{BucketStats, Status, StatusDetail};

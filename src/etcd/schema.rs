@@ -1,0 +1,118 @@
+//! Bucket names and revision keys of the etcd backend (3.4–3.6).
+
+/// Buckets etcd 3.4/3.5 create (3.6 adds none that matter here).
+pub const BUCKETS: &[&str] = &[
+    "alarm",
+    "auth",
+    "authRoles",
+    "authUsers",
+    "cluster",
+    "key",
+    "lease",
+    "members",
+    "members_removed",
+    "meta",
+];
+
+pub const KEY_BUCKET: &[u8] = b"key";
+pub const META_BUCKET: &[u8] = b"meta";
+pub const MEMBERS_BUCKET: &[u8] = b"members";
+pub const MEMBERS_REMOVED_BUCKET: &[u8] = b"members_removed";
+pub const CLUSTER_BUCKET: &[u8] = b"cluster";
+pub const LEASE_BUCKET: &[u8] = b"lease";
+
+/// Length of a revision key: main (8, BE) `_` sub (8, BE).
+pub const REV_KEY_LEN: usize = 17;
+/// A tombstone's revision key has one more byte: `t`.
+pub const TOMBSTONE_KEY_LEN: usize = 18;
+
+/// A revision key of the `key` bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Revision {
+    pub main: i64,
+    pub sub: i64,
+    pub tombstone: bool,
+}
+
+impl Revision {
+    /// Parses a revision key, strictly: 17 bytes with `_` at 8, or 18 with a
+    /// trailing `t`.
+    pub fn parse(k: &[u8]) -> Result<Revision, String> {
+        let tombstone = match k.len() {
+            REV_KEY_LEN => false,
+            TOMBSTONE_KEY_LEN if k[17] == b't' => true,
+            TOMBSTONE_KEY_LEN => {
+                return Err(format!("18-byte key ends in {:#04x}, not 't'", k[17]));
+            }
+            n => return Err(format!("{n}-byte key (a revision key has 17 or 18)")),
+        };
+        if k[8] != b'_' {
+            return Err(format!("byte 8 is {:#04x}, not '_'", k[8]));
+        }
+        let main = be_i64(&k[0..8]);
+        let sub = be_i64(&k[9..17]);
+        Ok(Revision {
+            main,
+            sub,
+            tombstone,
+        })
+    }
+
+    /// The main revision of a key, reading only its first 8 bytes (what
+    /// etcd's `bytesToRev` does for `snapshot status`).
+    pub fn main_of(k: &[u8]) -> Option<i64> {
+        k.get(0..8).map(be_i64)
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut b = Vec::with_capacity(TOMBSTONE_KEY_LEN);
+        b.extend_from_slice(&self.main.to_be_bytes());
+        b.push(b'_');
+        b.extend_from_slice(&self.sub.to_be_bytes());
+        if self.tombstone {
+            b.push(b't');
+        }
+        b
+    }
+}
+
+impl std::fmt::Display for Revision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}_{}", self.main, self.sub)?;
+        if self.tombstone {
+            write!(f, "t")?;
+        }
+        Ok(())
+    }
+}
+
+fn be_i64(b: &[u8]) -> i64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[..8]);
+    i64::from_be_bytes(a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_and_roundtrip() {
+        let r = Revision {
+            main: 77,
+            sub: 2,
+            tombstone: true,
+        };
+        let b = r.to_bytes();
+        assert_eq!(b.len(), 18);
+        assert_eq!(Revision::parse(&b).unwrap(), r);
+        assert_eq!(r.to_string(), "77_2t");
+        assert!(Revision::parse(b"short").is_err());
+        let mut bad = b.clone();
+        bad[8] = b'x';
+        assert!(Revision::parse(&bad).unwrap_err().contains("'_'"));
+        bad = b.clone();
+        bad[17] = b'x';
+        assert!(Revision::parse(&bad).is_err());
+    }
+}

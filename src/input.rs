@@ -1,0 +1,208 @@
+//! Resolving what the user named as INPUT: a `snapshot_*.db` file, a raw
+//! bbolt file, an etcd data dir, or an OpenShift backup dir holding
+//! `snapshot_<ts>.db` and `static_kuberesources_<ts>.tar.gz`.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum InputError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: a directory, but neither an etcd data dir (member/snap/db) nor a backup dir (snapshot_*.db)")]
+    UnknownDir { path: String },
+    #[error("{path}: neither a file nor a directory")]
+    NotAFile { path: String },
+}
+
+/// What kind of thing INPUT named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InputKind {
+    /// A single file (snapshot with trailer or raw bbolt; the snapshot layer
+    /// tells which).
+    File,
+    /// An etcd data dir: the db is `member/snap/db`.
+    DataDir,
+    /// An OpenShift backup dir.
+    BackupDir,
+}
+
+/// The resolved input.
+#[derive(Debug, Clone, Serialize)]
+pub struct Input {
+    /// What the user typed.
+    pub given: PathBuf,
+    pub kind: InputKind,
+    /// The bbolt file to open.
+    pub db: PathBuf,
+    /// The `static_kuberesources_*.tar.gz` paired with the snapshot, if any.
+    pub tarball: Option<PathBuf>,
+    /// What was chosen and why, for the user.
+    pub notes: Vec<String>,
+}
+
+pub fn resolve(path: &Path) -> Result<Input, InputError> {
+    let md = std::fs::metadata(path).map_err(|e| io(path, e))?;
+    if md.is_file() {
+        return Ok(Input {
+            given: path.to_path_buf(),
+            kind: InputKind::File,
+            db: path.to_path_buf(),
+            tarball: None,
+            notes: Vec::new(),
+        });
+    }
+    if !md.is_dir() {
+        return Err(InputError::NotAFile {
+            path: path.display().to_string(),
+        });
+    }
+    for rel in ["member/snap/db", "snap/db"] {
+        let db = path.join(rel);
+        if db.is_file() {
+            return Ok(Input {
+                given: path.to_path_buf(),
+                kind: InputKind::DataDir,
+                notes: vec![format!("etcd data dir: reading {}", db.display())],
+                db,
+                tarball: None,
+            });
+        }
+    }
+    let mut snapshots = Vec::new();
+    let mut tarballs = Vec::new();
+    for entry in std::fs::read_dir(path).map_err(|e| io(path, e))? {
+        let entry = entry.map_err(|e| io(path, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !entry.path().is_file() {
+            continue;
+        }
+        if let Some(ts) = strip(&name, "snapshot_", ".db") {
+            snapshots.push((ts, entry.path()));
+        } else if let Some(ts) = strip(&name, "static_kuberesources_", ".tar.gz") {
+            tarballs.push((ts, entry.path()));
+        }
+    }
+    if snapshots.is_empty() {
+        return Err(InputError::UnknownDir {
+            path: path.display().to_string(),
+        });
+    }
+    // Timestamps are YYYY-MM-DD_HHMMSS: they sort as text.
+    snapshots.sort();
+    tarballs.sort();
+    let (ts, db) = snapshots.pop().unwrap_or_default();
+    let mut notes = vec![format!(
+        "backup dir: using {} (newest of {} snapshot{})",
+        file_name(&db),
+        snapshots.len() + 1,
+        if snapshots.is_empty() { "" } else { "s" }
+    )];
+    let tarball = match tarballs.iter().find(|(t, _)| *t == ts) {
+        Some((_, p)) => Some(p.clone()),
+        None => match tarballs.last() {
+            Some((t, p)) => {
+                notes.push(format!(
+                    "warning: no static_kuberesources_{ts}.tar.gz; pairing with {} (timestamp {t} differs)",
+                    file_name(p)
+                ));
+                Some(p.clone())
+            }
+            None => {
+                notes.push("no static_kuberesources_*.tar.gz beside the snapshot".into());
+                None
+            }
+        },
+    };
+    if let Some(t) = &tarball {
+        notes.push(format!("paired with {}", file_name(t)));
+    }
+    Ok(Input {
+        given: path.to_path_buf(),
+        kind: InputKind::BackupDir,
+        db,
+        tarball,
+        notes,
+    })
+}
+
+/// `snapshot_<ts>.db` → `<ts>` (a `__POSSIBLY_DIRTY__` suffix is kept in it).
+fn strip(name: &str, prefix: &str, suffix: &str) -> Option<String> {
+    name.strip_prefix(prefix)?
+        .strip_suffix(suffix)
+        .filter(|ts| !ts.is_empty())
+        .map(str::to_string)
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn io(path: &Path, source: std::io::Error) -> InputError {
+    InputError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_newest_and_pairs() {
+        let d = tempfile::tempdir().unwrap();
+        for n in [
+            "snapshot_2026-11-19_101500.db",
+            "snapshot_2026-11-20_101500.db",
+            "static_kuberesources_2026-11-19_101500.tar.gz",
+            "static_kuberesources_2026-11-20_101500.tar.gz",
+        ] {
+            std::fs::write(d.path().join(n), b"x").unwrap();
+        }
+        let i = resolve(d.path()).unwrap();
+        assert_eq!(i.kind, InputKind::BackupDir);
+        assert!(i.db.ends_with("snapshot_2026-11-20_101500.db"));
+        assert!(i
+            .tarball
+            .unwrap()
+            .ends_with("static_kuberesources_2026-11-20_101500.tar.gz"));
+        assert!(i.notes[0].contains("newest of 2"));
+    }
+
+    #[test]
+    fn warns_on_mismatched_timestamps() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("snapshot_2026-11-20_101500.db"), b"x").unwrap();
+        std::fs::write(
+            d.path()
+                .join("static_kuberesources_2026-11-19_101500.tar.gz"),
+            b"x",
+        )
+        .unwrap();
+        let i = resolve(d.path()).unwrap();
+        assert!(i.notes.iter().any(|n| n.contains("differs")));
+    }
+
+    #[test]
+    fn data_dir_and_unknown_dir() {
+        let d = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            resolve(d.path()),
+            Err(InputError::UnknownDir { .. })
+        ));
+        std::fs::create_dir_all(d.path().join("member/snap")).unwrap();
+        std::fs::write(d.path().join("member/snap/db"), b"x").unwrap();
+        assert_eq!(resolve(d.path()).unwrap().kind, InputKind::DataDir);
+        assert!(resolve(&d.path().join("missing")).is_err());
+    }
+}

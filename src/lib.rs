@@ -1,0 +1,13 @@
+//! etcdsnap — offline forensics and restore toolkit for etcd snapshots.
+//!
+//! Data flows one way through the layers:
+//! file → [`input`] → [`bolt`] pages and buckets → [`etcd`] backend schema
+//! (revision keys, `KeyValue`, trailer, status hash) → reports ([`verify`]).
+//! The command-line front end lives in `src/cli/` and only parses flags and
+//! prints.
+
+pub mod bolt;
+pub mod etcd;
+pub mod input;
+pub mod verify;
+pub mod wire;

@@ -1,0 +1,458 @@
+//! `verify`: a layered integrity report of one snapshot.
+//!
+//! 1. trailer — SHA-256 trailer present, and matching the bbolt bytes
+//! 2. meta — magic, version and checksum of both meta pages; which is used
+//! 3. structure — what `bbolt check` verifies: bounds, single reference,
+//!    page types, key order
+//! 4. etcd schema — revision keys, `KeyValue` values, meta/members/lease
+//!
+//! The SHA-256 of the whole file runs on one core while the structure and
+//! schema walk runs on the others.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::bolt::{Bucket, LeafRef, Storage};
+use crate::etcd::members::Member;
+use crate::etcd::meta::MetaInfo;
+use crate::etcd::schema::{Revision, KEY_BUCKET, LEASE_BUCKET, MEMBERS_BUCKET, META_BUCKET};
+use crate::etcd::snapshot::{has_trailer, hex, sha256, TRAILER_LEN};
+use crate::etcd::{KeyValue, Snapshot};
+use crate::wire::{expect_varint, Fields};
+
+/// How many problems a layer lists (the count is always complete).
+pub const MAX_LISTED: usize = 50;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Ok,
+    Damaged,
+    /// Not checked because an earlier layer made it impossible.
+    NotChecked,
+    /// Nothing to check (a raw db has no trailer).
+    Absent,
+}
+
+impl Verdict {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Verdict::Ok => "ok",
+            Verdict::Damaged => "DAMAGED",
+            Verdict::NotChecked => "skipped",
+            Verdict::Absent => "none",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Layer {
+    pub name: &'static str,
+    pub verdict: Verdict,
+    /// What was checked and what was found, in a sentence or two.
+    pub summary: String,
+    /// Total problems found.
+    pub problem_count: usize,
+    /// The first `MAX_LISTED` problems, each naming its page, bucket or key.
+    pub problems: Vec<String>,
+}
+
+impl Layer {
+    fn new(name: &'static str, problems: Vec<String>, summary: String) -> Layer {
+        let count = problems.len();
+        Layer {
+            name,
+            verdict: if count == 0 {
+                Verdict::Ok
+            } else {
+                Verdict::Damaged
+            },
+            summary,
+            problem_count: count,
+            problems: problems.into_iter().take(MAX_LISTED).collect(),
+        }
+    }
+
+    fn not_checked(name: &'static str, why: &str) -> Layer {
+        Layer {
+            name,
+            verdict: Verdict::NotChecked,
+            summary: why.to_string(),
+            problem_count: 0,
+            problems: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub file: String,
+    pub file_size: u64,
+    pub layers: Vec<Layer>,
+    /// True when the database could not be opened at all.
+    pub unreadable: bool,
+}
+
+impl Report {
+    pub fn damaged(&self) -> bool {
+        self.layers.iter().any(|l| l.verdict == Verdict::Damaged)
+    }
+
+    /// 0 intact, 1 damaged, 2 unreadable.
+    pub fn exit_code(&self) -> i32 {
+        if self.unreadable {
+            2
+        } else if self.damaged() {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// What the schema check of one `key`-bucket leaf found.
+#[derive(Debug, Default)]
+struct KeyLeaf {
+    revisions: u64,
+    tombstones: u64,
+    bump_markers: u64,
+    min_main: Option<i64>,
+    max_main: Option<i64>,
+    problems: Vec<String>,
+}
+
+fn check_key_leaf(leaf: &LeafRef<'_>) -> KeyLeaf {
+    let mut out = KeyLeaf::default();
+    for e in leaf.elems() {
+        let Ok(e) = e else { break };
+        out.revisions += 1;
+        let at = || format!("bucket key, page {}, key {}", leaf.page.id, hex(e.key));
+        if e.is_bucket() {
+            out.problems
+                .push(format!("{}: a nested bucket (etcd has none)", at()));
+            continue;
+        }
+        let rev = match Revision::parse(e.key) {
+            Ok(r) => r,
+            Err(why) => {
+                out.problems
+                    .push(format!("{}: not a revision key: {why}", at()));
+                continue;
+            }
+        };
+        out.min_main = Some(out.min_main.map_or(rev.main, |m| m.min(rev.main)));
+        out.max_main = Some(out.max_main.map_or(rev.main, |m| m.max(rev.main)));
+        if rev.tombstone {
+            out.tombstones += 1;
+        }
+        if e.value.is_empty() {
+            // A restore's --bump-revision marker: (latest + N, 0), empty value.
+            if rev.sub == 0 && !rev.tombstone {
+                out.bump_markers += 1;
+            } else {
+                out.problems
+                    .push(format!("bucket key, revision {rev}: empty value"));
+            }
+            continue;
+        }
+        let kv = match KeyValue::decode(e.value) {
+            Ok(kv) => kv,
+            Err(err) => {
+                out.problems.push(format!(
+                    "bucket key, revision {rev}: value is not a mvccpb.KeyValue: {err}"
+                ));
+                continue;
+            }
+        };
+        let name = String::from_utf8_lossy(&kv.key[..kv.key.len().min(200)]).into_owned();
+        if kv.key.is_empty() {
+            out.problems.push(format!(
+                "bucket key, revision {rev}: KeyValue has an empty key"
+            ));
+        } else if rev.tombstone {
+            if kv.mod_revision != 0 && kv.mod_revision != rev.main {
+                out.problems.push(format!(
+                    "bucket key, revision {rev}, key {name}: tombstone's mod_revision {} differs",
+                    kv.mod_revision
+                ));
+            }
+        } else if kv.mod_revision != rev.main {
+            out.problems.push(format!(
+                "bucket key, revision {rev}, key {name}: mod_revision {} differs from the revision key's {}",
+                kv.mod_revision, rev.main
+            ));
+        } else if kv.create_revision <= 0 || kv.create_revision > kv.mod_revision {
+            out.problems.push(format!(
+                "bucket key, revision {rev}, key {name}: create_revision {} outside [1, {}]",
+                kv.create_revision, kv.mod_revision
+            ));
+        } else if kv.version <= 0 {
+            out.problems.push(format!(
+                "bucket key, revision {rev}, key {name}: version {} is not positive",
+                kv.version
+            ));
+        }
+    }
+    out
+}
+
+/// The SHA-256 trailer layer, from the raw file bytes.
+fn trailer_layer(bytes: &[u8]) -> Layer {
+    let len = bytes.len() as u64;
+    if !has_trailer(len) {
+        return Layer {
+            name: "trailer",
+            verdict: Verdict::Absent,
+            summary: format!(
+                "no SHA-256 trailer (size {len} is not 32 more than a multiple of 512): a raw bbolt file such as member/snap/db, not an `etcdctl snapshot save` output"
+            ),
+            problem_count: 0,
+            problems: Vec::new(),
+        };
+    }
+    let body = &bytes[..bytes.len() - TRAILER_LEN];
+    let stored = &bytes[bytes.len() - TRAILER_LEN..];
+    let computed = sha256(body);
+    if computed[..] == stored[..] {
+        Layer::new(
+            "trailer",
+            vec![],
+            format!(
+                "SHA-256 of the {} bbolt bytes matches the trailer ({})",
+                body.len(),
+                &hex(stored)[..16]
+            ),
+        )
+    } else {
+        Layer::new(
+            "trailer",
+            vec![format!(
+                "SHA-256 mismatch: trailer holds {}, the bytes hash to {}: the file changed after it was saved",
+                hex(stored),
+                hex(&computed)
+            )],
+            format!("SHA-256 of the {} bbolt bytes", body.len()),
+        )
+    }
+}
+
+fn meta_layer(snap: &Snapshot) -> Layer {
+    let db = &snap.db;
+    let mut problems = Vec::new();
+    let mut parts = Vec::new();
+    for st in db.meta_states() {
+        match (&st.problem, &st.meta) {
+            (None, Some(m)) => parts.push(format!(
+                "meta {}: valid (txid {}, root page {}, {} pages)",
+                st.index, m.txid, m.root, m.pgid
+            )),
+            (Some(p), _) => {
+                problems.push(format!("meta page {}: {p}", st.index));
+                parts.push(format!("meta {}: invalid", st.index));
+            }
+            (None, None) => parts.push(format!("meta {}: unreadable", st.index)),
+        }
+    }
+    let m = db.meta();
+    let summary = format!(
+        "{}; using meta {} (txid {}); page size {}, high-water mark {} pages ({} bytes){}",
+        parts.join(", "),
+        db.active_meta(),
+        m.txid,
+        db.page_size(),
+        m.pgid,
+        db.size(),
+        if m.freelist == crate::bolt::PGID_NO_FREELIST {
+            ", no freelist (as etcd writes)".to_string()
+        } else {
+            format!(", freelist at page {}", m.freelist)
+        }
+    );
+    Layer::new("meta", problems, summary)
+}
+
+/// Verifies the file at `path`. Errors only when it cannot be read at all;
+/// an unopenable database gives a report with `unreadable` set.
+pub fn verify_path(path: &Path) -> Result<Report, crate::bolt::BoltError> {
+    let storage = Storage::map(path)?;
+    let file_size = storage.bytes().len() as u64;
+    let file = path.display().to_string();
+    match Snapshot::from_storage_at(path, storage) {
+        Ok(snap) => Ok(verify_snapshot(&snap)),
+        Err(e) => {
+            // Still say what the trailer says: it tells a truncated copy from
+            // a corrupted one.
+            let raw = Storage::map(path)?;
+            Ok(Report {
+                file,
+                file_size,
+                layers: vec![
+                    trailer_layer(raw.bytes()),
+                    Layer::new(
+                        "meta",
+                        vec![e.to_string()],
+                        "cannot open the database".into(),
+                    ),
+                    Layer::not_checked("structure", "no valid meta page"),
+                    Layer::not_checked("etcd schema", "no valid meta page"),
+                ],
+                unreadable: true,
+            })
+        }
+    }
+}
+
+/// Verifies an opened snapshot.
+pub fn verify_snapshot(snap: &Snapshot) -> Report {
+    let (trailer, (structure, schema)) = rayon::join(
+        || trailer_layer(snap.db.file_bytes()),
+        || structure_and_schema(snap),
+    );
+    Report {
+        file: snap.display(),
+        file_size: snap.file_len,
+        layers: vec![trailer, meta_layer(snap), structure, schema],
+        unreadable: false,
+    }
+}
+
+fn structure_and_schema(snap: &Snapshot) -> (Layer, Layer) {
+    let db = &snap.db;
+    let scan = db.scan(|b: &Bucket<'_>, leaf| {
+        if b.name == KEY_BUCKET && !b.path.contains('/') {
+            Some(check_key_leaf(leaf))
+        } else {
+            None
+        }
+    });
+    let structure_problems: Vec<String> = scan.issues.iter().map(|e| e.to_string()).collect();
+    let buckets = scan.top_level().count();
+    let keys: u64 = scan.buckets.iter().map(|b| b.keys).sum();
+    let depth = scan.buckets.iter().map(|b| b.depth).max().unwrap_or(0);
+    let structure = Layer::new(
+        "structure",
+        structure_problems,
+        format!(
+            "bounds, page types, single reference, key order: {} buckets, {} keys, tree depth up to {}; {} of {} pages reachable, {} free ({} bytes a defrag would reclaim)",
+            buckets,
+            keys,
+            depth,
+            scan.reachable_pages,
+            db.page_limit(),
+            scan.free_pages,
+            scan.free_pages * u64::from(db.page_size())
+        ),
+    );
+
+    let mut problems = Vec::new();
+    let mut parts = Vec::new();
+    let names: Vec<&[u8]> = scan.top_level().map(|b| b.bucket.name).collect();
+    for required in [KEY_BUCKET, META_BUCKET] {
+        if !names.contains(&required) {
+            problems.push(format!(
+                "bucket {} is missing: not an etcd database",
+                String::from_utf8_lossy(required)
+            ));
+        }
+    }
+    // The key bucket, from the per-leaf results.
+    if let Some(kb) = scan.top_level().find(|b| b.bucket.name == KEY_BUCKET) {
+        let mut agg = KeyLeaf::default();
+        for l in kb.per_leaf.iter().flatten() {
+            agg.revisions += l.revisions;
+            agg.tombstones += l.tombstones;
+            agg.bump_markers += l.bump_markers;
+            agg.min_main = match (agg.min_main, l.min_main) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            agg.max_main = agg.max_main.max(l.max_main);
+            problems.extend(l.problems.iter().cloned());
+        }
+        parts.push(format!(
+            "key: {} revisions ({} tombstones{}), revisions {}..{}",
+            agg.revisions,
+            agg.tombstones,
+            if agg.bump_markers > 0 {
+                format!(", {} restore bump marker", agg.bump_markers)
+            } else {
+                String::new()
+            },
+            agg.min_main.unwrap_or(0),
+            agg.max_main.unwrap_or(0)
+        ));
+    }
+    // The small buckets, sequentially.
+    let mut meta = MetaInfo::default();
+    let mut members = 0;
+    let mut leases = 0;
+    for b in scan.top_level() {
+        let name = b.bucket.name;
+        if name != META_BUCKET && name != MEMBERS_BUCKET && name != LEASE_BUCKET {
+            continue;
+        }
+        let bname = String::from_utf8_lossy(name).into_owned();
+        let r = db.for_each(&b.bucket, |e| {
+            let key = String::from_utf8_lossy(e.key);
+            let res = if name == META_BUCKET {
+                meta.apply(e.key, e.value)
+            } else if name == MEMBERS_BUCKET {
+                Member::parse(e.key, e.value).map(|_| members += 1)
+            } else {
+                check_lease(e.key, e.value).map(|_| leases += 1)
+            };
+            if let Err(why) = res {
+                problems.push(format!("bucket {bname}, key {key}: {why}"));
+            }
+            Ok(())
+        });
+        if let Err(e) = r {
+            problems.push(format!("bucket {bname}: {e}"));
+        }
+    }
+    if meta.consistent_index.is_none() && names.contains(&META_BUCKET) {
+        problems.push("bucket meta: no consistent_index".to_string());
+    }
+    parts.push(format!(
+        "meta: consistent_index {}{}{}",
+        meta.consistent_index.unwrap_or(0),
+        meta.term.map(|t| format!(", term {t}")).unwrap_or_default(),
+        meta.finished_compact_revision
+            .map(|r| format!(", compacted at {r}"))
+            .unwrap_or_default()
+    ));
+    parts.push(format!("{members} members, {leases} leases"));
+    let schema = if scan.issues.is_empty() {
+        Layer::new("etcd schema", problems, parts.join("; "))
+    } else {
+        // Still report what could be read, but say the structure limits it.
+        let mut l = Layer::new("etcd schema", problems, parts.join("; "));
+        l.summary
+            .push_str(" (structure damaged: only reachable pages were read)");
+        l
+    };
+    (structure, schema)
+}
+
+/// leasepb.Lease{ID=1, TTL=2, RemainingTTL=3}; the key is the ID, 8 bytes BE.
+fn check_lease(key: &[u8], value: &[u8]) -> Result<(), String> {
+    let id = <[u8; 8]>::try_from(key)
+        .map(i64::from_be_bytes)
+        .map_err(|_| format!("{}-byte key, a lease id has 8", key.len()))?;
+    let mut found = None;
+    for f in Fields::new(value) {
+        let (field, v) = f.map_err(|e| format!("not a leasepb.Lease: {e}"))?;
+        if field <= 3 {
+            let x = expect_varint(field, v).map_err(|e| format!("not a leasepb.Lease: {e}"))?;
+            if field == 1 {
+                found = Some(x as i64);
+            }
+        }
+    }
+    match found {
+        Some(f) if f == id => Ok(()),
+        Some(f) => Err(format!("lease ID {f} differs from the key's {id}")),
+        None => Err("lease without an ID".into()),
+    }
+}

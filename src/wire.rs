@@ -1,0 +1,216 @@
+//! A zero-copy protobuf wire-format reader: varints and fields as slices of
+//! the input. Used on hot paths (every `KeyValue` of the `key` bucket) where
+//! allocating a decoded message per value would cost more than the decode.
+
+use thiserror::Error;
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum WireError {
+    #[error("truncated varint at byte {0}")]
+    TruncatedVarint(usize),
+    #[error("varint longer than 10 bytes at byte {0}")]
+    LongVarint(usize),
+    #[error("field {field}: length {len} at byte {at} runs past the end ({end} bytes)")]
+    Length {
+        field: u32,
+        len: u64,
+        at: usize,
+        end: usize,
+    },
+    #[error("field {field}: wire type {wire} at byte {at} is not supported")]
+    WireType { field: u32, wire: u8, at: usize },
+    #[error("field number 0 at byte {0}")]
+    FieldZero(usize),
+    #[error("field {field}: expected wire type {expected}, found {found}")]
+    Mismatch { field: u32, expected: u8, found: u8 },
+}
+
+/// One field's value as it appears on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value<'a> {
+    Varint(u64),
+    Fixed64(u64),
+    Bytes(&'a [u8]),
+    Fixed32(u32),
+}
+
+impl<'a> Value<'a> {
+    pub fn wire_type(&self) -> u8 {
+        match self {
+            Value::Varint(_) => 0,
+            Value::Fixed64(_) => 1,
+            Value::Bytes(_) => 2,
+            Value::Fixed32(_) => 5,
+        }
+    }
+}
+
+/// Reads a varint at `*pos`, advancing it.
+#[inline]
+pub fn read_varint(buf: &[u8], pos: &mut usize) -> Result<u64, WireError> {
+    let start = *pos;
+    let mut v: u64 = 0;
+    for i in 0..10 {
+        let b = *buf.get(*pos).ok_or(WireError::TruncatedVarint(start))?;
+        *pos += 1;
+        v |= u64::from(b & 0x7f) << (7 * i);
+        if b < 0x80 {
+            return Ok(v);
+        }
+    }
+    Err(WireError::LongVarint(start))
+}
+
+/// Appends a varint.
+pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Iterates the fields of one message.
+pub struct Fields<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    failed: bool,
+}
+
+impl<'a> Fields<'a> {
+    pub fn new(buf: &'a [u8]) -> Fields<'a> {
+        Fields {
+            buf,
+            pos: 0,
+            failed: false,
+        }
+    }
+
+    fn next_field(&mut self) -> Result<(u32, Value<'a>), WireError> {
+        let at = self.pos;
+        let tag = read_varint(self.buf, &mut self.pos)?;
+        let field = (tag >> 3) as u32;
+        let wire = (tag & 7) as u8;
+        if field == 0 {
+            return Err(WireError::FieldZero(at));
+        }
+        let v = match wire {
+            0 => Value::Varint(read_varint(self.buf, &mut self.pos)?),
+            1 => {
+                let s = self.take(field, 8)?;
+                let mut a = [0u8; 8];
+                a.copy_from_slice(s);
+                Value::Fixed64(u64::from_le_bytes(a))
+            }
+            2 => {
+                let len = read_varint(self.buf, &mut self.pos)?;
+                Value::Bytes(self.take(field, len)?)
+            }
+            5 => {
+                let s = self.take(field, 4)?;
+                Value::Fixed32(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+            }
+            w => return Err(WireError::WireType { field, wire: w, at }),
+        };
+        Ok((field, v))
+    }
+
+    fn take(&mut self, field: u32, len: u64) -> Result<&'a [u8], WireError> {
+        let end = self.buf.len();
+        let rest = (end - self.pos) as u64;
+        if len > rest {
+            return Err(WireError::Length {
+                field,
+                len,
+                at: self.pos,
+                end,
+            });
+        }
+        let s = &self.buf[self.pos..self.pos + len as usize];
+        self.pos += len as usize;
+        Ok(s)
+    }
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = Result<(u32, Value<'a>), WireError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed || self.pos >= self.buf.len() {
+            return None;
+        }
+        let r = self.next_field();
+        if r.is_err() {
+            self.failed = true;
+        }
+        Some(r)
+    }
+}
+
+/// Reads a field expected to be a varint.
+pub fn expect_varint(field: u32, v: Value<'_>) -> Result<u64, WireError> {
+    match v {
+        Value::Varint(x) => Ok(x),
+        other => Err(WireError::Mismatch {
+            field,
+            expected: 0,
+            found: other.wire_type(),
+        }),
+    }
+}
+
+/// Reads a field expected to be length-delimited.
+pub fn expect_bytes(field: u32, v: Value<'_>) -> Result<&[u8], WireError> {
+    match v {
+        Value::Bytes(b) => Ok(b),
+        other => Err(WireError::Mismatch {
+            field,
+            expected: 2,
+            found: other.wire_type(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varint_roundtrip() {
+        for v in [0u64, 1, 127, 128, 300, u32::MAX as u64, u64::MAX] {
+            let mut b = Vec::new();
+            put_varint(&mut b, v);
+            let mut p = 0;
+            assert_eq!(read_varint(&b, &mut p).unwrap(), v);
+            assert_eq!(p, b.len());
+        }
+    }
+
+    #[test]
+    fn hostile_inputs_error() {
+        // Length larger than the buffer.
+        let b = [0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f];
+        let r: Vec<_> = Fields::new(&b).collect();
+        assert!(matches!(r[0], Err(WireError::Length { .. })));
+        // Truncated varint.
+        let b = [0x08, 0x80];
+        assert!(matches!(
+            Fields::new(&b).next(),
+            Some(Err(WireError::TruncatedVarint(1)))
+        ));
+        // Group wire type.
+        let b = [0x0b];
+        assert!(matches!(
+            Fields::new(&b).next(),
+            Some(Err(WireError::WireType { wire: 3, .. }))
+        ));
+        // Eleven-byte varint.
+        let b = [
+            0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
+        ];
+        assert!(matches!(
+            Fields::new(&b).next(),
+            Some(Err(WireError::LongVarint(1)))
+        ));
+    }
+}
