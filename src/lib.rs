@@ -7,6 +7,7 @@
 //! prints.
 
 pub mod bolt;
+pub mod crc;
 pub mod etcd;
 pub mod input;
 pub mod verify;

@@ -122,8 +122,15 @@ struct KeyLeaf {
     problems: Vec<String>,
 }
 
-fn check_key_leaf(leaf: &LeafRef<'_>) -> KeyLeaf {
+fn check_key_leaves(leaves: &[LeafRef<'_>]) -> KeyLeaf {
     let mut out = KeyLeaf::default();
+    for leaf in leaves {
+        check_key_leaf(leaf, &mut out);
+    }
+    out
+}
+
+fn check_key_leaf(leaf: &LeafRef<'_>, out: &mut KeyLeaf) {
     for e in leaf.elems() {
         let Ok(e) = e else { break };
         out.revisions += 1;
@@ -194,12 +201,20 @@ fn check_key_leaf(leaf: &LeafRef<'_>) -> KeyLeaf {
             ));
         }
     }
-    out
 }
 
 /// The SHA-256 trailer layer, from the raw file bytes.
 fn trailer_layer(bytes: &[u8]) -> Layer {
     let len = bytes.len() as u64;
+    if !has_trailer(len) && len % 512 != 0 {
+        return Layer::new(
+            "trailer",
+            vec![format!(
+                "size {len} is neither a multiple of 512 (a raw bbolt file) nor 32 more than one (a snapshot with its SHA-256 trailer): the file was truncated or appended to"
+            )],
+            "no SHA-256 trailer".into(),
+        );
+    }
     if !has_trailer(len) {
         return Layer {
             name: "trailer",
@@ -301,7 +316,11 @@ fn unreadable(file: String, bytes: &[u8], e: crate::etcd::EtcdError) -> Report {
         file_size: bytes.len() as u64,
         layers: vec![
             trailer_layer(bytes),
-            Layer::new("meta", vec![e.to_string()], "cannot open the database".into()),
+            Layer::new(
+                "meta",
+                vec![e.to_string()],
+                "cannot open the database".into(),
+            ),
             Layer::not_checked("structure", "no valid meta page"),
             Layer::not_checked("etcd schema", "no valid meta page"),
         ],
@@ -325,9 +344,9 @@ pub fn verify_snapshot(snap: &Snapshot) -> Report {
 
 fn structure_and_schema(snap: &Snapshot) -> (Layer, Layer) {
     let db = &snap.db;
-    let scan = db.scan(|b: &Bucket<'_>, leaf| {
+    let scan = db.scan(|b: &Bucket<'_>, leaves| {
         if b.name == KEY_BUCKET && !b.path.contains('/') {
-            Some(check_key_leaf(leaf))
+            Some(check_key_leaves(leaves))
         } else {
             None
         }
@@ -365,7 +384,7 @@ fn structure_and_schema(snap: &Snapshot) -> (Layer, Layer) {
     // The key bucket, from the per-leaf results.
     if let Some(kb) = scan.top_level().find(|b| b.bucket.name == KEY_BUCKET) {
         let mut agg = KeyLeaf::default();
-        for l in kb.per_leaf.iter().flatten() {
+        for l in kb.per_chunk.iter().flatten() {
             agg.revisions += l.revisions;
             agg.tombstones += l.tombstones;
             agg.bump_markers += l.bump_markers;

@@ -37,11 +37,15 @@ fn cli_status_json_starts_with_etcdctl_fields() {
         let o = etcdsnap(&["status", "-w", "json", db.to_str().unwrap()]);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         let text = stdout(&o);
-        let want = std::fs::read_to_string(fixture(&format!("{base}.etcdctl-status.json"))).unwrap();
+        let want =
+            std::fs::read_to_string(fixture(&format!("{base}.etcdctl-status.json"))).unwrap();
         // Same four values, same order, same spelling: the first fields of
         // our object are etcdctl's object minus its closing brace.
         let prefix = want.trim().trim_end_matches('}');
-        assert!(text.starts_with(prefix), "{base}: {text} does not start with {prefix}");
+        assert!(
+            text.starts_with(prefix),
+            "{base}: {text} does not start with {prefix}"
+        );
     }
 }
 
@@ -132,8 +136,15 @@ fn verify_json_report() {
         .map(|l| l["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["trailer", "meta", "structure", "etcd schema"]);
-    assert!(v["layers"].as_array().unwrap().iter().all(|l| l["verdict"] == "ok"));
+    assert!(v["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|l| l["verdict"] == "ok"));
     assert_eq!(v["exit_code"], 0);
     // deep.db's key bucket is three levels deep.
-    assert!(v["layers"][2]["summary"].as_str().unwrap().contains("depth up to 3"));
+    assert!(v["layers"][2]["summary"]
+        .as_str()
+        .unwrap()
+        .contains("depth up to 3"));
 }

@@ -12,7 +12,7 @@ use super::db::{Bucket, Db};
 use super::error::BoltError;
 use super::meta::PGID_NO_FREELIST;
 use super::page::PageKind;
-use super::walk::{LeafRef, TreeWalk};
+use super::walk::{LeafRef, PendingLeaf, TreeWalk};
 
 /// What one bucket's walk found.
 #[derive(Debug)]
@@ -30,8 +30,9 @@ pub struct BucketScan<'a, T> {
     pub depth: usize,
     /// Bytes of keys and values.
     pub kv_bytes: u64,
-    /// The caller's per-leaf results, in key order.
-    pub per_leaf: Vec<T>,
+    /// The caller's results, one per chunk of consecutive leaves, in key
+    /// order.
+    pub per_chunk: Vec<T>,
 }
 
 /// The outcome of a scan.
@@ -56,7 +57,9 @@ impl<'a, T> Scan<'a, T> {
     }
 }
 
-struct LeafOut<'a, T> {
+struct ChunkOut<'a, T> {
+    leaf_pages: u64,
+    pages: u64,
     keys: u64,
     kv_bytes: u64,
     nested: Vec<Bucket<'a>>,
@@ -65,14 +68,17 @@ struct LeafOut<'a, T> {
 }
 
 impl Db {
-    /// Checks the whole tree and calls `per_leaf` on every leaf page of every
-    /// bucket (in parallel). `per_leaf` sees the bucket and the leaf; the
-    /// leaf's elements have not been validated beyond bounds.
-    pub fn scan<'a, T, F>(&'a self, per_leaf: F) -> Scan<'a, T>
+    /// Checks the whole tree and calls `per_chunk` on every run of
+    /// consecutive leaf pages of every bucket, runs in parallel. Chunks are
+    /// large (a few per thread), so per-chunk work such as joining CRCs stays
+    /// rare. `per_chunk` sees the bucket and the leaves; their elements have
+    /// not been validated beyond bounds.
+    pub fn scan<'a, T, F>(&'a self, per_chunk: F) -> Scan<'a, T>
     where
         T: Send,
-        F: Fn(&Bucket<'a>, &LeafRef<'a>) -> T + Sync,
+        F: Fn(&Bucket<'a>, &[LeafRef<'a>]) -> T + Sync,
     {
+        let threads = rayon::current_num_threads().max(1);
         let mut walk = TreeWalk::new(self);
         walk.mark(0, 2);
         let mut buckets = Vec::new();
@@ -107,34 +113,54 @@ impl Db {
         }
 
         while let Some((bucket, level)) = stack.pop() {
-            let before = (walk.branch_pages, walk.leaf_pages, walk.pages_reached);
+            let branches_before = walk.branch_pages;
             walk.max_depth = 0;
-            let leaves = walk.leaves(&bucket);
+            let pending = walk.pending(&bucket);
             let depth = walk.max_depth;
-            let outs: Vec<LeafOut<'a, T>> = leaves
-                .par_iter()
-                .map(|leaf| {
+            let chunk = pending.len().div_ceil(threads * 8).max(64);
+            let walk_ref = &walk;
+            let outs: Vec<ChunkOut<'a, T>> = pending
+                .par_chunks(chunk)
+                .map(|run| {
+                    let mut issues = Vec::new();
+                    let mut leaves = Vec::with_capacity(run.len());
+                    let mut pages = 0u64;
+                    for p in run {
+                        match walk_ref.resolve(p, &bucket.path) {
+                            Ok(l) => {
+                                if matches!(p, PendingLeaf::Deferred { .. }) {
+                                    pages += u64::from(l.page.overflow) + 1;
+                                }
+                                leaves.push(l);
+                            }
+                            Err(e) => issues.push(e),
+                        }
+                    }
                     let mut keys = 0u64;
                     let mut kv_bytes = 0u64;
                     let mut nested = Vec::new();
                     let mut bad = Vec::new();
-                    let mut issues = leaf.check(&bucket.path, |e| {
-                        keys += 1;
-                        kv_bytes += (e.key.len() + e.value.len()) as u64;
-                        if e.is_bucket() {
-                            match Bucket::from_header(&bucket.path, e.key, e.value) {
-                                Ok(b) => nested.push(b),
-                                Err(err) => bad.push(err),
+                    for leaf in &leaves {
+                        issues.extend(leaf.check(&bucket.path, |e| {
+                            keys += 1;
+                            kv_bytes += (e.key.len() + e.value.len()) as u64;
+                            if e.is_bucket() {
+                                match Bucket::from_header(&bucket.path, e.key, e.value) {
+                                    Ok(b) => nested.push(b),
+                                    Err(err) => bad.push(err),
+                                }
                             }
-                        }
-                    });
+                        }));
+                    }
                     issues.extend(bad);
-                    LeafOut {
+                    ChunkOut {
+                        leaf_pages: leaves.len() as u64,
+                        pages,
                         keys,
                         kv_bytes,
                         nested,
                         issues,
-                        value: per_leaf(&bucket, leaf),
+                        value: per_chunk(&bucket, &leaves),
                     }
                 })
                 .collect();
@@ -142,27 +168,29 @@ impl Db {
                 bucket,
                 level,
                 keys: 0,
-                branch_pages: walk.branch_pages - before.0,
-                leaf_pages: walk.leaf_pages - before.1,
-                pages: walk.pages_reached - before.2,
+                branch_pages: walk.branch_pages - branches_before,
+                leaf_pages: 0,
+                pages: walk.branch_pages - branches_before,
                 depth,
                 kv_bytes: 0,
-                per_leaf: Vec::with_capacity(outs.len()),
+                per_chunk: Vec::with_capacity(outs.len()),
             };
             let mut nested_all = Vec::new();
             for o in outs {
+                scan.leaf_pages += o.leaf_pages;
+                scan.pages += o.pages;
                 scan.keys += o.keys;
                 scan.kv_bytes += o.kv_bytes;
                 issues.extend(o.issues);
                 nested_all.extend(o.nested);
-                scan.per_leaf.push(o.value);
+                scan.per_chunk.push(o.value);
             }
             buckets.push(scan);
             for b in nested_all.into_iter().rev() {
                 stack.push((b, level + 1));
             }
         }
-        issues.extend(walk.issues.drain(..));
+        issues.append(&mut walk.issues);
 
         // Freelist: only when the file records one (etcd's do not).
         let meta = *self.meta();

@@ -152,16 +152,15 @@ impl Db {
             _ => probe_second_meta(data).unwrap_or(4096),
         };
         let ps = page_size as usize;
-        let mut metas = [
+        if data.len() < 2 * ps {
+            return Err(BoltError::TooSmall {
+                len: data.len() as u64,
+            });
+        }
+        let metas = [
             check_meta(0, data, 0, page_size),
             check_meta(1, data, ps, page_size),
         ];
-        if data.len() < 2 * ps {
-            metas[1].problem = Some(format!(
-                "file is {} bytes, shorter than two pages of {page_size}",
-                data.len()
-            ));
-        }
         let pick = |i: usize| metas[i].meta.filter(|_| metas[i].is_valid());
         let (active, meta) = match (pick(0), pick(1)) {
             (Some(a), Some(b)) => {

@@ -21,4 +21,4 @@ pub use meta::{fnv1a64, Meta, MetaState, MAGIC, PGID_NO_FREELIST, VERSION};
 pub use page::{
     LeafElem, Page, PageKind, BRANCH_ELEM_SIZE, BUCKET_LEAF_FLAG, LEAF_ELEM_SIZE, PAGE_HEADER_SIZE,
 };
-pub use walk::{show_key, CheckIssue, LeafRef, TreeWalk, MAX_DEPTH};
+pub use walk::{show_key, CheckIssue, LeafRef, PendingLeaf, TreeWalk, MAX_DEPTH};

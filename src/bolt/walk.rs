@@ -6,6 +6,8 @@
 //! Problems are collected, not thrown, so a check can report all of them; the
 //! strict accessors in `db.rs` turn the first one into an error.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use super::db::{Bucket, BucketRoot, Db};
 use super::error::BoltError;
 use super::page::{LeafElem, Page, PageKind};
@@ -119,17 +121,29 @@ pub fn show_key(k: &[u8]) -> String {
     }
 }
 
-/// A walk over one database: remembers every page it reached.
+/// A leaf the walk has located but not yet read: its page is read (and
+/// marked) by whoever processes it, so leaf pages are touched once, in
+/// parallel, and the sequential walk reads only branch pages.
+#[derive(Debug, Clone, Copy)]
+pub enum PendingLeaf<'a> {
+    /// Already read (an inline bucket's page).
+    Ready(LeafRef<'a>),
+    /// A page id with the key range its parent allows.
+    Deferred {
+        id: u64,
+        lower: Option<&'a [u8]>,
+        upper: Option<&'a [u8]>,
+    },
+}
+
+/// A walk over one database: remembers every page it reached (the set is
+/// atomic so deferred leaves can be marked from many threads).
 pub struct TreeWalk<'a> {
     db: &'a Db,
-    visited: Vec<u64>,
+    visited: Vec<AtomicU64>,
     /// Pages reached that are branches.
     pub branch_pages: u64,
-    /// Pages reached that are leaves (logical pages, overflow not counted).
-    pub leaf_pages: u64,
-    /// Physical pages reached (overflow counted).
-    pub pages_reached: u64,
-    /// Deepest branch level seen (1 = a bucket whose root is a leaf).
+    /// Deepest level seen (1 = a bucket whose root is a leaf).
     pub max_depth: usize,
     pub issues: Vec<BoltError>,
 }
@@ -139,32 +153,27 @@ impl<'a> TreeWalk<'a> {
         let n = db.page_limit() as usize;
         TreeWalk {
             db,
-            visited: vec![0; n / 64 + 1],
+            visited: (0..n / 64 + 1).map(|_| AtomicU64::new(0)).collect(),
             branch_pages: 0,
-            leaf_pages: 0,
-            pages_reached: 0,
             max_depth: 0,
             issues: Vec::new(),
         }
     }
 
-    /// Marks pages `[id, id + span)`; false if any was already marked.
-    pub fn mark(&mut self, id: u64, span: u64) -> bool {
+    /// Marks pages `[id, id + span)`; false if any was already marked or lies
+    /// outside the file.
+    pub fn mark(&self, id: u64, span: u64) -> bool {
         let mut fresh = true;
         for p in id..id.saturating_add(span) {
             let (w, b) = ((p / 64) as usize, p % 64);
-            match self.visited.get_mut(w) {
+            match self.visited.get(w) {
                 Some(word) => {
-                    if *word & (1 << b) != 0 {
+                    if word.fetch_or(1 << b, Ordering::Relaxed) & (1 << b) != 0 {
                         fresh = false;
                     }
-                    *word |= 1 << b;
                 }
                 None => fresh = false,
             }
-        }
-        if fresh {
-            self.pages_reached += span;
         }
         fresh
     }
@@ -172,24 +181,64 @@ impl<'a> TreeWalk<'a> {
     pub fn is_marked(&self, id: u64) -> bool {
         self.visited
             .get((id / 64) as usize)
-            .map(|w| w & (1 << (id % 64)) != 0)
+            .map(|w| w.load(Ordering::Relaxed) & (1 << (id % 64)) != 0)
             .unwrap_or(false)
     }
 
-    /// The leaf pages of `bucket`, in key order. Problems are recorded in
-    /// `issues` and the broken subtree is skipped.
+    /// Reads and marks a pending leaf. Safe to call from many threads.
+    pub fn resolve(&self, p: &PendingLeaf<'a>, bucket: &str) -> Result<LeafRef<'a>, BoltError> {
+        let (id, lower, upper) = match *p {
+            PendingLeaf::Ready(l) => return Ok(l),
+            PendingLeaf::Deferred { id, lower, upper } => (id, lower, upper),
+        };
+        let page = self.db.page(id)?;
+        if !self.mark(id, u64::from(page.overflow) + 1) {
+            return Err(BoltError::MultipleReference {
+                id,
+                bucket: bucket.to_string(),
+            });
+        }
+        match page.kind() {
+            PageKind::Leaf => Ok(LeafRef { page, lower, upper }),
+            PageKind::Branch => Err(BoltError::corrupt(
+                id,
+                format!("bucket {bucket}: a branch page where its siblings are leaves (unbalanced tree)"),
+            )),
+            _ => Err(BoltError::InvalidPageType {
+                id,
+                flags: page.flags,
+                bucket: bucket.to_string(),
+            }),
+        }
+    }
+
+    /// The leaf pages of `bucket`, in key order, read now. Problems are
+    /// recorded in `issues` and the broken subtree is skipped.
     pub fn leaves(&mut self, bucket: &Bucket<'a>) -> Vec<LeafRef<'a>> {
+        let pending = self.pending(bucket);
+        let mut out = Vec::with_capacity(pending.len());
+        for p in &pending {
+            match self.resolve(p, &bucket.path) {
+                Ok(l) => out.push(l),
+                Err(e) => self.issues.push(e),
+            }
+        }
+        out
+    }
+
+    /// The leaves of `bucket` in key order, located by reading only branch
+    /// pages. Problems met on the way are recorded in `issues`.
+    pub fn pending(&mut self, bucket: &Bucket<'a>) -> Vec<PendingLeaf<'a>> {
         let mut out = Vec::new();
         match bucket.root {
             BucketRoot::Inline(bytes) => match Page::parse(0, bytes) {
                 Ok(p) if p.kind() == PageKind::Leaf => {
-                    self.leaf_pages += 1;
                     self.max_depth = self.max_depth.max(1);
-                    out.push(LeafRef {
+                    out.push(PendingLeaf::Ready(LeafRef {
                         page: p,
                         lower: None,
                         upper: None,
-                    })
+                    }))
                 }
                 Ok(p) => self.issues.push(BoltError::BadBucket {
                     bucket: bucket.path.clone(),
@@ -197,7 +246,20 @@ impl<'a> TreeWalk<'a> {
                 }),
                 Err(e) => self.issues.push(e),
             },
-            BucketRoot::Page(id) => self.descend(id, None, None, 1, &bucket.path, &mut out),
+            BucketRoot::Page(id) => {
+                // A root that is itself a leaf is read here.
+                match self.db.page(id) {
+                    Ok(p) if p.kind() == PageKind::Leaf => {
+                        self.max_depth = self.max_depth.max(1);
+                        out.push(PendingLeaf::Deferred {
+                            id,
+                            lower: None,
+                            upper: None,
+                        });
+                    }
+                    _ => self.descend(id, None, None, 1, &bucket.path, &mut out),
+                }
+            }
         }
         out
     }
@@ -209,7 +271,7 @@ impl<'a> TreeWalk<'a> {
         upper: Option<&'a [u8]>,
         depth: usize,
         bucket: &str,
-        out: &mut Vec<LeafRef<'a>>,
+        out: &mut Vec<PendingLeaf<'a>>,
     ) {
         if depth > MAX_DEPTH {
             self.issues.push(BoltError::TooDeep {
@@ -225,6 +287,14 @@ impl<'a> TreeWalk<'a> {
                 return;
             }
         };
+        if page.kind() != PageKind::Branch {
+            self.issues.push(BoltError::InvalidPageType {
+                id,
+                flags: page.flags,
+                bucket: bucket.to_string(),
+            });
+            return;
+        }
         if !self.mark(id, u64::from(page.overflow) + 1) {
             self.issues.push(BoltError::MultipleReference {
                 id,
@@ -233,67 +303,70 @@ impl<'a> TreeWalk<'a> {
             return;
         }
         self.max_depth = self.max_depth.max(depth);
-        match page.kind() {
-            PageKind::Leaf => {
-                self.leaf_pages += 1;
-                out.push(LeafRef { page, lower, upper });
-            }
-            PageKind::Branch => {
-                self.branch_pages += 1;
-                if page.count == 0 {
-                    self.issues.push(order_issue(
-                        id,
-                        bucket,
-                        "branch page with no elements".into(),
-                    ));
+        self.branch_pages += 1;
+        if page.count == 0 {
+            self.issues.push(order_issue(
+                id,
+                bucket,
+                "branch page with no elements".into(),
+            ));
+            return;
+        }
+        let mut children: Vec<(&'a [u8], u64)> = Vec::with_capacity(page.count as usize);
+        for i in 0..page.count as usize {
+            match page.branch_elem(i) {
+                Ok(c) => children.push(c),
+                Err(e) => {
+                    self.issues.push(e);
                     return;
                 }
-                let mut children: Vec<(&'a [u8], u64)> = Vec::with_capacity(page.count as usize);
-                for i in 0..page.count as usize {
-                    match page.branch_elem(i) {
-                        Ok(c) => children.push(c),
-                        Err(e) => {
-                            self.issues.push(e);
-                            return;
-                        }
-                    }
-                }
-                for (i, &(key, _)) in children.iter().enumerate() {
-                    let bad = if key.is_empty() {
-                        Some(format!("branch element {i} has an empty key"))
-                    } else if i > 0 && key <= children[i - 1].0 {
-                        Some(format!(
-                            "branch key {} at element {i} is not greater than the previous",
-                            show_key(key)
-                        ))
-                    } else if i == 0 && lower.map(|lo| key < lo).unwrap_or(false) {
-                        Some(format!(
-                            "first branch key {} is below the parent's separator",
-                            show_key(key)
-                        ))
-                    } else if upper.map(|hi| key >= hi).unwrap_or(false) {
-                        Some(format!(
-                            "branch key {} is not below the next separator",
-                            show_key(key)
-                        ))
-                    } else {
-                        None
-                    };
-                    if let Some(what) = bad {
-                        self.issues.push(order_issue(id, bucket, what));
-                    }
-                }
-                for i in 0..children.len() {
-                    let (key, child) = children[i];
-                    let next = children.get(i + 1).map(|c| c.0).or(upper);
-                    self.descend(child, Some(key), next, depth + 1, bucket, out);
-                }
             }
-            _ => self.issues.push(BoltError::InvalidPageType {
-                id,
-                flags: page.flags,
-                bucket: bucket.to_string(),
-            }),
+        }
+        for (i, &(key, _)) in children.iter().enumerate() {
+            let bad = if key.is_empty() {
+                Some(format!("branch element {i} has an empty key"))
+            } else if i > 0 && key <= children[i - 1].0 {
+                Some(format!(
+                    "branch key {} at element {i} is not greater than the previous",
+                    show_key(key)
+                ))
+            } else if i == 0 && lower.map(|lo| key < lo).unwrap_or(false) {
+                Some(format!(
+                    "first branch key {} is below the parent's separator",
+                    show_key(key)
+                ))
+            } else if upper.map(|hi| key >= hi).unwrap_or(false) {
+                Some(format!(
+                    "branch key {} is not below the next separator",
+                    show_key(key)
+                ))
+            } else {
+                None
+            };
+            if let Some(what) = bad {
+                self.issues.push(order_issue(id, bucket, what));
+            }
+        }
+        // bbolt trees are balanced: when the first child is a leaf, all are.
+        // Defer them; whoever processes a leaf reads and marks it.
+        let first_is_leaf = self
+            .db
+            .page(children[0].1)
+            .map(|p| p.kind() == PageKind::Leaf)
+            .unwrap_or(true);
+        for i in 0..children.len() {
+            let (key, child) = children[i];
+            let next = children.get(i + 1).map(|c| c.0).or(upper);
+            if first_is_leaf {
+                self.max_depth = self.max_depth.max(depth + 1);
+                out.push(PendingLeaf::Deferred {
+                    id: child,
+                    lower: Some(key),
+                    upper: next,
+                });
+            } else {
+                self.descend(child, Some(key), next, depth + 1, bucket, out);
+            }
         }
     }
 }

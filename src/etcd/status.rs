@@ -15,6 +15,7 @@ use super::meta::MetaInfo;
 use super::schema::{Revision, CLUSTER_BUCKET, KEY_BUCKET, MEMBERS_BUCKET, META_BUCKET};
 use super::snapshot::Snapshot;
 use crate::bolt::{Bucket, LeafRef, Scan};
+use crate::crc::crc_combine;
 
 /// The four values etcd's tools print, with their JSON names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -59,26 +60,29 @@ pub struct StatusDetail {
     pub warnings: Vec<String>,
 }
 
-/// What one leaf contributes to the status.
+/// What one run of leaves contributes to the status.
 #[derive(Debug, Clone, Copy)]
 pub struct LeafHash<'a> {
     pub crc: u32,
-    pub len: usize,
+    pub len: u64,
     pub last_key: Option<&'a [u8]>,
 }
 
-/// CRC32C of a leaf's keys and values in order (nested-bucket entries add
-/// only their key, as bbolt's ForEach hands them out with a nil value).
-pub fn leaf_hash<'a>(leaf: &LeafRef<'a>) -> LeafHash<'a> {
+/// CRC32C of the leaves' keys and values in order (nested-bucket entries
+/// add only their key, as bbolt's ForEach hands them out with a nil value).
+pub fn leaf_hash<'a>(leaves: &[LeafRef<'a>]) -> LeafHash<'a> {
     let mut crc = 0u32;
-    let mut len = 0usize;
+    let mut len = 0u64;
     let mut last_key = None;
-    for e in leaf.elems() {
-        let Ok(e) = e else { break };
-        let kv: &[u8] = if e.is_bucket() { e.key } else { e.kv };
-        crc = crc32c::crc32c_append(crc, kv);
-        len += kv.len();
-        last_key = Some(e.key);
+    for leaf in leaves {
+        for e in leaf.elems() {
+            let Ok(e) = e else { break };
+            // Key and value are adjacent in the page: hash them as one run.
+            let kv: &[u8] = if e.is_bucket() { e.key } else { e.kv };
+            crc = crc32c::crc32c_append(crc, kv);
+            len += kv.len() as u64;
+            last_key = Some(e.key);
+        }
     }
     LeafHash { crc, len, last_key }
 }
@@ -91,11 +95,11 @@ pub fn combine<'a>(scan: &Scan<'a, LeafHash<'a>>, total_size: u64) -> Status {
     for b in scan.top_level() {
         crc = crc32c::crc32c_append(crc, b.bucket.name);
         total_key += b.keys;
-        for l in &b.per_leaf {
-            crc = crc32c::crc32c_combine(crc, l.crc, l.len);
+        for l in &b.per_chunk {
+            crc = crc_combine(crc, l.crc, l.len);
         }
         if b.bucket.name == KEY_BUCKET {
-            if let Some(k) = b.per_leaf.iter().rev().find_map(|l| l.last_key) {
+            if let Some(k) = b.per_chunk.iter().rev().find_map(|l| l.last_key) {
                 revision = Revision::main_of(k).unwrap_or(0);
             }
         }
@@ -111,7 +115,7 @@ pub fn combine<'a>(scan: &Scan<'a, LeafHash<'a>>, total_size: u64) -> Status {
 /// Scans the snapshot once: structure check plus status hash. Returns the
 /// scan so callers can report its issues.
 pub fn scan(snap: &Snapshot) -> Scan<'_, LeafHash<'_>> {
-    snap.db.scan(|_b: &Bucket<'_>, leaf| leaf_hash(leaf))
+    snap.db.scan(|_b: &Bucket<'_>, leaves| leaf_hash(leaves))
 }
 
 /// The four numbers, failing (as etcd does) when the structure is damaged.

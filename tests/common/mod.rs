@@ -61,7 +61,10 @@ pub fn bin_dir(v: Version) -> PathBuf {
         "etcd {v:?} not found at {}: {INSTALL_HINT}",
         etcd.display()
     );
-    let out = Command::new(&etcd).arg("--version").output().expect("etcd --version");
+    let out = Command::new(&etcd)
+        .arg("--version")
+        .output()
+        .expect("etcd --version");
     let text = String::from_utf8_lossy(&out.stdout);
     let want = match v {
         Version::V34 => "3.4.23",
