@@ -10,5 +10,6 @@ pub mod bolt;
 pub mod crc;
 pub mod etcd;
 pub mod input;
+pub mod mvcc;
 pub mod verify;
 pub mod wire;

@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use etcdsnap::etcd::{status, Snapshot};
+use etcdsnap::mvcc::Store;
 
 fn populate(e: &Etcd) {
     for i in 0..40 {
@@ -42,9 +43,65 @@ fn populate(e: &Etcd) {
     e.ctl_ok(&["put", "/registry/pods/default/after-compaction", "p"]);
 }
 
+/// `etcdctl get "" --prefix -w json [--rev N]` as (key, value, create, mod,
+/// version, lease) tuples in key order.
+fn real_get(e: &Etcd, rev: Option<i64>) -> Vec<(Vec<u8>, Vec<u8>, i64, i64, i64, i64)> {
+    use base64::Engine;
+    let r = rev.map(|r| format!("--rev={r}"));
+    let mut args = vec!["get", "", "--prefix", "-w", "json"];
+    if let Some(r) = &r {
+        args.push(r);
+    }
+    let v: serde_json::Value = serde_json::from_str(&e.ctl_ok(&args)).unwrap();
+    let b64 = |x: &serde_json::Value| {
+        base64::engine::general_purpose::STANDARD
+            .decode(x.as_str().unwrap_or(""))
+            .unwrap()
+    };
+    let n = |x: &serde_json::Value| x.as_i64().unwrap_or(0);
+    v["kvs"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|kv| {
+                    (
+                        b64(&kv["key"]),
+                        b64(&kv["value"]),
+                        n(&kv["create_revision"]),
+                        n(&kv["mod_revision"]),
+                        n(&kv["version"]),
+                        n(&kv["lease"]),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn ours_get(store: &Store<'_>, rev: Option<i64>) -> Vec<(Vec<u8>, Vec<u8>, i64, i64, i64, i64)> {
+    store
+        .state_at(rev, |_| true)
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r.kv.key.to_vec(),
+                r.kv.value.to_vec(),
+                r.kv.create_revision,
+                r.kv.mod_revision,
+                r.kv.version,
+                r.kv.lease,
+            )
+        })
+        .collect()
+}
+
 fn check(version: Version) {
     let e = Etcd::start(version);
     populate(&e);
+    let live_latest = real_get(&e, None);
+    let live_at_30 = real_get(&e, Some(30));
+    assert!(!live_latest.is_empty());
     let out_dir = tempfile::tempdir().unwrap();
     let snap_path = out_dir.path().join("snapshot.db");
     e.save(&snap_path);
@@ -71,6 +128,31 @@ fn check(version: Version) {
     assert!(out.contains("1 tombstones"), "{out}");
     assert!(out.contains("compacted at 20"), "{out}");
     assert!(out.contains("1 leases"), "{out}");
+    // MVCC: the latest state and the state at a retained revision equal
+    // what the live server returned; a compacted revision is refused.
+    let store = Store::open(&snap).unwrap();
+    assert_eq!(
+        ours_get(&store, None),
+        live_latest,
+        "{version:?}: latest state"
+    );
+    assert_eq!(
+        ours_get(&store, Some(30)),
+        live_at_30,
+        "{version:?}: state at 30"
+    );
+    let err = store.state_at(Some(10), |_| true).unwrap_err().to_string();
+    assert!(err.contains("compacted") && err.contains("20"), "{err}");
+    let err = store.state_at(Some(999), |_| true).unwrap_err().to_string();
+    assert!(err.contains("newer"), "{err}");
+    // History of a key put, updated and deleted.
+    let h = store.history(b"/registry/configmaps/ns0/cm-0");
+    let ops: Vec<(i64, bool)> = h.iter().map(|r| (r.kv.version, r.is_delete())).collect();
+    assert_eq!(
+        ops,
+        [(1, false), (2, false), (0, true)],
+        "{version:?}: {h:?}"
+    );
     // Never modify an input.
     assert_eq!(std::fs::read(&snap_path).unwrap(), bytes_before);
 }
