@@ -43,9 +43,12 @@ fn populate(e: &Etcd) {
     e.ctl_ok(&["put", "/registry/pods/default/after-compaction", "p"]);
 }
 
+/// key, value, create_revision, mod_revision, version, lease.
+type Kv = (Vec<u8>, Vec<u8>, i64, i64, i64, i64);
+
 /// `etcdctl get "" --prefix -w json [--rev N]` as (key, value, create, mod,
 /// version, lease) tuples in key order.
-fn real_get(e: &Etcd, rev: Option<i64>) -> Vec<(Vec<u8>, Vec<u8>, i64, i64, i64, i64)> {
+fn real_get(e: &Etcd, rev: Option<i64>) -> Vec<Kv> {
     use base64::Engine;
     let r = rev.map(|r| format!("--rev={r}"));
     let mut args = vec!["get", "", "--prefix", "-w", "json"];
@@ -78,7 +81,7 @@ fn real_get(e: &Etcd, rev: Option<i64>) -> Vec<(Vec<u8>, Vec<u8>, i64, i64, i64,
         .unwrap_or_default()
 }
 
-fn ours_get(store: &Store<'_>, rev: Option<i64>) -> Vec<(Vec<u8>, Vec<u8>, i64, i64, i64, i64)> {
+fn ours_get(store: &Store<'_>, rev: Option<i64>) -> Vec<Kv> {
     store
         .state_at(rev, |_| true)
         .unwrap()
