@@ -9,7 +9,7 @@
 const POLY: u32 = 0x82F6_3B78;
 
 /// a·b modulo P (reflected: bit 31 is x^0).
-fn mult_mod_p(a: u32, mut b: u32) -> u32 {
+const fn mult_mod_p(a: u32, mut b: u32) -> u32 {
     let mut m: u32 = 1 << 31;
     let mut p: u32 = 0;
     loop {
@@ -35,25 +35,7 @@ const fn x2n_table() -> [u32; 64] {
     t[0] = p;
     let mut n = 1;
     while n < 64 {
-        // Square p (const-fn copy of mult_mod_p).
-        let a = p;
-        let mut b = p;
-        let mut m: u32 = 1 << 31;
-        let mut r: u32 = 0;
-        loop {
-            if a & m != 0 {
-                r ^= b;
-                if a & (m - 1) == 0 {
-                    break;
-                }
-            }
-            m >>= 1;
-            b = if b & 1 != 0 { (b >> 1) ^ POLY } else { b >> 1 };
-            if m == 0 {
-                break;
-            }
-        }
-        p = r;
+        p = mult_mod_p(p, p);
         t[n] = p;
         n += 1;
     }

@@ -29,14 +29,21 @@ pub enum Format {
     Json,
 }
 
+/// INPUT, as every command takes it.
+#[derive(clap::Args)]
+struct InputArg {
+    /// A snapshot_*.db, a raw bbolt file, an etcd data dir, or an OpenShift
+    /// backup dir (its newest snapshot is used).
+    input: PathBuf,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Hash, revision, key count and size as `etcdctl snapshot status`
     /// prints them, plus page use, compaction, members and buckets.
     Status {
-        /// A snapshot_*.db, a raw bbolt file, an etcd data dir, or an
-        /// OpenShift backup dir.
-        input: PathBuf,
+        #[command(flatten)]
+        input: InputArg,
         /// Output format (`-w/--write-out` as etcdctl spells it).
         #[arg(
             short = 'o',
@@ -51,9 +58,8 @@ enum Command {
     /// Layered integrity check: trailer, meta pages, bbolt structure, etcd
     /// schema. Exit 0 intact, 1 damaged, 2 unreadable.
     Verify {
-        /// A snapshot_*.db, a raw bbolt file, an etcd data dir, or an
-        /// OpenShift backup dir.
-        input: PathBuf,
+        #[command(flatten)]
+        input: InputArg,
         /// Output format (`-w/--write-out` as etcdctl spells it).
         #[arg(
             short = 'o',
@@ -71,8 +77,8 @@ enum Command {
 pub fn run() -> i32 {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Status { input, output } => status::run(&input, output),
-        Command::Verify { input, output } => verify::run(&input, output),
+        Command::Status { input, output } => status::run(&input.input, output),
+        Command::Verify { input, output } => verify::run(&input.input, output),
     };
     match result {
         Ok(code) => code,

@@ -120,27 +120,26 @@ pub fn scan(snap: &Snapshot) -> Scan<'_, LeafHash<'_>> {
 
 /// The four numbers, failing (as etcd does) when the structure is damaged.
 pub fn status(snap: &Snapshot) -> Result<Status> {
+    let s = scan_intact(snap)?;
+    Ok(combine(&s, snap.db.size()))
+}
+
+/// The scan, or an error naming the first structural problem.
+fn scan_intact(snap: &Snapshot) -> Result<Scan<'_, LeafHash<'_>>> {
     let s = scan(snap);
-    if let Some(first) = s.issues.first() {
-        return Err(EtcdError::Damaged {
+    match s.issues.first() {
+        Some(first) => Err(EtcdError::Damaged {
             path: snap.display(),
             count: s.issues.len(),
             first: first.clone(),
-        });
+        }),
+        None => Ok(s),
     }
-    Ok(combine(&s, snap.db.size()))
 }
 
 /// Status plus details, failing when the structure is damaged.
 pub fn detail(snap: &Snapshot) -> Result<StatusDetail> {
-    let s = scan(snap);
-    if let Some(first) = s.issues.first() {
-        return Err(EtcdError::Damaged {
-            path: snap.display(),
-            count: s.issues.len(),
-            first: first.clone(),
-        });
-    }
+    let s = scan_intact(snap)?;
     let status = combine(&s, snap.db.size());
     let db = &snap.db;
     let ps = u64::from(db.page_size());
