@@ -9,6 +9,7 @@
 pub mod bolt;
 pub mod crc;
 pub mod etcd;
+pub mod forensics;
 pub mod input;
 pub mod mvcc;
 pub mod verify;
