@@ -4,3 +4,4 @@
 //! Works on MVCC records and decoded objects; knows nothing of pages.
 
 pub mod diff;
+pub mod stats;
