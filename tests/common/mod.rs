@@ -187,8 +187,29 @@ impl Etcd {
     }
 }
 
+impl Etcd {
+    /// The server's data dir (readable after `stop`).
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Stops the server by pid and waits for it; the data dir stays.
+    pub fn stop(&mut self) {
+        self.kill_and_reap();
+    }
+}
+
 impl Drop for Etcd {
     fn drop(&mut self) {
+        self.kill_and_reap();
+    }
+}
+
+impl Etcd {
+    fn kill_and_reap(&mut self) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
         // Stop by pid, then reap.
         let _ = Command::new("kill")
             .arg(self.child.id().to_string())
