@@ -9,5 +9,7 @@
 pub mod bolt;
 pub mod etcd;
 pub mod input;
+pub mod proto;
+pub mod restore;
 pub mod verify;
 pub mod wire;

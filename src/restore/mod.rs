@@ -1,0 +1,7 @@
+//! Restore: turning a snapshot into an etcd data dir a single etcd member
+//! boots from, as `etcdutl snapshot restore` (3.5) and `etcdctl snapshot
+//! restore` (3.4) do (etcd-formats.md §D).
+
+pub mod gojson;
+pub mod ids;
+pub mod wal;
