@@ -697,3 +697,143 @@ fn refuses_bad_input_and_leaves_target_untouched() {
         0o600
     );
 }
+
+/// [UNCONFIRMED] §D.5 settled: etcd 3.4.23 and 3.5.1 boot from a `.snap`
+/// whose v2 store JSON lacks `WatcherHub` and `Stats` (etcd unmarshals into
+/// a fresh store). Also exercises `--wal-dir`.
+#[test]
+fn v2_store_without_watcherhub_and_stats_boots() {
+    use etcdsnap::restore::snapfile;
+    for v in [V::V34, V::V35] {
+        let t = tempfile::tempdir().expect("tempdir");
+        let snap = make_snapshot(v, t.path());
+        let want = live_keys(&snap);
+        let peer = peer_url();
+        let cluster = format!("m1={peer}");
+        let data = t.path().join("r");
+        let wal = t.path().join("wal-elsewhere");
+        let (s, d, w) = (
+            snap.display().to_string(),
+            data.display().to_string(),
+            wal.display().to_string(),
+        );
+        let mut args = restore_args(&s, &d, &peer, &cluster);
+        args.extend(["--wal-dir", &w]);
+        run_ok(&args);
+        assert_eq!(
+            dir_entries(&wal),
+            vec!["0000000000000000-0000000000000000.wal".to_string()]
+        );
+        assert!(!data.join("member/wal").exists());
+        let snap_file = data.join("member/snap/0000000000000001-0000000000000001.snap");
+        let rs = snapfile::decode(&std::fs::read(&snap_file).expect("read")).expect("decode");
+        let mut json: serde_json::Value =
+            serde_json::from_slice(rs.data.as_deref().unwrap_or_default()).expect("json");
+        let obj = json.as_object_mut().expect("object");
+        assert!(obj.remove("WatcherHub").is_some());
+        assert!(obj.remove("Stats").is_some());
+        let md = rs.metadata.expect("metadata");
+        let bytes = snapfile::encode(
+            serde_json::to_vec(&json).expect("json"),
+            &md.conf_state.expect("conf").voters,
+            md.index.unwrap_or(0),
+            md.term.unwrap_or(0),
+        );
+        std::fs::write(&snap_file, bytes).expect("write");
+
+        // etcd needs --wal-dir too.
+        let cport = free_port();
+        let client = format!("http://127.0.0.1:{cport}");
+        let child = Command::new(bin(v, "etcd"))
+            .args([
+                "--name",
+                "m1",
+                "--data-dir",
+                &d,
+                "--wal-dir",
+                &w,
+                "--listen-client-urls",
+                &client,
+                "--advertise-client-urls",
+                &client,
+                "--listen-peer-urls",
+                &peer,
+                "--initial-advertise-peer-urls",
+                &peer,
+                "--initial-cluster",
+                &cluster,
+                "--initial-cluster-token",
+                "tok-1",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let e = Etcd {
+            child,
+            v,
+            client,
+            log: t.path().join("none.log"),
+        };
+        let t0 = Instant::now();
+        while !e.ctl(&["endpoint", "health"]).status.success() {
+            assert!(t0.elapsed() < Duration::from_secs(30), "{v:?} did not boot");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        assert_eq!(etcd_keys(&e), want, "{v:?}");
+        let members = e.ctl_ok(&["member", "list"]);
+        assert!(
+            members.contains("m1") && members.contains(&peer),
+            "{members}"
+        );
+    }
+}
+
+fn fixture(rel: &str) -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(rel);
+    assert!(p.is_file(), "fixture {} missing", p.display());
+    p
+}
+
+/// The three-level `deep` fixtures (9000 revisions) restore, bump and boot
+/// on their own etcd; a defragged copy keeps the status etcd's tools
+/// recorded for the original.
+#[test]
+fn deep_fixtures_restore_boot_and_defrag() {
+    for (v, dir) in [(V::V34, "etcd-3.4"), (V::V35, "etcd-3.5")] {
+        let t = tempfile::tempdir().expect("tempdir");
+        let snap = fixture(&format!("{dir}/deep.db"));
+        let want = live_keys(&snap);
+        let recorded: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(fixture(&format!("{dir}/deep.etcdutl-status.json"))).expect("read"),
+        )
+        .expect("json");
+        let out = t.path().join("deep-defrag.db");
+        let (s, o) = (snap.display().to_string(), out.display().to_string());
+        run_ok(&["defrag", &s, "--out", &o]);
+        let st = Command::new(bin(V::V35, "etcdutl"))
+            .args(["snapshot", "status", &o, "-w", "json"])
+            .output()
+            .expect("etcdutl");
+        assert!(st.status.success());
+        let st: serde_json::Value = serde_json::from_slice(&st.stdout).expect("json");
+        for k in ["hash", "revision", "totalKey"] {
+            assert_eq!(st[k], recorded[k], "{dir} {k}");
+        }
+
+        // Restore the defragged copy (its trailer is checked) with a bump.
+        let peer = peer_url();
+        let cluster = format!("m1={peer}");
+        let data = t.path().join("r");
+        let d = data.display().to_string();
+        let mut args = restore_args(&o, &d, &peer, &cluster);
+        args.extend(["--mark-compacted", "--bump-revision", "500"]);
+        run_ok(&args);
+        let e = start(v, &data, "m1", &peer, "tok-1");
+        assert_eq!(etcd_keys(&e), want, "{dir}");
+        let rev = recorded["revision"].as_i64().unwrap_or(0);
+        assert_eq!(e.status()["header"]["revision"].as_i64(), Some(rev + 500));
+    }
+}
