@@ -861,4 +861,34 @@ mod tests {
         .unwrap();
         assert_eq!(n, 500);
     }
+
+    mod prop {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(48))]
+            /// Any sorted keys with any value sizes (empty to several pages),
+            /// any page size: what we write reads back identical and clean.
+            #[test]
+            fn roundtrip_any(
+                kvs in proptest::collection::btree_map(
+                    proptest::collection::vec(any::<u8>(), 1..40),
+                    (0usize..9000, any::<u8>()),
+                    0..400,
+                ),
+                ps in prop_oneof![Just(1024u32), Just(4096u32), Just(8192u32)],
+                inline in any::<bool>(),
+            ) {
+                let kvs: Vec<(Vec<u8>, Vec<u8>)> = kvs
+                    .into_iter()
+                    .map(|(k, (n, b))| (k, vec![b; n]))
+                    .collect();
+                let c: Content = vec![(b"b".to_vec(), 1, kvs), (b"e".to_vec(), 0, vec![])];
+                let opts = WriterOptions { page_size: ps, inline_buckets: inline, ..Default::default() };
+                let (bytes, _) = build(&c, opts);
+                prop_assert_eq!(read_back(bytes), c);
+            }
+        }
+    }
 }

@@ -190,6 +190,8 @@ pub fn parse_urls(s: &str) -> Result<Vec<String>, String> {
         let (scheme, rest) = u
             .split_once("://")
             .ok_or_else(|| format!("URL {u:?} has no scheme"))?;
+        let scheme_lc = scheme.to_ascii_lowercase();
+        let scheme = scheme_lc.as_str();
         if !matches!(scheme, "http" | "https" | "unix" | "unixs") {
             return Err(format!(
                 "URL scheme must be http, https, unix, or unixs: {u}"
@@ -207,7 +209,8 @@ pub fn parse_urls(s: &str) -> Result<Vec<String>, String> {
                 "URL address does not have the form \"host:port\": {u}"
             ));
         }
-        out.push(u.to_string());
+        // Go's url.Parse lowercases the scheme; etcd hashes the parsed form.
+        out.push(format!("{scheme}://{rest}"));
     }
     out.sort();
     Ok(out)
@@ -691,6 +694,114 @@ mod tests {
             initial_cluster_token: "etcd-cluster-1".into(),
             ..Default::default()
         }
+    }
+
+    /// A small etcd-like snapshot with a SHA-256 trailer, made by our writer.
+    fn synthetic_snapshot(path: &Path) {
+        let mut w = BoltWriter::create(path, WriterOptions::default()).unwrap();
+        for b in ["cluster", "key", "members", "members_removed", "meta"] {
+            w.begin_bucket(b.as_bytes(), 0).unwrap();
+            match b {
+                "cluster" => w.put(b"clusterVersion", b"3.5.0").unwrap(),
+                "key" => {
+                    for i in 1..=20i64 {
+                        let k = format!("/k{i:02}");
+                        let kv = crate::etcd::KeyValue {
+                            key: k.as_bytes(),
+                            create_revision: i,
+                            mod_revision: i,
+                            version: 1,
+                            value: b"v",
+                            lease: 0,
+                        };
+                        let r = Revision {
+                            main: i,
+                            sub: 0,
+                            tombstone: false,
+                        };
+                        w.put(&r.to_bytes(), &kv.encode()).unwrap();
+                    }
+                }
+                "members" => w
+                    .put(b"1", br#"{"id":1,"peerURLs":["http://old:2380"]}"#)
+                    .unwrap(),
+                "members_removed" => w.put(b"2", b"removed").unwrap(),
+                "meta" => {
+                    w.put(b"consistent_index", &99u64.to_be_bytes()).unwrap();
+                    w.put(b"term", &7u64.to_be_bytes()).unwrap();
+                }
+                _ => {}
+            }
+            w.end_bucket().unwrap();
+        }
+        w.finish_file().unwrap();
+        let digest = crate::etcd::snapshot::sha256(&fs::read(path).unwrap());
+        let mut f = fs::OpenOptions::new().append(true).open(path).unwrap();
+        std::io::Write::write_all(&mut f, &digest).unwrap();
+    }
+
+    #[test]
+    fn restore_synthetic_and_fail_cleanly() {
+        let t = tempfile::tempdir().unwrap();
+        let snap = t.path().join("s.db");
+        synthetic_snapshot(&snap);
+        let work = t.path().join("work");
+        fs::create_dir(&work).unwrap();
+        let mut c = RestoreConfig {
+            data_dir: work.join("data"),
+            bump_revision: 5,
+            mark_compacted: true,
+            ..Default::default()
+        };
+        // A WAL dir that cannot be created: nothing is left behind.
+        let blocker = t.path().join("file");
+        fs::write(&blocker, b"x").unwrap();
+        c.wal_dir = Some(blocker.join("wal"));
+        assert!(restore(&snap, &c).is_err());
+        assert_eq!(fs::read_dir(&work).unwrap().count(), 0);
+        assert_eq!(fs::read_dir(t.path()).unwrap().count(), 3);
+
+        c.wal_dir = None;
+        let r = restore(&snap, &c).unwrap();
+        assert_eq!(r.etcd_version, EtcdVersion::V3_5);
+        assert_eq!(r.bumped_revision, Some(25));
+        assert_eq!(r.restored.revision, 25);
+        assert_eq!(r.source.total_key + 2, r.restored.total_key);
+        let db = crate::bolt::Db::open(&work.join("data/member/snap/db")).unwrap();
+        let get = |b: &[u8]| {
+            let mut m = BTreeMap::new();
+            db.for_each(&db.bucket(b).unwrap(), |e| {
+                m.insert(e.key.to_vec(), e.value.to_vec());
+                Ok(())
+            })
+            .unwrap();
+            m
+        };
+        let meta = get(b"meta");
+        assert_eq!(meta[b"consistent_index".as_slice()], 1u64.to_be_bytes());
+        assert_eq!(meta[b"term".as_slice()], 1u64.to_be_bytes());
+        assert_eq!(
+            meta[b"confState".as_slice()],
+            br#"{"voters":[10276657743932975437],"auto_leave":false}"#
+        );
+        let bump = Revision {
+            main: 25,
+            sub: 0,
+            tombstone: false,
+        }
+        .to_bytes();
+        assert_eq!(meta[b"scheduledCompactRev".as_slice()], bump);
+        assert_eq!(get(b"key")[&bump], Vec::<u8>::new());
+        assert!(get(b"members_removed").is_empty());
+        assert_eq!(
+            get(b"members").keys().cloned().collect::<Vec<_>>(),
+            vec![b"8e9e05c52164694d".to_vec()]
+        );
+        // Now not empty: refused.
+        assert!(matches!(
+            restore(&snap, &c),
+            Err(RestoreError::NotEmpty { .. })
+        ));
     }
 
     #[test]
