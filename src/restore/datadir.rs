@@ -131,6 +131,8 @@ pub enum RestoreError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{path}: not an etcd snapshot: it has no {bucket:?} bucket")]
+    NotEtcd { path: String, bucket: String },
     #[error("{0}")]
     Other(String),
 }
@@ -480,6 +482,14 @@ pub fn restore(input: &Path, cfg: &RestoreConfig) -> Result<RestoreReport, Resto
         (_, true) => false,
     };
     let detail = crate::etcd::status::detail(&snap)?;
+    for required in [KEY_BUCKET, META_BUCKET] {
+        if !detail.buckets.iter().any(|b| b.name.as_bytes() == required) {
+            return Err(RestoreError::NotEtcd {
+                path: snap.display(),
+                bucket: String::from_utf8_lossy(required).into_owned(),
+            });
+        }
+    }
     let (version, detected) = match cfg.etcd_version {
         Some(v) => (v, false),
         None => (detect_version(&detail), true),
@@ -797,6 +807,20 @@ mod tests {
             get(b"members").keys().cloned().collect::<Vec<_>>(),
             vec![b"8e9e05c52164694d".to_vec()]
         );
+        // A bbolt file that is not an etcd snapshot is refused.
+        let other = t.path().join("other.db");
+        let mut w = BoltWriter::create(&other, WriterOptions::default()).unwrap();
+        w.begin_bucket(b"key", 0).unwrap();
+        w.end_bucket().unwrap();
+        w.finish_file().unwrap();
+        let c2 = RestoreConfig {
+            data_dir: work.join("other"),
+            skip_hash_check: true,
+            ..Default::default()
+        };
+        let e = restore(&other, &c2).unwrap_err();
+        assert!(e.to_string().contains("no \"meta\" bucket"), "{e}");
+        assert!(!work.join("other").exists());
         // Now not empty: refused.
         assert!(matches!(
             restore(&snap, &c),
