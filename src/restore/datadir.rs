@@ -466,10 +466,18 @@ pub fn restore(input: &Path, cfg: &RestoreConfig) -> Result<RestoreReport, Resto
     // Verify the input.
     let snap = Snapshot::open(input)?;
     let path_s = snap.display();
-    let hash_checked = match (&snap.trailer, cfg.skip_hash_check) {
-        (None, false) => return Err(RestoreError::MissingHash { path: path_s }),
-        (Some(t), false) => {
-            let computed = snap.compute_sha256();
+    // The SHA-256 (one core) runs beside the structural scan (parallel).
+    let check_hash = snap.trailer.is_some() && !cfg.skip_hash_check;
+    if snap.trailer.is_none() && !cfg.skip_hash_check {
+        return Err(RestoreError::MissingHash { path: path_s });
+    }
+    let (computed, detail) = std::thread::scope(|sc| {
+        let h = sc.spawn(|| check_hash.then(|| snap.compute_sha256()));
+        let d = crate::etcd::status::detail(&snap);
+        (h.join().ok().flatten(), d)
+    });
+    let hash_checked = match (&snap.trailer, computed) {
+        (Some(t), Some(computed)) => {
             if computed != t.stored {
                 return Err(RestoreError::HashMismatch {
                     path: path_s,
@@ -479,9 +487,9 @@ pub fn restore(input: &Path, cfg: &RestoreConfig) -> Result<RestoreReport, Resto
             }
             true
         }
-        (_, true) => false,
+        _ => false,
     };
-    let detail = crate::etcd::status::detail(&snap)?;
+    let detail = detail?;
     for required in [KEY_BUCKET, META_BUCKET] {
         if !detail.buckets.iter().any(|b| b.name.as_bytes() == required) {
             return Err(RestoreError::NotEtcd {
