@@ -532,7 +532,13 @@ pub fn restore(input: &Path, cfg: &RestoreConfig) -> Result<RestoreReport, Resto
     );
     let mut meta = BTreeMap::new();
     meta.insert(b"consistent_index".to_vec(), Some(n.to_be_bytes().to_vec()));
-    if version == EtcdVersion::V3_5 {
+    if version == EtcdVersion::V3_4 {
+        // etcd 3.4 never updates these, so from a 3.5 snapshot they would be
+        // stale the moment 3.4 runs; a later upgrade to 3.5 must not trust
+        // them. A 3.4 backend simply has neither.
+        meta.insert(b"term".to_vec(), None);
+        meta.insert(b"confState".to_vec(), None);
+    } else {
         meta.insert(b"term".to_vec(), Some(1u64.to_be_bytes().to_vec()));
         let voters: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
         meta.insert(
