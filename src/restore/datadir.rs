@@ -414,14 +414,32 @@ impl TempDir {
         Ok(TempDir { path, keep: false })
     }
 
-    /// Renames the temp dir to `target` (which must be missing or an empty
-    /// dir, removed first).
+    /// Moves the result into `target`: a missing target is the renamed temp
+    /// dir; an existing (empty) one keeps its inode, owner, mode and any
+    /// mount, and receives the temp dir's entries by rename.
     fn commit(mut self, target: &Path) -> Result<(), RestoreError> {
-        if target.exists() {
-            fs::remove_dir(target).map_err(io(target))?;
+        if target.is_dir() {
+            if !missing_or_empty(target)? {
+                return Err(RestoreError::NotEmpty {
+                    path: target.display().to_string(),
+                });
+            }
+            let entries: Vec<_> = fs::read_dir(&self.path)
+                .map_err(io(&self.path))?
+                .collect::<Result<_, _>>()
+                .map_err(io(&self.path))?;
+            for e in entries {
+                let to = target.join(e.file_name());
+                fs::rename(e.path(), &to).map_err(io(&to))?;
+            }
+            fsync_dir(target).map_err(io(target))?;
+            // Leave nothing behind: the temp dir is now empty.
+            fs::remove_dir(&self.path).map_err(io(&self.path))?;
+            self.keep = true;
+        } else {
+            fs::rename(&self.path, target).map_err(io(target))?;
+            self.keep = true;
         }
-        fs::rename(&self.path, target).map_err(io(target))?;
-        self.keep = true;
         if let Some(p) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
             fsync_dir(p).map_err(io(p))?;
         }

@@ -120,7 +120,14 @@ pub fn defrag(
             "internal error: the rewritten file's status {written:?} differs from the source's {source:?}"
         )));
     }
-    fs::hard_link(&tmp, out).map_err(io(out))?;
+    // A link fails if `out` appeared meanwhile; where links are not
+    // supported, fall back to a rename after one more check.
+    if let Err(e) = fs::hard_link(&tmp, out) {
+        if e.kind() == std::io::ErrorKind::AlreadyExists || out.exists() {
+            return Err(io(out)(e));
+        }
+        fs::rename(&tmp, out).map_err(io(out))?;
+    }
     drop(guard);
     fs::File::open(&parent)
         .and_then(|d| d.sync_all())
