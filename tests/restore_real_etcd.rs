@@ -837,3 +837,55 @@ fn deep_fixtures_restore_boot_and_defrag() {
         assert_eq!(e.status()["header"]["revision"].as_i64(), Some(rev + 500));
     }
 }
+
+/// The writer's other layouts — every bucket page-rooted, page sizes 1024
+/// to 16384 — are accepted by the real bbolt in etcdctl 3.4 and etcdutl
+/// 3.5 (`snapshot status` runs bbolt's full `tx.Check()`), with the
+/// source's hash, revision and key count.
+#[test]
+fn writer_layouts_accepted_by_real_bbolt() {
+    use etcdsnap::bolt::{copy_db, BoltWriter, WriterOptions};
+    let src = fixture("etcd-3.5/deep.db");
+    let recorded: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(fixture("etcd-3.5/deep.etcdutl-status.json")).expect("read"),
+    )
+    .expect("json");
+    let snap = Snapshot::open(&src).expect("open");
+    let t = tempfile::tempdir().expect("tempdir");
+    for (ps, inline) in [(4096, false), (1024, true), (8192, true), (16384, false)] {
+        let out = t.path().join(format!("w-{ps}-{inline}.db"));
+        let opts = WriterOptions {
+            page_size: ps,
+            inline_buckets: inline,
+            ..WriterOptions::default()
+        };
+        let mut w = BoltWriter::create(&out, opts).expect("create");
+        copy_db(&snap.db, &mut w, Default::default()).expect("copy");
+        w.finish_file().expect("finish");
+        let bytes = std::fs::read(&out).expect("read");
+        let digest = etcdsnap::etcd::snapshot::sha256(&bytes);
+        let mut with = bytes.clone();
+        with.extend_from_slice(&digest);
+        std::fs::write(&out, &with).expect("write");
+        let o = out.display().to_string();
+        for v in [V::V34, V::V35] {
+            let r = match v {
+                V::V34 => ctl(V::V34, &["snapshot", "status", &o, "-w", "json"]),
+                V::V35 => Command::new(bin(V::V35, "etcdutl"))
+                    .args(["snapshot", "status", &o, "-w", "json"])
+                    .output()
+                    .expect("etcdutl"),
+            };
+            assert!(
+                r.status.success(),
+                "{v:?} ps {ps} inline {inline}: {}",
+                String::from_utf8_lossy(&r.stderr)
+            );
+            let st: serde_json::Value = serde_json::from_slice(&r.stdout).expect("json");
+            for k in ["hash", "revision", "totalKey"] {
+                assert_eq!(st[k], recorded[k], "{v:?} ps {ps} inline {inline} {k}");
+            }
+            assert_eq!(st["totalSize"].as_u64(), Some(bytes.len() as u64));
+        }
+    }
+}

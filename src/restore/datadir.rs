@@ -246,7 +246,7 @@ pub fn plan(cfg: &RestoreConfig) -> Result<ClusterPlan, RestoreError> {
     }
     // name → URLs; a name may be given several times.
     let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for pair in cfg.initial_cluster.split(',') {
+    for pair in cfg.initial_cluster.split(',').filter(|p| !p.is_empty()) {
         let (name, url) = pair.split_once('=').ok_or_else(|| {
             usage(format!(
                 "--initial-cluster: {pair:?} is not of the form name=url"
