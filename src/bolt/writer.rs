@@ -652,7 +652,7 @@ fn copy_bucket<W: Write + Seek>(
     if let Some(src) = src {
         if !edit.clear {
             let mut err: Option<CopyError> = None;
-            db.for_each(src, |e| {
+            for_each_streaming(db, src, &mut |e| {
                 // Emit edited keys that sort before this one.
                 while let Some((k, _)) = sets.peek() {
                     if k.as_slice() >= e.key {
@@ -692,6 +692,53 @@ fn copy_bucket<W: Write + Seek>(
         }
     }
     Ok(())
+}
+
+/// Calls `f` for every element of `bucket` in key order, descending the
+/// tree page by page: memory is O(depth), unlike collecting the leaves
+/// first. Callers check the structure beforehand (a scan); this walk still
+/// bounds its depth and checks every access.
+pub fn for_each_streaming<'a>(
+    db: &'a super::Db,
+    bucket: &super::Bucket<'a>,
+    f: &mut dyn FnMut(super::page::LeafElem<'a>) -> super::Result<()>,
+) -> super::Result<()> {
+    fn descend<'a>(
+        db: &'a super::Db,
+        page: super::Page<'a>,
+        depth: usize,
+        bucket: &str,
+        f: &mut dyn FnMut(super::page::LeafElem<'a>) -> super::Result<()>,
+    ) -> super::Result<()> {
+        if depth > super::MAX_DEPTH {
+            return Err(super::BoltError::TooDeep {
+                bucket: bucket.to_string(),
+                max: super::MAX_DEPTH,
+            });
+        }
+        match page.kind() {
+            super::PageKind::Leaf => {
+                for i in 0..page.count as usize {
+                    f(page.leaf_elem(i)?)?;
+                }
+                Ok(())
+            }
+            super::PageKind::Branch => {
+                for i in 0..page.count as usize {
+                    let (_, child) = page.branch_elem(i)?;
+                    descend(db, db.page(child)?, depth + 1, bucket, f)?;
+                }
+                Ok(())
+            }
+            _ => Err(super::BoltError::InvalidPageType {
+                id: page.id,
+                flags: page.flags,
+                bucket: bucket.to_string(),
+            }),
+        }
+    }
+    let root = db.bucket_root_page(bucket)?;
+    descend(db, root, 1, &bucket.path, f)
 }
 
 /// Stashes a write error so a read-side callback can abort with it.
