@@ -113,6 +113,7 @@ struct RestoreArgs {
     /// The cluster as name=peerURL pairs.
     #[arg(long, default_value = "default=http://localhost:2380")]
     initial_cluster: String,
+    /// The cluster token (part of every member ID and so the cluster ID).
     #[arg(long, default_value = "etcd-cluster")]
     initial_cluster_token: String,
     /// This member's peer URLs (comma-separated); must equal its entry in
