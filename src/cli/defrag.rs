@@ -7,14 +7,32 @@ use etcdsnap::restore::defrag;
 
 use super::Format;
 
-pub fn run(
-    input: PathBuf,
-    out: PathBuf,
-    skip_hash_check: bool,
-    output: Format,
-) -> anyhow::Result<i32> {
-    let i = super::resolve(&input)?;
-    match defrag::defrag(&i.db, &out, skip_hash_check) {
+#[derive(clap::Args)]
+pub struct DefragArgs {
+    /// A snapshot_*.db, a raw bbolt file, an etcd data dir, or an
+    /// OpenShift backup dir.
+    pub input: PathBuf,
+    /// The new file (must not exist).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Do not verify the input's SHA-256 trailer.
+    #[arg(long)]
+    pub skip_hash_check: bool,
+    #[arg(
+        short = 'o',
+        long = "output",
+        visible_short_alias = 'w',
+        visible_alias = "write-out",
+        value_enum,
+        default_value = "text"
+    )]
+    pub output: Format,
+}
+
+pub fn run(a: DefragArgs) -> anyhow::Result<i32> {
+    let output = a.output;
+    let i = super::resolve(&a.input)?;
+    match defrag::defrag(&i.db, &a.out, a.skip_hash_check) {
         Ok(r) => {
             if output == Format::Json {
                 super::print_json(&r)?;

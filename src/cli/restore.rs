@@ -3,26 +3,60 @@
 
 use std::path::{Path, PathBuf};
 
-use etcdsnap::restore::{self, EtcdVersion, RestoreConfig, RestoreError};
+use etcdsnap::restore::{self, RestoreConfig, RestoreError};
 
 use super::Format;
 
-pub struct Args {
+#[derive(clap::Args)]
+pub struct RestoreArgs {
+    /// A snapshot_*.db, a raw bbolt file (needs --skip-hash-check), an etcd
+    /// data dir, or an OpenShift backup dir.
     pub input: PathBuf,
+    /// The data dir to create (missing or empty); default `<name>.etcd`.
+    #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// Put the WAL here instead of `<data-dir>/member/wal`.
+    #[arg(long)]
     pub wal_dir: Option<PathBuf>,
+    /// The restored member's name.
+    #[arg(long, default_value = "default")]
     pub name: String,
+    /// The cluster as name=peerURL pairs.
+    #[arg(long, default_value = "default=http://localhost:2380")]
     pub initial_cluster: String,
+    /// The cluster token (part of every member ID and so the cluster ID).
+    #[arg(long, default_value = "etcd-cluster")]
     pub initial_cluster_token: String,
+    /// This member's peer URLs (comma-separated); must equal its entry in
+    /// --initial-cluster.
+    #[arg(long, default_value = "http://localhost:2380")]
     pub initial_advertise_peer_urls: String,
+    /// Do not verify the SHA-256 trailer (needed for a raw member/snap/db).
+    #[arg(long)]
     pub skip_hash_check: bool,
+    /// Mark the bumped revision compacted (needs --bump-revision).
+    #[arg(long)]
     pub mark_compacted: bool,
+    /// Add this much to the latest revision (so watchers and caches see a
+    /// newer revision than any they had).
+    #[arg(long, default_value_t = 0)]
     pub bump_revision: u64,
-    pub etcd_version: Option<EtcdVersion>,
+    /// Reproduce the restore of this etcd version (3.4 or 3.5); detected
+    /// from the snapshot by default.
+    #[arg(long)]
+    pub etcd_version: Option<etcdsnap::restore::EtcdVersion>,
+    #[arg(
+        short = 'o',
+        long = "output",
+        visible_short_alias = 'w',
+        visible_alias = "write-out",
+        value_enum,
+        default_value = "text"
+    )]
     pub output: Format,
 }
 
-pub fn run(a: Args) -> anyhow::Result<i32> {
+pub fn run(a: RestoreArgs) -> anyhow::Result<i32> {
     let input = super::resolve(&a.input)?;
     // etcdutl's default data dir: <name>.etcd
     let data_dir = a
