@@ -103,6 +103,9 @@ pub(crate) fn exit_code(e: &RestoreError) -> i32 {
 }
 
 fn print_text(input: &Path, r: &restore::RestoreReport) {
+    for w in &r.warnings {
+        eprintln!("etcdsnap: warning: {w}");
+    }
     println!("restored {} into {}", input.display(), r.data_dir.display());
     println!(
         "  etcd version:   {}{}",

@@ -347,6 +347,8 @@ pub struct RestoreReport {
     pub consistent_index: u64,
     pub db_pages: u64,
     pub seconds: f64,
+    /// Things the operator should know about the restored cluster.
+    pub warnings: Vec<String>,
 }
 
 /// Detects the etcd version that wrote a snapshot: 3.5 writes `term` and
@@ -521,6 +523,22 @@ pub fn restore(input: &Path, cfg: &RestoreConfig) -> Result<RestoreReport, Resto
         None => (detect_version(&detail), true),
     };
     let source = detail.status;
+    let mut warnings = Vec::new();
+    if let Some(sv) = &detail.meta.storage_version {
+        warnings.push(format!(
+            "the snapshot was written by etcd {sv} (meta storageVersion); restored with the etcd {version} layout, which etcd ≥ 3.6 upgrades at start"
+        ));
+    }
+    if let Some(a) = detail
+        .buckets
+        .iter()
+        .find(|b| b.name == "alarm" && b.keys > 0)
+    {
+        warnings.push(format!(
+            "the alarm bucket holds {} alarm(s) (e.g. NOSPACE); they stay active after start: check with `etcdctl alarm list`, clear with `etcdctl alarm disarm`",
+            a.keys
+        ));
+    }
 
     // The edits of the db.
     let n = plan.members.len() as u64;
@@ -667,6 +685,7 @@ pub fn restore(input: &Path, cfg: &RestoreConfig) -> Result<RestoreReport, Resto
         consistent_index: n,
         db_pages: summary.pages,
         seconds: t0.elapsed().as_secs_f64(),
+        warnings,
     })
 }
 
@@ -741,9 +760,18 @@ mod tests {
     /// A small etcd-like snapshot with a SHA-256 trailer, made by our writer.
     fn synthetic_snapshot(path: &Path) {
         let mut w = BoltWriter::create(path, WriterOptions::default()).unwrap();
-        for b in ["cluster", "key", "members", "members_removed", "meta"] {
+        for b in [
+            "alarm",
+            "cluster",
+            "key",
+            "members",
+            "members_removed",
+            "meta",
+        ] {
             w.begin_bucket(b.as_bytes(), 0).unwrap();
             match b {
+                // AlarmMember{memberID: 1, alarm: NOSPACE}
+                "alarm" => w.put(&[0x08, 0x01, 0x10, 0x01], b"").unwrap(),
                 "cluster" => w.put(b"clusterVersion", b"3.5.0").unwrap(),
                 "key" => {
                     for i in 1..=20i64 {
@@ -807,6 +835,11 @@ mod tests {
         let r = restore(&snap, &c).unwrap();
         assert_eq!(r.etcd_version, EtcdVersion::V3_5);
         assert_eq!(r.bumped_revision, Some(25));
+        assert!(
+            r.warnings.iter().any(|w| w.contains("alarm disarm")),
+            "{:?}",
+            r.warnings
+        );
         assert_eq!(r.restored.revision, 25);
         assert_eq!(r.source.total_key + 2, r.restored.total_key);
         let db = crate::bolt::Db::open(&work.join("data/member/snap/db")).unwrap();
