@@ -366,6 +366,18 @@ pub fn detect_version(detail: &crate::etcd::StatusDetail) -> EtcdVersion {
     }
 }
 
+/// `p` made absolute: resolved when it exists, else joined to the current
+/// dir.
+fn absolute(p: &Path) -> std::io::Result<PathBuf> {
+    if p.exists() {
+        fs::canonicalize(p)
+    } else if p.is_absolute() {
+        Ok(p.to_path_buf())
+    } else {
+        Ok(std::env::current_dir()?.join(p))
+    }
+}
+
 /// True when `p` is missing or an empty directory.
 fn missing_or_empty(p: &Path) -> Result<bool, RestoreError> {
     match fs::read_dir(p) {
@@ -616,13 +628,17 @@ pub fn restore(input: &Path, cfg: &RestoreConfig) -> Result<RestoreReport, Resto
     );
 
     // Build everything in temp dirs.
-    let tmp = TempDir::beside(&cfg.data_dir)?;
-    let snap_dir = tmp.path.join("member").join("snap");
-    mkdir_0700(&snap_dir).map_err(io(&snap_dir))?;
-    let wal_tmp = match &separate_wal {
-        Some(w) => Some(TempDir::beside(w)?),
+    // Absolute targets, so `--data-dir .` gets its temp dir beside it, not
+    // inside it.
+    let data_target = absolute(&cfg.data_dir).map_err(io(&cfg.data_dir))?;
+    let wal_target = match &separate_wal {
+        Some(w) => Some(absolute(w).map_err(io(w))?),
         None => None,
     };
+    let tmp = TempDir::beside(&data_target)?;
+    let snap_dir = tmp.path.join("member").join("snap");
+    mkdir_0700(&snap_dir).map_err(io(&snap_dir))?;
+    let wal_tmp = wal_target.as_deref().map(TempDir::beside).transpose()?;
     let wal_build_dir = match &wal_tmp {
         Some(t) => t.path.clone(),
         None => {
@@ -662,10 +678,10 @@ pub fn restore(input: &Path, cfg: &RestoreConfig) -> Result<RestoreReport, Resto
         fsync_dir(&d).map_err(io(&d))?;
     }
     // Into place: the WAL dir first (if separate), then the data dir.
-    if let (Some(t), Some(w)) = (wal_tmp, &separate_wal) {
+    if let (Some(t), Some(w)) = (wal_tmp, &wal_target) {
         t.commit(w)?;
     }
-    tmp.commit(&cfg.data_dir)?;
+    tmp.commit(&data_target)?;
 
     let wal_dir = separate_wal.unwrap_or_else(|| cfg.data_dir.join("member").join("wal"));
     let snap_name = snap_file.file_name().map(PathBuf::from).unwrap_or_default();
