@@ -12,5 +12,7 @@ pub mod etcd;
 pub mod forensics;
 pub mod input;
 pub mod mvcc;
+pub mod proto;
+pub mod restore;
 pub mod verify;
 pub mod wire;

@@ -13,6 +13,7 @@ mod error;
 mod meta;
 mod page;
 mod walk;
+pub mod writer;
 
 pub use check::{BucketScan, Scan};
 pub use db::{Bucket, BucketRoot, Db, Storage};
@@ -22,3 +23,6 @@ pub use page::{
     LeafElem, Page, PageKind, BRANCH_ELEM_SIZE, BUCKET_LEAF_FLAG, LEAF_ELEM_SIZE, PAGE_HEADER_SIZE,
 };
 pub use walk::{show_key, CheckIssue, LeafRef, PendingLeaf, TreeWalk, MAX_DEPTH};
+pub use writer::{
+    copy_db, BoltWriter, BucketEdit, CopyError, WriteError, WriteSummary, WriterOptions,
+};
