@@ -17,6 +17,10 @@ pub enum CryptError {
     Tarball { path: String, what: String },
     #[error("{path}: no static-pod-resources/kube-apiserver-pod-<N>/secrets/encryption-config/encryption-config in the archive ({members} members read): encryption was not configured when this backup was taken, or this is not a static_kuberesources tarball")]
     NoConfigInTarball { path: String, members: usize },
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
+    #[error("{path}: backup dir without a static_kuberesources_*.tar.gz: the kube-apiserver keys are in that tarball")]
+    NoTarball { path: String },
     #[error("{origin}: malformed encryption configuration: {what}")]
     Config { origin: String, what: String },
     #[error("{etcd_key}: encrypted with {provider} key \"{name}\", which no loaded key source holds for {scope}")]

@@ -14,8 +14,13 @@
 
 pub mod config;
 mod error;
+pub mod keyring;
 pub mod providers;
+pub mod secret;
+pub mod sources;
 
 pub use config::EncryptionConfig;
 pub use error::{show_key, CryptError, Result};
+pub use keyring::{Component, Decrypted, KeyId, KeyRing, KeySummary, Outcome};
 pub use providers::{KeyBytes, ProviderKind};
+pub use sources::{read_config_file, read_tarball, SnapshotKeys, TarballKeys};
