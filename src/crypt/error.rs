@@ -62,7 +62,7 @@ pub enum CryptError {
         name: String,
         origin: String,
     },
-    #[error("{etcd_key}: encrypted by KMS {provider} provider \"{name}\"{key_id}: the data key is wrapped by an external KMS and cannot be decrypted offline")]
+    #[error("{etcd_key}: encrypted by {provider} provider \"{name}\"{key_id}: the data key is wrapped by an external KMS and cannot be decrypted offline")]
     Kms {
         etcd_key: String,
         provider: ProviderKind,

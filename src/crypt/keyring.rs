@@ -1011,7 +1011,8 @@ mod tests {
             .decrypt(SECRET_KEY, b"k8s:enc:kms:v1:vault:x:\x00\x02ab")
             .unwrap_err();
         assert!(
-            e.to_string().contains("KMS kms v1 provider \"vault\""),
+            e.to_string()
+                .contains("encrypted by kms v1 provider \"vault\""),
             "{e}"
         );
         let e = r

@@ -294,7 +294,7 @@ where
     C: cbc::cipher::BlockSizeUser<BlockSize = cbc::cipher::consts::U16>,
 {
     let need = "a 16-byte IV and one or more whole 16-byte blocks";
-    if payload.len() < CBC_IV + 16 || (payload.len() - CBC_IV) % 16 != 0 {
+    if payload.len() < CBC_IV + 16 || !(payload.len() - CBC_IV).is_multiple_of(16) {
         return Err(Failure::Truncated {
             len: payload.len(),
             need,
