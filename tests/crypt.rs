@@ -464,3 +464,21 @@ fn backup_dir_pairs_and_warns_on_other_timestamp() {
     let e = KeyRing::new().load_backup_dir(d.path()).unwrap_err();
     assert!(matches!(e, CryptError::NoTarball { .. }), "{e}");
 }
+
+#[test]
+fn load_path_dispatches_on_what_it_is() {
+    let mut ring = KeyRing::new();
+    let n = ring.load_path(&fixture("encrypted")).unwrap();
+    assert!(n.iter().any(|n| n.contains("revisions 6, 7")), "{n:?}");
+    let n = ring
+        .load_path(&fixture(
+            "encrypted-3.4/static_kuberesources_2026-11-21_101500.tar.gz",
+        ))
+        .unwrap();
+    assert!(n[0].contains("revisions 6, 7"), "{n:?}");
+    let before = ring.len();
+    ring.load_path(&fixture("encrypted/upstream-encryption-config.yaml"))
+        .unwrap();
+    assert_eq!(ring.len(), before + 2);
+    assert!(ring.load_path(&fixture("etcd-3.5")).is_err());
+}

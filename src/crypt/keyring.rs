@@ -175,7 +175,7 @@ pub struct KeyRing {
 pub struct Location<'k> {
     pub components: &'static [Component],
     /// `(resource, group)`; the group is "" for the core group.
-    pub resource: Option<(&'k str, &'static str)>,
+    pub resource: Option<(&'k str, &'k str)>,
 }
 
 const KUBE: &[Component] = &[Component::KubeApiserver];
@@ -315,13 +315,21 @@ pub fn locate(etcd_key: &[u8]) -> Location<'_> {
                 };
             }
         }
-        // Custom resources and aggregated types: `<group>/<plural>/…`. The
-        // group is not 'static, so only the resource is kept; wildcard
-        // `*.*` still matches and anything else falls back to the
-        // component's other keys.
+        // Custom resources and aggregated types: `<group>/<plural>/…`
+        // (a group always has a dot).
+        let mut segs = rest.splitn(3, |&b| b == b'/');
+        let resource = match (segs.next(), segs.next(), segs.next()) {
+            (Some(g), Some(r), Some(_)) if g.contains(&b'.') && !r.is_empty() => {
+                match (std::str::from_utf8(r), std::str::from_utf8(g)) {
+                    (Ok(r), Ok(g)) => Some((r, g)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
         return Location {
             components: KUBE,
-            resource: None,
+            resource,
         };
     }
     if let Some(rest) = etcd_key.strip_prefix(b"/openshift.io/") {
@@ -1060,6 +1068,11 @@ mod tests {
         );
         assert_eq!(locate(b"/kubernetes.io/secretsx/a").resource, None);
         assert_eq!(
+            locate(b"/kubernetes.io/route.openshift.io/routes/ns/r").resource,
+            Some(("routes", "route.openshift.io"))
+        );
+        assert_eq!(locate(b"/kubernetes.io/example.com/widgets").resource, None);
+        assert_eq!(
             locate(b"/openshift.io/oauth/authorizetokens/x").components[0],
             OauthApiserver
         );
@@ -1078,5 +1091,64 @@ mod tests {
         assert!(covers("*.", "secrets", ""));
         assert!(covers("*.apps", "deployments", "apps"));
         assert!(!covers("secrets.", "secrets", ""));
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ring() -> KeyRing {
+        let mut r = KeyRing::new();
+        let res = ["secrets".to_string(), "*.*".to_string()];
+        for (i, kind) in [
+            ProviderKind::AesCbc,
+            ProviderKind::AesGcm,
+            ProviderKind::Secretbox,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            for (c, len) in [(Component::KubeApiserver, 32), (Component::Unknown, 16)] {
+                let len = if kind == ProviderKind::Secretbox {
+                    32
+                } else {
+                    len
+                };
+                r.add_key(
+                    c,
+                    kind,
+                    "1",
+                    KeyBytes::new(vec![i as u8 + 1; len]),
+                    &res,
+                    "t",
+                    false,
+                );
+            }
+        }
+        r
+    }
+
+    proptest! {
+        #[test]
+        fn hostile_values_never_panic(
+            prefix in prop::sample::select(vec![
+                "k8s:enc:aescbc:v1:1:", "k8s:enc:aesgcm:v1:1:", "k8s:enc:secretbox:v1:1:",
+                "k8s:enc:kms:v1:1:", "k8s:enc:kms:v2:1:", "k8s:enc:aescbc:v1:", "k8s:enc:", "",
+            ]),
+            body in prop::collection::vec(any::<u8>(), 0..300),
+            key in prop::sample::select(vec![
+                "/kubernetes.io/secrets/a/b", "/openshift.io/routes/a/b", "/x", "",
+                "/kubernetes.io/a.b/c/d", "/kubernetes.io/a.b/",
+            ]),
+        ) {
+            let r = ring();
+            let v = [prefix.as_bytes(), &body].concat();
+            match r.decrypt(key.as_bytes(), &v) {
+                Ok(d) => prop_assert!(d.key.is_none() || is_known_encoding(&d.plaintext)),
+                Err(e) => prop_assert!(!e.to_string().is_empty()),
+            }
+        }
     }
 }

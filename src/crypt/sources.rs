@@ -228,12 +228,37 @@ impl KeyRing {
             "{}: kube-apiserver encryption-config of revision{} {}",
             tar.display(),
             if revs.len() == 1 { "" } else { "s" },
-            revs.iter()
-                .map(u32::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
+            join_revs(&revs)
         ));
         Ok(notes)
+    }
+
+    /// Loads whatever `path` is, as a `--keys PATH` flag would take it: a
+    /// directory is an OpenShift backup dir, `*.tar.gz`/`*.tgz` a
+    /// static_kuberesources tarball, anything else an EncryptionConfiguration
+    /// file (of [`Component::Unknown`]). Returns notes for the user.
+    pub fn load_path(&mut self, path: &Path) -> Result<Vec<String>> {
+        if path.is_dir() {
+            return self.load_backup_dir(path);
+        }
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
+        if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
+            let revs = self.load_tarball(path)?;
+            return Ok(vec![format!(
+                "{}: kube-apiserver encryption-config of revision{} {}",
+                path.display(),
+                if revs.len() == 1 { "" } else { "s" },
+                join_revs(&revs)
+            )]);
+        }
+        self.load_config_file(path, Component::Unknown)?;
+        Ok(vec![format!(
+            "{}: encryption configuration",
+            path.display()
+        )])
     }
 
     /// Second stage: reads OpenShift's key and config Secrets from the
@@ -377,6 +402,13 @@ impl KeyRing {
             }
         }
     }
+}
+
+fn join_revs(revs: &[u32]) -> String {
+    revs.iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `{"resources":[{"group":"route.openshift.io","resource":"routes"}]}` →
