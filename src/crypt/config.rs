@@ -342,3 +342,37 @@ mod tests {
         assert!(!resource_matches("secrets", "configmaps"));
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn random_text_never_panics(s in "[ -~\n\t:{}\\[\\]'\"-]{0,200}") {
+            let _ = super::EncryptionConfig::parse(s.as_bytes(), "p");
+        }
+
+        #[test]
+        fn random_bytes_never_panic(b in prop::collection::vec(any::<u8>(), 0..200)) {
+            let _ = super::EncryptionConfig::parse(&b, "p");
+        }
+
+        #[test]
+        fn mangled_config_never_panics(cut in 0usize..400, flip in 0usize..400) {
+            let mut c = br#"apiVersion: apiserver.config.k8s.io/v1
+kind: EncryptionConfiguration
+resources:
+  - resources: [secrets, "*.apps"]
+    providers:
+      - aescbc:
+          keys: [{name: "1", secret: MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=}]
+      - kms: {apiVersion: v2, name: k}
+      - identity: {}
+"#.to_vec();
+            if flip < c.len() { c[flip] ^= 0x20; }
+            c.truncate(cut.min(c.len()));
+            let _ = super::EncryptionConfig::parse(&c, "p");
+        }
+    }
+}

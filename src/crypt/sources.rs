@@ -521,3 +521,37 @@ mod tests {
         assert!(migrated_resources(Some("nope")).is_empty());
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+    use std::io::Write;
+
+    proptest! {
+        #[test]
+        fn random_gzip_payload_never_panics(b in prop::collection::vec(any::<u8>(), 0..2000)) {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            gz.write_all(&b).unwrap();
+            let data = gz.finish().unwrap();
+            let _ = super::read_tarball_from(&data[..], std::path::Path::new("x.tar.gz"));
+            let _ = super::read_tarball_from(&b[..], std::path::Path::new("y.tar.gz"));
+        }
+
+        #[test]
+        fn mangled_fixture_tarball_never_panics(at in 0usize..12_000, byte in any::<u8>(), cut in 0usize..12_000) {
+            use std::io::Read;
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures/encrypted/static_kuberesources_2026-11-21_101500.tar.gz");
+            let gz = std::fs::read(path).unwrap();
+            let mut tar = Vec::new();
+            flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut tar).unwrap();
+            let n = tar.len();
+            tar[at % n] = byte;
+            tar.truncate(cut.max(1));
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            enc.write_all(&tar).unwrap();
+            let data = enc.finish().unwrap();
+            let _ = super::read_tarball_from(&data[..], std::path::Path::new("m.tar.gz"));
+        }
+    }
+}
