@@ -23,13 +23,15 @@ pub enum CryptError {
     NoTarball { path: String },
     #[error("{origin}: malformed encryption configuration: {what}")]
     Config { origin: String, what: String },
-    #[error("{etcd_key}: encrypted with {provider} key \"{name}\", which no loaded key source holds for {scope}")]
+    #[error("{etcd_key}: encrypted with {provider} key \"{name}\", which no loaded key source holds for {scope}{hint}")]
     MissingKey {
         etcd_key: String,
         provider: ProviderKind,
         name: String,
         /// Which component/resource the key was looked for in.
         scope: String,
+        /// `; <component> has a key of that name (not used: …)` or empty.
+        hint: String,
     },
     #[error("{etcd_key}: value starts with k8s:enc: but has no known provider prefix ({prefix})")]
     UnknownPrefix { etcd_key: String, prefix: String },

@@ -612,12 +612,28 @@ impl KeyRing {
             }
         }
         match failures.len() {
-            0 => Err(CryptError::MissingKey {
-                etcd_key: show_key(etcd_key),
-                provider: kind,
-                name: guess_name(rest),
-                scope: scope(&loc),
-            }),
+            0 => {
+                // A key of that name elsewhere gives the name (which may
+                // hold ':') and a hint.
+                let other = self
+                    .keys
+                    .iter()
+                    .find(|k| k.kind == kind && strip_name(rest, k.name.as_bytes()).is_some());
+                Err(CryptError::MissingKey {
+                    etcd_key: show_key(etcd_key),
+                    provider: kind,
+                    name: other.map(|k| k.name.clone()).unwrap_or_else(|| guess_name(rest)),
+                    scope: scope(&loc),
+                    hint: other
+                        .map(|k| {
+                            format!(
+                                "; {} has {kind} key \"{}\", not used: key names are per API server",
+                                k.component, k.name
+                            )
+                        })
+                        .unwrap_or_default(),
+                })
+            }
             1 => Err(failures.remove(0)),
             _ => Err(CryptError::AllFailed {
                 etcd_key: show_key(etcd_key),
@@ -843,6 +859,10 @@ mod tests {
             msg.contains("\"2\"")
                 && msg.contains("openshift-apiserver")
                 && msg.contains("routes.route.openshift.io"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("; kube-apiserver has aescbc key \"2\", not used"),
             "{msg}"
         );
         let both = ring(&[
