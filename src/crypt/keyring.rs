@@ -1078,6 +1078,12 @@ mod tests {
     }
 
     #[test]
+    fn ring_is_shareable_across_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<KeyRing>();
+    }
+
+    #[test]
     fn locations() {
         let l = locate(b"/kubernetes.io/secrets/a/b");
         assert_eq!(l.components, KUBE);
