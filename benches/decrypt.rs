@@ -120,7 +120,11 @@ fn bench(c: &mut Criterion) {
     g.bench_function("protobuf field walk (decode floor)", |b| {
         b.iter(|| plains.iter().map(|p| walk(&p[4..], 0)).sum::<u64>())
     });
-    for kind in [ProviderKind::AesCbc, ProviderKind::AesGcm, ProviderKind::Secretbox] {
+    for kind in [
+        ProviderKind::AesCbc,
+        ProviderKind::AesGcm,
+        ProviderKind::Secretbox,
+    ] {
         let values: Vec<Vec<u8>> = keys
             .iter()
             .zip(&plains)
