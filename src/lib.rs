@@ -8,6 +8,7 @@
 
 pub mod bolt;
 pub mod crc;
+pub mod crypt;
 pub mod etcd;
 pub mod forensics;
 pub mod input;

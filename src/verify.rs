@@ -206,7 +206,7 @@ fn check_key_leaf(leaf: &LeafRef<'_>, out: &mut KeyLeaf) {
 /// The SHA-256 trailer layer, from the raw file bytes.
 fn trailer_layer(bytes: &[u8]) -> Layer {
     let len = bytes.len() as u64;
-    if !has_trailer(len) && len % 512 != 0 {
+    if !has_trailer(len) && !len.is_multiple_of(512) {
         return Layer::new(
             "trailer",
             vec![format!(

@@ -1,0 +1,241 @@
+//! A minimal reader for core/v1 Secrets, enough to load OpenShift's key and
+//! config Secrets from the snapshot (kube-storage.md §2.1, §6). It knows the
+//! protobuf envelope and, as a fallback, JSON. To be replaced by the `kube`
+//! module's decoder.
+
+use base64::Engine as _;
+
+use crate::wire::{expect_bytes, Fields, Value};
+
+/// The parts of a Secret the key loader reads.
+#[derive(Default, Clone, PartialEq, Eq)]
+pub struct SecretObject {
+    pub name: String,
+    pub namespace: String,
+    pub annotations: Vec<(String, String)>,
+    pub data: Vec<(String, Vec<u8>)>,
+    pub type_: String,
+}
+
+impl std::fmt::Debug for SecretObject {
+    /// Data values are never shown (they are key material).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretObject")
+            .field("name", &self.name)
+            .field("namespace", &self.namespace)
+            .field("annotations", &self.annotations)
+            .field(
+                "data",
+                &self
+                    .data
+                    .iter()
+                    .map(|(k, v)| format!("{k}: <{} bytes>", v.len()))
+                    .collect::<Vec<_>>(),
+            )
+            .field("type", &self.type_)
+            .finish()
+    }
+}
+
+impl SecretObject {
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.annotations
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn data(&self, key: &str) -> Option<&[u8]> {
+        self.data
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_slice())
+    }
+}
+
+/// Decodes a stored Secret (plaintext: protobuf envelope or JSON).
+pub fn decode_secret(plain: &[u8]) -> Result<SecretObject, String> {
+    if let Some(body) = plain.strip_prefix(b"k8s\0") {
+        return decode_envelope(body);
+    }
+    if plain
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| b == b'{')
+    {
+        return decode_json(plain);
+    }
+    Err("neither a protobuf envelope (k8s\\0) nor JSON".into())
+}
+
+fn s(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn decode_envelope(body: &[u8]) -> Result<SecretObject, String> {
+    let mut kind = Vec::new();
+    let mut raw: &[u8] = &[];
+    for f in Fields::new(body) {
+        let (n, v) = f.map_err(|e| format!("envelope: {e}"))?;
+        match (n, v) {
+            (1, Value::Bytes(tm)) => {
+                for f in Fields::new(tm) {
+                    if let (2, Value::Bytes(k)) = f.map_err(|e| format!("typeMeta: {e}"))? {
+                        kind = k.to_vec();
+                    }
+                }
+            }
+            (2, v) => raw = expect_bytes(2, v).map_err(|e| format!("envelope: {e}"))?,
+            _ => {}
+        }
+    }
+    if kind != b"Secret" {
+        return Err(format!("envelope kind is {:?}, not Secret", s(&kind)));
+    }
+    let mut out = SecretObject::default();
+    for f in Fields::new(raw) {
+        let (n, v) = f.map_err(|e| format!("Secret: {e}"))?;
+        match (n, v) {
+            (1, Value::Bytes(meta)) => {
+                for f in Fields::new(meta) {
+                    match f.map_err(|e| format!("ObjectMeta: {e}"))? {
+                        (1, Value::Bytes(b)) => out.name = s(b),
+                        (3, Value::Bytes(b)) => out.namespace = s(b),
+                        (12, Value::Bytes(e)) => {
+                            let (k, v) = map_entry(e)?;
+                            out.annotations.push((s(k), s(v)));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            (2, Value::Bytes(e)) => {
+                let (k, v) = map_entry(e)?;
+                out.data.push((s(k), v.to_vec()));
+            }
+            (3, Value::Bytes(b)) => out.type_ = s(b),
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+fn map_entry(e: &[u8]) -> Result<(&[u8], &[u8]), String> {
+    let (mut k, mut v): (&[u8], &[u8]) = (&[], &[]);
+    for f in Fields::new(e) {
+        match f.map_err(|e| format!("map entry: {e}"))? {
+            (1, Value::Bytes(b)) => k = b,
+            (2, Value::Bytes(b)) => v = b,
+            _ => {}
+        }
+    }
+    Ok((k, v))
+}
+
+fn decode_json(plain: &[u8]) -> Result<SecretObject, String> {
+    let j: serde_json::Value =
+        serde_json::from_slice(plain).map_err(|e| format!("invalid JSON at line {}", e.line()))?;
+    if j.get("kind").and_then(|k| k.as_str()) != Some("Secret") {
+        return Err("JSON kind is not Secret".into());
+    }
+    let str_of =
+        |v: Option<&serde_json::Value>| v.and_then(|x| x.as_str()).unwrap_or("").to_string();
+    let meta = j.get("metadata");
+    let mut out = SecretObject {
+        name: str_of(meta.and_then(|m| m.get("name"))),
+        namespace: str_of(meta.and_then(|m| m.get("namespace"))),
+        type_: str_of(j.get("type")),
+        ..Default::default()
+    };
+    if let Some(a) = meta
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| a.as_object())
+    {
+        for (k, v) in a {
+            out.annotations.push((k.clone(), str_of(Some(v))));
+        }
+    }
+    if let Some(d) = j.get("data").and_then(|d| d.as_object()) {
+        for (k, v) in d {
+            let b = base64::engine::general_purpose::STANDARD
+                .decode(v.as_str().unwrap_or(""))
+                .map_err(|_| format!("data[{k:?}] is not base64"))?;
+            out.data.push((k.clone(), b));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::wire::put_varint;
+
+    pub fn fld(out: &mut Vec<u8>, n: u32, b: &[u8]) {
+        put_varint(out, u64::from(n << 3 | 2));
+        put_varint(out, b.len() as u64);
+        out.extend_from_slice(b);
+    }
+
+    fn entry(k: &[u8], v: &[u8]) -> Vec<u8> {
+        let mut e = Vec::new();
+        fld(&mut e, 1, k);
+        fld(&mut e, 2, v);
+        e
+    }
+
+    /// Builds a protobuf Secret as the API server stores it.
+    pub fn secret_proto(
+        ns: &str,
+        name: &str,
+        ann: &[(&str, &str)],
+        data: &[(&str, &[u8])],
+    ) -> Vec<u8> {
+        let mut meta = Vec::new();
+        fld(&mut meta, 1, name.as_bytes());
+        fld(&mut meta, 3, ns.as_bytes());
+        for (k, v) in ann {
+            fld(&mut meta, 12, &entry(k.as_bytes(), v.as_bytes()));
+        }
+        let mut raw = Vec::new();
+        fld(&mut raw, 1, &meta);
+        for (k, v) in data {
+            fld(&mut raw, 2, &entry(k.as_bytes(), v));
+        }
+        fld(&mut raw, 3, b"Opaque");
+        let mut tm = Vec::new();
+        fld(&mut tm, 1, b"v1");
+        fld(&mut tm, 2, b"Secret");
+        let mut out = b"k8s\0".to_vec();
+        fld(&mut out, 1, &tm);
+        fld(&mut out, 2, &raw);
+        out.extend_from_slice(&[0x1a, 0, 0x22, 0]);
+        out
+    }
+
+    #[test]
+    fn protobuf_and_json() {
+        let p = secret_proto("ns", "n", &[("a/mode", "aescbc")], &[("k", &[1, 2, 3])]);
+        let s = decode_secret(&p).unwrap();
+        assert_eq!((s.name.as_str(), s.namespace.as_str()), ("n", "ns"));
+        assert_eq!(s.annotation("a/mode"), Some("aescbc"));
+        assert_eq!(s.data("k"), Some(&[1u8, 2, 3][..]));
+        assert!(!format!("{s:?}").contains("[1, 2, 3]"));
+        let j = br#"{"kind":"Secret","apiVersion":"v1","metadata":{"name":"n","namespace":"ns","annotations":{"x":"y"}},"data":{"k":"AQID"}}"#;
+        let s = decode_secret(j).unwrap();
+        assert_eq!(s.data("k"), Some(&[1u8, 2, 3][..]));
+        assert_eq!(s.annotation("x"), Some("y"));
+    }
+
+    #[test]
+    fn not_secrets() {
+        assert!(decode_secret(b"garbage").is_err());
+        assert!(decode_secret(b"k8s\0\x0a\xff").is_err());
+        let mut cm = b"k8s\0".to_vec();
+        let mut tm = Vec::new();
+        fld(&mut tm, 1, b"v1");
+        fld(&mut tm, 2, b"ConfigMap");
+        fld(&mut cm, 1, &tm);
+        assert!(decode_secret(&cm).unwrap_err().contains("ConfigMap"));
+    }
+}
