@@ -353,6 +353,23 @@ fn restore_and_boot(v: V, bump: Option<u64>) {
         if v == V::V34 { "3.4" } else { "3.5" }
     );
 
+    // The status the restore reports for the db it wrote (computed while
+    // writing, not read back) is what the real etcdctl reads from it.
+    let db = data.join("member/snap/db");
+    let o = ctl(
+        V::V34,
+        &[
+            "snapshot",
+            "status",
+            db.to_str().unwrap_or(""),
+            "-w",
+            "json",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let real: serde_json::Value = serde_json::from_slice(&o.stdout).expect("status json");
+    assert_eq!(report["restored"], real, "restored status vs etcdctl");
+
     let e = start(v, &data, "m1", &peer, "tok-1");
     assert_eq!(etcd_keys(&e), want, "keys after restore");
     let st = e.status();

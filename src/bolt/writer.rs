@@ -104,6 +104,13 @@ pub struct WriteSummary {
     pub overflow_pages: u64,
     pub inline_buckets: u64,
     pub keys: u64,
+    /// CRC-32C over every top-level bucket in order: its name, then each
+    /// key and value (a nested bucket adds only its key) — the hash
+    /// `etcdctl snapshot status` computes, taken while writing so the
+    /// output need not be read back.
+    pub content_crc: u32,
+    /// Entries of the top-level buckets (nested-bucket entries included).
+    pub top_level_keys: u64,
 }
 
 /// One pending element of a page being filled.
@@ -117,6 +124,20 @@ struct Elem {
 }
 
 /// One level of a bucket's tree under construction.
+/// A leaf larger than a page takes whole pages, so its tail is wasted. When
+/// an element would spill the pending leaf, keep it there anyway if that
+/// needs fewer pages than closing the leaf and starting a new one (large
+/// values then share overflow pages instead of each wasting a tail), up to
+/// `MAX_PACKED_PAGES` per leaf.
+fn packs_better(size: usize, esize: usize, ps: usize) -> bool {
+    let pages = |bytes: usize| bytes.div_ceil(ps);
+    let merged = pages(size + esize);
+    merged <= MAX_PACKED_PAGES && merged < pages(size) + pages(PAGE_HEADER_SIZE + esize)
+}
+
+/// Upper bound of a packed leaf (with its overflow), in pages.
+const MAX_PACKED_PAGES: usize = 16;
+
 #[derive(Default)]
 struct Level {
     elems: Vec<Elem>,
@@ -305,6 +326,8 @@ impl<W: Write + Seek> BoltWriter<W> {
                 overflow_pages: 0,
                 inline_buckets: 0,
                 keys: 0,
+                content_crc: 0,
+                top_level_keys: 0,
             },
         })
     }
@@ -324,6 +347,16 @@ impl<W: Write + Seek> BoltWriter<W> {
         } else {
             format!("{}/{}", parent.path, String::from_utf8_lossy(name))
         };
+        match self.stack.len() {
+            // A top-level bucket: its name starts its part of the hash.
+            1 => self.summary.content_crc = crc32c::crc32c_append(self.summary.content_crc, name),
+            // A nested bucket is an entry of a top-level one: key only.
+            2 => {
+                self.summary.content_crc = crc32c::crc32c_append(self.summary.content_crc, name);
+                self.summary.top_level_keys += 1;
+            }
+            _ => {}
+        }
         // Reserve the name in the parent's order now.
         let parent = self.current_mut();
         parent.last_key = Some(name.to_vec());
@@ -356,6 +389,11 @@ impl<W: Write + Seek> BoltWriter<W> {
         }
         self.current_mut().last_key = Some(key.to_vec());
         self.summary.keys += 1;
+        if self.stack.len() == 2 {
+            let c = crc32c::crc32c_append(self.summary.content_crc, key);
+            self.summary.content_crc = crc32c::crc32c_append(c, value);
+            self.summary.top_level_keys += 1;
+        }
         self.add(
             0,
             Elem {
@@ -406,7 +444,9 @@ impl<W: Write + Seek> BoltWriter<W> {
         let need_flush = {
             let b = self.current();
             let l = &b.levels[level];
-            !l.elems.is_empty() && (l.size + esize > ps || l.elems.len() >= 0xFFFE)
+            !l.elems.is_empty()
+                && (l.elems.len() >= 0xFFFE
+                    || (l.size + esize > ps && !packs_better(l.size, esize, ps)))
         };
         if need_flush {
             self.flush_level(level)?;

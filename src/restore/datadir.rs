@@ -503,24 +503,52 @@ pub fn restore(input: &Path, cfg: &RestoreConfig) -> Result<RestoreReport, Resto
     if snap.trailer.is_none() && !cfg.skip_hash_check {
         return Err(RestoreError::MissingHash { path: path_s });
     }
-    let (computed, detail) = std::thread::scope(|sc| {
-        let h = sc.spawn(|| check_hash.then(|| snap.compute_sha256()));
-        let d = crate::etcd::status::detail(&snap);
-        (h.join().ok().flatten(), d)
-    });
-    let hash_checked = match (&snap.trailer, computed) {
-        (Some(t), Some(computed)) => {
+    // The SHA-256 of the input (one core) runs beside everything up to the
+    // final rename: the scan, the rewrite and the WAL. A mismatch drops the
+    // temp dirs and leaves the target untouched.
+    std::thread::scope(|sc| {
+        let hasher = sc.spawn(|| check_hash.then(|| snap.compute_sha256()));
+        let built = build(&snap, cfg, &plan, &separate_wal, t0);
+        let computed = hasher.join().ok().flatten();
+        if let (Some(t), Some(computed)) = (&snap.trailer, computed) {
             if computed != t.stored {
                 return Err(RestoreError::HashMismatch {
-                    path: path_s,
+                    path: path_s.clone(),
                     stored: hex(&t.stored),
                     computed: hex(&computed),
                 });
             }
-            true
         }
-        _ => false,
-    };
+        let (mut report, tmp, wal_tmp, data_target, wal_target) = built?;
+        // Into place: the WAL dir first (if separate), then the data dir.
+        if let (Some(t), Some(w)) = (wal_tmp, &wal_target) {
+            t.commit(w)?;
+        }
+        tmp.commit(&data_target)?;
+        report.hash_checked = check_hash;
+        report.seconds = t0.elapsed().as_secs_f64();
+        Ok(report)
+    })
+}
+
+/// What `build` leaves for the final rename.
+type Built = (
+    RestoreReport,
+    TempDir,
+    Option<TempDir>,
+    PathBuf,
+    Option<PathBuf>,
+);
+
+/// Scans the input and builds the data dir (and WAL dir) in temp dirs.
+fn build(
+    snap: &Snapshot,
+    cfg: &RestoreConfig,
+    plan: &ClusterPlan,
+    separate_wal: &Option<PathBuf>,
+    t0: Instant,
+) -> Result<Built, RestoreError> {
+    let detail = crate::etcd::status::detail(snap);
     let detail = detail?;
     for required in [KEY_BUCKET, META_BUCKET] {
         if !detail.buckets.iter().any(|b| b.name.as_bytes() == required) {
@@ -649,11 +677,25 @@ pub fn restore(input: &Path, cfg: &RestoreConfig) -> Result<RestoreReport, Resto
     };
 
     let db_path = snap_dir.join("db");
-    let summary = write_db(&snap, &db_path, edits)?;
-    // Read back what we wrote: structure and numbers.
+    let summary = write_db(snap, &db_path, edits)?;
+    // The written db's status numbers come from the writer's own stream;
+    // reading it back only checks that its metas and root open (mapping
+    // the whole output would double the peak memory).
     let written = Snapshot::open(&db_path)?;
-    let restored = crate::etcd::status::status(&written)?;
+    written
+        .db
+        .buckets()
+        .map_err(|source| crate::etcd::EtcdError::Bolt {
+            path: db_path.display().to_string(),
+            source,
+        })?;
     drop(written);
+    let restored = crate::etcd::Status {
+        hash: summary.content_crc,
+        revision: bumped.unwrap_or(source.revision),
+        total_key: summary.top_level_keys,
+        total_size: summary.bytes,
+    };
 
     let snap_bytes = snapfile::encode(
         snapfile::v2_store_json(&members)
@@ -665,7 +707,7 @@ pub fn restore(input: &Path, cfg: &RestoreConfig) -> Result<RestoreReport, Resto
     );
     let snap_file = snapfile::write(&snap_dir, &snap_bytes, 1, n).map_err(io(&snap_dir))?;
 
-    let wal_bytes = wal_records(&plan, &members, version);
+    let wal_bytes = wal_records(plan, &members, version);
     let wal_file = wal_build_dir.join("0000000000000000-0000000000000000.wal");
     wal::write_segment(&wal_file, &wal_bytes).map_err(io(&wal_file))?;
 
@@ -677,15 +719,11 @@ pub fn restore(input: &Path, cfg: &RestoreConfig) -> Result<RestoreReport, Resto
     ] {
         fsync_dir(&d).map_err(io(&d))?;
     }
-    // Into place: the WAL dir first (if separate), then the data dir.
-    if let (Some(t), Some(w)) = (wal_tmp, &wal_target) {
-        t.commit(w)?;
-    }
-    tmp.commit(&data_target)?;
-
-    let wal_dir = separate_wal.unwrap_or_else(|| cfg.data_dir.join("member").join("wal"));
+    let wal_dir = separate_wal
+        .clone()
+        .unwrap_or_else(|| cfg.data_dir.join("member").join("wal"));
     let snap_name = snap_file.file_name().map(PathBuf::from).unwrap_or_default();
-    Ok(RestoreReport {
+    let report = RestoreReport {
         snap_file: cfg.data_dir.join("member").join("snap").join(snap_name),
         data_dir: cfg.data_dir.clone(),
         wal_dir,
@@ -694,7 +732,7 @@ pub fn restore(input: &Path, cfg: &RestoreConfig) -> Result<RestoreReport, Resto
         member_id: format!("{:x}", plan.local_id),
         cluster_id: format!("{:x}", plan.cluster_id),
         members: plan.members.clone(),
-        hash_checked,
+        hash_checked: false,
         source,
         restored,
         bumped_revision: bumped,
@@ -702,7 +740,8 @@ pub fn restore(input: &Path, cfg: &RestoreConfig) -> Result<RestoreReport, Resto
         db_pages: summary.pages,
         seconds: t0.elapsed().as_secs_f64(),
         warnings,
-    })
+    };
+    Ok((report, tmp, wal_tmp, data_target, wal_target))
 }
 
 fn write_db(
