@@ -481,3 +481,108 @@ fn check_lease(key: &[u8], value: &[u8]) -> Result<(), String> {
         None => Err("lease without an ID".into()),
     }
 }
+
+/// What the values of a snapshot need and what the key ring did with them.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct KeyUse {
+    /// provider → key name → values (all revisions held).
+    pub needed: std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
+    pub plain: u64,
+    pub decrypted: u64,
+    /// Values that did not decrypt (or decode), each naming the etcd key,
+    /// revision and key name.
+    pub failures: Vec<String>,
+    pub failure_count: usize,
+}
+
+/// Tries every value of every revision held with `keys` (in parallel).
+/// `decode` checks that a plaintext decodes as an object.
+pub fn key_use<D>(store: &crate::mvcc::Store<'_>, keys: &crate::crypt::KeyRing, decode: D) -> KeyUse
+where
+    D: Fn(&[u8], &[u8]) -> Result<(), String> + Sync,
+{
+    use crate::crypt::providers::{guess_name, split_provider};
+    use rayon::prelude::*;
+
+    struct One {
+        needed: Option<(String, String)>,
+        plain: bool,
+        failure: Option<String>,
+    }
+    let results: Vec<One> = store
+        .records()
+        .par_iter()
+        .filter(|r| !r.is_delete() && !r.kv.value.is_empty())
+        .map(|r| {
+            let (k, v) = (r.kv.key, r.kv.value);
+            let name = String::from_utf8_lossy(k);
+            let needed = match split_provider(v) {
+                None => None,
+                Some(Ok((kind, rest))) => Some((kind.as_str().to_string(), guess_name(rest))),
+                Some(Err(())) => Some(("unknown".to_string(), guess_name(v))),
+            };
+            let plain = needed.is_none();
+            #[allow(clippy::let_and_return)]
+            let failure = match keys.decrypt(k, v) {
+                Ok(_) if plain => None,
+                Ok(d) => decode(k, &d.plaintext).err().map(|e| {
+                    format!(
+                        "{name} (revision {}): decrypted but does not decode: {e}",
+                        r.rev.main
+                    )
+                }),
+                Err(e) => Some(format!("revision {}: {e}", r.rev.main)),
+            };
+            One {
+                needed,
+                plain,
+                failure,
+            }
+        })
+        .collect();
+    let mut u = KeyUse::default();
+    for o in results {
+        if o.plain {
+            u.plain += 1;
+        }
+        if let Some((p, n)) = o.needed {
+            *u.needed.entry(p).or_default().entry(n).or_default() += 1;
+            if o.failure.is_none() {
+                u.decrypted += 1;
+            }
+        }
+        if let Some(f) = o.failure {
+            u.failure_count += 1;
+            if u.failures.len() < MAX_LISTED {
+                u.failures.push(f);
+            }
+        }
+    }
+    u
+}
+
+/// The "decryption" layer of `verify --keys`: every encrypted value must
+/// decrypt and decode.
+pub fn decryption_layer(u: &KeyUse) -> Layer {
+    let per: Vec<String> = u
+        .needed
+        .iter()
+        .flat_map(|(p, names)| names.iter().map(move |(n, c)| format!("{p} key {n}: {c}")))
+        .collect();
+    let summary = format!(
+        "{} values plain, {} decrypted and decoded{}",
+        u.plain,
+        u.decrypted,
+        if per.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", per.join(", "))
+        }
+    );
+    let mut l = Layer::new("decryption", u.failures.clone(), summary);
+    l.problem_count = u.failure_count;
+    if u.failure_count > 0 {
+        l.verdict = Verdict::Damaged;
+    }
+    l
+}

@@ -5,6 +5,7 @@
 //! 2 bad usage or unreadable input.
 
 mod defrag;
+mod keys;
 mod restore;
 mod status;
 mod verify;
@@ -29,6 +30,17 @@ pub enum Format {
     Table,
     Text,
     Json,
+}
+
+/// `--keys`, repeatable.
+#[derive(clap::Args, Default)]
+struct KeysArg {
+    /// Encryption keys: a static_kuberesources_*.tar.gz, an
+    /// EncryptionConfiguration file (YAML or JSON) or an OpenShift backup
+    /// dir. Repeatable; all form one key ring. OpenShift's key Secrets
+    /// inside the snapshot are loaded once Secrets decrypt.
+    #[arg(long = "keys", value_name = "K")]
+    keys: Vec<PathBuf>,
 }
 
 /// INPUT, as every command takes it.
@@ -62,7 +74,27 @@ enum Command {
     Verify {
         #[command(flatten)]
         input: InputArg,
+        #[command(flatten)]
+        keys: KeysArg,
         /// Output format (`-w/--write-out` as etcdctl spells it).
+        #[arg(
+            short = 'o',
+            long = "output",
+            visible_short_alias = 'w',
+            visible_alias = "write-out",
+            value_enum,
+            default_value = "text"
+        )]
+        output: Format,
+    },
+    /// Which encryption keys were found where (never their bytes), and
+    /// which keys the snapshot's values need. Exit 1 when some value
+    /// cannot be read with the keys given.
+    Keys {
+        #[command(flatten)]
+        input: InputArg,
+        #[command(flatten)]
+        keys: KeysArg,
         #[arg(
             short = 'o',
             long = "output",
@@ -88,7 +120,16 @@ pub fn run() -> i32 {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Status { input, output } => status::run(&input.input, output),
-        Command::Verify { input, output } => verify::run(&input.input, output),
+        Command::Verify {
+            input,
+            keys,
+            output,
+        } => verify::run(&input.input, &keys.keys, output),
+        Command::Keys {
+            input,
+            keys,
+            output,
+        } => keys::run(&input.input, &keys.keys, output),
         Command::Restore(a) => restore::run(a),
         Command::Defrag(a) => defrag::run(a),
     };
@@ -117,4 +158,52 @@ pub(crate) fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
     serde_json::to_writer_pretty(&mut out, v)?;
     writeln!(out)?;
     Ok(())
+}
+
+/// Builds the key ring from `--keys` (and, for an OpenShift backup dir, its
+/// paired tarball), then loads the key Secrets found inside the snapshot.
+/// `None` when no key source was given or found.
+pub(crate) fn load_keys(
+    input: &etcdsnap::input::Input,
+    keys: &[PathBuf],
+    store: &etcdsnap::mvcc::Store<'_>,
+) -> anyhow::Result<Option<etcdsnap::crypt::KeyRing>> {
+    use anyhow::Context;
+    let mut ring = etcdsnap::crypt::KeyRing::new();
+    let mut any = false;
+    for k in keys {
+        let notes = ring
+            .load_path(k)
+            .with_context(|| format!("--keys {}", k.display()))?;
+        for n in notes {
+            eprintln!("etcdsnap: keys: {n}");
+        }
+        any = true;
+    }
+    if keys.is_empty() {
+        if let Some(t) = &input.tarball {
+            match ring.load_tarball(t) {
+                Ok(revs) => {
+                    eprintln!(
+                        "etcdsnap: keys: {} (encryption-config of kube-apiserver revisions {:?})",
+                        t.display(),
+                        revs
+                    );
+                    any = true;
+                }
+                Err(e) => eprintln!("etcdsnap: keys: {e}"),
+            }
+        }
+    }
+    if !any {
+        return Ok(None);
+    }
+    let second = ring.load_from_store(store);
+    for a in &second.added {
+        eprintln!("etcdsnap: keys: from the snapshot: {a}");
+    }
+    for p in &second.problems {
+        eprintln!("etcdsnap: keys: warning: {p}");
+    }
+    Ok(Some(ring))
 }

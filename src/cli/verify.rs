@@ -1,14 +1,28 @@
 //! `etcdsnap verify`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use etcdsnap::verify::{verify_path, Verdict};
+use etcdsnap::verify::{decryption_layer, key_use, verify_path, Verdict};
 
 use super::Format;
 
-pub fn run(input: &Path, output: Format) -> anyhow::Result<i32> {
+pub fn run(input: &Path, keys: &[PathBuf], output: Format) -> anyhow::Result<i32> {
     let input = super::resolve(input)?;
-    let report = verify_path(&input.db)?;
+    let mut report = verify_path(&input.db)?;
+    // With keys (or a backup dir's tarball): every encrypted value must
+    // decrypt and decode.
+    if !report.unreadable && (!keys.is_empty() || input.tarball.is_some()) {
+        let snap = etcdsnap::etcd::Snapshot::open(&input.db)?;
+        match etcdsnap::mvcc::Store::open(&snap) {
+            Ok(store) => {
+                if let Some(ring) = super::load_keys(&input, keys, &store)? {
+                    let usage = key_use(&store, &ring, |_, _| Ok(()));
+                    report.layers.push(decryption_layer(&usage));
+                }
+            }
+            Err(e) => eprintln!("etcdsnap: decryption not checked: {e}"),
+        }
+    }
     if output == Format::Json {
         let mut v = serde_json::to_value(&report)?;
         if let Some(o) = v.as_object_mut() {

@@ -1,0 +1,53 @@
+//! `etcdsnap keys`: which keys were found where (never their bytes), and
+//! which keys the snapshot's values need.
+
+use std::path::{Path, PathBuf};
+
+use etcdsnap::etcd::Snapshot;
+use etcdsnap::mvcc::Store;
+use etcdsnap::verify::key_use;
+
+use super::Format;
+
+pub fn run(input: &Path, keys: &[PathBuf], output: Format) -> anyhow::Result<i32> {
+    let input = super::resolve(input)?;
+    let snap = Snapshot::open(&input.db)?;
+    let store = Store::open(&snap)?;
+    let ring = super::load_keys(&input, keys, &store)?.unwrap_or_default();
+    let usage = key_use(&store, &ring, |_, _| Ok(()));
+    if output == Format::Json {
+        super::print_json(&serde_json::json!({
+            "keys": ring.summary(),
+            "notes": ring.notes(),
+            "values": usage,
+        }))?;
+    } else {
+        println!("KEYS FOUND ({}):", ring.len());
+        for k in ring.summary() {
+            println!("  {k}");
+        }
+        for n in ring.notes() {
+            println!("  note: {n}");
+        }
+        println!();
+        println!(
+            "VALUES: {} plain, {} decrypt with these keys, {} do not",
+            usage.plain, usage.decrypted, usage.failure_count
+        );
+        for (p, names) in &usage.needed {
+            for (n, c) in names {
+                println!("  {p:<10} key {n:<24} {c} values");
+            }
+        }
+        for f in &usage.failures {
+            println!("  cannot read: {f}");
+        }
+        if usage.failure_count > usage.failures.len() {
+            println!(
+                "  … and {} more",
+                usage.failure_count - usage.failures.len()
+            );
+        }
+    }
+    Ok(if usage.failure_count > 0 { 1 } else { 0 })
+}

@@ -1,0 +1,139 @@
+//! `verify --keys` and `keys` on the encrypted fixtures (real etcd,
+//! encrypted by Python's cryptography/PyNaCl, not by this crate).
+
+mod common;
+
+use common::*;
+
+/// Every key secret (base64) in the fixture's tarball and config file.
+fn secrets(dir: &str) -> Vec<String> {
+    let mut text =
+        std::fs::read_to_string(fixture(&format!("{dir}/upstream-encryption-config.yaml")))
+            .unwrap();
+    let tar = std::fs::read_dir(fixture(dir))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| e.file_name().to_string_lossy().ends_with(".tar.gz"))
+        .unwrap();
+    let mut a = tar::Archive::new(flate2::read::GzDecoder::new(
+        std::fs::File::open(tar.path()).unwrap(),
+    ));
+    for e in a.entries().unwrap() {
+        let mut e = e.unwrap();
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut e, &mut s);
+        text.push_str(&s);
+    }
+    let mut out = Vec::new();
+    for part in text.split("secret").skip(1) {
+        let s: String = part
+            .trim_start_matches(|c: char| c == '"' || c == ':' || c == ' ')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '+' || *c == '/' || *c == '=')
+            .collect();
+        if s.len() >= 20 && s != "AAAAAAAAAAAAAAAAAAAAAA==" {
+            out.push(s);
+        }
+    }
+    assert!(out.len() >= 3, "found {out:?}");
+    out
+}
+
+#[test]
+fn verify_with_keys_names_every_value_that_cannot_be_read() {
+    for dir in ["encrypted", "encrypted-3.4"] {
+        let d = fixture(dir);
+        let cfg = d.join("upstream-encryption-config.yaml");
+        let o = etcdsnap(&[
+            "verify",
+            d.to_str().unwrap(),
+            "--keys",
+            cfg.to_str().unwrap(),
+        ]);
+        let out = stdout(&o);
+        assert_eq!(o.status.code(), Some(1), "{dir}: {out}");
+        assert!(out.contains("[DAMAGED] decryption"), "{out}");
+        // Exactly the values the fixture made unreadable.
+        for k in ["lost-key", "kms-v2", "tampered", "moved"] {
+            assert!(
+                out.contains(&format!("/{k}")),
+                "{dir}: {k} not named: {out}"
+            );
+        }
+        assert!(
+            out.contains("aescbc key \"9\""),
+            "names the missing key: {out}"
+        );
+        assert!(out.contains("cannot be decrypted offline"), "{out}");
+        // Values under keys found only in the snapshot (second stage) decrypt.
+        assert!(!out.contains("/openshift.io/routes/default/web"), "{out}");
+        for s in secrets(dir) {
+            assert!(
+                !out.contains(&s) && !stderr(&o).contains(&s),
+                "key material printed"
+            );
+        }
+    }
+}
+
+#[test]
+fn keys_command_reports_sources_and_needs_without_key_bytes() {
+    let d = fixture("encrypted");
+    let o = etcdsnap(&["keys", d.to_str().unwrap(), "-o", "json"]);
+    assert_eq!(o.status.code(), Some(1), "some values need keys not given");
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let comps: Vec<&str> = v["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["component"].as_str().unwrap_or(""))
+        .collect();
+    for c in ["kube-apiserver", "openshift-apiserver", "oauth-apiserver"] {
+        assert!(comps.contains(&c), "{comps:?}");
+    }
+    assert!(v["values"]["needed"]["aescbc"]["3"].as_u64().unwrap() > 0);
+    let all = format!("{}{}", stdout(&o), stderr(&o));
+    for s in secrets("encrypted") {
+        assert!(!all.contains(&s), "key material printed");
+    }
+}
+
+#[test]
+fn verify_without_keys_on_a_plain_file_has_no_decryption_layer() {
+    let db = fixture("etcd-3.5/small.db");
+    let o = etcdsnap(&["verify", db.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(!stdout(&o).contains("decryption"));
+}
+
+#[test]
+fn bad_key_sources_are_clear_errors() {
+    let d = tempfile::tempdir().unwrap();
+    let garbage = d.path().join("static_kuberesources_x.tar.gz");
+    std::fs::write(&garbage, b"not a tarball").unwrap();
+    let db = fixture("encrypted/snapshot_2026-11-21_101500.db");
+    let o = etcdsnap(&[
+        "verify",
+        db.to_str().unwrap(),
+        "--keys",
+        garbage.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("static_kuberesources_x.tar.gz"),
+        "{}",
+        stderr(&o)
+    );
+    let o = etcdsnap(&[
+        "keys",
+        db.to_str().unwrap(),
+        "--keys",
+        "/nonexistent/enc.yaml",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("/nonexistent/enc.yaml"),
+        "{}",
+        stderr(&o)
+    );
+}
