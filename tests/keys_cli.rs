@@ -27,7 +27,7 @@ fn secrets(dir: &str) -> Vec<String> {
     let mut out = Vec::new();
     for part in text.split("secret").skip(1) {
         let s: String = part
-            .trim_start_matches(|c: char| c == '"' || c == ':' || c == ' ')
+            .trim_start_matches(['"', ':', ' '])
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '+' || *c == '/' || *c == '=')
             .collect();
