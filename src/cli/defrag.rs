@@ -18,19 +18,12 @@ pub struct DefragArgs {
     /// Do not verify the input's SHA-256 trailer.
     #[arg(long)]
     pub skip_hash_check: bool,
-    #[arg(
-        short = 'o',
-        long = "output",
-        visible_short_alias = 'w',
-        visible_alias = "write-out",
-        value_enum,
-        default_value = "text"
-    )]
-    pub output: Format,
+    #[command(flatten)]
+    pub out_fmt: super::OutputArg,
 }
 
 pub fn run(a: DefragArgs) -> anyhow::Result<i32> {
-    let output = a.output;
+    let output = a.out_fmt.output;
     let i = super::resolve(&a.input)?;
     match defrag::defrag(&i.db, &a.out, a.skip_hash_check) {
         Ok(r) => {

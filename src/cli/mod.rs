@@ -32,6 +32,22 @@ pub enum Format {
     Json,
 }
 
+/// `-o`, as the commands that print a report take it.
+#[derive(clap::Args, Clone, Copy)]
+pub struct OutputArg {
+    /// Output format: text (or table) for people, json for machines
+    /// (`-w/--write-out` as etcdctl spells it).
+    #[arg(
+        short = 'o',
+        long = "output",
+        visible_short_alias = 'w',
+        visible_alias = "write-out",
+        value_enum,
+        default_value = "text"
+    )]
+    pub output: Format,
+}
+
 /// `--keys`, repeatable.
 #[derive(clap::Args, Default)]
 struct KeysArg {
@@ -58,16 +74,8 @@ enum Command {
     Status {
         #[command(flatten)]
         input: InputArg,
-        /// Output format (`-w/--write-out` as etcdctl spells it).
-        #[arg(
-            short = 'o',
-            long = "output",
-            visible_short_alias = 'w',
-            visible_alias = "write-out",
-            value_enum,
-            default_value = "table"
-        )]
-        output: Format,
+        #[command(flatten)]
+        output: OutputArg,
     },
     /// Layered integrity check: trailer, meta pages, bbolt structure, etcd
     /// schema. Exit 0 intact, 1 damaged, 2 unreadable.
@@ -76,16 +84,8 @@ enum Command {
         input: InputArg,
         #[command(flatten)]
         keys: KeysArg,
-        /// Output format (`-w/--write-out` as etcdctl spells it).
-        #[arg(
-            short = 'o',
-            long = "output",
-            visible_short_alias = 'w',
-            visible_alias = "write-out",
-            value_enum,
-            default_value = "text"
-        )]
-        output: Format,
+        #[command(flatten)]
+        output: OutputArg,
     },
     /// Which encryption keys were found where (never their bytes), and
     /// which keys the snapshot's values need. Exit 1 when some value
@@ -95,15 +95,8 @@ enum Command {
         input: InputArg,
         #[command(flatten)]
         keys: KeysArg,
-        #[arg(
-            short = 'o',
-            long = "output",
-            visible_short_alias = 'w',
-            visible_alias = "write-out",
-            value_enum,
-            default_value = "text"
-        )]
-        output: Format,
+        #[command(flatten)]
+        output: OutputArg,
     },
     /// Restore a snapshot into a new etcd data dir, as `etcdutl snapshot
     /// restore` does (same flags and defaults), verifying it first and
@@ -119,17 +112,17 @@ enum Command {
 pub fn run() -> i32 {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Status { input, output } => status::run(&input.input, output),
+        Command::Status { input, output } => status::run(&input.input, output.output),
         Command::Verify {
             input,
             keys,
             output,
-        } => verify::run(&input.input, &keys.keys, output),
+        } => verify::run(&input.input, &keys.keys, output.output),
         Command::Keys {
             input,
             keys,
             output,
-        } => keys::run(&input.input, &keys.keys, output),
+        } => keys::run(&input.input, &keys.keys, output.output),
         Command::Restore(a) => restore::run(a),
         Command::Defrag(a) => defrag::run(a),
     };

@@ -45,15 +45,8 @@ pub struct RestoreArgs {
     /// from the snapshot by default.
     #[arg(long)]
     pub etcd_version: Option<etcdsnap::restore::EtcdVersion>,
-    #[arg(
-        short = 'o',
-        long = "output",
-        visible_short_alias = 'w',
-        visible_alias = "write-out",
-        value_enum,
-        default_value = "text"
-    )]
-    pub output: Format,
+    #[command(flatten)]
+    pub out_fmt: super::OutputArg,
 }
 
 pub fn run(a: RestoreArgs) -> anyhow::Result<i32> {
@@ -76,7 +69,7 @@ pub fn run(a: RestoreArgs) -> anyhow::Result<i32> {
     };
     match restore::restore(&input.db, &cfg) {
         Ok(r) => {
-            if a.output == Format::Json {
+            if a.out_fmt.output == Format::Json {
                 super::print_json(&r)?;
             } else {
                 print_text(&input.db, &r);
