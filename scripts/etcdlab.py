@@ -445,3 +445,27 @@ def bolt_info(path):
     collect(m["root"])
     return dict(pageSize=ps, txid=m["txid"], root=m["root"], pgid=m["pgid"], freelist=m["freelist"],
                 fileSize=len(data), buckets=buckets)
+
+
+# ------------------------------------------------------------------ protobuf wire helpers
+def _varint(n):
+    """Protobuf varint."""
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def _fld(num, payload):
+    if isinstance(payload, str):
+        payload = payload.encode()
+    return _varint(num << 3 | 2) + _varint(len(payload)) + payload
+
+
+def _fvar(num, n):
+    return _varint(num << 3) + _varint(n)

@@ -52,26 +52,7 @@ LEASE_ID = 0x694D0C0DE5A4F001  # fixed lease ID (granted via the gateway with an
 
 
 # ------------------------------------------------------------------ protobuf helpers (k8s envelope)
-def _varint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def _fld(num, payload):
-    if isinstance(payload, str):
-        payload = payload.encode()
-    return _varint(num << 3 | 2) + _varint(len(payload)) + payload
-
-
-def _fvar(num, n):
-    return _varint(num << 3) + _varint(n)
+from etcdlab import _fld, _fvar, _varint  # noqa: E402,F401  (protobuf wire helpers)
 
 
 def object_meta(name, namespace=None, uid=None, labels=None, created=1795169700):

@@ -160,6 +160,28 @@ pub fn json_diff(old: &Value, new: &Value, ignore: &[PathPattern]) -> Vec<FieldC
     out
 }
 
+/// A member (map key or list index) present on one side or both.
+fn member(
+    a: Option<&Value>,
+    b: Option<&Value>,
+    path: &mut Vec<String>,
+    ignore: &[PathPattern],
+    out: &mut Vec<FieldChange>,
+) {
+    match (a, b) {
+        (Some(va), Some(vb)) => walk(va, vb, path, ignore, out),
+        (va, vb) => {
+            if !ignore.iter().any(|p| p.matches(path)) {
+                out.push(FieldChange {
+                    path: join_path(path),
+                    old: va.cloned(),
+                    new: vb.cloned(),
+                })
+            }
+        }
+    }
+}
+
 fn walk(
     a: &Value,
     b: &Value,
@@ -179,36 +201,14 @@ fn walk(
             keys.sort();
             for k in keys {
                 path.push(k.clone());
-                match (x.get(k), y.get(k)) {
-                    (Some(va), Some(vb)) => walk(va, vb, path, ignore, out),
-                    (va, vb) => {
-                        if !ignore.iter().any(|p| p.matches(path)) {
-                            out.push(FieldChange {
-                                path: join_path(path),
-                                old: va.cloned(),
-                                new: vb.cloned(),
-                            })
-                        }
-                    }
-                }
+                member(x.get(k), y.get(k), path, ignore, out);
                 path.pop();
             }
         }
         (Value::Array(x), Value::Array(y)) => {
             for i in 0..x.len().max(y.len()) {
                 path.push(format!("[{i}]"));
-                match (x.get(i), y.get(i)) {
-                    (Some(va), Some(vb)) => walk(va, vb, path, ignore, out),
-                    (va, vb) => {
-                        if !ignore.iter().any(|p| p.matches(path)) {
-                            out.push(FieldChange {
-                                path: join_path(path),
-                                old: va.cloned(),
-                                new: vb.cloned(),
-                            })
-                        }
-                    }
-                }
+                member(x.get(i), y.get(i), path, ignore, out);
                 path.pop();
             }
         }
