@@ -162,7 +162,7 @@ impl Db {
                 stack.push((b, level + 1));
             }
         }
-        issues.extend(walk.issues.drain(..));
+        issues.append(&mut walk.issues);
 
         // Freelist: only when the file records one (etcd's do not).
         let meta = *self.meta();
