@@ -9,5 +9,6 @@
 pub mod bolt;
 pub mod etcd;
 pub mod input;
+pub mod kube;
 pub mod verify;
 pub mod wire;

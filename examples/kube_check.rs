@@ -1,0 +1,147 @@
+//! Checks the Kubernetes decoder (and encoder) against upstream API testdata:
+//! every `<group>.<version>.<Kind>.pb` in a directory is decoded and compared
+//! with its `.json` (exactly, and leniently: absent = zero/empty/null), and
+//! its `.yaml` (or `.json`) is encoded and compared with the `.pb` bytes.
+//!
+//! Usage: `cargo run --release --example kube_check -- DIR [-v]`
+//! (or set `KUBE_TESTDATA=DIR`). Not part of `cargo test`: the data cannot be
+//! committed. See `scripts/check-kube-testdata.sh`.
+
+use std::path::PathBuf;
+
+use serde_json::Value as J;
+
+/// Drops null, false, 0, "", [] and {} (recursively) so absent and zero compare equal.
+fn normalize(v: &J) -> Option<J> {
+    match v {
+        J::Null => None,
+        J::Bool(false) => None,
+        J::String(s) if s.is_empty() => None,
+        J::Number(n) if n.as_f64() == Some(0.0) => None,
+        J::Array(a) => {
+            let a: Vec<J> = a.iter().map(|x| normalize(x).unwrap_or(J::Null)).collect();
+            if a.is_empty() {
+                None
+            } else {
+                Some(J::Array(a))
+            }
+        }
+        J::Object(o) => {
+            let mut m = serde_json::Map::new();
+            for (k, x) in o {
+                if let Some(x) = normalize(x) {
+                    m.insert(k.clone(), x);
+                }
+            }
+            if m.is_empty() {
+                None
+            } else {
+                // Order-insensitive comparison.
+                m.sort_keys();
+                Some(J::Object(m))
+            }
+        }
+        other => Some(other.clone()),
+    }
+}
+
+fn first_diff(a: &str, b: &str) -> String {
+    for (i, (x, y)) in a.lines().zip(b.lines()).enumerate() {
+        if x != y {
+            return format!("line {}: got `{}` want `{}`", i + 1, x.trim(), y.trim());
+        }
+    }
+    format!(
+        "lengths differ: got {} lines, want {}",
+        a.lines().count(),
+        b.lines().count()
+    )
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let verbose = args.iter().any(|a| a == "-v");
+    let dir = args
+        .iter()
+        .find(|a| !a.starts_with('-'))
+        .cloned()
+        .or_else(|| std::env::var("KUBE_TESTDATA").ok())
+        .unwrap_or_else(|| "/work/shared/testdata/kube-api/HEAD".into());
+    let mut pbs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{dir}: {e}"))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "pb"))
+        .collect();
+    pbs.sort();
+    let (mut exact, mut lenient, mut enc_exact, mut enc_yaml) = (0, 0, 0, 0);
+    for pb in &pbs {
+        let name = pb
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        let bytes = std::fs::read(pb).unwrap_or_default();
+        let want_text = std::fs::read_to_string(pb.with_extension("json")).unwrap_or_default();
+        let want: J = serde_json::from_str(&want_text).unwrap_or(J::Null);
+        // `<group>.<version>.<Kind>`: the hint for fixtures whose envelope is empty.
+        let (gv, kind) = name.rsplit_once('.').unwrap_or(("", ""));
+        let (group, version) = gv.rsplit_once('.').unwrap_or(("", gv));
+        let api_version = if group == "core" {
+            version.to_string()
+        } else {
+            format!("{group}/{version}")
+        };
+        match etcdsnap::kube::proto::decode_with_hint(&bytes, Some((&api_version, kind))) {
+            Ok(got) => {
+                let text = serde_json::to_string_pretty(&got).unwrap_or_default();
+                if text == want_text.trim_end_matches('\n') {
+                    exact += 1;
+                } else if verbose {
+                    println!("DIFF  {name}: {}", first_diff(&text, &want_text));
+                }
+                if normalize(&got) == normalize(&want) {
+                    lenient += 1;
+                } else {
+                    println!("FAIL  {name}: {}", first_diff(&text, &want_text));
+                }
+            }
+            Err(e) => println!("ERROR {name}: {e}"),
+        }
+        // Encoder: JSON golden → protobuf must equal the .pb bytes.
+        match etcdsnap::kube::encode::encode_object(&want) {
+            Ok(b) if b == bytes => enc_exact += 1,
+            Ok(b) => {
+                if verbose {
+                    let at = b
+                        .iter()
+                        .zip(&bytes)
+                        .position(|(x, y)| x != y)
+                        .unwrap_or(b.len().min(bytes.len()));
+                    println!(
+                        "ENC   {name}: differs at byte {at} (got {} bytes, want {})",
+                        b.len(),
+                        bytes.len()
+                    );
+                }
+            }
+            Err(e) => {
+                if verbose {
+                    println!("ENCER {name}: {e}");
+                }
+            }
+        }
+        if let Ok(y) = std::fs::read_to_string(pb.with_extension("yaml")) {
+            if etcdsnap::kube::encode::encode_yaml(&y).is_ok_and(|b| b == bytes) {
+                enc_yaml += 1;
+            } else if verbose {
+                println!("ENCY  {name}: YAML encode differs");
+            }
+        }
+    }
+    let n = pbs.len();
+    println!("decode: {exact}/{n} byte-exact, {lenient}/{n} lenient");
+    println!("encode: {enc_exact}/{n} from .json byte-exact, {enc_yaml}/{n} from .yaml byte-exact");
+    if lenient != n {
+        std::process::exit(1);
+    }
+}
