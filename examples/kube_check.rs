@@ -108,9 +108,12 @@ fn main() {
             Err(e) => println!("ERROR {name}: {e}"),
         }
         // Encoder: JSON golden → protobuf must equal the .pb bytes.
-        match etcdsnap::kube::encode::encode_object(&want) {
+        match etcdsnap::kube::encode::encode_object_as(&want, Some((&api_version, kind))) {
             Ok(b) if b == bytes => enc_exact += 1,
             Ok(b) => {
+                if let Ok(d) = std::env::var("KUBE_CHECK_DUMP") {
+                    let _ = std::fs::write(format!("{d}/{name}.pb"), &b);
+                }
                 if verbose {
                     let at = b
                         .iter()
@@ -131,7 +134,9 @@ fn main() {
             }
         }
         if let Ok(y) = std::fs::read_to_string(pb.with_extension("yaml")) {
-            if etcdsnap::kube::encode::encode_yaml(&y).is_ok_and(|b| b == bytes) {
+            let yv: J = serde_saphyr::from_str(&y).unwrap_or(J::Null);
+            let enc = etcdsnap::kube::encode::encode_object_as(&yv, Some((&api_version, kind)));
+            if enc.is_ok_and(|b| b == bytes) {
                 enc_yaml += 1;
             } else if verbose {
                 println!("ENCY  {name}: YAML encode differs");
