@@ -2,6 +2,7 @@
 //! the encoder: protobuf → JSON value, and protobuf → JSON text.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use etcdsnap::kube::render::{write_value, Style};
 use etcdsnap::kube::{decode_value, encode::encode_object};
 use serde_json::{json, Value};
 
@@ -129,6 +130,19 @@ fn bench(c: &mut Criterion) {
         g.bench_function("value+json", |b| {
             b.iter(|| decode_value(b"", &bytes).map(|v| serde_json::to_vec(&v).map(|t| t.len())))
         });
+        let mut out = Vec::with_capacity(1 << 16);
+        g.bench_function("stream-compact", |b| {
+            b.iter(|| {
+                out.clear();
+                write_value(&bytes, &mut out, Style::COMPACT).map(|_| out.len())
+            })
+        });
+        g.bench_function("stream-pretty", |b| {
+            b.iter(|| {
+                out.clear();
+                write_value(&bytes, &mut out, Style::PRETTY).map(|_| out.len())
+            })
+        });
         g.finish();
         all.push(bytes);
     }
@@ -141,6 +155,16 @@ fn bench(c: &mut Criterion) {
                 .filter_map(|v| decode_value(b"", v).ok())
                 .map(|v| serde_json::to_vec(&v).map_or(0, |t| t.len()))
                 .sum::<usize>()
+        })
+    });
+    let mut out = Vec::with_capacity(1 << 16);
+    g.bench_function("stream-pretty", |b| {
+        b.iter(|| {
+            out.clear();
+            for v in &all {
+                let _ = write_value(v, &mut out, Style::PRETTY);
+            }
+            out.len()
         })
     });
     g.finish();

@@ -74,6 +74,7 @@ fn main() {
         .collect();
     pbs.sort();
     let (mut exact, mut lenient, mut enc_exact, mut enc_yaml) = (0, 0, 0, 0);
+    let mut stream_exact = 0;
     for pb in &pbs {
         let name = pb
             .file_stem()
@@ -106,6 +107,21 @@ fn main() {
                 }
             }
             Err(e) => println!("ERROR {name}: {e}"),
+        }
+        // Streaming writer: must produce the same text without a Value.
+        let mut out = Vec::new();
+        match etcdsnap::kube::render::write_protobuf(
+            &bytes,
+            Some((&api_version, kind)),
+            &mut out,
+            etcdsnap::kube::render::Style::PRETTY,
+        ) {
+            Ok(()) if out == want_text.trim_end_matches('\n').as_bytes() => stream_exact += 1,
+            Ok(()) => println!(
+                "WDIFF {name}: {}",
+                first_diff(&String::from_utf8_lossy(&out), &want_text)
+            ),
+            Err(e) => println!("WERR  {name}: {e}"),
         }
         // Encoder: JSON golden → protobuf must equal the .pb bytes.
         match etcdsnap::kube::encode::encode_object_as(&want, Some((&api_version, kind))) {
@@ -145,8 +161,9 @@ fn main() {
     }
     let n = pbs.len();
     println!("decode: {exact}/{n} byte-exact, {lenient}/{n} lenient");
+    println!("stream writer: {stream_exact}/{n} byte-exact");
     println!("encode: {enc_exact}/{n} from .json byte-exact, {enc_yaml}/{n} from .yaml byte-exact");
-    if lenient != n {
+    if lenient != n || stream_exact != n {
         std::process::exit(1);
     }
 }

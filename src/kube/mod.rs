@@ -16,6 +16,7 @@ pub mod encode;
 mod error;
 pub mod key;
 pub mod proto;
+pub mod render;
 pub mod schema;
 pub mod timefmt;
 pub mod value;

@@ -123,7 +123,7 @@ struct Ctx<'a> {
     occ: Vec<(u16, u32, W<'a>)>,
 }
 
-fn wire_err(m: &'static Message, e: WireError) -> KubeError {
+pub(crate) fn wire_err(m: &'static Message, e: WireError) -> KubeError {
     KubeError::Wire {
         message: m.name,
         path: String::new(),
@@ -131,7 +131,7 @@ fn wire_err(m: &'static Message, e: WireError) -> KubeError {
     }
 }
 
-fn type_err(m: &'static Message, n: u32, expected: u8, v: W<'_>) -> KubeError {
+pub(crate) fn type_err(m: &'static Message, n: u32, expected: u8, v: W<'_>) -> KubeError {
     KubeError::WireType {
         message: m.name,
         path: String::new(),
@@ -141,7 +141,7 @@ fn type_err(m: &'static Message, n: u32, expected: u8, v: W<'_>) -> KubeError {
     }
 }
 
-fn len_of<'a>(m: &'static Message, n: u32, v: W<'a>) -> Result<&'a [u8], KubeError> {
+pub(crate) fn len_of<'a>(m: &'static Message, n: u32, v: W<'a>) -> Result<&'a [u8], KubeError> {
     match v {
         W::Bytes(b) => Ok(b),
         _ => Err(type_err(m, n, 2, v)),
@@ -175,7 +175,7 @@ fn go_empty(m: &Message, j: &J) -> bool {
 }
 
 /// Go `omitzero` (IsZero) on a non-pointer struct.
-fn is_zero_struct(m: &Message, b: Option<&[u8]>) -> bool {
+pub(crate) fn is_zero_struct(m: &Message, b: Option<&[u8]>) -> bool {
     let b = b.unwrap_or(&[]);
     if b.is_empty() {
         return true;
@@ -187,7 +187,7 @@ fn is_zero_struct(m: &Message, b: Option<&[u8]>) -> bool {
     false
 }
 
-fn read_time(b: &[u8]) -> Result<(i64, i32), WireError> {
+pub(crate) fn read_time(b: &[u8]) -> Result<(i64, i32), WireError> {
     let (mut s, mut ns) = (0i64, 0i32);
     for f in Fields::new(b) {
         match f? {
@@ -207,7 +207,7 @@ fn number_f64(f: f64) -> J {
     Number::from_f64(f).map(J::Number).unwrap_or(J::Null)
 }
 
-fn zigzag(v: u64) -> i64 {
+pub(crate) fn zigzag(v: u64) -> i64 {
     ((v >> 1) as i64) ^ -((v & 1) as i64)
 }
 
@@ -282,7 +282,7 @@ fn push_repeated(
     Ok(())
 }
 
-fn resolve(name: &str) -> Option<&'static Message> {
+fn resolve(name: &'static str) -> Option<&'static Message> {
     schema().message(name)
 }
 
@@ -440,8 +440,8 @@ fn field_value<'a>(
                     push_repeated(m, n, sc, cx.occ[k].2, &mut arr)?;
                 }
             }
-            Type::Message(name) => {
-                let mm = resolve(name);
+            Type::Message(_) => {
+                let mm = f.message();
                 for k in s..e {
                     let b = len_of(m, n, cx.occ[k].2)?;
                     arr.push(match mm {
@@ -472,8 +472,8 @@ fn field_value<'a>(
                 }
             }
         },
-        Type::Message(name) => {
-            let Some(mm) = resolve(name) else {
+        Type::Message(_) => {
+            let Some(mm) = f.message() else {
                 return Ok(match last {
                     Some(W::Bytes(b)) => Some(generic_bytes(b, depth + 1)),
                     Some(v) => Some(generic_value(v, depth + 1)),
@@ -563,7 +563,10 @@ pub(crate) fn raw_json(b: &[u8]) -> J {
     J::String(String::from_utf8_lossy(b).into_owned())
 }
 
-fn special_parts<'a>(m: &'static Message, b: &'a [u8]) -> Result<[Option<W<'a>>; 4], KubeError> {
+pub(crate) fn special_parts<'a>(
+    m: &'static Message,
+    b: &'a [u8],
+) -> Result<[Option<W<'a>>; 4], KubeError> {
     let mut parts = [None; 4];
     for f in Fields::new(b) {
         let (n, v) = f.map_err(|e| wire_err(m, e))?;
@@ -739,7 +742,7 @@ fn render_special<'a>(
 // ---------------------------------------------------------------------------
 // Generic decoding (unknown types and unknown fields).
 
-fn printable(s: &str) -> bool {
+pub(crate) fn printable(s: &str) -> bool {
     !s.chars()
         .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
 }

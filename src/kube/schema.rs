@@ -146,9 +146,20 @@ pub struct Field {
     pub pointer: bool,
     pub inline: bool,
     pub retired: bool,
+    /// `ty` (or the map value type) resolved, filled on first use.
+    resolved: OnceLock<Option<&'static Message>>,
 }
 
 impl Field {
+    /// The message type of this field (or of its map values), cached.
+    #[inline]
+    pub fn message(&'static self) -> Option<&'static Message> {
+        match self.ty {
+            Type::Message(name) => *self.resolved.get_or_init(|| schema().message(name)),
+            Type::Scalar(_) => None,
+        }
+    }
+
     pub fn is_map(&self) -> bool {
         self.map_key.is_some()
     }
@@ -387,6 +398,7 @@ impl Schema {
                 pointer: f.pointer,
                 inline: f.inline,
                 retired: f.retired,
+                resolved: OnceLock::new(),
             });
         }
         // Field numbers in these APIs are small (< 100); guard against a
