@@ -18,6 +18,8 @@ pub mod key;
 pub mod proto;
 pub mod render;
 pub mod schema;
+#[cfg(test)]
+mod tests;
 pub mod timefmt;
 pub mod value;
 

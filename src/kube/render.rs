@@ -48,7 +48,7 @@ pub fn write_value(value: &[u8], out: &mut Vec<u8>, style: Style) -> Result<(), 
     match detect(value) {
         Encoding::Protobuf => write_protobuf(value, None, out, style),
         Encoding::Json => {
-            if serde_json::from_slice::<serde::de::IgnoredAny>(value).is_err() {
+            if !is_json(value) {
                 let e = serde_json::from_slice::<J>(value).err();
                 return Err(KubeError::Json(
                     e.map(|e| e.to_string()).unwrap_or_default(),
@@ -110,9 +110,29 @@ pub fn write_protobuf(
     Ok(())
 }
 
+/// Appends the JSON of one message (no envelope) by full proto name.
+pub fn write_message(
+    message: &str,
+    b: &[u8],
+    out: &mut Vec<u8>,
+    style: Style,
+) -> Result<(), KubeError> {
+    let m = schema().message(message).ok_or_else(|| KubeError::Encode {
+        message: "(schema)",
+        path: String::new(),
+        what: format!("unknown message {message}"),
+    })?;
+    Writer::new(out, style).msg(m, Some(b), 0)
+}
+
 /// Appends a `serde_json::Value` in the given style.
 pub fn write_json_value(v: &J, out: &mut Vec<u8>, style: Style) {
     Writer::new(out, style).value(v);
+}
+
+/// Valid UTF-8 JSON (serde's IgnoredAny skips strings without a UTF-8 check).
+fn is_json(b: &[u8]) -> bool {
+    std::str::from_utf8(b).is_ok() && serde_json::from_slice::<serde::de::IgnoredAny>(b).is_ok()
 }
 
 fn first_wire_error(b: &[u8]) -> WireError {
@@ -533,7 +553,7 @@ impl<'o, 'a> Writer<'o, 'a> {
                 self.value(&v);
                 return;
             }
-        } else if serde_json::from_slice::<serde::de::IgnoredAny>(b).is_ok() {
+        } else if is_json(b) {
             self.raw_json(b);
             return;
         }
@@ -1100,24 +1120,29 @@ impl<'o, 'a> Writer<'o, 'a> {
                 }
             }
             Special::FieldsMap => {
-                let f = m.fields.first();
-                let has = Fields::new(bytes).any(|x| matches!(x, Ok((1, _))));
-                match f {
-                    Some(f) if has => {
-                        let base = self.occ.len();
-                        for x in Fields::new(bytes) {
-                            let (n, v) = x.map_err(|e| wire_err(m, e))?;
-                            if n == 1 {
-                                self.occ.push((0, n, v));
-                            }
+                let base = self.occ.len();
+                for x in Fields::new(bytes) {
+                    let (n, v) = match x {
+                        Ok(x) => x,
+                        Err(e) => {
+                            self.occ.truncate(base);
+                            return Err(wire_err(m, e));
                         }
-                        let end = self.occ.len();
-                        let r = self.field_body(m, f, base, end, depth);
-                        self.occ.truncate(base);
-                        r?;
+                    };
+                    if n == 1 {
+                        self.occ.push((0, n, v));
                     }
-                    _ => self.null(),
                 }
+                let end = self.occ.len();
+                let r = match m.fields.first() {
+                    Some(f) if end > base => self.field_body(m, f, base, end, depth),
+                    _ => {
+                        self.null();
+                        Ok(())
+                    }
+                };
+                self.occ.truncate(base);
+                r?;
             }
             Special::BoolOrSchema | Special::SchemaOrArray | Special::SchemaOrStringArray => {
                 let mut one: Option<W<'a>> = None;
