@@ -2,8 +2,13 @@
 //!
 //! * [`value::detect`] — the encoding of a stored value (encrypted, protobuf,
 //!   CBOR, JSON, YAML, …).
+//! * [`decode_value`] — any stored value → `serde_json::Value` (convenient,
+//!   ~60 MB/s on protobuf Pods: one allocation and hash per key).
+//! * [`render::write_value`] — any stored value → JSON text appended to a
+//!   buffer, pretty or compact, Go-style escaping; the bulk output path
+//!   (~200-300 MB/s per core on Pods, no per-key allocation).
 //! * [`proto::decode`] — `k8s\0` protobuf → Kubernetes JSON via the embedded
-//!   schema ([`schema`]).
+//!   schema ([`schema`]), which is indexed lazily (~0.6 ms on first use).
 //! * [`cbor::decode`] — the CBOR subset of custom resources.
 //! * [`key::parse`] — storage keys → resource, namespace, name;
 //!   [`key::resolve`] — kubectl-style resource names.

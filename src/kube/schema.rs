@@ -465,6 +465,11 @@ impl Schema {
         self.kinds.iter().map(|(v, _)| *v)
     }
 
+    /// Every message name, in no particular order.
+    pub fn message_names(&'static self) -> impl Iterator<Item = &'static str> {
+        self.messages.keys().copied()
+    }
+
     /// Number of messages indexed.
     pub fn message_count(&self) -> usize {
         self.messages.len()
@@ -474,6 +479,43 @@ impl Schema {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_message_parses_and_resolves() {
+        let s = schema();
+        let mut missing = Vec::new();
+        for name in s.message_names() {
+            let m = s
+                .message(name)
+                .unwrap_or_else(|| panic!("{name} does not parse"));
+            for f in &m.fields {
+                // The streaming writer copies JSON names without escaping.
+                assert!(
+                    f.json
+                        .bytes()
+                        .all(|c| c >= 0x20 && c < 0x80 && !b"\"\\<>&".contains(&c)),
+                    "{name}.{} has JSON name {:?}",
+                    f.name,
+                    f.json
+                );
+                if let Type::Message(t) = f.ty {
+                    if s.message(t).is_none() {
+                        missing.push(format!("{name}.{} -> {t}", f.name));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "unresolved types: {missing:?}");
+        for av in s.api_versions() {
+            for (kind, k) in s.kinds_of(av).unwrap() {
+                assert!(
+                    s.message(k.message).is_some(),
+                    "{av} {kind} -> {}",
+                    k.message
+                );
+            }
+        }
+    }
 
     #[test]
     fn indexes_and_parses() {
