@@ -493,7 +493,7 @@ mod tests {
                 assert!(
                     f.json
                         .bytes()
-                        .all(|c| c >= 0x20 && c < 0x80 && !b"\"\\<>&".contains(&c)),
+                        .all(|c| (0x20..0x80).contains(&c) && !b"\"\\<>&".contains(&c)),
                     "{name}.{} has JSON name {:?}",
                     f.name,
                     f.json
