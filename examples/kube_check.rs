@@ -61,6 +61,7 @@ fn first_diff(a: &str, b: &str) -> String {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let verbose = args.iter().any(|a| a == "-v");
+    let mutate = args.iter().any(|a| a == "--mutate");
     let dir = args
         .iter()
         .find(|a| !a.starts_with('-'))
@@ -160,10 +161,62 @@ fn main() {
         }
     }
     let n = pbs.len();
+    if mutate {
+        mutation_check(&pbs);
+    }
     println!("decode: {exact}/{n} byte-exact, {lenient}/{n} lenient");
     println!("stream writer: {stream_exact}/{n} byte-exact");
     println!("encode: {enc_exact}/{n} from .json byte-exact, {enc_yaml}/{n} from .yaml byte-exact");
     if lenient != n || stream_exact != n {
         std::process::exit(1);
     }
+}
+
+/// Every single-byte mutation of every object's raw bytes: neither path may
+/// panic, both must agree on success/failure and on the document.
+fn mutation_check(pbs: &[PathBuf]) {
+    use etcdsnap::kube::{encode::envelope, proto, render};
+    let (mut cases, mut disagree, mut panics) = (0usize, 0usize, 0usize);
+    for pb in pbs {
+        let bytes = std::fs::read(pb).unwrap_or_default();
+        let Ok(env) = proto::parse_envelope(&bytes) else {
+            continue;
+        };
+        let (av, kind) = (env.api_version.to_string(), env.kind.to_string());
+        let raw0 = env.raw.to_vec();
+        for i in 0..raw0.len() {
+            for x in [0u8, 0x01, 0x0a, 0x12, 0x7f, 0x80, 0xff] {
+                let mut raw = raw0.clone();
+                raw[i] = x;
+                let v = envelope(&av, &kind, &raw);
+                cases += 1;
+                let r = std::panic::catch_unwind(|| {
+                    let a = proto::decode(&v);
+                    let mut out = Vec::new();
+                    let plain = render::Style {
+                        pretty: false,
+                        go_escape: false,
+                    };
+                    let s = render::write_protobuf(&v, None, &mut out, plain);
+                    match (a, s) {
+                        // Same text: same keys in the same order.
+                        (Ok(a), Ok(())) => serde_json::to_vec(&a).is_ok_and(|t| t == out),
+                        (Err(_), Err(_)) => true,
+                        _ => false,
+                    }
+                });
+                match r {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        disagree += 1;
+                        if disagree <= 5 {
+                            println!("MUT   {}: byte {i} = {x:#x}: paths disagree", pb.display());
+                        }
+                    }
+                    Err(_) => panics += 1,
+                }
+            }
+        }
+    }
+    println!("mutations: {cases} cases, {disagree} disagreements, {panics} panics");
 }

@@ -381,7 +381,8 @@ fn fields_into<'a>(
         }
         obj.insert(f.json.to_string(), v);
     }
-    // Unknown field numbers: never dropped.
+    // Unknown field numbers: never dropped; by number, repeats as arrays.
+    cx.occ[i..end].sort_by_key(|o| o.1);
     while i < end {
         let (_, n, v) = cx.occ[i];
         let key = n.to_string();
@@ -780,6 +781,8 @@ fn generic_into(b: &[u8], depth: usize, obj: &mut Map<String, J>) -> Result<(), 
     for f in Fields::new(b) {
         all.push(f?);
     }
+    // By number (stable), as the streaming writer does.
+    all.sort_by_key(|f| f.0);
     for (n, v) in all {
         let key = n.to_string();
         let j = generic_value(v, depth + 1);

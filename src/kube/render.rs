@@ -683,7 +683,7 @@ impl<'o, 'a> Writer<'o, 'a> {
         }
         if !sorted {
             // Unknown fields (u16::MAX) end up last, grouped by number.
-            self.occ[base..].sort_by_key(|o| (o.0, if o.0 == u16::MAX { o.1 } else { 0 }));
+            self.occ[base..].sort_by_key(|o| o.0);
         }
         let end = self.occ.len();
         let r = self.fields_in_order(m, base, end, depth, st, shadow);
@@ -721,7 +721,8 @@ impl<'o, 'a> Writer<'o, 'a> {
             self.field(m, f, s, i, depth, st)
                 .map_err(|e| e.within(if f.json.is_empty() { f.name } else { f.json }))?;
         }
-        // Unknown field numbers, never dropped; repeats become arrays.
+        // Unknown field numbers, never dropped, by number; repeats become arrays.
+        self.occ[i..end].sort_by_key(|o| o.1);
         while i < end {
             let n = self.occ[i].1;
             let mut j = i + 1;

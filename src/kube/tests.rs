@@ -10,10 +10,16 @@ use crate::wire::put_varint;
 
 const PROPS: &str = "k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps";
 
+/// Decodes with both paths; when both succeed their texts must be identical
+/// (same keys, same order, same numbers), not just equal as maps.
 fn both(v: &[u8]) -> (Result<J, KubeError>, Result<J, KubeError>) {
     let a = decode_value(b"", v);
     let mut out = Vec::new();
-    let b = write_value(v, &mut out, Style::COMPACT).map(|()| {
+    let plain = Style {
+        pretty: false,
+        go_escape: false,
+    };
+    let b = write_value(v, &mut out, plain).map(|()| {
         serde_json::from_slice::<J>(&out).unwrap_or_else(|e| {
             panic!(
                 "writer produced invalid JSON ({e}): {}",
@@ -21,6 +27,14 @@ fn both(v: &[u8]) -> (Result<J, KubeError>, Result<J, KubeError>) {
             )
         })
     });
+    if let (Ok(a), Ok(_)) = (&a, &b) {
+        let at = serde_json::to_string(a).unwrap_or_default();
+        assert_eq!(
+            at,
+            String::from_utf8_lossy(&out),
+            "Value and stream texts differ"
+        );
+    }
     (a, b)
 }
 
