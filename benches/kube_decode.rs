@@ -110,6 +110,13 @@ fn lease() -> Value {
         "spec": {"holderIdentity": "worker-1", "leaseDurationSeconds": 40, "renewTime": "2024-05-06T07:08:09.123456Z"}})
 }
 
+fn custom_resource() -> Value {
+    let mut v = pod();
+    v["apiVersion"] = json!("example.com/v1");
+    v["kind"] = json!("Widget");
+    v
+}
+
 fn bench(c: &mut Criterion) {
     let objs = [
         ("pod", pod()),
@@ -118,9 +125,17 @@ fn bench(c: &mut Criterion) {
         ("lease", lease()),
     ];
     let mut all = Vec::new();
-    for (name, obj) in &objs {
-        let Ok(bytes) = encode_object(obj) else {
-            panic!("encoding the {name} fixture failed")
+    for (name, obj) in objs.iter().chain([("cr-json", custom_resource())].iter()) {
+        // Custom resources are stored as JSON (sorted keys, trailing newline).
+        let bytes = if *name == "cr-json" {
+            let mut b = serde_json::to_vec(obj).unwrap_or_default();
+            b.push(b'\n');
+            b
+        } else {
+            let Ok(b) = encode_object(obj) else {
+                panic!("encoding the {name} fixture failed")
+            };
+            b
         };
         let mut g = c.benchmark_group(format!("kube_decode/{name}"));
         g.throughput(Throughput::Bytes(bytes.len() as u64));

@@ -315,6 +315,18 @@ mod fuzz {
         }
 
         #[test]
+        fn text_parsers_never_panic(t in "\\PC{0,40}", k in "(/[a-z.:~0-9-]{0,12}){0,6}") {
+            let _ = super::super::timefmt::parse_rfc3339(&t);
+            let _ = super::super::timefmt::parse_go_duration(&t);
+            let _ = super::super::key::parse(t.as_bytes());
+            let _ = super::super::key::parse(k.as_bytes());
+            let _ = super::super::key::parse_with_prefix(k.as_bytes(), "/registry");
+            let _ = super::super::key::resolve(&t);
+            let _ = super::super::value::detect(t.as_bytes());
+            let _ = encode_yaml(&t);
+        }
+
+        #[test]
         fn random_values_never_panic(v in prop::collection::vec(any::<u8>(), 0..200)) {
             let _ = both(&v);
             let mut c = vec![0xd9, 0xd9, 0xf7];

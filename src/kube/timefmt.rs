@@ -200,7 +200,7 @@ pub fn parse_go_duration(s: &str) -> Option<i64> {
         };
         rest = &rest[uend..];
         let (ip, fp) = num.split_once('.').unwrap_or((num, ""));
-        if ip.is_empty() && fp.is_empty() {
+        if (ip.is_empty() && fp.is_empty()) || !fp.bytes().all(|c| c.is_ascii_digit()) {
             return None;
         }
         let iv: i128 = if ip.is_empty() { 0 } else { ip.parse().ok()? };
@@ -261,5 +261,8 @@ mod tests {
         }
         assert_eq!(parse_go_duration("1.5h"), Some(5_400_000_000_000));
         assert_eq!(parse_go_duration("5x"), None);
+        assert_eq!(parse_go_duration("1.2.3s"), None);
+        assert_eq!(parse_go_duration("."), None);
+        assert_eq!(parse_go_duration("-"), None);
     }
 }
