@@ -63,3 +63,56 @@ pub fn decode_value(key: &[u8], value: &[u8]) -> Result<J, KubeError> {
         Encoding::Unknown => Err(KubeError::Unknown),
     }
 }
+
+/// ObjectMeta keys in Go order, to place `resourceVersion` after `uid`.
+const OBJECT_META_ORDER: [&str; 15] = [
+    "name",
+    "generateName",
+    "namespace",
+    "selfLink",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "labels",
+    "annotations",
+    "ownerReferences",
+    "finalizers",
+    "managedFields",
+];
+
+/// Sets `metadata.resourceVersion` (from the etcd `mod_revision`), as the
+/// apiserver does when serving; the stored bytes never contain it. The key
+/// goes where the apiserver puts it: after `uid` for typed objects, in
+/// sorted position when the metadata keys are sorted (custom resources).
+pub fn set_resource_version(obj: &mut J, rv: i64) {
+    let Some(meta) = obj.get_mut("metadata").and_then(J::as_object_mut) else {
+        return;
+    };
+    let rv = J::String(rv.to_string());
+    if let Some(slot) = meta.get_mut("resourceVersion") {
+        *slot = rv;
+        return;
+    }
+    let keys: Vec<&String> = meta.keys().collect();
+    let sorted = keys.windows(2).all(|w| w[0] <= w[1]) && keys.len() > 1;
+    let rank = |k: &str| OBJECT_META_ORDER.iter().position(|x| *x == k);
+    let at = if sorted {
+        keys.iter().position(|k| k.as_str() > "resourceVersion")
+    } else {
+        keys.iter().position(|k| rank(k).is_some_and(|r| r > 5))
+    }
+    .unwrap_or(keys.len());
+    let old = std::mem::take(meta);
+    for (i, (k, v)) in old.into_iter().enumerate() {
+        if i == at {
+            meta.insert("resourceVersion".into(), rv.clone());
+        }
+        meta.insert(k, v);
+    }
+    if !meta.contains_key("resourceVersion") {
+        meta.insert("resourceVersion".into(), rv);
+    }
+}

@@ -45,8 +45,28 @@ impl Style {
 /// decimal) to `out`. On error `out` may hold a partial document; truncate
 /// it to its previous length if that matters.
 pub fn write_value(value: &[u8], out: &mut Vec<u8>, style: Style) -> Result<(), KubeError> {
+    write_value_rv(value, None, out, style)
+}
+
+/// Like [`write_value`], and sets `metadata.resourceVersion` to
+/// `resource_version` (the etcd `mod_revision`) as the apiserver does when
+/// serving: the stored bytes never contain it (spec §1.3).
+pub fn write_value_rv(
+    value: &[u8],
+    resource_version: Option<i64>,
+    out: &mut Vec<u8>,
+    style: Style,
+) -> Result<(), KubeError> {
     match detect(value) {
-        Encoding::Protobuf => write_protobuf(value, None, out, style),
+        Encoding::Protobuf => write_protobuf_rv(value, None, resource_version, out, style),
+        _ if resource_version.is_some() => {
+            let mut v = super::decode_value(b"", value)?;
+            if let Some(rv) = resource_version {
+                super::set_resource_version(&mut v, rv);
+            }
+            Writer::new(out, style).value(&v);
+            Ok(())
+        }
         Encoding::Json => {
             if !is_json(value) {
                 let e = serde_json::from_slice::<J>(value).err();
@@ -74,6 +94,16 @@ pub fn write_protobuf(
     out: &mut Vec<u8>,
     style: Style,
 ) -> Result<(), KubeError> {
+    write_protobuf_rv(value, hint, None, out, style)
+}
+
+fn write_protobuf_rv(
+    value: &[u8],
+    hint: Option<(&str, &str)>,
+    resource_version: Option<i64>,
+    out: &mut Vec<u8>,
+    style: Style,
+) -> Result<(), KubeError> {
     let env = parse_envelope(value)?;
     let (av, kind) = match hint {
         Some(h) if env.kind.is_empty() => h,
@@ -82,6 +112,7 @@ pub fn write_protobuf(
     let s = schema();
     let m = s.kind(av, kind).and_then(|k| s.message(k.message));
     let mut w = Writer::new(out, style);
+    w.rv = resource_version;
     let mut st = w.obj_begin();
     if m.map_or(true, |m| m.typemeta) {
         if !env.kind.is_empty() {
@@ -157,6 +188,8 @@ struct Writer<'o, 'a> {
     out: &'o mut Vec<u8>,
     style: Style,
     indent: usize,
+    /// `metadata.resourceVersion` to show for the top-level object.
+    rv: Option<i64>,
     occ: Vec<Occ<'a>>,
     entries: Vec<(&'a [u8], Option<W<'a>>)>,
 }
@@ -188,6 +221,7 @@ impl<'o, 'a> Writer<'o, 'a> {
             out,
             style,
             indent: 0,
+            rv: None,
             occ: Vec::new(),
             entries: Vec::new(),
         }
@@ -785,6 +819,12 @@ impl<'o, 'a> Writer<'o, 'a> {
             return self.field_body(m, f, s, e, depth);
         }
         match f.ty {
+            Type::Scalar(_) if depth == 1 && self.rv.is_some() && is_rv_field(m, f) => {
+                let rv = self.rv.unwrap_or_default().to_string();
+                self.plain_key(st, f.json);
+                self.str_valid(&rv);
+                Ok(())
+            }
             Type::Scalar(sc) => {
                 if absent {
                     if f.pointer || sc == Scalar::Bytes {
@@ -1389,6 +1429,10 @@ fn next_field<'b>(b: &'b [u8], pos: &mut usize) -> Result<(u32, W<'b>), WireErro
         }
     };
     Ok((field, v))
+}
+
+fn is_rv_field(m: &Message, f: &Field) -> bool {
+    f.json == "resourceVersion" && m.name == "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"
 }
 
 /// Whether a scalar is Go's zero value (what `omitempty` drops).

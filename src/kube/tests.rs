@@ -279,6 +279,45 @@ fn encrypted_and_other_encodings() {
     ));
 }
 
+#[test]
+fn resource_version_from_mod_revision() {
+    use super::render::write_value_rv;
+    use super::set_resource_version;
+    let b = encode_object(&golden_pod()).unwrap();
+    let mut v = decode_value(b"", &b).unwrap();
+    set_resource_version(&mut v, 12345);
+    let keys: Vec<&String> = v["metadata"].as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys[..5],
+        [
+            "name",
+            "namespace",
+            "uid",
+            "resourceVersion",
+            "creationTimestamp"
+        ]
+    );
+    let mut out = Vec::new();
+    let plain = Style {
+        pretty: false,
+        go_escape: false,
+    };
+    write_value_rv(&b, Some(12345), &mut out, plain).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        serde_json::to_string(&v).unwrap()
+    );
+    // Custom resources (sorted keys): sorted position.
+    let cr =
+        br#"{"apiVersion":"x/v1","kind":"W","metadata":{"name":"a","namespace":"n","uid":"u"}}"#;
+    out.clear();
+    write_value_rv(cr, Some(7), &mut out, plain).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        r#"{"apiVersion":"x/v1","kind":"W","metadata":{"name":"a","namespace":"n","resourceVersion":"7","uid":"u"}}"#
+    );
+}
+
 mod fuzz {
     use super::*;
     use proptest::prelude::*;
