@@ -12,6 +12,7 @@ pub mod crypt;
 pub mod etcd;
 pub mod forensics;
 pub mod input;
+pub mod kube;
 pub mod mvcc;
 pub mod proto;
 pub mod restore;

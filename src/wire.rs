@@ -78,6 +78,7 @@ pub struct Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
+    #[inline]
     pub fn new(buf: &'a [u8]) -> Fields<'a> {
         Fields {
             buf,
@@ -86,6 +87,7 @@ impl<'a> Fields<'a> {
         }
     }
 
+    #[inline]
     fn next_field(&mut self) -> Result<(u32, Value<'a>), WireError> {
         let at = self.pos;
         let tag = read_varint(self.buf, &mut self.pos)?;
@@ -115,6 +117,7 @@ impl<'a> Fields<'a> {
         Ok((field, v))
     }
 
+    #[inline]
     fn take(&mut self, field: u32, len: u64) -> Result<&'a [u8], WireError> {
         let end = self.buf.len();
         let rest = (end - self.pos) as u64;
@@ -135,6 +138,7 @@ impl<'a> Fields<'a> {
 impl<'a> Iterator for Fields<'a> {
     type Item = Result<(u32, Value<'a>), WireError>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.failed || self.pos >= self.buf.len() {
             return None;

@@ -1,0 +1,546 @@
+//! The embedded Kubernetes/OpenShift protobuf schema (`proto/kube-schema.json`,
+//! format described in `/work/shared/kube-schema/FORMAT.md`).
+//!
+//! The file is ~1 MB with one message (or kind group) per line. Parsing all of
+//! it would cost several milliseconds at startup, so we only index the lines
+//! (name → line slice) on first use and deserialize a message the first time
+//! it is needed. All names borrow the embedded text (`&'static str`), so the
+//! decoder never allocates field names.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+static SCHEMA_JSON: &str = include_str!("../../proto/kube-schema.json");
+
+/// Proto scalar types used by the API protos.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scalar {
+    String,
+    Bytes,
+    Bool,
+    Int32,
+    Int64,
+    Uint32,
+    Uint64,
+    Sint32,
+    Sint64,
+    Fixed32,
+    Fixed64,
+    Sfixed32,
+    Sfixed64,
+    Double,
+    Float,
+}
+
+impl Scalar {
+    fn parse(s: &str) -> Option<Scalar> {
+        Some(match s {
+            "string" => Scalar::String,
+            "bytes" => Scalar::Bytes,
+            "bool" => Scalar::Bool,
+            "int32" => Scalar::Int32,
+            "int64" => Scalar::Int64,
+            "uint32" => Scalar::Uint32,
+            "uint64" => Scalar::Uint64,
+            "sint32" => Scalar::Sint32,
+            "sint64" => Scalar::Sint64,
+            "fixed32" => Scalar::Fixed32,
+            "fixed64" => Scalar::Fixed64,
+            "sfixed32" => Scalar::Sfixed32,
+            "sfixed64" => Scalar::Sfixed64,
+            "double" => Scalar::Double,
+            "float" => Scalar::Float,
+            _ => return None,
+        })
+    }
+
+    /// The wire type the scalar uses when not packed.
+    pub fn wire_type(self) -> u8 {
+        match self {
+            Scalar::String | Scalar::Bytes => 2,
+            Scalar::Fixed64 | Scalar::Sfixed64 | Scalar::Double => 1,
+            Scalar::Fixed32 | Scalar::Sfixed32 | Scalar::Float => 5,
+            _ => 0,
+        }
+    }
+}
+
+/// The type of a field or of a map value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Type {
+    Scalar(Scalar),
+    /// Full proto message name; resolve with [`Schema::message`].
+    Message(&'static str),
+}
+
+impl Type {
+    fn parse(s: &'static str) -> Type {
+        match Scalar::parse(s) {
+            Some(sc) => Type::Scalar(sc),
+            None => Type::Message(s),
+        }
+    }
+}
+
+/// The JSON form of a message whose JSON is not a plain object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Special {
+    Rfc3339,
+    Rfc3339Micro,
+    GoDuration,
+    Quantity,
+    IntOrString,
+    RawJson,
+    FieldsMap,
+    BoolOrSchema,
+    SchemaOrArray,
+    SchemaOrStringArray,
+    Array,
+    Map,
+}
+
+impl Special {
+    fn parse(s: &str) -> Option<Special> {
+        Some(match s {
+            "rfc3339" => Special::Rfc3339,
+            "rfc3339-micro" => Special::Rfc3339Micro,
+            "go-duration" => Special::GoDuration,
+            "quantity" => Special::Quantity,
+            "int-or-string" => Special::IntOrString,
+            "raw-json" => Special::RawJson,
+            "fields-map" => Special::FieldsMap,
+            "bool-or-schema" => Special::BoolOrSchema,
+            "schema-or-array" => Special::SchemaOrArray,
+            "schema-or-string-array" => Special::SchemaOrStringArray,
+            "array" => Special::Array,
+            "map" => Special::Map,
+            _ => return None,
+        })
+    }
+}
+
+/// The Go kind of a message's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GoKind {
+    Struct,
+    Slice,
+    Map,
+}
+
+/// One field of a message.
+#[derive(Debug)]
+pub struct Field {
+    pub n: u32,
+    /// Proto field name.
+    pub name: &'static str,
+    /// JSON key (Go json tag name); `""` with `inline`; `"-"` = never shown.
+    pub json: &'static str,
+    pub ty: Type,
+    /// For `map` fields: key scalar type (value type is in `ty`).
+    pub map_key: Option<Scalar>,
+    pub repeated: bool,
+    pub omitempty: bool,
+    pub omitzero: bool,
+    pub pointer: bool,
+    pub inline: bool,
+    pub retired: bool,
+    /// `ty` (or the map value type) resolved, filled on first use.
+    resolved: OnceLock<Option<&'static Message>>,
+}
+
+impl Field {
+    /// The message type of this field (or of its map values), cached.
+    #[inline]
+    pub fn message(&'static self) -> Option<&'static Message> {
+        match self.ty {
+            Type::Message(name) => *self.resolved.get_or_init(|| schema().message(name)),
+            Type::Scalar(_) => None,
+        }
+    }
+
+    pub fn is_map(&self) -> bool {
+        self.map_key.is_some()
+    }
+}
+
+/// One message type.
+#[derive(Debug)]
+pub struct Message {
+    /// Full proto name, e.g. `k8s.io.api.core.v1.Pod`.
+    pub name: &'static str,
+    pub go: GoKind,
+    pub typemeta: bool,
+    pub retired: bool,
+    pub special: Option<Special>,
+    /// Live fields in Go declaration order, then retired ones by number.
+    pub fields: Vec<Field>,
+    /// field number → index into `fields` (`u16::MAX` = unknown).
+    by_num: Vec<u16>,
+}
+
+impl Message {
+    /// Index into `fields` of field number `n`.
+    #[inline]
+    pub fn index_of(&self, n: u32) -> Option<usize> {
+        match self.by_num.get(n as usize) {
+            Some(&i) if i != u16::MAX => Some(i as usize),
+            _ => None,
+        }
+    }
+
+    /// The field with number `n`.
+    pub fn field(&self, n: u32) -> Option<&Field> {
+        self.index_of(n).map(|i| &self.fields[i])
+    }
+
+    /// The field with proto name `name`.
+    pub fn field_named(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// The short name (after the last dot).
+    pub fn short_name(&self) -> &'static str {
+        self.name.rsplit('.').next().unwrap_or(self.name)
+    }
+}
+
+/// One kind registered in an apiVersion.
+#[derive(Debug, Clone, Copy)]
+pub struct KindInfo {
+    pub message: &'static str,
+    pub legacy: bool,
+    pub retired: bool,
+}
+
+struct MsgSlot {
+    line: &'static str,
+    parsed: OnceLock<Option<Message>>,
+}
+
+struct KindsSlot {
+    line: &'static str,
+    parsed: OnceLock<HashMap<&'static str, KindInfo>>,
+}
+
+/// The schema. Obtain it with [`schema()`].
+pub struct Schema {
+    messages: HashMap<&'static str, MsgSlot>,
+    kinds: Vec<(&'static str, KindsSlot)>,
+    common_kinds: HashMap<&'static str, &'static str>,
+    special: HashMap<&'static str, Special>,
+}
+
+/// The process-wide schema, indexed on first call (about a millisecond).
+pub fn schema() -> &'static Schema {
+    static S: OnceLock<Schema> = OnceLock::new();
+    S.get_or_init(|| Schema::index(SCHEMA_JSON))
+}
+
+/// Splits `"name":rest,` into (name, rest without the trailing comma).
+fn split_entry(line: &str) -> Option<(&str, &str)> {
+    let line = line.strip_prefix('"')?;
+    let q = line.find("\":")?;
+    let name = &line[..q];
+    let rest = line[q + 2..].trim_end();
+    let rest = rest.strip_suffix(',').unwrap_or(rest);
+    Some((name, rest))
+}
+
+#[derive(Deserialize)]
+struct RawMessage<'a> {
+    #[serde(default)]
+    go: Option<&'a str>,
+    #[serde(default)]
+    typemeta: bool,
+    #[serde(default)]
+    retired: bool,
+    #[serde(borrow)]
+    fields: Vec<RawField<'a>>,
+}
+
+#[derive(Deserialize)]
+struct RawField<'a> {
+    n: u32,
+    name: &'a str,
+    json: &'a str,
+    #[serde(rename = "type")]
+    ty: &'a str,
+    #[serde(default)]
+    key: Option<&'a str>,
+    #[serde(default)]
+    value: Option<&'a str>,
+    #[serde(default)]
+    label: Option<&'a str>,
+    #[serde(default)]
+    omitempty: bool,
+    #[serde(default)]
+    omitzero: bool,
+    #[serde(default)]
+    pointer: bool,
+    #[serde(default)]
+    inline: bool,
+    #[serde(default)]
+    retired: bool,
+}
+
+#[derive(Deserialize)]
+struct RawKind<'a> {
+    message: &'a str,
+    #[serde(default)]
+    legacy: bool,
+    #[serde(default)]
+    retired: bool,
+}
+
+impl Schema {
+    fn index(text: &'static str) -> Schema {
+        #[derive(PartialEq)]
+        enum Sec {
+            Other,
+            Special,
+            Common,
+            Kinds,
+            Messages,
+        }
+        let mut sec = Sec::Other;
+        let mut s = Schema {
+            messages: HashMap::with_capacity(2048),
+            kinds: Vec::with_capacity(128),
+            common_kinds: HashMap::new(),
+            special: HashMap::new(),
+        };
+        for line in text.lines() {
+            match line {
+                "\"special\":{" => sec = Sec::Special,
+                "\"common_kinds\":{" => sec = Sec::Common,
+                "\"kinds\":{" => sec = Sec::Kinds,
+                "\"messages\":{" => sec = Sec::Messages,
+                "\"meta\":{" => sec = Sec::Other,
+                _ if line.starts_with("\"enums\"") => sec = Sec::Other,
+                _ => {
+                    if sec == Sec::Other || !line.starts_with('"') {
+                        continue;
+                    }
+                    let Some((name, rest)) = split_entry(line) else {
+                        continue;
+                    };
+                    match sec {
+                        Sec::Messages => {
+                            s.messages.insert(
+                                name,
+                                MsgSlot {
+                                    line: rest,
+                                    parsed: OnceLock::new(),
+                                },
+                            );
+                        }
+                        Sec::Kinds => s.kinds.push((
+                            name,
+                            KindsSlot {
+                                line: rest,
+                                parsed: OnceLock::new(),
+                            },
+                        )),
+                        Sec::Special | Sec::Common => {
+                            let v = rest.trim_matches('"');
+                            if sec == Sec::Special {
+                                if let Some(sp) = Special::parse(v) {
+                                    s.special.insert(name, sp);
+                                }
+                            } else {
+                                s.common_kinds.insert(name, v);
+                            }
+                        }
+                        Sec::Other => {}
+                    }
+                }
+            }
+        }
+        s
+    }
+
+    /// Looks up a message by full proto name, parsing it on first use.
+    pub fn message(&'static self, name: &str) -> Option<&'static Message> {
+        let (&key, slot) = self.messages.get_key_value(name)?;
+        slot.parsed
+            .get_or_init(|| self.parse_message(key, slot.line))
+            .as_ref()
+    }
+
+    fn parse_message(&self, name: &'static str, line: &'static str) -> Option<Message> {
+        let raw: RawMessage<'static> = serde_json::from_str(line).ok()?;
+        let go = match raw.go {
+            Some("slice") => GoKind::Slice,
+            Some("map") => GoKind::Map,
+            _ => GoKind::Struct,
+        };
+        let mut fields = Vec::with_capacity(raw.fields.len());
+        let mut max_n = 0;
+        for f in raw.fields {
+            let (ty, map_key) = if f.ty == "map" {
+                let k = f.key.and_then(Scalar::parse).unwrap_or(Scalar::String);
+                (Type::parse(f.value.unwrap_or("string")), Some(k))
+            } else {
+                (Type::parse(f.ty), None)
+            };
+            max_n = max_n.max(f.n);
+            fields.push(Field {
+                n: f.n,
+                name: f.name,
+                json: f.json,
+                ty,
+                map_key,
+                repeated: f.label == Some("repeated"),
+                omitempty: f.omitempty,
+                omitzero: f.omitzero,
+                pointer: f.pointer,
+                inline: f.inline,
+                retired: f.retired,
+                resolved: OnceLock::new(),
+            });
+        }
+        // Field numbers in these APIs are small (< 100); guard against a
+        // malformed schema allocating a huge table.
+        let mut by_num = vec![u16::MAX; (max_n.min(4096) + 1) as usize];
+        for (i, f) in fields.iter().enumerate() {
+            if let Some(slot) = by_num.get_mut(f.n as usize) {
+                // The first definition (live before retired) wins.
+                if *slot == u16::MAX {
+                    *slot = i as u16;
+                }
+            }
+        }
+        Some(Message {
+            name,
+            go,
+            typemeta: raw.typemeta,
+            retired: raw.retired,
+            special: self.special.get(name).copied(),
+            fields,
+            by_num,
+        })
+    }
+
+    /// The message of `kind` in `api_version` (e.g. `"apps/v1"`, `"Deployment"`).
+    /// Falls back to the kinds registered in every group version.
+    pub fn kind(&'static self, api_version: &str, kind: &str) -> Option<KindInfo> {
+        if let Some(k) = self.kinds_of(api_version).and_then(|m| m.get(kind)) {
+            return Some(*k);
+        }
+        self.common_kinds.get(kind).map(|&m| KindInfo {
+            message: m,
+            legacy: false,
+            retired: false,
+        })
+    }
+
+    /// All kinds of one apiVersion.
+    pub fn kinds_of(
+        &'static self,
+        api_version: &str,
+    ) -> Option<&'static HashMap<&'static str, KindInfo>> {
+        let (_, slot) = self.kinds.iter().find(|(v, _)| *v == api_version)?;
+        Some(slot.parsed.get_or_init(|| {
+            let raw: HashMap<&'static str, RawKind<'static>> =
+                serde_json::from_str(slot.line).unwrap_or_default();
+            raw.into_iter()
+                .map(|(k, r)| {
+                    (
+                        k,
+                        KindInfo {
+                            message: r.message,
+                            legacy: r.legacy,
+                            retired: r.retired,
+                        },
+                    )
+                })
+                .collect()
+        }))
+    }
+
+    /// Every apiVersion the schema knows, in file order.
+    pub fn api_versions(&'static self) -> impl Iterator<Item = &'static str> {
+        self.kinds.iter().map(|(v, _)| *v)
+    }
+
+    /// Every message name, in no particular order.
+    pub fn message_names(&'static self) -> impl Iterator<Item = &'static str> {
+        self.messages.keys().copied()
+    }
+
+    /// Number of messages indexed.
+    pub fn message_count(&self) -> usize {
+        self.messages.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_message_parses_and_resolves() {
+        let s = schema();
+        let mut missing = Vec::new();
+        for name in s.message_names() {
+            let m = s
+                .message(name)
+                .unwrap_or_else(|| panic!("{name} does not parse"));
+            for f in &m.fields {
+                // The streaming writer copies JSON names without escaping.
+                assert!(
+                    f.json
+                        .bytes()
+                        .all(|c| (0x20..0x80).contains(&c) && !b"\"\\<>&".contains(&c)),
+                    "{name}.{} has JSON name {:?}",
+                    f.name,
+                    f.json
+                );
+                if let Type::Message(t) = f.ty {
+                    if s.message(t).is_none() {
+                        missing.push(format!("{name}.{} -> {t}", f.name));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "unresolved types: {missing:?}");
+        for av in s.api_versions() {
+            for (kind, k) in s.kinds_of(av).unwrap() {
+                assert!(
+                    s.message(k.message).is_some(),
+                    "{av} {kind} -> {}",
+                    k.message
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn indexes_and_parses() {
+        let s = schema();
+        assert!(s.message_count() > 1500);
+        let om = s
+            .message("k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta")
+            .unwrap();
+        assert_eq!(om.field(1).unwrap().json, "name");
+        assert_eq!(om.field(17).unwrap().json, "managedFields");
+        assert!(om.field(15).unwrap().retired);
+        let t = s
+            .message("k8s.io.apimachinery.pkg.apis.meta.v1.Time")
+            .unwrap();
+        assert_eq!(t.special, Some(Special::Rfc3339));
+        let k = s.kind("v1", "Secret").unwrap();
+        assert_eq!(k.message, "k8s.io.api.core.v1.Secret");
+        assert_eq!(
+            s.kind("apps/v1", "DeleteOptions").unwrap().message,
+            "k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions"
+        );
+        assert!(s.kind("route.openshift.io/v1", "Route").is_some());
+        let secret = s.message(k.message).unwrap();
+        let data = secret.field(2).unwrap();
+        assert!(data.is_map());
+        assert_eq!(data.ty, Type::Scalar(Scalar::Bytes));
+    }
+}
