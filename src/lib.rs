@@ -15,6 +15,7 @@ pub mod input;
 pub mod kube;
 pub mod mvcc;
 pub mod proto;
+pub mod query;
 pub mod restore;
 pub mod verify;
 pub mod wire;

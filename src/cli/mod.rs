@@ -4,8 +4,13 @@
 //! Exit codes: 0 ok, 1 the check found a problem or nothing matched,
 //! 2 bad usage or unreadable input.
 
+mod codec;
 mod defrag;
+mod export;
+mod get;
+mod history;
 mod keys;
+mod ls;
 mod restore;
 mod status;
 mod verify;
@@ -50,21 +55,21 @@ pub struct OutputArg {
 
 /// `--keys`, repeatable.
 #[derive(clap::Args, Default)]
-struct KeysArg {
+pub struct KeysArg {
     /// Encryption keys: a static_kuberesources_*.tar.gz, an
     /// EncryptionConfiguration file (YAML or JSON) or an OpenShift backup
     /// dir. Repeatable; all form one key ring. OpenShift's key Secrets
     /// inside the snapshot are loaded once Secrets decrypt.
     #[arg(long = "keys", value_name = "K")]
-    keys: Vec<PathBuf>,
+    pub keys: Vec<PathBuf>,
 }
 
 /// INPUT, as every command takes it.
 #[derive(clap::Args)]
-struct InputArg {
+pub struct InputArg {
     /// A snapshot_*.db, a raw bbolt file, an etcd data dir, or an OpenShift
     /// backup dir (its newest snapshot is used).
-    input: PathBuf,
+    pub input: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -98,6 +103,21 @@ enum Command {
         #[command(flatten)]
         output: OutputArg,
     },
+    /// Objects as `kubectl get` shows them: RESOURCE [NAME], -n/-A, -l,
+    /// --key/--prefix, --rev; -o yaml|json|table|raw. Exit 1 when nothing
+    /// matched or a value could not be decoded.
+    Get(get::GetArgs),
+    /// Every live key with create/mod revision, version, lease, size and
+    /// encoding (and encryption provider/key); --decode adds each object.
+    Ls(ls::LsArgs),
+    /// Every revision of one key still held: puts and deletes.
+    History(history::HistoryArgs),
+    /// One YAML file per object under --out, plus index.json (files 0600).
+    Export(export::ExportArgs),
+    /// One stored value (file or stdin) to its object, as YAML or JSON.
+    Decode(codec::DecodeArgs),
+    /// A YAML/JSON object to the exact bytes the apiserver stores.
+    Encode(codec::EncodeArgs),
     /// Restore a snapshot into a new etcd data dir, as `etcdutl snapshot
     /// restore` does (same flags and defaults), verifying it first and
     /// building in a temp dir. Exit 0 done, 1 the snapshot is damaged,
@@ -123,6 +143,12 @@ pub fn run() -> i32 {
             keys,
             output,
         } => keys::run(&input.input, &keys.keys, output.output),
+        Command::Get(a) => get::run(a),
+        Command::Ls(a) => ls::run(a),
+        Command::History(a) => history::run(a),
+        Command::Export(a) => export::run(a),
+        Command::Decode(a) => codec::decode(a),
+        Command::Encode(a) => codec::encode(a),
         Command::Restore(a) => restore::run(a),
         Command::Defrag(a) => defrag::run(a),
     };

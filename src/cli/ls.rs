@@ -1,0 +1,164 @@
+//! `etcdsnap ls`: every key with its revisions, size and encoding; with
+//! `--decode`, each value's object (the full forensic dump, one pass).
+
+use std::io::Write;
+
+use etcdsnap::etcd::Snapshot;
+use etcdsnap::mvcc::{Record, Store};
+use etcdsnap::query::{Encryption, Item};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::get::{finish, Tally};
+use super::{InputArg, KeysArg};
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LsFormat {
+    Table,
+    Json,
+}
+
+#[derive(clap::Args)]
+pub struct LsArgs {
+    #[command(flatten)]
+    pub input: InputArg,
+    /// Only keys starting with this.
+    pub prefix: Option<String>,
+    /// The keys live at this revision (default: the latest).
+    #[arg(long)]
+    pub rev: Option<i64>,
+    /// Add each value's decoded object (or the error) to its record.
+    #[arg(long)]
+    pub decode: bool,
+    #[command(flatten)]
+    pub keys: KeysArg,
+    #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
+    pub output: LsFormat,
+}
+
+#[derive(Serialize)]
+struct Row<'a> {
+    key: std::borrow::Cow<'a, str>,
+    create_revision: i64,
+    mod_revision: i64,
+    version: i64,
+    lease: i64,
+    size: usize,
+    encoding: &'static str,
+    encryption: Option<Encryption>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    object: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+fn row<'a>(it: &'a Item<'a>, decode: bool) -> Row<'a> {
+    let kv = &it.record.kv;
+    let (object, error) = if decode {
+        match it.object() {
+            Ok(o) => (Some(o), None),
+            Err(e) => (None, Some(e)),
+        }
+    } else {
+        (None, it.decrypt_error.clone())
+    };
+    Row {
+        key: it.key_str(),
+        create_revision: kv.create_revision,
+        mod_revision: kv.mod_revision,
+        version: kv.version,
+        lease: kv.lease,
+        size: kv.value.len(),
+        encoding: if it.encryption.is_some() && !it.is_encrypted() {
+            "encrypted"
+        } else {
+            it.encoding
+        },
+        encryption: it.encryption.clone(),
+        object,
+        error,
+    }
+}
+
+pub fn run(a: LsArgs) -> anyhow::Result<i32> {
+    let input = super::resolve(&a.input.input)?;
+    let snap = Snapshot::open(&input.db)?;
+    let store = Store::open(&snap)?;
+    let keys = super::load_keys(&input, &a.keys.keys, &store)?;
+    let prefix = a.prefix.clone().unwrap_or_default();
+    let records = store.state_at(a.rev, |k| k.starts_with(prefix.as_bytes()))?;
+    let out = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, out.lock());
+    let mut t = Tally::default();
+    if a.output == LsFormat::Json {
+        out.write_all(b"[")?;
+        let mut first = true;
+        for window in records.chunks(4096) {
+            let parts: Vec<(Vec<Vec<u8>>, usize)> = window
+                .par_chunks(64)
+                .map(|chunk: &[Record<'_>]| {
+                    let mut failed = 0;
+                    let rows = chunk
+                        .iter()
+                        .map(|r| {
+                            let it = Item::new(*r, keys.as_ref());
+                            let row = row(&it, a.decode);
+                            if row.error.is_some() {
+                                failed += 1;
+                            }
+                            serde_json::to_vec(&row).unwrap_or_default()
+                        })
+                        .collect();
+                    (rows, failed)
+                })
+                .collect();
+            for (rows, failed) in parts {
+                t.failed += failed;
+                for r in rows {
+                    out.write_all(if first { b"\n  " } else { b",\n  " })?;
+                    first = false;
+                    out.write_all(&r)?;
+                    t.shown += 1;
+                }
+            }
+        }
+        out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
+    } else {
+        writeln!(
+            out,
+            "{:>8} {:>8} {:>4} {:>10} {:>9}  {:<26} KEY",
+            "CREATE", "MOD", "VER", "LEASE", "SIZE", "ENCODING"
+        )?;
+        for r in &records {
+            let it = Item::new(*r, keys.as_ref());
+            let kv = &r.kv;
+            let enc = match &it.encryption {
+                Some(e) => format!("{} key {}", e.provider, e.key),
+                None => it.encoding.to_string(),
+            };
+            let lease = if kv.lease == 0 {
+                "-".to_string()
+            } else {
+                format!("{:x}", kv.lease)
+            };
+            writeln!(
+                out,
+                "{:>8} {:>8} {:>4} {:>10} {:>9}  {:<26} {}",
+                kv.create_revision,
+                kv.mod_revision,
+                kv.version,
+                lease,
+                kv.value.len(),
+                enc,
+                it.key_str()
+            )?;
+            if let Some(e) = &it.decrypt_error {
+                eprintln!("etcdsnap: {}: {e}", it.key_str());
+                t.failed += 1;
+            }
+            t.shown += 1;
+        }
+    }
+    out.flush()?;
+    finish(&t)
+}

@@ -1,0 +1,367 @@
+//! Selecting and reading objects: which keys a `get`/`ls`/`export`/`diff`
+//! asks for (resource, namespace, name, key, prefix, labels), and each
+//! selected value decrypted (when keys are given) and described.
+//!
+//! Sits between MVCC records and the output: records in, objects out.
+
+use std::borrow::Cow;
+
+use serde::Serialize;
+use serde_json::Value as J;
+
+use crate::crypt::KeyRing;
+use crate::kube::key::{self, Resource, StorageKey};
+use crate::kube::value::{detect, Encoding};
+use crate::kube::KubeError;
+use crate::mvcc::Record;
+
+/// What to select. Empty fields select everything.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Any of these resources (empty: all).
+    pub resources: Vec<Resource>,
+    /// Only this namespace (`None`: all namespaces).
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    /// Exactly this etcd key.
+    pub key: Option<Vec<u8>>,
+    /// Keys starting with this.
+    pub prefix: Option<Vec<u8>>,
+    /// An etcd prefix other than `/registry`, `/kubernetes.io`,
+    /// `/openshift.io` (e.g. `/custom`).
+    pub etcd_prefix: Option<String>,
+    /// Label selector (applied to decoded objects).
+    pub labels: Option<LabelSelector>,
+}
+
+impl Filter {
+    /// Parses a storage key, with the custom etcd prefix when one is set.
+    pub fn parse_key<'k>(&self, k: &'k [u8]) -> Option<StorageKey<'k>> {
+        match &self.etcd_prefix {
+            Some(p) => key::parse_with_prefix(k, p).or_else(|| key::parse(k)),
+            None => key::parse(k),
+        }
+    }
+
+    /// Whether an etcd key is selected (labels are checked later, on the
+    /// decoded object).
+    pub fn key_matches(&self, k: &[u8]) -> bool {
+        if let Some(want) = &self.key {
+            if k != want.as_slice() {
+                return false;
+            }
+        }
+        if let Some(p) = &self.prefix {
+            if !k.starts_with(p) {
+                return false;
+            }
+        }
+        if self.resources.is_empty() && self.namespace.is_none() && self.name.is_none() {
+            return true;
+        }
+        let Some(sk) = self.parse_key(k) else {
+            return false;
+        };
+        if !self.resources.is_empty() && !self.resources.iter().any(|r| r.matches(&sk)) {
+            return false;
+        }
+        if let Some(ns) = &self.namespace {
+            if sk.namespace != Some(ns.as_str()) {
+                return false;
+            }
+        }
+        if let Some(n) = &self.name {
+            if sk.name != n {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// A label selector: `a=b,c!=d,e,!f` (equality and existence forms).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelSelector(Vec<(String, LabelOp)>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum LabelOp {
+    Eq(String),
+    Ne(String),
+    Exists,
+    Absent,
+}
+
+impl LabelSelector {
+    pub fn parse(s: &str) -> Result<LabelSelector, String> {
+        let mut out = Vec::new();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (k, op) = if let Some((k, v)) = part.split_once("!=") {
+                (k, LabelOp::Ne(v.trim().to_string()))
+            } else if let Some((k, v)) = part.split_once("==") {
+                (k, LabelOp::Eq(v.trim().to_string()))
+            } else if let Some((k, v)) = part.split_once('=') {
+                (k, LabelOp::Eq(v.trim().to_string()))
+            } else if let Some(k) = part.strip_prefix('!') {
+                (k, LabelOp::Absent)
+            } else {
+                (part, LabelOp::Exists)
+            };
+            let k = k.trim();
+            if k.is_empty() || k.contains(' ') {
+                return Err(format!("bad label selector term {part:?}"));
+            }
+            out.push((k.to_string(), op));
+        }
+        if out.is_empty() {
+            return Err("empty label selector".into());
+        }
+        Ok(LabelSelector(out))
+    }
+
+    pub fn matches(&self, obj: &J) -> bool {
+        let labels = obj.pointer("/metadata/labels").and_then(J::as_object);
+        let get = |k: &str| labels.and_then(|l| l.get(k)).and_then(J::as_str);
+        self.0.iter().all(|(k, op)| match op {
+            LabelOp::Eq(v) => get(k) == Some(v.as_str()),
+            LabelOp::Ne(v) => get(k) != Some(v.as_str()),
+            LabelOp::Exists => get(k).is_some(),
+            LabelOp::Absent => get(k).is_none(),
+        })
+    }
+}
+
+/// How a value is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Encryption {
+    pub provider: String,
+    pub key: String,
+}
+
+/// A selected value, decrypted when it could be.
+#[derive(Debug, Clone)]
+pub struct Item<'a> {
+    pub record: Record<'a>,
+    /// The bytes to decode: the stored value, or its plaintext.
+    pub plain: Cow<'a, [u8]>,
+    /// `protobuf`, `json`, `cbor`, `yaml`, `decimal`, `encrypted`, `unknown`.
+    pub encoding: &'static str,
+    /// The stored value's encryption, if any.
+    pub encryption: Option<Encryption>,
+    /// Why an encrypted value could not be decrypted.
+    pub decrypt_error: Option<String>,
+}
+
+pub fn encoding_name(v: &[u8]) -> &'static str {
+    match detect(v) {
+        Encoding::Encrypted(_) => "encrypted",
+        Encoding::Protobuf => "protobuf",
+        Encoding::Cbor => "cbor",
+        Encoding::Json => "json",
+        Encoding::Decimal(_) => "decimal",
+        Encoding::Base64Protobuf => "base64-protobuf",
+        Encoding::Yaml => "yaml",
+        Encoding::Unknown => "unknown",
+    }
+}
+
+impl<'a> Item<'a> {
+    /// Describes a record and decrypts it with `keys` when given.
+    pub fn new(record: Record<'a>, keys: Option<&KeyRing>) -> Item<'a> {
+        let v = record.kv.value;
+        let encryption = match detect(v) {
+            Encoding::Encrypted(e) => Some(Encryption {
+                provider: match e.provider {
+                    crate::kube::value::Provider::Other => {
+                        String::from_utf8_lossy(e.provider_name).into_owned()
+                    }
+                    p => p.as_str().to_string(),
+                },
+                key: e.key_name_str(),
+            }),
+            _ => None,
+        };
+        let mut item = Item {
+            record,
+            plain: Cow::Borrowed(v),
+            encoding: encoding_name(v),
+            encryption,
+            decrypt_error: None,
+        };
+        if let (Some(enc), Some(ring)) = (&item.encryption, keys) {
+            match ring.decrypt(record.kv.key, v) {
+                Ok(d) => {
+                    if let Some(id) = d.key {
+                        if let Some(k) = ring.key(id) {
+                            item.encryption = Some(Encryption {
+                                provider: enc.provider.clone(),
+                                key: k.name,
+                            });
+                        }
+                    }
+                    item.encoding = encoding_name(&d.plaintext);
+                    item.plain = d.plaintext;
+                }
+                Err(e) => item.decrypt_error = Some(e.to_string()),
+            }
+        }
+        item
+    }
+
+    /// Whether the bytes to decode are still ciphertext.
+    pub fn is_encrypted(&self) -> bool {
+        self.encoding == "encrypted"
+    }
+
+    /// The message for a value that stays encrypted.
+    pub fn encrypted_note(&self) -> String {
+        match (&self.decrypt_error, &self.encryption) {
+            (Some(e), _) => e.clone(),
+            (None, Some(enc)) => format!(
+                "encrypted with {} key {} (give --keys to read it)",
+                enc.provider, enc.key
+            ),
+            (None, None) => "encrypted".into(),
+        }
+    }
+
+    /// The decoded object, with `metadata.resourceVersion` set from the
+    /// record's mod_revision.
+    pub fn object(&self) -> Result<J, String> {
+        if self.is_encrypted() {
+            return Err(self.encrypted_note());
+        }
+        let mut v = crate::kube::decode_value(self.record.kv.key, &self.plain)
+            .map_err(|e: KubeError| e.to_string())?;
+        crate::kube::set_resource_version(&mut v, self.record.kv.mod_revision);
+        Ok(v)
+    }
+
+    /// Appends the object's JSON to `out` (fast path, no `Value`).
+    pub fn write_json(
+        &self,
+        out: &mut Vec<u8>,
+        style: crate::kube::render::Style,
+    ) -> Result<(), String> {
+        if self.is_encrypted() {
+            return Err(self.encrypted_note());
+        }
+        let at = out.len();
+        crate::kube::render::write_value_rv(
+            &self.plain,
+            Some(self.record.kv.mod_revision),
+            out,
+            style,
+        )
+        .map_err(|e| {
+            out.truncate(at);
+            e.to_string()
+        })
+    }
+
+    pub fn key_str(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(self.record.kv.key)
+    }
+}
+
+/// Replaces every value of a Secret's `data`/`stringData` with
+/// `sha256:<hex>` of its bytes, so a report can be shared.
+pub fn redact(obj: &mut J) {
+    use sha2::{Digest, Sha256};
+    if obj.get("kind").and_then(J::as_str) != Some("Secret") {
+        return;
+    }
+    for field in ["data", "stringData"] {
+        if let Some(m) = obj.get_mut(field).and_then(J::as_object_mut) {
+            for v in m.values_mut() {
+                let bytes: Vec<u8> = match v.as_str() {
+                    Some(s) if field == "data" => {
+                        use base64::Engine as _;
+                        base64::engine::general_purpose::STANDARD
+                            .decode(s)
+                            .unwrap_or_else(|_| s.as_bytes().to_vec())
+                    }
+                    Some(s) => s.as_bytes().to_vec(),
+                    None => v.to_string().into_bytes(),
+                };
+                let h: String = Sha256::digest(&bytes)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                *v = J::String(format!("sha256:{h}"));
+            }
+        }
+    }
+}
+
+/// Sorts every object's keys (kubectl's YAML is key-sorted).
+pub fn sort_keys(v: &mut J) {
+    match v {
+        J::Object(m) => {
+            let mut entries: Vec<(String, J)> = std::mem::take(m).into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            for (k, mut x) in entries {
+                sort_keys(&mut x);
+                m.insert(k, x);
+            }
+        }
+        J::Array(a) => a.iter_mut().for_each(sort_keys),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn label_selectors() {
+        let o = json!({"metadata": {"labels": {"app": "web", "tier": "front"}}});
+        for (s, want) in [
+            ("app=web", true),
+            ("app==web,tier", true),
+            ("app!=web", false),
+            ("!gone", true),
+            ("gone", false),
+            ("app=db", false),
+        ] {
+            assert_eq!(LabelSelector::parse(s).unwrap().matches(&o), want, "{s}");
+        }
+        assert!(LabelSelector::parse("").is_err());
+        assert!(LabelSelector::parse("a b=c").is_err());
+    }
+
+    #[test]
+    fn redacts_secret_data_only() {
+        let mut s = json!({"kind": "Secret", "data": {"password": "aHVudGVyMg=="}});
+        redact(&mut s);
+        let v = s["data"]["password"].as_str().unwrap();
+        // sha256("hunter2")
+        assert_eq!(
+            v,
+            "sha256:f52fbd32b2b3b86ff88ef6c490628285f482af15ddcb29541f94bcf526a3f6c7"
+        );
+        let mut c = json!({"kind": "ConfigMap", "data": {"a": "b"}});
+        redact(&mut c);
+        assert_eq!(c["data"]["a"], "b");
+    }
+
+    #[test]
+    fn filter_by_resource_namespace_name() {
+        let f = Filter {
+            resources: vec![key::resolve("po").unwrap()],
+            namespace: Some("shop".into()),
+            ..Filter::default()
+        };
+        assert!(f.key_matches(b"/registry/pods/shop/web-1"));
+        assert!(f.key_matches(b"/kubernetes.io/pods/shop/web-1"));
+        assert!(!f.key_matches(b"/registry/pods/other/web-1"));
+        assert!(!f.key_matches(b"/registry/secrets/shop/web-1"));
+        let f = Filter {
+            prefix: Some(b"/registry/secrets/".to_vec()),
+            ..Filter::default()
+        };
+        assert!(f.key_matches(b"/registry/secrets/a/b"));
+        assert!(!f.key_matches(b"compact_rev_key"));
+    }
+}
