@@ -7,6 +7,7 @@
 mod codec;
 mod defrag;
 mod export;
+mod forensics;
 mod get;
 mod history;
 mod keys;
@@ -112,6 +113,13 @@ enum Command {
     Ls(ls::LsArgs),
     /// Every revision of one key still held: puts and deletes.
     History(history::HistoryArgs),
+    /// Objects added, removed and changed between two inputs (or two
+    /// revisions of one), with field-level differences. Exit 0 equal,
+    /// 1 different.
+    Diff(forensics::DiffArgs),
+    /// What fills the database: per resource, largest objects, namespaces,
+    /// free pages, compaction.
+    Stats(forensics::StatsArgs),
     /// One YAML file per object under --out, plus index.json (files 0600).
     Export(export::ExportArgs),
     /// One stored value (file or stdin) to its object, as YAML or JSON.
@@ -147,6 +155,8 @@ pub fn run() -> i32 {
         Command::Ls(a) => ls::run(a),
         Command::History(a) => history::run(a),
         Command::Export(a) => export::run(a),
+        Command::Diff(a) => forensics::diff(a),
+        Command::Stats(a) => forensics::stats(a),
         Command::Decode(a) => codec::decode(a),
         Command::Encode(a) => codec::encode(a),
         Command::Restore(a) => restore::run(a),
