@@ -33,6 +33,9 @@ fn put_object(e: &Etcd, key: &str, obj: &Value) {
     assert!(c.wait().unwrap().success());
 }
 
+/// (path, old, new) of one field change.
+type FieldRow = (String, Value, Value);
+
 fn revision(e: &Etcd) -> i64 {
     e.status()["header"]["revision"].as_i64().unwrap()
 }
@@ -96,7 +99,7 @@ fn diff_reports_exactly_the_changes() {
         };
         assert_eq!(names("added"), ["/registry/configmaps/shop/new-config"]);
         assert_eq!(names("removed"), ["/registry/services/specs/shop/web"]);
-        let changed: Vec<(String, Vec<(String, Value, Value)>)> = v["changed"]
+        let changed: Vec<(String, Vec<FieldRow>)> = v["changed"]
             .as_array()
             .unwrap()
             .iter()
