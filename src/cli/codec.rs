@@ -35,6 +35,11 @@ pub struct EncodeArgs {
     /// Where to write the stored bytes (default: standard output).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Stream mode for generators: one JSON object per input line; each
+    /// stored value is written as a 4-byte big-endian length and the bytes,
+    /// flushed per object.
+    #[arg(long, conflicts_with = "out")]
+    pub jsonl: bool,
 }
 
 fn read_input(file: &Option<PathBuf>) -> anyhow::Result<Vec<u8>> {
@@ -89,14 +94,8 @@ fn describe(v: &[u8]) -> String {
     }
 }
 
-pub fn encode(a: EncodeArgs) -> anyhow::Result<i32> {
-    let bytes = read_input(&a.file)?;
-    let text = std::str::from_utf8(&bytes).context("the object is not UTF-8 text")?;
-    let obj: serde_json::Value = if text.trim_start().starts_with('{') {
-        serde_json::from_str(text).context("not a JSON object")?
-    } else {
-        serde_saphyr::from_str(text).context("not a YAML object")?
-    };
+/// The bytes the apiserver stores for `obj`.
+fn stored(obj: &serde_json::Value) -> anyhow::Result<Vec<u8>> {
     let kind = obj.get("kind").and_then(|k| k.as_str()).unwrap_or("");
     let av = obj.get("apiVersion").and_then(|k| k.as_str()).unwrap_or("");
     if kind.is_empty() || av.is_empty() {
@@ -104,13 +103,46 @@ pub fn encode(a: EncodeArgs) -> anyhow::Result<i32> {
     }
     // Built-in types are stored as protobuf; others (custom resources) as
     // the JSON the apiserver writes.
-    let stored = if kube::schema::schema().kind(av, kind).is_some() {
-        kube::encode::encode_object(&obj).map_err(|e| anyhow::anyhow!("{e}"))?
+    Ok(if kube::schema::schema().kind(av, kind).is_some() {
+        kube::encode::encode_object(obj).map_err(|e| anyhow::anyhow!("{e}"))?
     } else {
-        let mut v = serde_json::to_vec(&obj)?;
+        let mut v = serde_json::to_vec(obj)?;
         v.push(b'\n');
         v
+    })
+}
+
+fn encode_lines() -> anyhow::Result<i32> {
+    use std::io::BufRead;
+    let stdin = std::io::stdin();
+    let mut out = std::io::stdout().lock();
+    for (n, line) in stdin.lock().lines().enumerate() {
+        let line = line.context("standard input")?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let obj: serde_json::Value =
+            serde_json::from_str(&line).with_context(|| format!("line {}: not JSON", n + 1))?;
+        let b = stored(&obj).with_context(|| format!("line {}", n + 1))?;
+        out.write_all(&(b.len() as u32).to_be_bytes())?;
+        out.write_all(&b)?;
+        out.flush()?;
+    }
+    Ok(0)
+}
+
+pub fn encode(a: EncodeArgs) -> anyhow::Result<i32> {
+    if a.jsonl {
+        return encode_lines();
+    }
+    let bytes = read_input(&a.file)?;
+    let text = std::str::from_utf8(&bytes).context("the object is not UTF-8 text")?;
+    let obj: serde_json::Value = if text.trim_start().starts_with('{') {
+        serde_json::from_str(text).context("not a JSON object")?
+    } else {
+        serde_saphyr::from_str(text).context("not a YAML object")?
     };
+    let stored = stored(&obj)?;
     match &a.out {
         Some(p) => {
             use std::os::unix::fs::OpenOptionsExt;
