@@ -98,6 +98,50 @@ fn value_and_stream_paths_agree_on_golden_objects() {
 }
 
 #[test]
+fn openshift_wrappers_and_specials_roundtrip() {
+    let crb = json!({
+        "kind": "ClusterRoleBinding", "apiVersion": "authorization.openshift.io/v1",
+        "metadata": {"name": "b", "creationTimestamp": "2024-01-01T00:00:00Z"},
+        "userNames": null, "groupNames": ["system:authenticated"],
+        "subjects": [{"kind": "Group", "name": "system:authenticated"}],
+        "roleRef": {"name": "basic-user"}
+    });
+    let dc = json!({
+        "kind": "DeploymentConfig", "apiVersion": "apps.openshift.io/v1",
+        "metadata": {"name": "d", "namespace": "n", "creationTimestamp": "2024-01-01T00:00:00Z"},
+        "spec": {"strategy": {"type": "Rolling", "rollingParams": {"maxSurge": "25%", "maxUnavailable": 1},
+            "resources": {"requests": {"cpu": "100m"}}, "activeDeadlineSeconds": 21600},
+            "triggers": [{"type": "ConfigChange"}], "replicas": 2, "revisionHistoryLimit": 10,
+            "test": false, "selector": {"app": "d"},
+            "template": {"metadata": {"creationTimestamp": null, "labels": {"app": "d"}},
+                "spec": {"containers": [{"name": "c", "image": "i", "resources": {}}]}}},
+        "status": {"latestVersion": 1, "observedGeneration": 2, "replicas": 2, "updatedReplicas": 2,
+            "availableReplicas": 2, "unavailableReplicas": 0, "details": {"message": "config change",
+            "causes": [{"type": "ConfigChange"}]}, "readyReplicas": 2}
+    });
+    for obj in [crb, dc] {
+        let b = encode_object(&obj).unwrap();
+        let (a, s) = both(&b);
+        let (a, _) = (a.unwrap(), s.unwrap());
+        assert_eq!(encode_object(&a).unwrap(), b, "{a}");
+        if obj["kind"] == "ClusterRoleBinding" {
+            assert_eq!(a["userNames"], J::Null);
+            assert_eq!(a["groupNames"], json!(["system:authenticated"]));
+        } else {
+            assert_eq!(a["spec"]["triggers"], json!([{"type": "ConfigChange"}]));
+            assert_eq!(
+                a["spec"]["strategy"]["rollingParams"]["maxSurge"],
+                json!("25%")
+            );
+            assert_eq!(
+                a["spec"]["template"]["metadata"]["creationTimestamp"],
+                J::Null
+            );
+        }
+    }
+}
+
+#[test]
 fn go_escaping_and_pretty_output() {
     let b = encode_object(&golden_pod()).unwrap();
     let mut out = Vec::new();
