@@ -10,10 +10,10 @@
 # streaming writer is byte-exact.
 #
 # Usage: scripts/check-kube-testdata.sh [DIR] [-v]
-#   DIR defaults to $KUBE_TESTDATA or /work/shared/testdata/kube-api/HEAD.
+#   DIR defaults to $KUBE_TESTDATA or ../shared/testdata/kube-api/HEAD (beside the repo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dir="${1:-${KUBE_TESTDATA:-/work/shared/testdata/kube-api/HEAD}}"
+dir="${1:-${KUBE_TESTDATA:-../shared/testdata/kube-api/HEAD}}"
 shift || true
 if [ ! -d "$dir" ]; then
   echo "no testdata directory: $dir" >&2
