@@ -156,3 +156,73 @@ fn manifests_round_trip_through_etcd_3_4() {
 fn manifests_round_trip_through_etcd_3_5() {
     round_trip(Version::V35);
 }
+
+#[test]
+fn hostile_values_fail_alone_and_are_counted() {
+    let e = Etcd::start(Version::V35);
+    let good = etcdsnap(&[
+        "encode",
+        fixture("manifests/02-configmap.yaml").to_str().unwrap(),
+    ])
+    .stdout;
+    put(&e, "/registry/configmaps/shop/good", &good);
+    // Truncated protobuf, a length far past the end, deep nesting, a wrong
+    // wire type, and bytes that are nothing at all.
+    put(
+        &e,
+        "/registry/configmaps/shop/truncated",
+        &good[..good.len() / 2],
+    );
+    let mut huge = b"k8s\0\x0a\x0b\x0a\x02v1\x12\x05Event\x12\xff\xff\xff\xff\x0f".to_vec();
+    huge.extend_from_slice(b"xx");
+    put(&e, "/registry/events/shop/huge", &huge);
+    let mut deep = b"k8s\0\x0a\x0b\x0a\x02v1\x12\x05Event\x12".to_vec();
+    let mut body = Vec::new();
+    for _ in 0..500 {
+        let mut m = vec![0x0a];
+        m.push(body.len().min(127) as u8);
+        m.extend_from_slice(&body[..body.len().min(127)]);
+        body = m;
+    }
+    deep.push(body.len() as u8);
+    deep.extend_from_slice(&body);
+    put(&e, "/registry/events/shop/deep", &deep);
+    let mut wire = good.clone();
+    let at = wire.len() - 2;
+    wire[at] = 0x0b; // a group tag where a field is expected
+    put(&e, "/registry/configmaps/shop/wiretype", &wire);
+    put(
+        &e,
+        "/registry/configmaps/shop/noise",
+        b"\x01\x02\x03 not an object",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("s.db");
+    e.save(&snap);
+    let s = snap.to_str().unwrap();
+    for fmt in ["json", "yaml", "table"] {
+        let o = etcdsnap(&["get", s, "-A", "-o", fmt]);
+        assert_eq!(o.status.code(), Some(1), "{fmt}: some values failed");
+        let err = stderr(&o);
+        assert!(
+            err.contains("/registry/configmaps/shop/truncated"),
+            "{fmt}: {err}"
+        );
+        assert!(err.contains("could not be decoded"), "{fmt}: {err}");
+        assert!(
+            stdout(&o).contains("web-config") || stdout(&o).contains("good"),
+            "{fmt}: the good object is shown"
+        );
+    }
+    // ls --decode reports each error in its record and goes on.
+    let o = etcdsnap(&["ls", s, "--decode", "-o", "json"]);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let rows = v.as_array().unwrap();
+    assert_eq!(rows.len(), 6);
+    let ok = rows.iter().filter(|r| r.get("object").is_some()).count();
+    assert!(ok >= 1, "{v}");
+    assert!(
+        rows.iter().filter(|r| r.get("error").is_some()).count() >= 4,
+        "{v}"
+    );
+}
