@@ -17,6 +17,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -26,18 +27,50 @@ ETCD35 = Path(os.environ.get("ETCDSNAP_ETCD35_DIR", REPO / ".tools/etcd-3.5.1/et
 ETCDUTL35 = ETCD35 / "etcdutl"
 
 
+ANON_PEAK = {}
+
+
+def _anon_kib(pid):
+    """RssAnon of a process (heap, not the mapped file), in KiB."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def timed(cmd, env=None, before=None):
-    """Runs cmd under /usr/bin/time -v; returns (seconds, peak KiB, stdout)."""
+    """Runs cmd under /usr/bin/time; returns (seconds, peak KiB, stdout, rc).
+    Also samples the peak anonymous memory (RssAnon) into ANON_PEAK."""
     if before:
         before()
     full = ["/usr/bin/time", "-f", "%e %M", *map(str, cmd)]
-    p = subprocess.run(full, capture_output=True, text=True, env=env)
-    last = p.stderr.strip().splitlines()[-1] if p.stderr.strip() else ""
+    out = tempfile.TemporaryFile()
+    err = tempfile.TemporaryFile()
+    p = subprocess.Popen(full, stdout=out, stderr=err, env=env)
+    anon = 0
+    while p.poll() is None:
+        try:
+            kids = open(f"/proc/{p.pid}/task/{p.pid}/children").read().split()
+        except OSError:
+            kids = []
+        for k in kids:
+            anon = max(anon, _anon_kib(k))
+        time.sleep(0.02)
+    ANON_PEAK[str(cmd)] = max(ANON_PEAK.get(str(cmd), 0), anon)
+    out.seek(0)
+    err.seek(0)
+    stdout = out.read().decode(errors="replace")
+    stderr = err.read().decode(errors="replace").strip()
+    last = stderr.splitlines()[-1] if stderr else ""
     try:
         secs, kib = last.split()
-        return float(secs), int(kib), p.stdout, p.returncode
+        return float(secs), int(kib), stdout, p.returncode
     except ValueError:
-        sys.exit(f"bench.py: could not time {cmd}: {p.stderr[-500:]}")
+        sys.exit(f"bench.py: could not time {cmd}: {stderr[-500:]}")
 
 
 def measure(name, cmd, runs, env=None, before=None, ok=(0,)):
@@ -51,7 +84,9 @@ def measure(name, cmd, runs, env=None, before=None, ok=(0,)):
         peaks.append(k)
     med = statistics.median(secs)
     peak = max(peaks) / 1024
-    print(f"  {name:<28} median {med:6.2f} s (min {min(secs):.2f}, {runs} runs)  peak RSS {peak:7.0f} MiB", file=sys.stderr)
+    anon = ANON_PEAK.get(str(cmd), 0) / 1024
+    print(f"  {name:<34} median {med:6.2f} s (min {min(secs):.2f}, {runs} runs)  peak RSS {peak:6.0f} MiB"
+          f" (anonymous {anon:4.0f} MiB)", file=sys.stderr)
     return med, peak, out
 
 
@@ -64,7 +99,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("snapshot")
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--only", default="status,verify,restore,get")
+    ap.add_argument("--only", default="status,verify,restore,get,diff")
+    ap.add_argument("--keys", help="EncryptionConfiguration of the snapshot (for get/diff)")
+    ap.add_argument("--plain", help="the same objects stored unencrypted (to measure decryption cost)")
+    ap.add_argument("--second", help="a second snapshot with a few thousand changes (for diff)")
     a = ap.parse_args()
     if a.runs < 3:
         sys.exit("bench.py: --runs must be at least 3")
@@ -113,9 +151,29 @@ def main():
         lines.append(row("snapshot restore", r, f"{r[1][0] / r[2][0]:.1f}x vs etcdutl"))
 
     if "get" in only:
-        r = measure("etcdsnap get -A -o json", [ETCDSNAP, "get", snap, "-A", "-o", "json"], a.runs, ok=(0, 1))
-        mb = size / 1e6
-        lines.append(f"| get -A -o json (all objects) | - | - | {r[0]:.2f} s / {r[1]:.0f} MiB | {mb / r[0]:.0f} MB/s of snapshot |")
+        st = json.loads(subprocess.run([str(ETCDSNAP), "stats", "-o", "json", str(snap)],
+                                       capture_output=True, text=True).stdout)
+        live = sum(r["bytes"] for r in st["resources"])
+        keys = ["--keys", a.keys] if a.keys else []
+        r = measure("etcdsnap get -A -o json" + (" --keys" if keys else ""),
+                    [ETCDSNAP, "get", snap, "-A", "-o", "json", *keys], a.runs, ok=(0, 1))
+        anon = ANON_PEAK.get(str([ETCDSNAP, "get", snap, "-A", "-o", "json", *keys]), 0) / 1024
+        lines.append(f"| get -A -o json{' --keys' if keys else ''} ({st['database']['live_objects']} objects, "
+                     f"{live / 1e6:.0f} MB of stored values) | - | - | {r[0]:.2f} s / {r[1]:.0f} MiB "
+                     f"({anon:.0f} MiB anonymous) | {live / 1e6 / r[0]:.0f} MB/s |")
+        if a.plain:
+            p = measure("etcdsnap get -A -o json (plain)", [ETCDSNAP, "get", a.plain, "-A", "-o", "json"], a.runs,
+                        ok=(0, 1))
+            lines.append(f"| same objects unencrypted ({Path(a.plain).name}) | - | - | {p[0]:.2f} s / {p[1]:.0f} MiB | "
+                         f"decryption adds {100 * (r[0] - p[0]) / p[0]:.0f}% |")
+
+    if "diff" in only and a.second:
+        keys = ["--keys", a.keys] if a.keys else []
+        r = measure("etcdsnap diff A B", [ETCDSNAP, "diff", snap, a.second, "-o", "json", *keys], a.runs, ok=(1,))
+        summary = json.loads(r[2])["summary"]
+        anon = ANON_PEAK.get(str([ETCDSNAP, "diff", snap, a.second, "-o", "json", *keys]), 0) / 1024
+        lines.append(f"| diff of two snapshots ({summary}) | - | - | {r[0]:.2f} s / {r[1]:.0f} MiB "
+                     f"({anon:.0f} MiB anonymous) | - |")
 
     print("\n".join(lines))
 

@@ -206,17 +206,15 @@ impl Render<'_> {
 fn indented(out: &mut Vec<u8>, first: &[u8], indent: &[u8], text: &[u8]) {
     out.extend_from_slice(first);
     let text = text.strip_suffix(b"\n").unwrap_or(text);
-    let mut lines = text.split(|&b| b == b'\n');
-    if let Some(l) = lines.next() {
-        out.extend_from_slice(l);
-    }
-    for l in lines {
-        out.push(b'\n');
-        if !l.is_empty() {
+    let mut start = 0;
+    for nl in memchr::memchr_iter(b'\n', text) {
+        out.extend_from_slice(&text[start..=nl]);
+        if text.get(nl + 1).is_some_and(|&c| c != b'\n') {
             out.extend_from_slice(indent);
         }
-        out.extend_from_slice(l);
+        start = nl + 1;
     }
+    out.extend_from_slice(&text[start..]);
 }
 
 /// Records rendered per parallel task, and tasks per window: bounds the
