@@ -137,3 +137,134 @@ fn bad_key_sources_are_clear_errors() {
         stderr(&o)
     );
 }
+
+#[test]
+fn get_ls_history_export_and_decode_read_through_the_keys() {
+    let d = fixture("encrypted");
+    let ds = d.to_str().unwrap();
+    // A Route encrypted with openshift-apiserver's aesgcm key, which lives
+    // only inside the snapshot (second stage), reads as a plain object.
+    let o = etcdsnap(&[
+        "get",
+        ds,
+        "routes.route.openshift.io",
+        "console",
+        "-n",
+        "openshift-console",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["kind"], "Route");
+    assert_eq!(v["metadata"]["name"], "console");
+    // The table says which provider and key it was under.
+    let o = etcdsnap(&["get", ds, "routes.route.openshift.io", "-o", "table"]);
+    let t = stdout(&o);
+    assert!(t.contains("aesgcm key 3 → protobuf"), "{t}");
+    // Without keys: listed with provider and key name, not decoded.
+    let db = d.join("snapshot_2026-11-21_101500.db");
+    let o = etcdsnap(&[
+        "ls",
+        db.to_str().unwrap(),
+        "/kubernetes.io/secrets/default/db-password",
+    ]);
+    assert!(stdout(&o).contains("aescbc key 3"), "{}", stdout(&o));
+    let o = etcdsnap(&[
+        "get",
+        db.to_str().unwrap(),
+        "secret",
+        "db-password",
+        "-n",
+        "default",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("encrypted with aescbc key 3"),
+        "{}",
+        stderr(&o)
+    );
+    // History through three keys (plain, key 2, key 3), every revision decoded.
+    let o = etcdsnap(&[
+        "history",
+        ds,
+        "/kubernetes.io/secrets/default/db-password",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let h: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let revs = h["revisions"].as_array().unwrap();
+    assert_eq!(revs.len(), 3);
+    assert!(revs.iter().all(|r| r["object"]["kind"] == "Secret"), "{h}");
+    // Export: 0600 files, 0700 dirs, an index; --redact hides Secret data.
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("export");
+    let o = etcdsnap(&["export", ds, "--out", dir.to_str().unwrap(), "--redact"]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "unreadable values are counted: {}",
+        stderr(&o)
+    );
+    let f = dir.join("default/secrets/db-password.yaml");
+    let text = std::fs::read_to_string(&f).unwrap();
+    assert!(text.contains("sha256:"), "{text}");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&f).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(
+        std::fs::metadata(dir.join("default"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o700
+    );
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
+    let lost = index
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["key"] == "/kubernetes.io/secrets/default/lost-key")
+        .unwrap();
+    assert!(lost["error"].as_str().unwrap().contains("\"9\""), "{lost}");
+    assert!(
+        dir.join(lost["file"].as_str().unwrap()).exists(),
+        "kept as stored"
+    );
+    // An existing non-empty dir is refused.
+    let o = etcdsnap(&["export", ds, "--out", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    // decode of one stored value, with its etcd key and the keys.
+    let raw = etcdsnap(&[
+        "get",
+        db.to_str().unwrap(),
+        "--key",
+        "/kubernetes.io/secrets/default/db-password",
+        "-o",
+        "raw",
+    ]);
+    let vf = out.path().join("value.bin");
+    std::fs::write(&vf, &raw.stdout).unwrap();
+    let tar = d.join("static_kuberesources_2026-11-21_101500.tar.gz");
+    let o = etcdsnap(&[
+        "decode",
+        vf.to_str().unwrap(),
+        "--key",
+        "/kubernetes.io/secrets/default/db-password",
+        "--keys",
+        tar.to_str().unwrap(),
+        "-o",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let s: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(s["metadata"]["name"], "db-password");
+    let o = etcdsnap(&["decode", vf.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("aescbc key 3"), "{}", stderr(&o));
+}
