@@ -5,9 +5,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use common::*;
 use serde_json::{json, Value};
 
@@ -22,15 +19,7 @@ fn put_object(e: &Etcd, key: &str, obj: &Value) {
     std::fs::write(&f, serde_json::to_vec(obj).unwrap()).unwrap();
     let o = etcdsnap(&["encode", f.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let mut c = Command::new(bin_path(e.version, "etcdctl"))
-        .env("ETCDCTL_API", "3")
-        .args(["--endpoints", &e.endpoint, "put", key])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    c.stdin.take().unwrap().write_all(&o.stdout).unwrap();
-    assert!(c.wait().unwrap().success());
+    e.put_bytes(key, &o.stdout);
 }
 
 /// (path, old, new) of one field change.

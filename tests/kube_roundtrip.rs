@@ -5,9 +5,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use common::*;
 use serde_json::Value;
 
@@ -36,15 +33,7 @@ fn manifest(name: &str) -> Value {
 }
 
 fn put(e: &Etcd, key: &str, value: &[u8]) {
-    let mut c = Command::new(bin_path(e.version, "etcdctl"))
-        .env("ETCDCTL_API", "3")
-        .args(["--endpoints", &e.endpoint, "put", key])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    c.stdin.take().unwrap().write_all(value).unwrap();
-    assert!(c.wait().unwrap().success(), "put {key}");
+    e.put_bytes(key, value);
 }
 
 fn without_rv(mut v: Value) -> (Value, Option<String>) {

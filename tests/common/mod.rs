@@ -261,6 +261,22 @@ impl Etcd {
         v[0]["Status"].clone()
     }
 
+    /// `etcdctl put KEY` with the value on standard input (binary-safe).
+    pub fn put_bytes(&self, key: &str, value: &[u8]) {
+        use std::io::Write;
+        let mut c = Command::new(bin_path(self.version, "etcdctl"))
+            .env("ETCDCTL_API", "3")
+            .args(["--endpoints", &self.endpoint, "put", key])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("run etcdctl put");
+        if let Some(mut i) = c.stdin.take() {
+            i.write_all(value).expect("write value");
+        }
+        assert!(c.wait().expect("etcdctl put").success(), "put {key}");
+    }
+
     /// `etcdctl snapshot save` into `path`.
     pub fn save(&self, path: &Path) {
         let p = path.to_str().expect("utf-8 path");
