@@ -793,3 +793,44 @@ fn three_member_cluster_boots() {
         assert_eq!(got.trim(), "x");
     }
 }
+
+/// A full disk and a read-only target: clear errors, nothing left behind.
+/// Uses small tmpfs mounts (the tests run as root, as on CI; a machine that
+/// refuses the mount fails this test with the reason).
+#[test]
+fn no_space_and_read_only_targets_fail_cleanly() {
+    let snap = common::fixture("etcd-3.5/deep.db");
+    for (opts, want) in [
+        ("size=64k", "No space left"),
+        ("ro,size=64k", "Read-only file system"),
+    ] {
+        let t = tempfile::tempdir().expect("tempdir");
+        let mnt = t.path().join("m");
+        std::fs::create_dir(&mnt).expect("mkdir");
+        let m = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", opts, "tmpfs"])
+            .arg(&mnt)
+            .output()
+            .expect("run mount");
+        assert!(
+            m.status.success(),
+            "mount -t tmpfs -o {opts} failed (this test needs root): {}",
+            String::from_utf8_lossy(&m.stderr)
+        );
+        let target = mnt.join("restored");
+        let o = run(&[
+            "restore",
+            snap.to_str().unwrap_or(""),
+            "--data-dir",
+            target.to_str().unwrap_or(""),
+        ]);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        let left: Vec<_> = std::fs::read_dir(&mnt)
+            .map(|d| d.flatten().map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        let _ = Command::new("umount").arg(&mnt).status();
+        assert_eq!(o.status.code(), Some(2), "{opts}: {err}");
+        assert!(err.contains(want), "{opts}: {err}");
+        assert!(left.is_empty(), "{opts}: left behind {left:?}");
+    }
+}
