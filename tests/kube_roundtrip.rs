@@ -85,6 +85,22 @@ fn round_trip(version: Version) {
         assert_eq!(got, manifest(file), "{version:?}: {file} round trip");
     }
 
+    // All of them as one kubectl-style YAML List: the same objects.
+    let o = etcdsnap(&["get", snap_s, "-A", "-o", "yaml"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let list: Value = serde_saphyr::from_str(&stdout(&o)).unwrap();
+    let mut items: Vec<Value> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| without_rv(i.clone()).0)
+        .collect();
+    let mut want: Vec<Value> = OBJECTS.iter().map(|(f, _)| manifest(f)).collect();
+    let name = |v: &Value| format!("{}/{}", v["kind"], v["metadata"]["name"]);
+    items.sort_by_key(name);
+    want.sort_by_key(name);
+    assert_eq!(items, want, "{version:?}: get -A -o yaml");
+
     // As a kubectl-style YAML List, by resource name as kubectl users type it.
     let o = etcdsnap(&[
         "get",
