@@ -385,18 +385,7 @@ fn fields_into<'a>(
     cx.occ[i..end].sort_by_key(|o| o.1);
     while i < end {
         let (_, n, v) = cx.occ[i];
-        let key = n.to_string();
-        let j = generic_value(v, depth + 1);
-        match obj.get_mut(&key) {
-            Some(J::Array(a)) => a.push(j),
-            Some(prev) => {
-                let p = prev.take();
-                *prev = J::Array(vec![p, j]);
-            }
-            None => {
-                obj.insert(key, j);
-            }
-        }
+        insert_unknown(obj, n, generic_value(v, depth + 1));
         i += 1;
     }
     Ok(())
@@ -637,18 +626,7 @@ fn render_special<'a>(
             }
         }
         Special::RawJson => {
-            let n = m
-                .fields
-                .iter()
-                .find(|f| f.name.eq_ignore_ascii_case("raw"))
-                .map_or(1, |f| f.n);
-            let mut raw: Option<&[u8]> = None;
-            for f in Fields::new(bytes) {
-                let (fnum, v) = f.map_err(|e| wire_err(m, e))?;
-                if fnum == n {
-                    raw = Some(len_of(m, n, v)?);
-                }
-            }
+            let raw = raw_json_field(m, bytes)?;
             Ok(match raw {
                 Some(r) if !r.is_empty() => raw_json(r),
                 _ => J::Null,
@@ -784,18 +762,43 @@ fn generic_into(b: &[u8], depth: usize, obj: &mut Map<String, J>) -> Result<(), 
     // By number (stable), as the streaming writer does.
     all.sort_by_key(|f| f.0);
     for (n, v) in all {
-        let key = n.to_string();
-        let j = generic_value(v, depth + 1);
-        match obj.get_mut(&key) {
-            Some(J::Array(a)) => a.push(j),
-            Some(prev) => {
-                let p = prev.take();
-                *prev = J::Array(vec![p, j]);
-            }
-            None => {
-                obj.insert(key, j);
-            }
-        }
+        insert_unknown(obj, n, generic_value(v, depth + 1));
     }
     Ok(())
+}
+
+/// Stores an unknown field under its number; repeats become an array.
+fn insert_unknown(obj: &mut serde_json::Map<String, J>, n: u32, j: J) {
+    let key = n.to_string();
+    match obj.get_mut(&key) {
+        Some(J::Array(a)) => a.push(j),
+        Some(prev) => {
+            let p = prev.take();
+            *prev = J::Array(vec![p, j]);
+        }
+        None => {
+            obj.insert(key, j);
+        }
+    }
+}
+
+/// The `raw` bytes of a RawExtension-like message (the last occurrence
+/// wins, as protobuf says), shared by both output paths.
+pub(crate) fn raw_json_field<'b>(
+    m: &'static Message,
+    bytes: &'b [u8],
+) -> Result<Option<&'b [u8]>, KubeError> {
+    let n = m
+        .fields
+        .iter()
+        .find(|f| f.name.eq_ignore_ascii_case("raw"))
+        .map_or(1, |f| f.n);
+    let mut raw: Option<&[u8]> = None;
+    for f in Fields::new(bytes) {
+        let (fnum, v) = f.map_err(|e| wire_err(m, e))?;
+        if fnum == n {
+            raw = Some(len_of(m, n, v)?);
+        }
+    }
+    Ok(raw)
 }

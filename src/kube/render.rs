@@ -246,11 +246,7 @@ impl<'o, 'a> Writer<'o, 'a> {
     }
 
     fn obj_end(&mut self, st: Open) {
-        self.indent -= 1;
-        if !st.first {
-            self.newline();
-        }
-        self.out.push(b'}');
+        self.obj_end_inner(st, b'}');
     }
 
     fn arr_begin(&mut self) -> Open {
@@ -1143,18 +1139,7 @@ impl<'o, 'a> Writer<'o, 'a> {
                 }
             }
             Special::RawJson => {
-                let n = m
-                    .fields
-                    .iter()
-                    .find(|f| f.name.eq_ignore_ascii_case("raw"))
-                    .map_or(1, |f| f.n);
-                let mut raw: Option<&[u8]> = None;
-                for x in Fields::new(bytes) {
-                    let (fnum, v) = x.map_err(|e| wire_err(m, e))?;
-                    if fnum == n {
-                        raw = Some(len_of(m, n, v)?);
-                    }
-                }
+                let raw = super::proto::raw_json_field(m, bytes)?;
                 match raw {
                     Some(r) if !r.is_empty() => self.raw_bytes_json(r),
                     _ => self.null(),
