@@ -23,6 +23,17 @@ fn manifest(dir: &str) -> Value {
         .unwrap()
 }
 
+/// A fixture dir's manifest and its snapshot, opened.
+fn manifest_and_snapshot(dir: &str) -> (Value, Snapshot) {
+    let m = manifest(dir);
+    let snap = Snapshot::open(&fixture(&format!(
+        "{dir}/{}",
+        m["snapshot"].as_str().unwrap()
+    )))
+    .unwrap();
+    (m, snap)
+}
+
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
@@ -154,12 +165,7 @@ fn every_value_matches_the_manifest() {
 #[test]
 fn tarball_alone_decrypts_kube_values_and_names_missing_component_keys() {
     let dir = "encrypted";
-    let m = manifest(dir);
-    let snap = Snapshot::open(&fixture(&format!(
-        "{dir}/{}",
-        m["snapshot"].as_str().unwrap()
-    )))
-    .unwrap();
+    let (m, snap) = manifest_and_snapshot(dir);
     let store = Store::open(&snap).unwrap();
     let mut ring = KeyRing::new();
     let tar = fixture(&format!("{dir}/{}", m["tarball"].as_str().unwrap()));
@@ -223,12 +229,7 @@ fn tarball_alone_decrypts_kube_values_and_names_missing_component_keys() {
 #[test]
 fn summary_and_errors_never_show_key_material() {
     let dir = "encrypted";
-    let m = manifest(dir);
-    let snap = Snapshot::open(&fixture(&format!(
-        "{dir}/{}",
-        m["snapshot"].as_str().unwrap()
-    )))
-    .unwrap();
+    let (m, snap) = manifest_and_snapshot(dir);
     let store = Store::open(&snap).unwrap();
     let (ring, _) = full_ring(dir, &store);
     // Every secret of every config in the tarball and the upstream file.
