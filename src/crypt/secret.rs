@@ -1,11 +1,8 @@
-//! A minimal reader for core/v1 Secrets, enough to load OpenShift's key and
-//! config Secrets from the snapshot (kube-storage.md §2.1, §6). It knows the
-//! protobuf envelope and, as a fallback, JSON. To be replaced by the `kube`
-//! module's decoder.
+//! The parts of a core/v1 Secret the key loader needs (OpenShift's key and
+//! config Secrets inside the snapshot, kube-storage.md §6), read through the
+//! `kube` decoder.
 
 use base64::Engine as _;
-
-use crate::wire::{expect_bytes, Fields, Value};
 
 /// The parts of a Secret the key loader reads.
 #[derive(Default, Clone, PartialEq, Eq)]
@@ -53,90 +50,15 @@ impl SecretObject {
     }
 }
 
-/// Decodes a stored Secret (plaintext: protobuf envelope or JSON).
+/// Decodes a stored Secret (plaintext: protobuf envelope, JSON or CBOR)
+/// with the `kube` decoder.
 pub fn decode_secret(plain: &[u8]) -> Result<SecretObject, String> {
-    if let Some(body) = plain.strip_prefix(b"k8s\0") {
-        return decode_envelope(body);
-    }
-    if plain
-        .iter()
-        .find(|b| !b.is_ascii_whitespace())
-        .is_some_and(|&b| b == b'{')
-    {
-        return decode_json(plain);
-    }
-    Err("neither a protobuf envelope (k8s\\0) nor JSON".into())
-}
-
-fn s(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn decode_envelope(body: &[u8]) -> Result<SecretObject, String> {
-    let mut kind = Vec::new();
-    let mut raw: &[u8] = &[];
-    for f in Fields::new(body) {
-        let (n, v) = f.map_err(|e| format!("envelope: {e}"))?;
-        match (n, v) {
-            (1, Value::Bytes(tm)) => {
-                for f in Fields::new(tm) {
-                    if let (2, Value::Bytes(k)) = f.map_err(|e| format!("typeMeta: {e}"))? {
-                        kind = k.to_vec();
-                    }
-                }
-            }
-            (2, v) => raw = expect_bytes(2, v).map_err(|e| format!("envelope: {e}"))?,
-            _ => {}
-        }
-    }
-    if kind != b"Secret" {
-        return Err(format!("envelope kind is {:?}, not Secret", s(&kind)));
-    }
-    let mut out = SecretObject::default();
-    for f in Fields::new(raw) {
-        let (n, v) = f.map_err(|e| format!("Secret: {e}"))?;
-        match (n, v) {
-            (1, Value::Bytes(meta)) => {
-                for f in Fields::new(meta) {
-                    match f.map_err(|e| format!("ObjectMeta: {e}"))? {
-                        (1, Value::Bytes(b)) => out.name = s(b),
-                        (3, Value::Bytes(b)) => out.namespace = s(b),
-                        (12, Value::Bytes(e)) => {
-                            let (k, v) = map_entry(e)?;
-                            out.annotations.push((s(k), s(v)));
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            (2, Value::Bytes(e)) => {
-                let (k, v) = map_entry(e)?;
-                out.data.push((s(k), v.to_vec()));
-            }
-            (3, Value::Bytes(b)) => out.type_ = s(b),
-            _ => {}
-        }
-    }
-    Ok(out)
-}
-
-fn map_entry(e: &[u8]) -> Result<(&[u8], &[u8]), String> {
-    let (mut k, mut v): (&[u8], &[u8]) = (&[], &[]);
-    for f in Fields::new(e) {
-        match f.map_err(|e| format!("map entry: {e}"))? {
-            (1, Value::Bytes(b)) => k = b,
-            (2, Value::Bytes(b)) => v = b,
-            _ => {}
-        }
-    }
-    Ok((k, v))
-}
-
-fn decode_json(plain: &[u8]) -> Result<SecretObject, String> {
-    let j: serde_json::Value =
-        serde_json::from_slice(plain).map_err(|e| format!("invalid JSON at line {}", e.line()))?;
+    let j = crate::kube::decode_value(b"", plain).map_err(|e| e.to_string())?;
     if j.get("kind").and_then(|k| k.as_str()) != Some("Secret") {
-        return Err("JSON kind is not Secret".into());
+        return Err(format!(
+            "kind is {:?}, not Secret",
+            j.get("kind").and_then(|k| k.as_str()).unwrap_or("")
+        ));
     }
     let str_of =
         |v: Option<&serde_json::Value>| v.and_then(|x| x.as_str()).unwrap_or("").to_string();
