@@ -7,14 +7,14 @@ use etcdsnap::etcd::Snapshot;
 use etcdsnap::mvcc::Store;
 use etcdsnap::verify::key_use;
 
-use super::Format;
+use super::{decodes, Format};
 
 pub fn run(input: &Path, keys: &[PathBuf], output: Format) -> anyhow::Result<i32> {
     let input = super::resolve(input)?;
     let snap = Snapshot::open(&input.db)?;
     let store = Store::open(&snap)?;
     let ring = super::load_keys(&input, keys, &store)?.unwrap_or_default();
-    let usage = key_use(&store, &ring, |_, _| Ok(()));
+    let usage = key_use(&store, &ring, decodes);
     if output == Format::Json {
         super::print_json(&serde_json::json!({
             "keys": ring.summary(),

@@ -236,3 +236,11 @@ pub(crate) fn load_keys(
     }
     Ok(Some(ring))
 }
+
+/// Whether a (decrypted) value decodes as an object: the decode check of
+/// `verify --keys` and `keys`.
+pub(crate) fn decodes(key: &[u8], value: &[u8]) -> Result<(), String> {
+    etcdsnap::kube::decode_value(key, value)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}

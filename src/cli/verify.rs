@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use etcdsnap::verify::{decryption_layer, key_use, verify_path, Verdict};
 
-use super::Format;
+use super::{decodes, Format};
 
 pub fn run(input: &Path, keys: &[PathBuf], output: Format) -> anyhow::Result<i32> {
     let input = super::resolve(input)?;
@@ -16,7 +16,7 @@ pub fn run(input: &Path, keys: &[PathBuf], output: Format) -> anyhow::Result<i32
         match etcdsnap::mvcc::Store::open(&snap) {
             Ok(store) => {
                 if let Some(ring) = super::load_keys(&input, keys, &store)? {
-                    let usage = key_use(&store, &ring, |_, _| Ok(()));
+                    let usage = key_use(&store, &ring, decodes);
                     report.layers.push(decryption_layer(&usage));
                 }
             }
