@@ -268,3 +268,29 @@ fn get_ls_history_export_and_decode_read_through_the_keys() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("aescbc key 3"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_value_that_decrypts_but_does_not_decode_is_a_failure() {
+    use etcdsnap::crypt::KeyRing;
+    use etcdsnap::etcd::Snapshot;
+    use etcdsnap::mvcc::Store;
+    use etcdsnap::verify::{decryption_layer, key_use, Verdict};
+    let d = fixture("encrypted");
+    let snap = Snapshot::open(&d.join("snapshot_2026-11-21_101500.db")).unwrap();
+    let store = Store::open(&snap).unwrap();
+    let mut ring = KeyRing::new();
+    ring.load_path(&d).unwrap();
+    ring.load_from_store(&store);
+    let all_ok = key_use(&store, &ring, |_, _| Ok(()));
+    let none_decode = key_use(&store, &ring, |_, _| Err("test: not an object".into()));
+    // Every value that decrypted now fails, and only those.
+    assert_eq!(
+        none_decode.failure_count,
+        all_ok.failure_count + all_ok.decrypted as usize
+    );
+    assert!(none_decode
+        .failures
+        .iter()
+        .any(|f| f.contains("decrypted but does not decode")));
+    assert_eq!(decryption_layer(&none_decode).verdict, Verdict::Damaged);
+}
