@@ -113,7 +113,17 @@ pub fn run(a: GetArgs) -> anyhow::Result<i32> {
     let store = Store::open(&snap)?;
     let keys = super::load_keys(&input, &a.keys.keys, &store)?;
     let filter = a.select.filter(a.resource.as_deref(), a.name.as_deref())?;
-    let records = store.state_at(a.select.rev, |k| filter.key_matches(k))?;
+    // `get` lists objects: keys that are not (compact_rev_key, or keys of
+    // no Kubernetes layout) only when asked for by --key/--prefix; `ls`
+    // shows every key.
+    let explicit = a.select.key.is_some() || a.select.prefix.is_some();
+    let records = store.state_at(a.select.rev, |k| {
+        filter.key_matches(k)
+            && (explicit
+                || filter
+                    .parse_key(k)
+                    .is_some_and(|sk| sk.kind != etcdsnap::kube::key::KeyKind::CompactRevKey))
+    })?;
     let single = a.name.is_some() || a.select.key.is_some();
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, out.lock());
