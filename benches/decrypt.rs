@@ -8,35 +8,24 @@ use cbc::cipher::block_padding::Pkcs7;
 use cbc::cipher::{BlockEncryptMut, KeyIvInit};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use etcdsnap::crypt::{Component, KeyBytes, KeyRing, ProviderKind};
-use etcdsnap::wire::{put_varint, Fields, Value};
+use etcdsnap::wire::{Fields, Value};
 
-fn fld(out: &mut Vec<u8>, n: u32, b: &[u8]) {
-    put_varint(out, u64::from(n << 3 | 2));
-    put_varint(out, b.len() as u64);
-    out.extend_from_slice(b);
-}
-
+/// A ~2 KB Secret as the API server stores it (the kube encoder's bytes).
 fn secret(i: usize) -> Vec<u8> {
-    let mut meta = Vec::new();
-    fld(&mut meta, 1, format!("secret-{i}").as_bytes());
-    fld(&mut meta, 3, b"default");
-    fld(&mut meta, 5, b"0b7d1a3c-0000-4000-8000-000000000000");
-    let mut raw = Vec::new();
-    fld(&mut raw, 1, &meta);
-    for k in 0..4 {
-        let mut e = Vec::new();
-        fld(&mut e, 1, format!("key-{k}").as_bytes());
-        fld(&mut e, 2, &vec![b'a' + (i % 26) as u8; 480]);
-        fld(&mut raw, 2, &e);
-    }
-    fld(&mut raw, 3, b"Opaque");
-    let mut tm = Vec::new();
-    fld(&mut tm, 1, b"v1");
-    fld(&mut tm, 2, b"Secret");
-    let mut out = b"k8s\0".to_vec();
-    fld(&mut out, 1, &tm);
-    fld(&mut out, 2, &raw);
-    out
+    let value: String = std::iter::repeat_n(char::from(b'a' + (i % 26) as u8), 480).collect();
+    let data: serde_json::Map<String, serde_json::Value> = (0..4)
+        .map(|k| {
+            let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &value);
+            (format!("key-{k}"), serde_json::Value::String(b64))
+        })
+        .collect();
+    let obj = serde_json::json!({
+        "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+        "metadata": {"name": format!("secret-{i}"), "namespace": "default",
+                     "uid": "0b7d1a3c-0000-4000-8000-000000000000"},
+        "data": data,
+    });
+    etcdsnap::kube::encode::encode_object(&obj).expect("encode a bench Secret")
 }
 
 /// Visits every field, descending into every length-delimited one that

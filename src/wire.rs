@@ -70,6 +70,13 @@ pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
+/// Appends a length-delimited field (`n`, bytes).
+pub fn put_bytes_field(out: &mut Vec<u8>, n: u32, b: &[u8]) {
+    put_varint(out, u64::from(n << 3 | 2));
+    put_varint(out, b.len() as u64);
+    out.extend_from_slice(b);
+}
+
 /// Iterates the fields of one message.
 pub struct Fields<'a> {
     buf: &'a [u8],

@@ -1025,8 +1025,8 @@ mod tests {
     fn kms_and_unknown_prefix() {
         let r = KeyRing::new();
         let mut eo = Vec::new();
-        crate::crypt::secret::tests::fld(&mut eo, 1, b"data");
-        crate::crypt::secret::tests::fld(&mut eo, 2, b"key-42");
+        crate::wire::put_bytes_field(&mut eo, 1, b"data");
+        crate::wire::put_bytes_field(&mut eo, 2, b"key-42");
         let v = [b"k8s:enc:kms:v2:1_secrets:".as_slice(), &eo].concat();
         let e = r.decrypt(SECRET_KEY, &v).unwrap_err();
         let m = e.to_string();

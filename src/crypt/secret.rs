@@ -89,50 +89,23 @@ pub fn decode_secret(plain: &[u8]) -> Result<SecretObject, String> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::wire::put_varint;
+    use crate::wire::put_bytes_field as fld;
 
-    pub fn fld(out: &mut Vec<u8>, n: u32, b: &[u8]) {
-        put_varint(out, u64::from(n << 3 | 2));
-        put_varint(out, b.len() as u64);
-        out.extend_from_slice(b);
-    }
-
-    fn entry(k: &[u8], v: &[u8]) -> Vec<u8> {
-        let mut e = Vec::new();
-        fld(&mut e, 1, k);
-        fld(&mut e, 2, v);
-        e
-    }
-
-    /// Builds a protobuf Secret as the API server stores it.
-    pub fn secret_proto(
-        ns: &str,
-        name: &str,
-        ann: &[(&str, &str)],
-        data: &[(&str, &[u8])],
-    ) -> Vec<u8> {
-        let mut meta = Vec::new();
-        fld(&mut meta, 1, name.as_bytes());
-        fld(&mut meta, 3, ns.as_bytes());
-        for (k, v) in ann {
-            fld(&mut meta, 12, &entry(k.as_bytes(), v.as_bytes()));
-        }
-        let mut raw = Vec::new();
-        fld(&mut raw, 1, &meta);
-        for (k, v) in data {
-            fld(&mut raw, 2, &entry(k.as_bytes(), v));
-        }
-        fld(&mut raw, 3, b"Opaque");
-        let mut tm = Vec::new();
-        fld(&mut tm, 1, b"v1");
-        fld(&mut tm, 2, b"Secret");
-        let mut out = b"k8s\0".to_vec();
-        fld(&mut out, 1, &tm);
-        fld(&mut out, 2, &raw);
-        out.extend_from_slice(&[0x1a, 0, 0x22, 0]);
-        out
+    /// A Secret as the API server stores it (the kube encoder's bytes).
+    fn secret_proto(ns: &str, name: &str, ann: &[(&str, &str)], data: &[(&str, &[u8])]) -> Vec<u8> {
+        use base64::Engine as _;
+        let b64 = |v: &[u8]| base64::engine::general_purpose::STANDARD.encode(v);
+        let obj = serde_json::json!({
+            "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+            "metadata": {
+                "name": name, "namespace": ns,
+                "annotations": ann.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
+            },
+            "data": data.iter().map(|(k, v)| (k.to_string(), serde_json::json!(b64(v)))).collect::<serde_json::Map<_, _>>(),
+        });
+        crate::kube::encode::encode_object(&obj).expect("encode a test Secret")
     }
 
     #[test]
