@@ -96,50 +96,56 @@ impl<'a> Fields<'a> {
 
     #[inline]
     fn next_field(&mut self) -> Result<(u32, Value<'a>), WireError> {
-        let at = self.pos;
-        let tag = read_varint(self.buf, &mut self.pos)?;
-        let field = (tag >> 3) as u32;
-        let wire = (tag & 7) as u8;
-        if field == 0 {
-            return Err(WireError::FieldZero(at));
-        }
-        let v = match wire {
-            0 => Value::Varint(read_varint(self.buf, &mut self.pos)?),
-            1 => {
-                let s = self.take(field, 8)?;
-                let mut a = [0u8; 8];
-                a.copy_from_slice(s);
-                Value::Fixed64(u64::from_le_bytes(a))
-            }
-            2 => {
-                let len = read_varint(self.buf, &mut self.pos)?;
-                Value::Bytes(self.take(field, len)?)
-            }
-            5 => {
-                let s = self.take(field, 4)?;
-                Value::Fixed32(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
-            }
-            w => return Err(WireError::WireType { field, wire: w, at }),
-        };
-        Ok((field, v))
+        next_field(self.buf, &mut self.pos)
     }
+}
 
-    #[inline]
-    fn take(&mut self, field: u32, len: u64) -> Result<&'a [u8], WireError> {
-        let end = self.buf.len();
-        let rest = (end - self.pos) as u64;
-        if len > rest {
-            return Err(WireError::Length {
-                field,
-                len,
-                at: self.pos,
-                end,
-            });
-        }
-        let s = &self.buf[self.pos..self.pos + len as usize];
-        self.pos += len as usize;
-        Ok(s)
+/// The next `len` bytes at `*pos`, advancing it.
+#[inline]
+fn take<'a>(buf: &'a [u8], pos: &mut usize, field: u32, len: u64) -> Result<&'a [u8], WireError> {
+    let end = buf.len();
+    if len > (end - *pos) as u64 {
+        return Err(WireError::Length {
+            field,
+            len,
+            at: *pos,
+            end,
+        });
     }
+    let s = &buf[*pos..*pos + len as usize];
+    *pos += len as usize;
+    Ok(s)
+}
+
+/// Reads the field at `*pos` of `buf`, advancing `pos` (the step of
+/// [`Fields`], for callers that keep their own position).
+#[inline]
+pub fn next_field<'a>(buf: &'a [u8], pos: &mut usize) -> Result<(u32, Value<'a>), WireError> {
+    let at = *pos;
+    let tag = read_varint(buf, pos)?;
+    let field = (tag >> 3) as u32;
+    let wire = (tag & 7) as u8;
+    if field == 0 {
+        return Err(WireError::FieldZero(at));
+    }
+    let v = match wire {
+        0 => Value::Varint(read_varint(buf, pos)?),
+        1 => {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(take(buf, pos, field, 8)?);
+            Value::Fixed64(u64::from_le_bytes(a))
+        }
+        2 => {
+            let len = read_varint(buf, pos)?;
+            Value::Bytes(take(buf, pos, field, len)?)
+        }
+        5 => {
+            let s = take(buf, pos, field, 4)?;
+            Value::Fixed32(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+        }
+        w => return Err(WireError::WireType { field, wire: w, at }),
+    };
+    Ok((field, v))
 }
 
 impl<'a> Iterator for Fields<'a> {

@@ -19,7 +19,7 @@ use super::schema::{schema, Field, GoKind, Message, Scalar, Special, Type};
 use super::timefmt::{go_duration, GO_ZERO_SECONDS};
 use super::value::{detect, Encoding};
 use super::{cbor, KubeError};
-use crate::wire::{read_varint, Fields, Value as W, WireError};
+use crate::wire::{next_field, read_varint, Fields, Value as W, WireError};
 
 /// Output style.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1353,69 +1353,6 @@ impl<'o, 'a> Writer<'o, 'a> {
 /// One field at `*pos` (the hot loop's copy of `wire::Fields`, kept inline
 /// so the value stays in registers).
 #[inline(always)]
-fn next_field<'b>(b: &'b [u8], pos: &mut usize) -> Result<(u32, W<'b>), WireError> {
-    let at = *pos;
-    let tag = read_varint(b, pos)?;
-    let field = (tag >> 3) as u32;
-    if field == 0 {
-        return Err(WireError::FieldZero(at));
-    }
-    let rest = b.len() - *pos;
-    let v = match tag & 7 {
-        0 => W::Varint(read_varint(b, pos)?),
-        1 => {
-            if rest < 8 {
-                return Err(WireError::Length {
-                    field,
-                    len: 8,
-                    at: *pos,
-                    end: b.len(),
-                });
-            }
-            let mut a = [0u8; 8];
-            a.copy_from_slice(&b[*pos..*pos + 8]);
-            *pos += 8;
-            W::Fixed64(u64::from_le_bytes(a))
-        }
-        2 => {
-            let len = read_varint(b, pos)?;
-            let rest = (b.len() - *pos) as u64;
-            if len > rest {
-                return Err(WireError::Length {
-                    field,
-                    len,
-                    at: *pos,
-                    end: b.len(),
-                });
-            }
-            let s = &b[*pos..*pos + len as usize];
-            *pos += len as usize;
-            W::Bytes(s)
-        }
-        5 => {
-            if rest < 4 {
-                return Err(WireError::Length {
-                    field,
-                    len: 4,
-                    at: *pos,
-                    end: b.len(),
-                });
-            }
-            let s = &b[*pos..*pos + 4];
-            *pos += 4;
-            W::Fixed32(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
-        }
-        w => {
-            return Err(WireError::WireType {
-                field,
-                wire: w as u8,
-                at,
-            })
-        }
-    };
-    Ok((field, v))
-}
-
 fn is_rv_field(m: &Message, f: &Field) -> bool {
     f.json == "resourceVersion" && m.name == "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"
 }
