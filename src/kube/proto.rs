@@ -327,18 +327,7 @@ fn struct_into<'a>(
     obj: &mut Map<String, J>,
 ) -> Result<(), KubeError> {
     let base = cx.occ.len();
-    let mut sorted = true;
-    let mut last = 0u16;
-    for f in Fields::new(b) {
-        let (n, v) = f.map_err(|e| wire_err(m, e))?;
-        let idx = m.index_of(n).map_or(u16::MAX, |i| i as u16);
-        sorted &= idx >= last;
-        last = idx;
-        cx.occ.push((idx, n, v));
-    }
-    if !sorted {
-        cx.occ[base..].sort_by_key(|o| o.0);
-    }
+    push_in_schema_order(m, b, &mut cx.occ)?;
     let end = cx.occ.len();
     let r = fields_into(cx, m, base, end, depth, obj);
     cx.occ.truncate(base);
@@ -801,4 +790,46 @@ pub(crate) fn raw_json_field<'b>(
         }
     }
     Ok(raw)
+}
+
+/// Appends the fields of message `b` to `occ` as (schema index, field
+/// number, value), stably sorted into the schema's field order (unknown
+/// fields, index `u16::MAX`, last by number). On error `occ` is left as it
+/// was. Both output paths walk fields in this order.
+pub(crate) fn push_in_schema_order<'a>(
+    m: &'static Message,
+    b: &'a [u8],
+    occ: &mut Vec<(u16, u32, W<'a>)>,
+) -> Result<(), KubeError> {
+    let base = occ.len();
+    let mut sorted = true;
+    let mut last = 0u16;
+    let mut pos = 0;
+    while pos < b.len() {
+        let (n, v) = match crate::wire::next_field(b, &mut pos) {
+            Ok(x) => x,
+            Err(e) => {
+                occ.truncate(base);
+                return Err(wire_err(m, e));
+            }
+        };
+        let idx = m.index_of(n).map_or(u16::MAX, |i| i as u16);
+        sorted &= idx >= last;
+        last = idx;
+        occ.push((idx, n, v));
+    }
+    if !sorted {
+        occ[base..].sort_by_key(|o| o.0);
+    }
+    Ok(())
+}
+
+/// Go's encoding/json escape of U+2028/U+2029 when `b[i..]` starts with
+/// one (bytes E2 80 A8 / E2 80 A9).
+pub(crate) fn line_separator_escape(b: &[u8], i: usize) -> Option<&'static [u8]> {
+    match (b.get(i), b.get(i + 1), b.get(i + 2)) {
+        (Some(0xe2), Some(0x80), Some(0xa8)) => Some(b"\\u2028"),
+        (Some(0xe2), Some(0x80), Some(0xa9)) => Some(b"\\u2029"),
+        _ => None,
+    }
 }

@@ -19,7 +19,7 @@ use super::schema::{schema, Field, GoKind, Message, Scalar, Special, Type};
 use super::timefmt::{go_duration, GO_ZERO_SECONDS};
 use super::value::{detect, Encoding};
 use super::{cbor, KubeError};
-use crate::wire::{next_field, read_varint, Fields, Value as W, WireError};
+use crate::wire::{read_varint, Fields, Value as W, WireError};
 
 /// Output style.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -379,17 +379,14 @@ impl<'o, 'a> Writer<'o, 'a> {
                     }
                     checked = true;
                 }
-                if c == 0xe2
-                    && self.style.go_escape
-                    && b.get(i + 1) == Some(&0x80)
-                    && matches!(b.get(i + 2), Some(0xa8 | 0xa9))
+                if let Some(esc) = self
+                    .style
+                    .go_escape
+                    .then(|| super::proto::line_separator_escape(b, i))
+                    .flatten()
                 {
                     self.out.extend_from_slice(&b[start..i]);
-                    self.out.extend_from_slice(if b[i + 2] == 0xa8 {
-                        b"\\u2028"
-                    } else {
-                        b"\\u2029"
-                    });
+                    self.out.extend_from_slice(esc);
                     i += 3;
                     start = i;
                     continue;
@@ -551,15 +548,11 @@ impl<'o, 'a> Writer<'o, 'a> {
                 b'<' => Some(b"\\u003c"),
                 b'>' => Some(b"\\u003e"),
                 b'&' => Some(b"\\u0026"),
-                0xe2 if tok.get(i + 1) == Some(&0x80)
-                    && matches!(tok.get(i + 2), Some(0xa8 | 0xa9)) =>
-                {
+                0xe2 if super::proto::line_separator_escape(tok, i).is_some() => {
                     self.out.extend_from_slice(&tok[start..i]);
-                    self.out.extend_from_slice(if tok[i + 2] == 0xa8 {
-                        b"\\u2028"
-                    } else {
-                        b"\\u2029"
-                    });
+                    self.out.extend_from_slice(
+                        super::proto::line_separator_escape(tok, i).unwrap_or_default(),
+                    );
                     i += 3;
                     start = i;
                     continue;
@@ -695,26 +688,7 @@ impl<'o, 'a> Writer<'o, 'a> {
         shadow: Option<&'static Message>,
     ) -> Result<(), KubeError> {
         let base = self.occ.len();
-        let mut sorted = true;
-        let mut last = 0u16;
-        let mut pos = 0;
-        while pos < b.len() {
-            let (n, v) = match next_field(b, &mut pos) {
-                Ok(x) => x,
-                Err(e) => {
-                    self.occ.truncate(base);
-                    return Err(wire_err(m, e));
-                }
-            };
-            let idx = m.index_of(n).map_or(u16::MAX, |i| i as u16);
-            sorted &= idx >= last;
-            last = idx;
-            self.occ.push((idx, n, v));
-        }
-        if !sorted {
-            // Unknown fields (u16::MAX) end up last, grouped by number.
-            self.occ[base..].sort_by_key(|o| o.0);
-        }
+        super::proto::push_in_schema_order(m, b, &mut self.occ)?;
         let end = self.occ.len();
         let r = self.fields_in_order(m, base, end, depth, st, shadow);
         self.occ.truncate(base);
