@@ -54,6 +54,17 @@ pub struct OutputArg {
     pub output: Format,
 }
 
+/// INPUT, `--keys` and `-o`: what `verify` and `keys` take.
+#[derive(clap::Args)]
+pub struct KeyedArgs {
+    #[command(flatten)]
+    input: InputArg,
+    #[command(flatten)]
+    keys: KeysArg,
+    #[command(flatten)]
+    output: OutputArg,
+}
+
 /// `--keys`, repeatable.
 #[derive(clap::Args, Default)]
 pub struct KeysArg {
@@ -85,25 +96,11 @@ enum Command {
     },
     /// Layered integrity check: trailer, meta pages, bbolt structure, etcd
     /// schema. Exit 0 intact, 1 damaged, 2 unreadable.
-    Verify {
-        #[command(flatten)]
-        input: InputArg,
-        #[command(flatten)]
-        keys: KeysArg,
-        #[command(flatten)]
-        output: OutputArg,
-    },
+    Verify(KeyedArgs),
     /// Which encryption keys were found where (never their bytes), and
     /// which keys the snapshot's values need. Exit 1 when some value
     /// cannot be read with the keys given.
-    Keys {
-        #[command(flatten)]
-        input: InputArg,
-        #[command(flatten)]
-        keys: KeysArg,
-        #[command(flatten)]
-        output: OutputArg,
-    },
+    Keys(KeyedArgs),
     /// Objects as `kubectl get` shows them: RESOURCE [NAME], -n/-A, -l,
     /// --key/--prefix, --rev; -o yaml|json|table|raw. Exit 1 when nothing
     /// matched or a value could not be decoded.
@@ -141,16 +138,8 @@ pub fn run() -> i32 {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Status { input, output } => status::run(&input.input, output.output),
-        Command::Verify {
-            input,
-            keys,
-            output,
-        } => verify::run(&input.input, &keys.keys, output.output),
-        Command::Keys {
-            input,
-            keys,
-            output,
-        } => keys::run(&input.input, &keys.keys, output.output),
+        Command::Verify(a) => verify::run(&a.input.input, &a.keys.keys, a.output.output),
+        Command::Keys(a) => keys::run(&a.input.input, &a.keys.keys, a.output.output),
         Command::Get(a) => get::run(a),
         Command::Ls(a) => ls::run(a),
         Command::History(a) => history::run(a),
