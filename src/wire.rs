@@ -101,7 +101,7 @@ impl<'a> Fields<'a> {
 }
 
 /// The next `len` bytes at `*pos`, advancing it.
-#[inline]
+#[inline(always)]
 fn take<'a>(buf: &'a [u8], pos: &mut usize, field: u32, len: u64) -> Result<&'a [u8], WireError> {
     let end = buf.len();
     if len > (end - *pos) as u64 {
@@ -119,7 +119,7 @@ fn take<'a>(buf: &'a [u8], pos: &mut usize, field: u32, len: u64) -> Result<&'a 
 
 /// Reads the field at `*pos` of `buf`, advancing `pos` (the step of
 /// [`Fields`], for callers that keep their own position).
-#[inline]
+#[inline(always)]
 pub fn next_field<'a>(buf: &'a [u8], pos: &mut usize) -> Result<(u32, Value<'a>), WireError> {
     let at = *pos;
     let tag = read_varint(buf, pos)?;

