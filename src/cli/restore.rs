@@ -78,10 +78,20 @@ pub fn run(a: RestoreArgs) -> anyhow::Result<i32> {
         }
         Err(e) => {
             eprintln!("etcdsnap: restore failed: {e}");
-            eprintln!(
-                "etcdsnap: nothing was written to {}",
-                cfg.data_dir.display()
-            );
+            // Only when true: an Incomplete error names what was left.
+            if !matches!(e, RestoreError::Incomplete { .. }) {
+                match &cfg.wal_dir {
+                    Some(w) => eprintln!(
+                        "etcdsnap: nothing was written to {} or {}",
+                        cfg.data_dir.display(),
+                        w.display()
+                    ),
+                    None => eprintln!(
+                        "etcdsnap: nothing was written to {}",
+                        cfg.data_dir.display()
+                    ),
+                }
+            }
             Ok(exit_code(&e))
         }
     }
