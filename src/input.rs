@@ -147,6 +147,28 @@ fn file_name(p: &Path) -> String {
         .unwrap_or_default()
 }
 
+/// Reads `r` whole, refusing more than `limit` bytes (`/dev/zero`, a wrong
+/// file): for inputs that are read into memory rather than mapped.
+pub fn read_whole<R: std::io::Read>(r: R, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    r.take(limit.saturating_add(1)).read_to_end(&mut buf)?;
+    if buf.len() as u64 > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "larger than {limit} bytes, the most read whole: not the expected kind of file"
+            ),
+        ));
+    }
+    Ok(buf)
+}
+
+/// [`read_whole`] of a file.
+pub fn read_file_whole(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    read_whole(std::fs::File::open(path)?, limit)
+}
+
 fn io(path: &Path, source: std::io::Error) -> InputError {
     InputError::Io {
         path: path.display().to_string(),

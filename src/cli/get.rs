@@ -234,10 +234,36 @@ fn indented(out: &mut Vec<u8>, first: &[u8], indent: &[u8], text: &[u8]) {
     out.extend_from_slice(&text[start..]);
 }
 
-/// Records rendered per parallel task, and tasks per window: bounds the
-/// output held in memory while keeping both cores busy.
+/// Records rendered per parallel task, and at most this many per window;
+/// a window also ends once its stored values reach `WINDOW_BYTES`, so the
+/// rendered output held in memory is bounded by bytes (each value renders
+/// to at most `kube::render::expansion_limit` of its size), not by count.
 const CHUNK: usize = 64;
 const WINDOW: usize = CHUNK * 64;
+const WINDOW_BYTES: usize = 4 << 20;
+
+/// Splits `records` into windows of at most `WINDOW` records and (past the
+/// first record) `WINDOW_BYTES` stored bytes.
+fn windows<'r, 'a>(records: &'r [Record<'a>]) -> impl Iterator<Item = &'r [Record<'a>]> {
+    let mut rest = records;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut bytes = 0usize;
+        let mut n = 0;
+        while n < rest.len() && n < WINDOW {
+            bytes += rest[n].kv.value.len();
+            n += 1;
+            if bytes >= WINDOW_BYTES {
+                break;
+            }
+        }
+        let (w, r) = rest.split_at(n);
+        rest = r;
+        Some(w)
+    })
+}
 
 /// A kubectl-style List, streamed: items are rendered in parallel windows
 /// and written in key order.
@@ -249,10 +275,11 @@ fn list(records: &[Record<'_>], r: &Render<'_>, out: &mut impl Write) -> anyhow:
         out.write_all(b"{\n  \"apiVersion\": \"v1\",\n  \"items\": [")?;
     }
     let mut first = true;
-    for window in records.chunks(WINDOW) {
+    for window in windows(records) {
         // Each task renders its records, already indented as list items.
+        let chunk = if window.len() < WINDOW { 1 } else { CHUNK };
         let parts: Vec<(Vec<Vec<u8>>, Vec<String>)> = window
-            .par_chunks(CHUNK)
+            .par_chunks(chunk)
             .map(|chunk| {
                 let mut items = Vec::with_capacity(chunk.len());
                 let mut one = Vec::with_capacity(4096);
