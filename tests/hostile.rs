@@ -306,3 +306,91 @@ fn inputs_read_whole_are_capped() {
     assert_eq!(o.status.code(), Some(2), "{}", all(&o));
     assert!(common::stderr(&o).contains("larger than"), "{}", all(&o));
 }
+
+/// A backup dir whose newest snapshot_*.db cannot be read (a dangling
+/// symlink, a FIFO, a directory, a device) is not skipped silently: the
+/// file and the reason are named, and verify exits 1 though the older
+/// snapshot is intact.
+#[test]
+fn unusable_newest_snapshot_is_named() {
+    let good = common::fixture("etcd-3.5/small.db");
+    for kind in ["dangling symlink", "FIFO", "directory", "device"] {
+        let t = tempfile::tempdir().expect("tempdir");
+        let d = t.path();
+        std::fs::copy(&good, d.join("snapshot_2026-11-19_101500.db")).expect("copy");
+        let newest = d.join("snapshot_2026-11-20_101500.db");
+        match kind {
+            "dangling symlink" => {
+                std::os::unix::fs::symlink(d.join("gone.db"), &newest).expect("symlink")
+            }
+            "FIFO" => {
+                let c = std::ffi::CString::new(newest.to_str().unwrap_or("")).expect("cstr");
+                // SAFETY: mkfifo with a valid NUL-terminated path.
+                assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+            }
+            "directory" => std::fs::create_dir(&newest).expect("mkdir"),
+            _ => std::os::unix::fs::symlink("/dev/null", &newest).expect("symlink"),
+        }
+        let o = run(&["verify", d.to_str().unwrap_or("")]);
+        let err = common::stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{kind}: {}", all(&o));
+        assert!(
+            err.contains("snapshot_2026-11-20_101500.db is unusable"),
+            "{kind}: {err}"
+        );
+        let why = match kind {
+            "dangling symlink" => "symlink",
+            "FIFO" => "FIFO",
+            "directory" => "directory",
+            _ => "device",
+        };
+        assert!(err.contains(why), "{kind}: {err}");
+        // Other commands go on with the older snapshot, saying so.
+        let o = run(&["status", d.to_str().unwrap_or("")]);
+        assert_eq!(o.status.code(), Some(0), "{kind}: {}", all(&o));
+        assert!(common::stderr(&o).contains("unusable"), "{kind}");
+    }
+}
+
+/// The input truncated while a command still reads it: no SIGBUS crash,
+/// "input changed while reading" and exit 2. The reader stops reading our
+/// output after the first bytes, so `get` is blocked mid-output when the
+/// file is cut; its next read of the mapping faults.
+#[test]
+fn input_truncated_while_reading_exits_2() {
+    use std::io::Read;
+    let t = tempfile::tempdir().expect("tempdir");
+    let copy = t.path().join("many.db");
+    std::fs::copy(crafted().join("many.db"), &copy).expect("copy");
+    let mut child = Command::new(BIN)
+        .args([
+            "get",
+            copy.to_str().unwrap_or(""),
+            "configmaps",
+            "-o",
+            "json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut out = child.stdout.take().expect("stdout");
+    let mut first = [0u8; 1000];
+    out.read_exact(&mut first).expect("first output");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&copy)
+        .and_then(|f| f.set_len(0))
+        .expect("truncate");
+    let mut rest = Vec::new();
+    let _ = out.read_to_end(&mut rest);
+    let mut err = String::new();
+    let _ = child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut err);
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(err.contains("input changed while reading"), "{err}");
+}

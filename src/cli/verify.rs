@@ -23,14 +23,21 @@ pub fn run(input: &Path, keys: &[PathBuf], output: Format) -> anyhow::Result<i32
             Err(e) => eprintln!("etcdsnap: decryption not checked: {e}"),
         }
     }
+    // A backup dir whose newer snapshot could not be used is a problem
+    // found, whatever the older one's verdict.
+    let exit = if input.unusable.is_empty() {
+        report.exit_code()
+    } else {
+        report.exit_code().max(1)
+    };
     if output == Format::Json {
         let mut v = serde_json::to_value(&report)?;
         if let Some(o) = v.as_object_mut() {
             o.insert("input".into(), serde_json::to_value(&input)?);
-            o.insert("exit_code".into(), report.exit_code().into());
+            o.insert("exit_code".into(), exit.into());
         }
         super::print_json(&v)?;
-        return Ok(report.exit_code());
+        return Ok(exit);
     }
     println!("file: {} ({} bytes)", report.file, report.file_size);
     for l in &report.layers {
@@ -46,6 +53,10 @@ pub fn run(input: &Path, keys: &[PathBuf], output: Format) -> anyhow::Result<i32
         }
     }
     let verdict = match report.exit_code() {
+        0 if exit == 1 => format!(
+            "PROBLEM: {}; the snapshot checked instead is intact",
+            input.unusable.join("; ")
+        ),
         0 => "intact: every layer checked passed".to_string(),
         1 => {
             let bad: Vec<&str> = report
@@ -59,5 +70,5 @@ pub fn run(input: &Path, keys: &[PathBuf], output: Format) -> anyhow::Result<i32
         _ => "UNREADABLE: the database cannot be opened".to_string(),
     };
     println!("verdict: {verdict}");
-    Ok(report.exit_code())
+    Ok(exit)
 }
