@@ -394,3 +394,60 @@ fn input_truncated_while_reading_exits_2() {
     assert_eq!(status.code(), Some(2), "{err}");
     assert!(err.contains("input changed while reading"), "{err}");
 }
+
+/// No raw control byte reaches a terminal: keys holding `ESC ] 0 ; … BEL
+/// ESC [ 2 J` and an encryption key name holding escapes (taken from a
+/// value) are printed escaped by every human-readable output and error;
+/// JSON stays exact (its own `\u001b` escapes).
+#[test]
+fn no_raw_control_bytes_in_human_output() {
+    let db = db();
+    let t = tempfile::tempdir().expect("tempdir");
+    let out = t.path().join("x");
+    let cmds: Vec<Vec<&str>> = vec![
+        vec!["ls", &db],
+        vec!["get", &db, "-o", "table"],
+        vec!["get", &db, "configmaps", "-A"],
+        vec!["get", &db, "secrets", "-A"],
+        vec!["history", &db, "/registry/secrets/default/enc-evil"],
+        vec!["keys", &db, "--keys", "/dev/null"],
+        vec!["verify", &db],
+        vec!["stats", &db],
+        vec!["export", &db, "--out", out.to_str().unwrap_or("")],
+        vec![
+            "get",
+            &db,
+            "--key",
+            "/registry/configmaps/default/evil\x1b]0;PWNED\x07\x1b[2J",
+            "-o",
+            "table",
+        ],
+    ];
+    for args in &cmds {
+        let o = run(args);
+        for (what, b) in [("stdout", &o.stdout), ("stderr", &o.stderr)] {
+            let bad: Vec<u8> = b
+                .iter()
+                .copied()
+                .filter(|&c| (c < 0x20 && c != b'\n') || c == 0x7f)
+                .collect();
+            assert!(
+                bad.is_empty(),
+                "{args:?} {what} holds raw control bytes {bad:?}:\n{}",
+                String::from_utf8_lossy(b)
+            );
+        }
+    }
+    // The escaped forms are shown.
+    let o = run(&["ls", &db]);
+    assert!(common::stdout(&o).contains("evil\\x1b]0;PWNED\\x07\\x1b[2J"));
+    assert!(common::stdout(&o).contains("k\\x1b[2J"));
+    // JSON is exact.
+    let o = run(&["ls", &db, "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert!(v
+        .as_array()
+        .expect("array")
+        .iter()
+        .any(|r| r["key"] == "/registry/configmaps/default/evil\u{1b}]0;PWNED\u{7}\u{1b}[2J"));
+}

@@ -157,7 +157,11 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
         match r {
             Ok(Some(e)) => {
                 if let Some(err) = e.get("error").and_then(|x| x.as_str()) {
-                    eprintln!("etcdsnap: {}: {err}", e["key"].as_str().unwrap_or(""));
+                    eprintln!(
+                        "etcdsnap: {}: {}",
+                        etcdsnap::escape::controls(e["key"].as_str().unwrap_or("")),
+                        etcdsnap::escape::controls(err)
+                    );
                     t.failed += 1;
                 }
                 index.push(e);

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::bail;
+use etcdsnap::escape::controls as esc;
 use etcdsnap::etcd::Snapshot;
 use etcdsnap::forensics::diff::{
     diff_states, json_diff, FieldChange, PathPattern, DEFAULT_IGNORES,
@@ -214,21 +215,27 @@ pub fn diff(a: DiffArgs) -> anyhow::Result<i32> {
             groups
                 .entry((e.resource.clone(), e.namespace.clone()))
                 .or_default()
-                .push(format!("+ {} (revision {})", e.name, e.revision));
+                .push(format!("+ {} (revision {})", esc(&e.name), e.revision));
         }
         for e in &removed {
             groups
                 .entry((e.resource.clone(), e.namespace.clone()))
                 .or_default()
-                .push(format!("- {} (was at revision {})", e.name, e.revision));
+                .push(format!(
+                    "- {} (was at revision {})",
+                    esc(&e.name),
+                    e.revision
+                ));
         }
         for c in &changed {
             let mut s = format!(
                 "~ {} (revision {} → {})",
-                c.name, c.old_revision, c.new_revision
+                esc(&c.name),
+                c.old_revision,
+                c.new_revision
             );
             if let Some(n) = &c.note {
-                s.push_str(&format!("\n    {n}"));
+                s.push_str(&format!("\n    {}", esc(n)));
             }
             for f in &c.fields {
                 let show = |v: &Option<serde_json::Value>| match v {
@@ -245,10 +252,11 @@ pub fn diff(a: DiffArgs) -> anyhow::Result<i32> {
                     }
                     None => String::new(),
                 };
+                let path = esc(&f.path);
                 s.push_str(&match f.sign() {
-                    '+' => format!("\n    + {}: {}", f.path, show(&f.new)),
-                    '-' => format!("\n    - {}: {}", f.path, show(&f.old)),
-                    _ => format!("\n    ~ {}: {} → {}", f.path, show(&f.old), show(&f.new)),
+                    '+' => format!("\n    + {path}: {}", show(&f.new)),
+                    '-' => format!("\n    - {path}: {}", show(&f.old)),
+                    _ => format!("\n    ~ {path}: {} → {}", show(&f.old), show(&f.new)),
                 });
             }
             groups
@@ -259,9 +267,9 @@ pub fn diff(a: DiffArgs) -> anyhow::Result<i32> {
         for ((res, ns), lines) in &groups {
             println!();
             if ns.is_empty() {
-                println!("{res}:");
+                println!("{}:", esc(res));
             } else {
-                println!("{res} in {ns}:");
+                println!("{} in {}:", esc(res), esc(ns));
             }
             for l in lines {
                 println!("  {l}");
@@ -370,7 +378,7 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
             .collect();
         println!(
             "{:<44} {:>8} {:>11} {:>10} {:>9} {:>11}  {}",
-            r.resource,
+            esc(&r.resource),
             r.objects,
             h(r.bytes),
             h(r.largest),
@@ -385,7 +393,7 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
         println!(
             "  {:>10}  {} (revision {})",
             h(o.bytes),
-            o.key,
+            esc(&o.key),
             o.mod_revision
         );
     }
@@ -396,7 +404,7 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
             "  {:>10}  {:>7} objects  {}",
             h(n.bytes),
             n.objects,
-            n.namespace
+            esc(&n.namespace)
         );
     }
     Ok(0)

@@ -5,6 +5,7 @@ use std::io::Write;
 use anyhow::{bail, Context};
 use clap::ValueEnum;
 use etcdsnap::crypt::KeyRing;
+use etcdsnap::escape::{bytes, controls as esc};
 use etcdsnap::kube::render::Style;
 use etcdsnap::mvcc::{Record, Store};
 use etcdsnap::query::{sort_keys, Filter, Item, LabelSelector};
@@ -194,7 +195,7 @@ impl Render<'_> {
     /// not pass the label selector. Errors name the key.
     fn item(&self, r: &Record<'_>, buf: &mut Vec<u8>) -> Result<Option<()>, String> {
         let it = Item::new(*r, self.keys);
-        let fail = |e: String| format!("{}: {e}", it.key_str());
+        let fail = |e: String| format!("{}: {e}", bytes(r.kv.key));
         if !self.needs_value(r.kv.key) {
             it.write_json(buf, Style::PRETTY).map_err(fail)?;
             return Ok(Some(()));
@@ -305,7 +306,7 @@ fn list(records: &[Record<'_>], r: &Render<'_>, out: &mut impl Write) -> anyhow:
             .collect();
         for (items, errors) in parts {
             for e in errors {
-                eprintln!("etcdsnap: {e}");
+                eprintln!("etcdsnap: {}", esc(&e));
                 t.failed += 1;
             }
             for item in items {
@@ -350,7 +351,7 @@ fn one(records: &[Record<'_>], r: &Render<'_>, out: &mut impl Write) -> anyhow::
             }
             Ok(None) => {}
             Err(e) => {
-                eprintln!("etcdsnap: {e}");
+                eprintln!("etcdsnap: {}", esc(&e));
                 t.failed += 1;
             }
         }
@@ -381,7 +382,7 @@ fn raw(
         }
         let it = Item::new(*rec, keys);
         if let Some(e) = &it.decrypt_error {
-            eprintln!("etcdsnap: {}: {e}", it.key_str());
+            eprintln!("etcdsnap: {}: {}", bytes(rec.kv.key), esc(e));
             t.failed += 1;
         }
         out.write_all(&it.plain).context("write")?;
@@ -404,7 +405,7 @@ fn table(
             let sk = filter.parse_key(rec.kv.key);
             let (ns, name) = match &sk {
                 Some(k) => (k.namespace.unwrap_or("").to_string(), k.name.to_string()),
-                None => (String::new(), it.key_str().into_owned()),
+                None => (String::new(), bytes(rec.kv.key).into_owned()),
             };
             let enc = match &it.encryption {
                 Some(e) if it.is_encrypted() => format!("{} key {} (encrypted)", e.provider, e.key),
@@ -427,15 +428,16 @@ fn table(
                     )
                 }
                 Err(_) if it.is_encrypted() => ("?".into(), "?".into()),
-                Err(e) => return Err(format!("{}: {e}", it.key_str())),
+                Err(e) => return Err(format!("{}: {e}", bytes(rec.kv.key))),
             };
+            // Every cell comes from the snapshot: escaped for the terminal.
             Ok(Some([
-                ns,
-                name,
-                kind,
-                created,
+                esc(&ns).into_owned(),
+                esc(&name).into_owned(),
+                esc(&kind).into_owned(),
+                esc(&created).into_owned(),
                 rec.kv.mod_revision.to_string(),
-                enc,
+                esc(&enc).into_owned(),
             ]))
         })
         .collect();
@@ -445,7 +447,7 @@ fn table(
             Ok(Some(row)) => shown.push(row),
             Ok(None) => {}
             Err(e) => {
-                eprintln!("etcdsnap: {e}");
+                eprintln!("etcdsnap: {}", esc(&e));
                 t.failed += 1;
             }
         }

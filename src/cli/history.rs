@@ -65,7 +65,14 @@ pub fn run(a: HistoryArgs) -> anyhow::Result<i32> {
             };
             println!(
                 "{:>8} {:>4} {:<7} {:>8} {:>8} {:>10} {:>9}  {enc}",
-                e.revision, e.sub, e.op, e.create_revision, e.mod_revision, e.lease, e.size
+                e.revision,
+                e.sub,
+                e.op,
+                e.create_revision,
+                e.mod_revision,
+                e.lease,
+                e.size,
+                enc = etcdsnap::escape::controls(&enc)
             );
         }
         if let Some(c) = store.compacted {
@@ -73,7 +80,10 @@ pub fn run(a: HistoryArgs) -> anyhow::Result<i32> {
         }
     }
     if h.is_empty() {
-        eprintln!("etcdsnap: no revision of {} is held", a.key);
+        eprintln!(
+            "etcdsnap: no revision of {} is held",
+            etcdsnap::escape::controls(&a.key)
+        );
         return Ok(1);
     }
     Ok(0)

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use etcdsnap::verify::{decryption_layer, key_use, verify_path, Verdict};
 
 use super::{decodes, Format};
+use etcdsnap::escape::controls as esc;
 
 pub fn run(input: &Path, keys: &[PathBuf], output: Format) -> anyhow::Result<i32> {
     let input = super::resolve(input)?;
@@ -41,9 +42,14 @@ pub fn run(input: &Path, keys: &[PathBuf], output: Format) -> anyhow::Result<i32
     }
     println!("file: {} ({} bytes)", report.file, report.file_size);
     for l in &report.layers {
-        println!("[{:<7}] {:<12} {}", l.verdict.label(), l.name, l.summary);
+        println!(
+            "[{:<7}] {:<12} {}",
+            l.verdict.label(),
+            l.name,
+            esc(&l.summary)
+        );
         for p in &l.problems {
-            println!("           - {p}");
+            println!("           - {}", esc(p));
         }
         if l.problem_count > l.problems.len() {
             println!(
@@ -69,6 +75,6 @@ pub fn run(input: &Path, keys: &[PathBuf], output: Format) -> anyhow::Result<i32
         }
         _ => "UNREADABLE: the database cannot be opened".to_string(),
     };
-    println!("verdict: {verdict}");
+    println!("verdict: {}", esc(&verdict));
     Ok(exit)
 }
