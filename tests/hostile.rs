@@ -451,3 +451,63 @@ fn no_raw_control_bytes_in_human_output() {
         .iter()
         .any(|r| r["key"] == "/registry/configmaps/default/evil\u{1b}]0;PWNED\u{7}\u{1b}[2J"));
 }
+
+/// Export of the hostile snapshot: every key gets its own bounded file
+/// (a 253-character name, a namespace `index.json`, the same name under
+/// two etcd prefixes, names differing only in invalid UTF-8 bytes, a
+/// namespace `_cluster` next to a cluster-scoped key), the bad values are
+/// named in index.json, and the exit code is 1.
+#[test]
+fn export_writes_every_object_and_names_the_bad_ones() {
+    let db = db();
+    let t = tempfile::tempdir().expect("tempdir");
+    let out = t.path().join("x");
+    let o = run(&["export", &db, "--out", out.to_str().unwrap_or("")]);
+    assert_eq!(o.status.code(), Some(1), "{}", all(&o));
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("index.json")).expect("index.json"))
+            .expect("json");
+    let index = index.as_array().expect("array");
+    // Every key put (the Secret put twice is one live key).
+    let m = manifest();
+    let mut want: Vec<String> = m["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .filter_map(|k| k["key_hex"].as_str().map(str::to_string))
+        .collect();
+    want.sort();
+    want.dedup();
+    let hex = |s: &str| s.bytes().map(|b| format!("{b:02x}")).collect::<String>();
+    let mut got: Vec<String> = index
+        .iter()
+        .map(|e| match e["key_hex"].as_str() {
+            Some(h) => h.to_string(),
+            None => hex(e["key"].as_str().unwrap_or("")),
+        })
+        .collect();
+    got.sort();
+    assert_eq!(got, want, "index.json names every key");
+    let mut files = std::collections::BTreeSet::new();
+    let mut failed = Vec::new();
+    for e in index {
+        if let Some(err) = e["error"].as_str() {
+            failed.push((e["key"].as_str().unwrap_or("").to_string(), err.to_string()));
+        }
+        let f = e["file"].as_str().expect("every object has a file here");
+        assert!(out.join(f).is_file(), "{f}");
+        assert!(files.insert(f.to_lowercase()), "two objects in {f}");
+        for part in std::path::Path::new(f).components() {
+            assert!(part.as_os_str().len() <= 255, "{f}");
+        }
+    }
+    assert_eq!(failed.len(), 3, "{failed:?}");
+    for bad in ["badyaml", "enc-evil", "undecodable"] {
+        assert!(failed.iter().any(|(k, _)| k.ends_with(bad)), "{failed:?}");
+    }
+    // The good objects decode back as the ConfigMaps they were.
+    let good = std::fs::read_to_string(out.join("default/configmaps/good-1.yaml")).expect("good-1");
+    assert!(good.contains("name: good-1"), "{good}");
+    let twins: Vec<&String> = files.iter().filter(|f| f.contains("twin~")).collect();
+    assert_eq!(twins.len(), 2, "{files:?}");
+}
