@@ -178,6 +178,17 @@ fn key_material_hidden_unless_asked_for() {
         vec!["get", &db, "secrets", "-A", "-o", "json"],
         vec!["get", &db, "secrets", "-A", "-o", "yaml"],
         vec!["ls", &db, "--decode", "-o", "json"],
+        vec!["history", &db, key, "-o", "json"],
+        vec![
+            "diff",
+            &db,
+            "--from-rev",
+            "1",
+            "--to-rev",
+            "5",
+            "-o",
+            "json",
+        ],
     ] {
         let o = run(&args);
         assert_hidden(&format!("{args:?}"), &all(&o), &km);

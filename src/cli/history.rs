@@ -14,6 +14,9 @@ pub struct HistoryArgs {
     pub key: String,
     #[command(flatten)]
     pub keys: KeysArg,
+    /// Show the Secrets that hold encryption keys (digests by default).
+    #[arg(long)]
+    pub show_key_material: bool,
     #[command(flatten)]
     pub out_fmt: OutputArg,
 }
@@ -34,7 +37,11 @@ pub fn run(a: HistoryArgs) -> anyhow::Result<i32> {
                     v["encoding"] = it.encoding.into();
                     v["encryption"] = serde_json::to_value(&it.encryption).unwrap_or_default();
                     match it.object() {
-                        Ok(o) => v["object"] = o,
+                        Ok(mut o) => {
+                            etcdsnap::redact::Redaction::new(false, a.show_key_material)
+                                .apply(r.kv.key, &mut o);
+                            v["object"] = o
+                        }
                         Err(e) => v["error"] = e.into(),
                     }
                 }
