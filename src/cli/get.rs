@@ -278,7 +278,7 @@ fn list(records: &[Record<'_>], r: &Render<'_>, out: &mut impl Write) -> anyhow:
     let mut first = true;
     for window in windows(records) {
         // Each task renders its records, already indented as list items.
-        let chunk = if window.len() < WINDOW { 1 } else { CHUNK };
+        let chunk = (window.len() / 8).clamp(1, CHUNK);
         let parts: Vec<(Vec<Vec<u8>>, Vec<String>)> = window
             .par_chunks(chunk)
             .map(|chunk| {
