@@ -11,12 +11,12 @@ use std::sync::OnceLock;
 
 const BIN: &str = env!("CARGO_BIN_EXE_etcdsnap");
 
-/// The crafted snapshots, made once per test process.
+/// The crafted snapshots, made once per test process (into the target
+/// dir's tmp, replacing the previous run's, so one copy is kept).
 fn crafted() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("hostile-{}", std::process::id()));
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("hostile");
         let _ = std::fs::remove_dir_all(&dir);
         let o = Command::new("python3")
             .arg(common::repo().join("scripts/make-hostile.py"))
