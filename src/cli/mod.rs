@@ -166,7 +166,7 @@ pub fn run() -> i32 {
 pub(crate) fn resolve(input: &std::path::Path) -> anyhow::Result<etcdsnap::input::Input> {
     let i = etcdsnap::input::resolve(input)?;
     for n in &i.notes {
-        eprintln!("etcdsnap: {}", etcdsnap::escape::controls(n));
+        eprintln!("etcdsnap: {n}");
     }
     Ok(i)
 }
@@ -196,7 +196,7 @@ pub(crate) fn load_keys(
             .load_path(k)
             .with_context(|| format!("--keys {}", k.display()))?;
         for n in notes {
-            eprintln!("etcdsnap: keys: {}", etcdsnap::escape::controls(&n));
+            eprintln!("etcdsnap: keys: {n}");
         }
         any = true;
     }
@@ -211,7 +211,7 @@ pub(crate) fn load_keys(
                     );
                     any = true;
                 }
-                Err(e) => eprintln!("etcdsnap: keys: {}", etcdsnap::escape::error_chain(&e)),
+                Err(e) => eprintln!("etcdsnap: keys: {e}"),
             }
         }
     }
@@ -220,13 +220,10 @@ pub(crate) fn load_keys(
     }
     let second = ring.load_from_store(store);
     for a in &second.added {
-        eprintln!(
-            "etcdsnap: keys: from the snapshot: {}",
-            etcdsnap::escape::controls(a)
-        );
+        eprintln!("etcdsnap: keys: from the snapshot: {a}");
     }
     for p in &second.problems {
-        eprintln!("etcdsnap: keys: warning: {}", etcdsnap::escape::controls(p));
+        eprintln!("etcdsnap: keys: warning: {p}");
     }
     Ok(Some(ring))
 }
