@@ -95,8 +95,10 @@ enum Command {
         output: OutputArg,
     },
     /// Layered integrity check: trailer, meta pages, bbolt structure, etcd
-    /// schema. Exit 0 intact, 1 damaged, 2 unreadable.
-    Verify(KeyedArgs),
+    /// schema. Exit 0 intact, 1 damaged, 2 unreadable. A snapshot file
+    /// without its SHA-256 trailer is damaged (restore refuses it) unless
+    /// --skip-hash-check or the input is a data dir.
+    Verify(verify::VerifyArgs),
     /// Which encryption keys were found where (never their bytes), and
     /// which keys the snapshot's values need. Exit 1 when some value
     /// cannot be read with the keys given.
@@ -138,7 +140,7 @@ pub fn run() -> i32 {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Status { input, output } => status::run(&input.input, output.output),
-        Command::Verify(a) => verify::run(&a.input.input, &a.keys.keys, a.output.output),
+        Command::Verify(a) => verify::run(a),
         Command::Keys(a) => keys::run(&a.input.input, &a.keys.keys, a.output.output),
         Command::Get(a) => get::run(a),
         Command::Ls(a) => ls::run(a),

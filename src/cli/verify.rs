@@ -1,14 +1,29 @@
 //! `etcdsnap verify`.
 
-use std::path::{Path, PathBuf};
+use etcdsnap::input::InputKind;
+use etcdsnap::verify::{decryption_layer, key_use, verify_path_with, Verdict, VerifyOptions};
 
-use etcdsnap::verify::{decryption_layer, key_use, verify_path, Verdict};
+use super::{decodes, Format, KeyedArgs};
 
-use super::{decodes, Format};
+#[derive(clap::Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub common: KeyedArgs,
+    /// Do not check the SHA-256 trailer (restore's flag of the same name):
+    /// a file without one then passes the trailer layer.
+    #[arg(long)]
+    pub skip_hash_check: bool,
+}
 
-pub fn run(input: &Path, keys: &[PathBuf], output: Format) -> anyhow::Result<i32> {
-    let input = super::resolve(input)?;
-    let mut report = verify_path(&input.db)?;
+pub fn run(a: VerifyArgs) -> anyhow::Result<i32> {
+    let keys = &a.common.keys.keys;
+    let output = a.common.output.output;
+    let input = super::resolve(&a.common.input.input)?;
+    let opts = VerifyOptions {
+        skip_hash_check: a.skip_hash_check,
+        raw_db: input.kind == InputKind::DataDir || input.db.ends_with("member/snap/db"),
+    };
+    let mut report = verify_path_with(&input.db, opts)?;
     // With keys (or a backup dir's tarball): every encrypted value must
     // decrypt and decode.
     if !report.unreadable && (!keys.is_empty() || input.tarball.is_some()) {
@@ -59,5 +74,6 @@ pub fn run(input: &Path, keys: &[PathBuf], output: Format) -> anyhow::Result<i32
         _ => "UNREADABLE: the database cannot be opened".to_string(),
     };
     println!("verdict: {verdict}");
+    println!("restore: {}", report.restore.reason);
     Ok(report.exit_code())
 }
