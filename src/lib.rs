@@ -11,6 +11,7 @@ pub mod crc;
 pub mod crypt;
 pub mod etcd;
 pub mod forensics;
+pub mod hashkv;
 pub mod input;
 pub mod kube;
 pub mod mvcc;

@@ -83,6 +83,11 @@ pub struct Store<'a> {
     pub compacted: Option<i64>,
     /// The newest main revision in the `key` bucket.
     pub current: i64,
+    /// `scheduledCompactRev` from the meta bucket.
+    scheduled: Option<i64>,
+    /// `records[overlay_from..]` were replayed from the WAL (see
+    /// [`Store::apply_overlay`]); all of them are newer than the db's.
+    overlay_from: usize,
 }
 
 impl<'a> Store<'a> {
@@ -117,12 +122,26 @@ impl<'a> Store<'a> {
             records.extend(p?);
         }
         let current = records.last().map(|r| r.rev.main).unwrap_or(0);
+        let overlay_from = records.len();
         Ok(Store {
             snap,
             records,
             compacted: meta.finished_compact_revision,
             current,
+            scheduled: meta.scheduled_compact_revision,
+            overlay_from,
         })
+    }
+
+    /// `scheduledCompactRev` of the meta bucket (a compaction etcd finishes
+    /// when it starts, if newer than the finished one).
+    pub fn scheduled_compaction(&self) -> Option<i64> {
+        self.scheduled
+    }
+
+    /// The revisions added on top of the db by [`Store::apply_overlay`].
+    pub fn overlay_records(&self) -> &[Record<'a>] {
+        &self.records[self.overlay_from.min(self.records.len())..]
     }
 
     pub fn snapshot(&self) -> &Snapshot {

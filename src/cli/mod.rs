@@ -9,6 +9,7 @@ mod defrag;
 mod export;
 mod forensics;
 mod get;
+mod hashkv;
 mod history;
 mod keys;
 mod ls;
@@ -133,6 +134,9 @@ enum Command {
     /// Write a compact copy of a snapshot with a valid SHA-256 trailer.
     /// Never writes over the input.
     Defrag(defrag::DefragArgs),
+    /// The hash `etcdctl endpoint hashkv --rev N` returns for a server
+    /// holding this data (3.4/3.5), with its compaction revision.
+    Hashkv(hashkv::HashKvArgs),
 }
 
 /// Parses the command line, runs the command, and returns the exit code.
@@ -152,6 +156,7 @@ pub fn run() -> i32 {
         Command::Encode(a) => codec::encode(a),
         Command::Restore(a) => restore::run(a),
         Command::Defrag(a) => defrag::run(a),
+        Command::Hashkv(a) => hashkv::run(a),
     };
     match result {
         Ok(code) => code,
