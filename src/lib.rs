@@ -18,5 +18,6 @@ pub mod mvcc;
 pub mod proto;
 pub mod query;
 pub mod restore;
+pub mod session;
 pub mod verify;
 pub mod wire;

@@ -6,7 +6,7 @@ use anyhow::{bail, Context};
 use clap::ValueEnum;
 use etcdsnap::crypt::KeyRing;
 use etcdsnap::kube::render::Style;
-use etcdsnap::mvcc::{Record, Store};
+use etcdsnap::mvcc::Record;
 use etcdsnap::query::{redact, sort_keys, Filter, Item, LabelSelector};
 use rayon::prelude::*;
 use serde_json::Value as J;
@@ -108,10 +108,10 @@ pub struct Tally {
 }
 
 pub fn run(a: GetArgs) -> anyhow::Result<i32> {
-    let input = super::resolve(&a.input.input)?;
-    let snap = etcdsnap::etcd::Snapshot::open(&input.db)?;
-    let store = Store::open(&snap)?;
-    let keys = super::load_keys(&input, &a.keys.keys, &store)?;
+    let (input, snap) = etcdsnap::session::open_snapshot(&a.input.input)?;
+    let session = etcdsnap::session::Session::open(input, &snap, &a.keys.keys)?;
+    super::print_notes(&session.notes);
+    let (store, keys) = (&session.store, session.keys.as_ref());
     let filter = a.select.filter(a.resource.as_deref(), a.name.as_deref())?;
     // `get` lists objects: keys that are not (compact_rev_key, or keys of
     // no Kubernetes layout) only when asked for by --key/--prefix; `ls`
@@ -128,12 +128,12 @@ pub fn run(a: GetArgs) -> anyhow::Result<i32> {
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, out.lock());
     let t = match a.output {
-        GetFormat::Raw => raw(&records, keys.as_ref(), &mut out)?,
-        GetFormat::Table => table(&records, keys.as_ref(), &filter, &mut out)?,
+        GetFormat::Raw => raw(&records, keys, &mut out)?,
+        GetFormat::Table => table(&records, keys, &filter, &mut out)?,
         GetFormat::Json | GetFormat::Yaml => {
             let yaml = a.output == GetFormat::Yaml;
             let opts = Render {
-                keys: keys.as_ref(),
+                keys,
                 filter: &filter,
                 redact: a.redact,
                 yaml,

@@ -176,6 +176,13 @@ pub(crate) fn resolve(input: &std::path::Path) -> anyhow::Result<etcdsnap::input
     Ok(i)
 }
 
+/// Prints a library session's notes to stderr.
+pub(crate) fn print_notes(notes: &[etcdsnap::session::Note]) {
+    for n in notes {
+        eprintln!("etcdsnap: {n}");
+    }
+}
+
 /// Prints JSON to stdout, pretty, with a trailing newline.
 pub(crate) fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
     use std::io::Write;
