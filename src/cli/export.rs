@@ -19,8 +19,11 @@ use super::{InputArg, KeysArg};
 pub struct ExportArgs {
     #[command(flatten)]
     pub input: InputArg,
-    /// Only this resource type (as kubectl names it).
+    /// Only this resource type (as kubectl names it); `TYPE/NAME` or
+    /// `TYPE NAME` for one object.
     pub resource: Option<String>,
+    /// Only the object of this name.
+    pub name: Option<String>,
     /// The directory to create (must not exist, or be empty).
     #[arg(long)]
     pub out: PathBuf,
@@ -74,7 +77,8 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
     let snap = Snapshot::open(&input.db)?;
     let store = Store::open(&snap)?;
     let keys = super::load_keys(&input, &a.keys.keys, &store)?;
-    let filter = a.select.filter(a.resource.as_deref(), None)?;
+    let (resource, name) = super::get::type_name(a.resource.as_deref(), a.name.as_deref())?;
+    let filter = a.select.filter(resource.as_deref(), name.as_deref())?;
     let records = store.state_at(a.select.rev, |k| filter.key_matches(k))?;
     mkdir(&a.out).with_context(|| a.out.display().to_string())?;
     let results: Vec<Result<Option<serde_json::Value>, String>> = records

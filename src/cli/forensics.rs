@@ -21,9 +21,12 @@ use super::{InputArg, KeysArg, OutputArg};
 pub struct DiffArgs {
     /// The older input (snapshot file, data dir or backup dir).
     pub a: PathBuf,
-    /// The newer input; leave out with --from-rev/--to-rev to compare two
-    /// revisions of A.
-    pub b: Option<PathBuf>,
+    /// The newer input B (leave out with --from-rev/--to-rev to compare
+    /// two revisions of A), then RESOURCE [NAME] as `get` takes them
+    /// (`TYPE/NAME` too). An argument that names an existing file or
+    /// directory is B.
+    #[arg(value_name = "B|RESOURCE")]
+    pub rest: Vec<String>,
     /// Compare A at this revision...
     #[arg(long, requires = "to_rev")]
     pub from_rev: Option<i64>,
@@ -102,15 +105,37 @@ fn entry(f: &Filter, r: &Record<'_>) -> Entry {
     }
 }
 
-pub fn diff(a: DiffArgs) -> anyhow::Result<i32> {
-    let filter = a.select.filter(a.resource.as_deref(), None)?;
+pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
+    let mut rest = std::mem::take(&mut a.rest).into_iter().peekable();
+    let b: Option<PathBuf> = rest
+        .next_if(|r| std::path::Path::new(r).exists())
+        .map(PathBuf::from);
+    let positional: Vec<String> = rest.collect();
+    if let Some(p) = positional.first() {
+        if b.is_none() && (p.starts_with('.') || p.starts_with('/') || p.ends_with(".db")) {
+            bail!("{p}: no such file or directory");
+        }
+    }
+    if positional.len() > 2 {
+        bail!("diff takes A [B] [RESOURCE [NAME]]; {positional:?} is too many");
+    }
+    let mut resource = positional.first().cloned();
+    if let Some(r) = &a.resource {
+        if resource.is_some() {
+            bail!("give RESOURCE once: positionally or with --resource");
+        }
+        resource = Some(r.clone());
+    }
+    let (resource, name) =
+        super::get::type_name(resource.as_deref(), positional.get(1).map(String::as_str))?;
+    let filter = a.select.filter(resource.as_deref(), name.as_deref())?;
     let mut ignore: Vec<PathPattern> = a.ignore.iter().map(|p| PathPattern::parse(p)).collect();
     if !a.show_noisy {
         ignore.extend(DEFAULT_IGNORES.iter().map(|p| PathPattern::parse(p)));
     }
     let ia = super::resolve(&a.a)?;
     let sa = Snapshot::open(&ia.db)?;
-    let ib = match &a.b {
+    let ib = match &b {
         Some(b) => Some(super::resolve(b)?),
         None => None,
     };

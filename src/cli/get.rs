@@ -78,13 +78,33 @@ impl SelectArgs {
     }
 }
 
+/// RESOURCE and NAME as kubectl takes them: `TYPE NAME` or `TYPE/NAME`.
+pub fn type_name(
+    resource: Option<&str>,
+    name: Option<&str>,
+) -> anyhow::Result<(Option<String>, Option<String>)> {
+    match resource.and_then(|r| r.split_once('/')) {
+        Some((t, n)) if !t.is_empty() && !n.is_empty() => {
+            if name.is_some() {
+                bail!("there is no need to give the resource type as a separate argument with TYPE/NAME ({}): give `{t}/{n}` alone", resource.unwrap_or(""));
+            }
+            Ok((Some(t.to_string()), Some(n.to_string())))
+        }
+        Some(_) => bail!(
+            "{:?}: give TYPE/NAME (e.g. secret/db-password) or TYPE NAME",
+            resource.unwrap_or("")
+        ),
+        None => Ok((resource.map(str::to_string), name.map(str::to_string))),
+    }
+}
+
 #[derive(clap::Args)]
 pub struct GetArgs {
     #[command(flatten)]
     pub input: InputArg,
     /// Resource type as kubectl names it (pods, po, secret,
     /// deployments.apps, routes.route.openshift.io); comma-separated for
-    /// several.
+    /// several. `TYPE/NAME` names one object.
     pub resource: Option<String>,
     /// Object name.
     pub name: Option<String>,
@@ -112,7 +132,8 @@ pub fn run(a: GetArgs) -> anyhow::Result<i32> {
     let session = etcdsnap::session::Session::open(input, &snap, &a.keys.keys)?;
     super::print_notes(&session.notes);
     let (store, keys) = (&session.store, session.keys.as_ref());
-    let filter = a.select.filter(a.resource.as_deref(), a.name.as_deref())?;
+    let (resource, name) = type_name(a.resource.as_deref(), a.name.as_deref())?;
+    let filter = a.select.filter(resource.as_deref(), name.as_deref())?;
     // `get` lists objects: keys that are not (compact_rev_key, or keys of
     // no Kubernetes layout) only when asked for by --key/--prefix; `ls`
     // shows every key.
@@ -124,7 +145,7 @@ pub fn run(a: GetArgs) -> anyhow::Result<i32> {
                     .parse_key(k)
                     .is_some_and(|sk| sk.kind != etcdsnap::kube::key::KeyKind::CompactRevKey))
     })?;
-    let single = a.name.is_some() || a.select.key.is_some();
+    let single = name.is_some() || a.select.key.is_some();
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, out.lock());
     let t = match a.output {

@@ -10,8 +10,14 @@ use super::{InputArg, KeysArg, OutputArg};
 pub struct HistoryArgs {
     #[command(flatten)]
     pub input: InputArg,
-    /// The etcd key, e.g. /registry/secrets/default/db.
-    pub key: String,
+    /// An etcd key (/registry/secrets/default/db), or RESOURCE as `get`
+    /// takes it: `secret db -n default`, `secret/db -n default`.
+    pub target: String,
+    /// Object name (with RESOURCE).
+    pub name: Option<String>,
+    /// Namespace of the object (with RESOURCE).
+    #[arg(short = 'n', long = "namespace")]
+    pub namespace: Option<String>,
     #[command(flatten)]
     pub keys: KeysArg,
     #[command(flatten)]
@@ -23,7 +29,11 @@ pub fn run(a: HistoryArgs) -> anyhow::Result<i32> {
     let snap = Snapshot::open(&input.db)?;
     let store = Store::open(&snap)?;
     let keys = super::load_keys(&input, &a.keys.keys, &store)?;
-    let h = store.history(a.key.as_bytes());
+    let key = target_key(&a, &store)?;
+    if key.is_empty() {
+        return Ok(1);
+    }
+    let h = store.history(key.as_bytes());
     if a.out_fmt.output == super::Format::Json {
         let entries: Vec<serde_json::Value> = h
             .iter()
@@ -42,7 +52,7 @@ pub fn run(a: HistoryArgs) -> anyhow::Result<i32> {
             })
             .collect();
         super::print_json(&serde_json::json!({
-            "key": a.key,
+            "key": key,
             "compacted_revision": store.compacted,
             "current_revision": store.current,
             "revisions": entries,
@@ -73,8 +83,54 @@ pub fn run(a: HistoryArgs) -> anyhow::Result<i32> {
         }
     }
     if h.is_empty() {
-        eprintln!("etcdsnap: no revision of {} is held", a.key);
+        eprintln!("etcdsnap: no revision of {key} is held");
         return Ok(1);
     }
     Ok(0)
+}
+
+/// The etcd key named by KEY or by RESOURCE NAME [-n NS]: the one key of
+/// any held revision that matches (an object deleted since still has its
+/// history).
+fn target_key(a: &HistoryArgs, store: &Store<'_>) -> anyhow::Result<String> {
+    if a.target.starts_with('/') {
+        if a.name.is_some() {
+            anyhow::bail!("give an etcd key alone, or RESOURCE NAME");
+        }
+        return Ok(a.target.clone());
+    }
+    let (resource, name) = super::get::type_name(Some(&a.target), a.name.as_deref())?;
+    let Some(name) = name else {
+        anyhow::bail!(
+            "history needs one object: RESOURCE NAME (e.g. `secret db-password -n shop`) or an etcd key"
+        );
+    };
+    let select = super::get::SelectArgs {
+        namespace: a.namespace.clone(),
+        ..Default::default()
+    };
+    let filter = select.filter(resource.as_deref(), Some(&name))?;
+    let keys: std::collections::BTreeSet<&[u8]> = store
+        .records()
+        .iter()
+        .map(|r| r.kv.key)
+        .filter(|k| filter.key_matches(k))
+        .collect();
+    match keys.len() {
+        0 => {
+            eprintln!("etcdsnap: no revision of {} {name} is held", a.target);
+            Ok(String::new())
+        }
+        1 => Ok(keys
+            .first()
+            .map(|k| String::from_utf8_lossy(k).into_owned())
+            .unwrap_or_default()),
+        n => anyhow::bail!(
+            "{n} keys match ({}); name the namespace with -n or give the etcd key",
+            keys.iter()
+                .map(|k| String::from_utf8_lossy(k).into_owned())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }

@@ -4,6 +4,7 @@
 //! Exit codes: 0 ok, 1 the check found a problem or nothing matched,
 //! 2 bad usage or unreadable input.
 
+mod args;
 mod codec;
 mod defrag;
 mod export;
@@ -28,6 +29,10 @@ use clap::{Parser, Subcommand, ValueEnum};
     about = "Offline forensics and restore for etcd snapshots of Kubernetes and OpenShift clusters"
 )]
 struct Cli {
+    /// Print no notes on stderr (which file was chosen, which keys were
+    /// loaded); warnings and errors still print.
+    #[arg(short = 'q', long, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -37,6 +42,19 @@ pub enum Format {
     Table,
     Text,
     Json,
+    /// The long report (`status`: everything besides etcdctl's table).
+    Wide,
+}
+
+/// Set once by `-q/--quiet`.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Prints a note on stderr (`etcdsnap: {msg}`) unless `-q` was given.
+/// Warnings and errors use `eprintln!` directly.
+pub(crate) fn note(msg: impl std::fmt::Display) {
+    if !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+        eprintln!("etcdsnap: {msg}");
+    }
 }
 
 /// `-o`, as the commands that print a report take it.
@@ -94,6 +112,10 @@ enum Command {
         input: InputArg,
         #[command(flatten)]
         output: OutputArg,
+        /// With `-w table`, the long report instead of etcdctl's table
+        /// (as `-o wide` gives).
+        #[arg(long)]
+        detail: bool,
     },
     /// Layered integrity check: trailer, meta pages, bbolt structure, etcd
     /// schema. Exit 0 intact, 1 damaged, 2 unreadable. A snapshot file
@@ -141,9 +163,17 @@ enum Command {
 
 /// Parses the command line, runs the command, and returns the exit code.
 pub fn run() -> i32 {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(args::cobra_bools(
+        &<Cli as clap::CommandFactory>::command(),
+        std::env::args_os().collect(),
+    ));
+    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
     let result = match cli.command {
-        Command::Status { input, output } => status::run(&input.input, output.output),
+        Command::Status {
+            input,
+            output,
+            detail,
+        } => status::run(&input.input, output.output, detail),
         Command::Verify(a) => verify::run(a),
         Command::Keys(a) => keys::run(&a.input.input, &a.keys.keys, a.output.output),
         Command::Get(a) => get::run(a),
@@ -171,15 +201,24 @@ pub fn run() -> i32 {
 pub(crate) fn resolve(input: &std::path::Path) -> anyhow::Result<etcdsnap::input::Input> {
     let i = etcdsnap::input::resolve(input)?;
     for n in &i.notes {
-        eprintln!("etcdsnap: {n}");
+        if n.starts_with("warning") {
+            eprintln!("etcdsnap: {n}");
+        } else {
+            note(n);
+        }
     }
     Ok(i)
 }
 
 /// Prints a library session's notes to stderr.
+/// Warnings always print; other notes are silenced by `-q`.
 pub(crate) fn print_notes(notes: &[etcdsnap::session::Note]) {
     for n in notes {
-        eprintln!("etcdsnap: {n}");
+        if matches!(n.kind, etcdsnap::session::NoteKind::Warning) {
+            eprintln!("etcdsnap: {n}");
+        } else {
+            note(n);
+        }
     }
 }
 
@@ -208,7 +247,7 @@ pub(crate) fn load_keys(
             .load_path(k)
             .with_context(|| format!("--keys {}", k.display()))?;
         for n in notes {
-            eprintln!("etcdsnap: keys: {n}");
+            note(format_args!("keys: {n}"));
         }
         any = true;
     }
@@ -216,14 +255,14 @@ pub(crate) fn load_keys(
         if let Some(t) = &input.tarball {
             match ring.load_tarball(t) {
                 Ok(revs) => {
-                    eprintln!(
-                        "etcdsnap: keys: {} (encryption-config of kube-apiserver revisions {:?})",
+                    note(format_args!(
+                        "keys: {} (encryption-config of kube-apiserver revisions {:?})",
                         t.display(),
                         revs
-                    );
+                    ));
                     any = true;
                 }
-                Err(e) => eprintln!("etcdsnap: keys: {e}"),
+                Err(e) => note(format_args!("keys: {e}")),
             }
         }
     }
@@ -232,7 +271,7 @@ pub(crate) fn load_keys(
     }
     let second = ring.load_from_store(store);
     for a in &second.added {
-        eprintln!("etcdsnap: keys: from the snapshot: {a}");
+        note(format_args!("keys: from the snapshot: {a}"));
     }
     for p in &second.problems {
         eprintln!("etcdsnap: keys: warning: {p}");
