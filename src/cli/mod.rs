@@ -5,6 +5,7 @@
 //! 2 bad usage or unreadable input.
 
 mod codec;
+mod completions;
 mod defrag;
 mod export;
 mod forensics;
@@ -23,10 +24,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[derive(Parser)]
 #[command(
     name = "etcdsnap",
-    version,
+    version = env!("ETCDSNAP_VERSION"),
     about = "Offline forensics and restore for etcd snapshots of Kubernetes and OpenShift clusters"
 )]
-struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -131,6 +132,12 @@ enum Command {
     /// Write a compact copy of a snapshot with a valid SHA-256 trailer.
     /// Never writes over the input.
     Defrag(defrag::DefragArgs),
+    /// A shell completion script (bash, zsh, fish, powershell, elvish) on
+    /// stdout, e.g. `source <(etcdsnap completions bash)`.
+    Completions(completions::CompletionsArgs),
+    /// Man pages, etcdsnap.1 and one etcdsnap-CMD.1 per command, into
+    /// --out (view with `man -l`).
+    Man(completions::ManArgs),
 }
 
 /// Parses the command line, runs the command, and returns the exit code.
@@ -150,6 +157,8 @@ pub fn run() -> i32 {
         Command::Encode(a) => codec::encode(a),
         Command::Restore(a) => restore::run(a),
         Command::Defrag(a) => defrag::run(a),
+        Command::Completions(a) => completions::completions(a),
+        Command::Man(a) => completions::man(a),
     };
     match result {
         Ok(code) => code,
