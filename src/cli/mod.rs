@@ -6,6 +6,7 @@
 
 mod args;
 mod codec;
+mod completions;
 mod defrag;
 mod export;
 mod forensics;
@@ -25,10 +26,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[derive(Parser)]
 #[command(
     name = "etcdsnap",
-    version,
+    version = env!("ETCDSNAP_VERSION"),
     about = "Offline forensics and restore for etcd snapshots of Kubernetes and OpenShift clusters"
 )]
-struct Cli {
+pub(crate) struct Cli {
     /// Print no notes on stderr (which file was chosen, which keys were
     /// loaded); warnings and errors still print.
     #[arg(short = 'q', long, global = true)]
@@ -159,6 +160,12 @@ enum Command {
     /// The hash `etcdctl endpoint hashkv --rev N` returns for a server
     /// holding this data (3.4/3.5), with its compaction revision.
     Hashkv(hashkv::HashKvArgs),
+    /// A shell completion script (bash, zsh, fish, powershell, elvish) on
+    /// stdout, e.g. `source <(etcdsnap completions bash)`.
+    Completions(completions::CompletionsArgs),
+    /// Man pages, etcdsnap.1 and one etcdsnap-CMD.1 per command, into
+    /// --out (view with `man -l`).
+    Man(completions::ManArgs),
 }
 
 /// Parses the command line, runs the command, and returns the exit code.
@@ -187,6 +194,8 @@ pub fn run() -> i32 {
         Command::Restore(a) => restore::run(a),
         Command::Defrag(a) => defrag::run(a),
         Command::Hashkv(a) => hashkv::run(a),
+        Command::Completions(a) => completions::completions(a),
+        Command::Man(a) => completions::man(a),
     };
     match result {
         Ok(code) => code,
