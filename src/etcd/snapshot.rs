@@ -1,5 +1,5 @@
 //! A snapshot file: the bbolt bytes, optionally followed by the SHA-256 of
-//! those bytes that `etcdctl snapshot save` appends (etcd-formats.md §C).
+//! those bytes that `etcdctl snapshot save` appends (docs/etcd.md, "trailer").
 
 use std::path::{Path, PathBuf};
 

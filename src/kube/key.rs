@@ -1,4 +1,4 @@
-//! Storage keys (spec §1) and kubectl-style resource names.
+//! Storage keys (docs/kubernetes.md) and kubectl-style resource names.
 //!
 //! A key is `/<etcd prefix>/<resource prefix>/[<namespace>/]<name>`. The
 //! resource prefix is the plural resource without its group for built-in

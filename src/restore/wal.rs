@@ -1,5 +1,5 @@
 //! The etcd WAL (write-ahead log) as a restore creates it
-//! (etcd `server/wal/{wal,encoder,decoder}.go`; etcd-formats.md §D.4).
+//! (etcd `server/wal/{wal,encoder,decoder}.go`; docs/wal-and-snap.md).
 //!
 //! A frame is an 8-byte little-endian length field, the `walpb.Record`
 //! bytes, and zero padding to 8 bytes; when there is padding the length
