@@ -27,6 +27,7 @@ pub mod kube;
 pub mod mvcc;
 pub mod proto;
 pub mod query;
+pub mod redact;
 pub mod restore;
 pub mod session;
 pub mod verify;

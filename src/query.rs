@@ -263,36 +263,6 @@ impl<'a> Item<'a> {
     }
 }
 
-/// Replaces every value of a Secret's `data`/`stringData` with
-/// `sha256:<hex>` of its bytes, so a report can be shared.
-pub fn redact(obj: &mut J) {
-    use sha2::{Digest, Sha256};
-    if obj.get("kind").and_then(J::as_str) != Some("Secret") {
-        return;
-    }
-    for field in ["data", "stringData"] {
-        if let Some(m) = obj.get_mut(field).and_then(J::as_object_mut) {
-            for v in m.values_mut() {
-                let bytes: Vec<u8> = match v.as_str() {
-                    Some(s) if field == "data" => {
-                        use base64::Engine as _;
-                        base64::engine::general_purpose::STANDARD
-                            .decode(s)
-                            .unwrap_or_else(|_| s.as_bytes().to_vec())
-                    }
-                    Some(s) => s.as_bytes().to_vec(),
-                    None => v.to_string().into_bytes(),
-                };
-                let h: String = Sha256::digest(&bytes)
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect();
-                *v = J::String(format!("sha256:{h}"));
-            }
-        }
-    }
-}
-
 /// Sorts every object's keys (kubectl's YAML is key-sorted).
 pub fn sort_keys(v: &mut J) {
     match v {
@@ -329,21 +299,6 @@ mod tests {
         }
         assert!(LabelSelector::parse("").is_err());
         assert!(LabelSelector::parse("a b=c").is_err());
-    }
-
-    #[test]
-    fn redacts_secret_data_only() {
-        let mut s = json!({"kind": "Secret", "data": {"password": "aHVudGVyMg=="}});
-        redact(&mut s);
-        let v = s["data"]["password"].as_str().unwrap();
-        // sha256("hunter2")
-        assert_eq!(
-            v,
-            "sha256:f52fbd32b2b3b86ff88ef6c490628285f482af15ddcb29541f94bcf526a3f6c7"
-        );
-        let mut c = json!({"kind": "ConfigMap", "data": {"a": "b"}});
-        redact(&mut c);
-        assert_eq!(c["data"]["a"], "b");
     }
 
     #[test]

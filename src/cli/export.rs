@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use etcdsnap::etcd::Snapshot;
 use etcdsnap::mvcc::Store;
-use etcdsnap::query::{redact, sort_keys, Item};
+use etcdsnap::query::{sort_keys, Item};
+use etcdsnap::redact::{digest, Redaction};
 use rayon::prelude::*;
 
 use super::get::{finish, SelectArgs, Tally};
@@ -34,6 +35,10 @@ pub struct ExportArgs {
     /// Replace Secret data with SHA-256 digests.
     #[arg(long)]
     pub redact: bool,
+    /// Show the Secrets that hold encryption keys (hidden as digests by
+    /// default).
+    #[arg(long)]
+    pub show_key_material: bool,
 }
 
 /// A path segment safe for any file system: `/` and NUL escaped, `.`/`..`
@@ -81,6 +86,7 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
     let filter = a.select.filter(resource.as_deref(), name.as_deref())?;
     let records = store.state_at(a.select.rev, |k| filter.key_matches(k))?;
     mkdir(&a.out).with_context(|| a.out.display().to_string())?;
+    let redaction = Redaction::new(a.redact, a.show_key_material);
     let results: Vec<Result<Option<serde_json::Value>, String>> = records
         .par_iter()
         .map(|r| {
@@ -113,15 +119,22 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
                             return Ok(None);
                         }
                     }
-                    if a.redact {
-                        redact(&mut o);
-                    }
+                    redaction.apply(r.kv.key, &mut o);
                     for f in ["apiVersion", "kind"] {
                         entry[f] = o.get(f).cloned().unwrap_or_default();
                     }
                     sort_keys(&mut o);
                     let y = serde_saphyr::to_string(&o).map_err(|e| format!("{key}: {e}"))?;
                     (dir.join(format!("{name}.yaml")), y.into_bytes(), None)
+                }
+                // Under redaction only the digest of what may be secret.
+                Err(e) if redaction.hides_bytes(r.kv.key) => {
+                    entry["redacted"] = true.into();
+                    (
+                        dir.join(format!("{name}.undecoded.sha256")),
+                        format!("{}\n", digest(&it.plain)).into_bytes(),
+                        Some(e),
+                    )
                 }
                 // Kept as stored (or as decrypted), so nothing is lost.
                 Err(e) => (

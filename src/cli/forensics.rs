@@ -45,6 +45,13 @@ pub struct DiffArgs {
     /// Also show metadata.resourceVersion and metadata.managedFields.
     #[arg(long)]
     pub show_noisy: bool,
+    /// Show Secret values as SHA-256 digests (a changed value shows as a
+    /// changed digest).
+    #[arg(long)]
+    pub redact: bool,
+    /// Show the Secrets that hold encryption keys (digests by default).
+    #[arg(long)]
+    pub show_key_material: bool,
     #[command(flatten)]
     pub keys: KeysArg,
     #[command(flatten)]
@@ -167,6 +174,7 @@ pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
     let old = store_a.state_at(a.from_rev, |k| filter.key_matches(k))?;
     let new = new_store.state_at(a.to_rev, |k| filter.key_matches(k))?;
     let d = diff_states(&old, &new);
+    let redaction = etcdsnap::redact::Redaction::new(a.redact, a.show_key_material);
 
     // Field-level differences of the changed objects, in parallel.
     let changed: Vec<Changed> = d
@@ -176,7 +184,11 @@ pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
             let (io, inew) = (Item::new(*o, keys_a.as_ref()), Item::new(*n, keys_new));
             let (resource, namespace, name) = place(&filter, n.kv.key);
             let (fields, note) = match (io.object(), inew.object()) {
-                (Ok(x), Ok(y)) => (json_diff(&x, &y, &ignore), None),
+                (Ok(mut x), Ok(mut y)) => {
+                    redaction.apply(o.kv.key, &mut x);
+                    redaction.apply(n.kv.key, &mut y);
+                    (json_diff(&x, &y, &ignore), None)
+                }
                 (x, y) => {
                     let why = x.err().or(y.err()).unwrap_or_default();
                     let note = if io.is_encrypted() || inew.is_encrypted() {

@@ -7,7 +7,8 @@ use clap::ValueEnum;
 use etcdsnap::crypt::KeyRing;
 use etcdsnap::kube::render::Style;
 use etcdsnap::mvcc::Record;
-use etcdsnap::query::{redact, sort_keys, Filter, Item, LabelSelector};
+use etcdsnap::query::{sort_keys, Filter, Item, LabelSelector};
+use etcdsnap::redact::Redaction;
 use rayon::prelude::*;
 use serde_json::Value as J;
 
@@ -115,6 +116,10 @@ pub struct GetArgs {
     /// Replace Secret data with SHA-256 digests, so output can be shared.
     #[arg(long)]
     pub redact: bool,
+    /// Show the Secrets that hold encryption keys (hidden as digests by
+    /// default).
+    #[arg(long)]
+    pub show_key_material: bool,
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
     pub output: GetFormat,
@@ -146,17 +151,21 @@ pub fn run(a: GetArgs) -> anyhow::Result<i32> {
                     .is_some_and(|sk| sk.kind != etcdsnap::kube::key::KeyKind::CompactRevKey))
     })?;
     let single = name.is_some() || a.select.key.is_some();
+    let redaction = Redaction::new(a.redact, a.show_key_material);
+    if a.redact && a.output == GetFormat::Raw {
+        bail!("-o raw prints the stored bytes, which --redact cannot hide: use -o yaml or -o json with --redact");
+    }
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, out.lock());
     let t = match a.output {
-        GetFormat::Raw => raw(&records, keys, &mut out)?,
+        GetFormat::Raw => raw(&records, keys, redaction, &mut out)?,
         GetFormat::Table => table(&records, keys, &filter, &mut out)?,
         GetFormat::Json | GetFormat::Yaml => {
             let yaml = a.output == GetFormat::Yaml;
             let opts = Render {
                 keys,
                 filter: &filter,
-                redact: a.redact,
+                redaction,
                 yaml,
             };
             if single {
@@ -191,15 +200,15 @@ pub fn finish(t: &Tally) -> anyhow::Result<i32> {
 pub struct Render<'r> {
     pub keys: Option<&'r KeyRing>,
     pub filter: &'r Filter,
-    pub redact: bool,
+    pub redaction: Redaction,
     pub yaml: bool,
 }
 
 impl Render<'_> {
     /// Whether objects must be decoded to a `Value` (labels, redaction,
     /// YAML) rather than streamed.
-    fn needs_value(&self) -> bool {
-        self.yaml || self.redact || self.filter.labels.is_some()
+    fn needs_value(&self, etcd_key: &[u8]) -> bool {
+        self.yaml || self.redaction.may_change(etcd_key) || self.filter.labels.is_some()
     }
 
     /// Renders one record as a list item into `buf`; `None` when it does
@@ -207,7 +216,7 @@ impl Render<'_> {
     fn item(&self, r: &Record<'_>, buf: &mut Vec<u8>) -> Result<Option<()>, String> {
         let it = Item::new(*r, self.keys);
         let fail = |e: String| format!("{}: {e}", it.key_str());
-        if !self.needs_value() {
+        if !self.needs_value(r.kv.key) {
             it.write_json(buf, Style::PRETTY).map_err(fail)?;
             return Ok(Some(()));
         }
@@ -217,9 +226,7 @@ impl Render<'_> {
                 return Ok(None);
             }
         }
-        if self.redact {
-            redact(&mut obj);
-        }
+        self.redaction.apply(r.kv.key, &mut obj);
         if self.yaml {
             sort_keys(&mut obj);
             let y = serde_saphyr::to_string(&obj).map_err(|e| fail(e.to_string()))?;
@@ -349,6 +356,7 @@ fn one(records: &[Record<'_>], r: &Render<'_>, out: &mut impl Write) -> anyhow::
 fn raw(
     records: &[Record<'_>],
     keys: Option<&KeyRing>,
+    redaction: Redaction,
     out: &mut impl Write,
 ) -> anyhow::Result<Tally> {
     if records.len() > 1 {
@@ -359,6 +367,12 @@ fn raw(
     }
     let mut t = Tally::default();
     if let Some(rec) = records.first() {
+        if redaction.hides_bytes(rec.kv.key) {
+            bail!(
+                "{}: holds encryption key material; -o raw would print it (add --show-key-material to show it)",
+                etcdsnap::crypt::show_key(rec.kv.key)
+            );
+        }
         let it = Item::new(*rec, keys);
         if let Some(e) = &it.decrypt_error {
             eprintln!("etcdsnap: {}: {e}", it.key_str());

@@ -30,6 +30,10 @@ pub struct LsArgs {
     /// Add each value's decoded object (or the error) to its record.
     #[arg(long)]
     pub decode: bool,
+    /// With --decode, show the Secrets that hold encryption keys (digests
+    /// by default).
+    #[arg(long)]
+    pub show_key_material: bool,
     #[command(flatten)]
     pub keys: KeysArg,
     #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
@@ -52,11 +56,14 @@ struct Row<'a> {
     error: Option<String>,
 }
 
-fn row<'a>(it: &'a Item<'a>, decode: bool) -> Row<'a> {
+fn row<'a>(it: &'a Item<'a>, decode: bool, show_key_material: bool) -> Row<'a> {
     let kv = &it.record.kv;
     let (object, error) = if decode {
         match it.object() {
-            Ok(o) => (Some(o), None),
+            Ok(mut o) => {
+                etcdsnap::redact::Redaction::new(false, show_key_material).apply(kv.key, &mut o);
+                (Some(o), None)
+            }
             Err(e) => (None, Some(e)),
         }
     } else {
@@ -102,7 +109,7 @@ pub fn run(a: LsArgs) -> anyhow::Result<i32> {
                         .iter()
                         .map(|r| {
                             let it = Item::new(*r, keys.as_ref());
-                            let row = row(&it, a.decode);
+                            let row = row(&it, a.decode, a.show_key_material);
                             if row.error.is_some() {
                                 failed += 1;
                             }
