@@ -17,5 +17,6 @@ pub mod mvcc;
 pub mod proto;
 pub mod query;
 pub mod restore;
+pub mod unpack;
 pub mod verify;
 pub mod wire;
