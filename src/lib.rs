@@ -17,6 +17,7 @@ pub mod mvcc;
 pub mod proto;
 pub mod query;
 pub mod restore;
+pub mod salvage;
 pub mod unpack;
 pub mod verify;
 pub mod wire;

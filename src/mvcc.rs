@@ -125,6 +125,22 @@ impl<'a> Store<'a> {
         })
     }
 
+    /// A store over records gathered elsewhere (salvage), in revision
+    /// order. `compacted` limits `--rev` as for a store read from the tree.
+    pub fn from_records(
+        snap: &'a Snapshot,
+        records: Vec<Record<'a>>,
+        compacted: Option<i64>,
+    ) -> Store<'a> {
+        let current = records.iter().map(|r| r.rev.main).max().unwrap_or(0);
+        Store {
+            snap,
+            records,
+            compacted,
+            current,
+        }
+    }
+
     pub fn snapshot(&self) -> &Snapshot {
         self.snap
     }

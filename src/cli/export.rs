@@ -7,8 +7,6 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use etcdsnap::etcd::Snapshot;
-use etcdsnap::mvcc::Store;
 use etcdsnap::query::{redact, sort_keys, Item};
 use rayon::prelude::*;
 
@@ -31,6 +29,8 @@ pub struct ExportArgs {
     /// Replace Secret data with SHA-256 digests.
     #[arg(long)]
     pub redact: bool,
+    #[command(flatten)]
+    pub salvage: super::salvage::SalvageArg,
 }
 
 /// A path segment safe for any file system: `/` and NUL escaped, `.`/`..`
@@ -71,8 +71,9 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
     {
         bail!("{}: exists and is not an empty directory", a.out.display());
     }
-    let snap = Snapshot::open(&input.db)?;
-    let store = Store::open(&snap)?;
+    let snap = super::salvage::open(&input.db, a.salvage.salvage)?;
+    let sv = super::salvage::run(&snap, a.salvage.salvage);
+    let store = super::salvage::store(&snap, sv.as_ref(), a.select.rev.is_some())?;
     let keys = super::load_keys(&input, &a.keys.keys, &store)?;
     let filter = a.select.filter(a.resource.as_deref(), None)?;
     let records = store.state_at(a.select.rev, |k| filter.key_matches(k))?;
@@ -162,5 +163,5 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
         t.shown,
         a.out.display()
     );
-    finish(&t)
+    Ok(super::salvage::exit(finish(&t)?, sv.as_ref()))
 }

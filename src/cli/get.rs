@@ -6,7 +6,7 @@ use anyhow::{bail, Context};
 use clap::ValueEnum;
 use etcdsnap::crypt::KeyRing;
 use etcdsnap::kube::render::Style;
-use etcdsnap::mvcc::{Record, Store};
+use etcdsnap::mvcc::Record;
 use etcdsnap::query::{redact, sort_keys, Filter, Item, LabelSelector};
 use rayon::prelude::*;
 use serde_json::Value as J;
@@ -98,6 +98,8 @@ pub struct GetArgs {
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
     pub output: GetFormat,
+    #[command(flatten)]
+    pub salvage: super::salvage::SalvageArg,
 }
 
 /// Counts of what a listing met.
@@ -109,8 +111,10 @@ pub struct Tally {
 
 pub fn run(a: GetArgs) -> anyhow::Result<i32> {
     let input = super::resolve(&a.input.input)?;
-    let snap = etcdsnap::etcd::Snapshot::open(&input.db)?;
-    let store = Store::open(&snap)?;
+    let snap = super::salvage::open(&input.db, a.salvage.salvage)?;
+    let sv = super::salvage::run(&snap, a.salvage.salvage);
+    // --rev may reach before the compaction through free pages.
+    let store = super::salvage::store(&snap, sv.as_ref(), a.select.rev.is_some())?;
     let keys = super::load_keys(&input, &a.keys.keys, &store)?;
     let filter = a.select.filter(a.resource.as_deref(), a.name.as_deref())?;
     // `get` lists objects: keys that are not (compact_rev_key, or keys of
@@ -124,6 +128,20 @@ pub fn run(a: GetArgs) -> anyhow::Result<i32> {
                     .parse_key(k)
                     .is_some_and(|sk| sk.kind != etcdsnap::kube::key::KeyKind::CompactRevKey))
     })?;
+    if let Some(s) = &sv {
+        for r in &records {
+            let src = s.source(r);
+            if src != etcdsnap::salvage::Source::Tree {
+                eprintln!(
+                    "etcdsnap: salvage: {} (revision {}) source: {} (page {})",
+                    String::from_utf8_lossy(r.kv.key),
+                    r.rev.main,
+                    src.label(),
+                    s.page_of(r).unwrap_or(0)
+                );
+            }
+        }
+    }
     let single = a.name.is_some() || a.select.key.is_some();
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, out.lock());
@@ -146,7 +164,7 @@ pub fn run(a: GetArgs) -> anyhow::Result<i32> {
         }
     };
     out.flush()?;
-    finish(&t)
+    Ok(super::salvage::exit(finish(&t)?, sv.as_ref()))
 }
 
 /// Exit code and stderr summary of a listing.

@@ -13,6 +13,7 @@ mod history;
 mod keys;
 mod ls;
 mod restore;
+mod salvage;
 mod status;
 mod verify;
 
