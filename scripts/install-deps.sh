@@ -111,6 +111,15 @@ else
   say "GNU time: installed via apt"
 fi
 
+# ---------------------------------------------------------------- archivers (tests/packed_inputs.rs)
+# The packed-input tests make gzip, zstd, zip and tar archives with the real
+# Debian tools.
+arch_need=()
+for t in gzip:gzip zstd:zstd zip:zip tar:tar; do
+  command -v "${t%%:*}" >/dev/null 2>&1 || arch_need+=("${t##*:}")
+done
+if [ "${#arch_need[@]}" -gt 0 ]; then apt_install "${arch_need[@]}"; say "installed ${arch_need[*]}"; else say "gzip, zstd, zip, tar: present"; fi
+
 # ---------------------------------------------------------------- Python
 command -v python3 >/dev/null 2>&1 || apt_install python3
 python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 8) else 1)' \

@@ -19,6 +19,8 @@ pub enum InputError {
     UnknownDir { path: String },
     #[error("{path}: neither a file nor a directory")]
     NotAFile { path: String },
+    #[error(transparent)]
+    Unpack(#[from] crate::unpack::UnpackError),
 }
 
 /// What kind of thing INPUT named.
@@ -46,17 +48,30 @@ pub struct Input {
     pub tarball: Option<PathBuf>,
     /// What was chosen and why, for the user.
     pub notes: Vec<String>,
+    /// For a compressed or archived INPUT: the private temp dir it was
+    /// unpacked into, removed when the last clone is dropped.
+    #[serde(skip)]
+    pub unpacked: Option<std::sync::Arc<crate::unpack::TempArea>>,
 }
 
 pub fn resolve(path: &Path) -> Result<Input, InputError> {
     let md = std::fs::metadata(path).map_err(|e| io(path, e))?;
     if md.is_file() {
+        // gzip, zstd, zip, tar: told by magic bytes, unpacked to a temp dir.
+        if let Some(u) = crate::unpack::unpack_if_packed(path)? {
+            let mut i = resolve(&u.path)?;
+            i.given = path.to_path_buf();
+            i.notes.insert(0, u.note);
+            i.unpacked = Some(std::sync::Arc::new(u.area));
+            return Ok(i);
+        }
         return Ok(Input {
             given: path.to_path_buf(),
             kind: InputKind::File,
             db: path.to_path_buf(),
             tarball: None,
             notes: Vec::new(),
+            unpacked: None,
         });
     }
     if !md.is_dir() {
@@ -73,6 +88,7 @@ pub fn resolve(path: &Path) -> Result<Input, InputError> {
                 notes: vec![format!("etcd data dir: reading {}", db.display())],
                 db,
                 tarball: None,
+                unpacked: None,
             });
         }
     }
@@ -130,6 +146,7 @@ pub fn resolve(path: &Path) -> Result<Input, InputError> {
         db,
         tarball,
         notes,
+        unpacked: None,
     })
 }
 

@@ -29,6 +29,8 @@ pub mod proto;
 pub mod query;
 pub mod redact;
 pub mod restore;
+pub mod salvage;
 pub mod session;
+pub mod unpack;
 pub mod verify;
 pub mod wire;

@@ -144,6 +144,24 @@ impl<'a> Store<'a> {
         &self.records[self.overlay_from.min(self.records.len())..]
     }
 
+    /// A store over records gathered elsewhere (salvage), in revision
+    /// order. `compacted` limits `--rev` as for a store read from the tree.
+    pub fn from_records(
+        snap: &'a Snapshot,
+        records: Vec<Record<'a>>,
+        compacted: Option<i64>,
+    ) -> Store<'a> {
+        let current = records.iter().map(|r| r.rev.main).max().unwrap_or(0);
+        Store {
+            snap,
+            records,
+            compacted,
+            current,
+            scheduled: None,
+            overlay_from: usize::MAX,
+        }
+    }
+
     pub fn snapshot(&self) -> &Snapshot {
         self.snap
     }

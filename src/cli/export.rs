@@ -7,8 +7,6 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use etcdsnap::etcd::Snapshot;
-use etcdsnap::mvcc::Store;
 use etcdsnap::query::{sort_keys, Item};
 use etcdsnap::redact::{digest, Redaction};
 use rayon::prelude::*;
@@ -39,6 +37,8 @@ pub struct ExportArgs {
     /// default).
     #[arg(long)]
     pub show_key_material: bool,
+    #[command(flatten)]
+    pub salvage: super::salvage::SalvageArg,
 }
 
 /// A path segment safe for any file system: `/` and NUL escaped, `.`/`..`
@@ -79,8 +79,9 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
     {
         bail!("{}: exists and is not an empty directory", a.out.display());
     }
-    let snap = Snapshot::open(&input.db)?;
-    let store = Store::open(&snap)?;
+    let snap = super::salvage::open(&input.db, a.salvage.salvage)?;
+    let sv = super::salvage::run(&snap, a.salvage.salvage);
+    let store = super::salvage::store(&snap, sv.as_ref(), a.select.rev.is_some())?;
     let keys = super::load_keys(&input, &a.keys.keys, &store)?;
     let (resource, name) = super::get::type_name(a.resource.as_deref(), a.name.as_deref())?;
     let filter = a.select.filter(resource.as_deref(), name.as_deref())?;
@@ -179,5 +180,5 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
         t.shown,
         a.out.display()
     );
-    finish(&t)
+    Ok(super::salvage::exit(finish(&t)?, sv.as_ref()))
 }

@@ -56,6 +56,9 @@ pub struct DiffArgs {
     pub keys: KeysArg,
     #[command(flatten)]
     pub out_fmt: OutputArg,
+    /// Read both inputs with --salvage (see `ls --salvage`).
+    #[command(flatten)]
+    pub salvage: super::salvage::SalvageArg,
 }
 
 #[derive(Serialize)]
@@ -141,24 +144,33 @@ pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
         ignore.extend(DEFAULT_IGNORES.iter().map(|p| PathPattern::parse(p)));
     }
     let ia = super::resolve(&a.a)?;
-    let sa = Snapshot::open(&ia.db)?;
+    let salvage = a.salvage.salvage;
+    let sa = super::salvage::open(&ia.db, salvage)?;
     let ib = match &b {
         Some(b) => Some(super::resolve(b)?),
         None => None,
     };
     let sb = match &ib {
-        Some(i) => Some(Snapshot::open(&i.db)?),
+        Some(i) => Some(super::salvage::open(&i.db, salvage)?),
         None => None,
     };
     if sb.is_none() && (a.from_rev.is_none() || a.to_rev.is_none()) {
         bail!("give two inputs, or one with --from-rev and --to-rev");
     }
+    let sva = super::salvage::run(&sa, salvage);
+    let svb = sb.as_ref().and_then(|s| super::salvage::run(s, salvage));
     let (store_a, store_b) = match &sb {
         Some(sb) => {
-            let (x, y) = rayon::join(|| Store::open(&sa), || Store::open(sb));
+            let (x, y) = rayon::join(
+                || super::salvage::store(&sa, sva.as_ref(), a.from_rev.is_some()),
+                || super::salvage::store(sb, svb.as_ref(), a.to_rev.is_some()),
+            );
             (x?, Some(y?))
         }
-        None => (Store::open(&sa)?, None),
+        None => (
+            super::salvage::store(&sa, sva.as_ref(), a.from_rev.is_some())?,
+            None,
+        ),
     };
     let keys_a = super::load_keys(&ia, &a.keys.keys, &store_a)?;
     let keys_b = match (&ib, &store_b) {
@@ -293,13 +305,19 @@ pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
             }
         }
     }
-    Ok(if different { 1 } else { 0 })
+    let code = if different { 1 } else { 0 };
+    Ok(super::salvage::exit(
+        super::salvage::exit(code, sva.as_ref()),
+        svb.as_ref(),
+    ))
 }
 
 #[derive(clap::Args)]
 pub struct StatsArgs {
     #[command(flatten)]
     pub input: InputArg,
+    #[command(flatten)]
+    pub salvage: super::salvage::SalvageArg,
     /// How many of the largest objects to list.
     #[arg(long, default_value_t = 10)]
     pub top: usize,
@@ -307,14 +325,57 @@ pub struct StatsArgs {
     pub out_fmt: OutputArg,
 }
 
+fn salvaged_detail(
+    snap: &Snapshot,
+    s: &etcdsnap::salvage::Salvage<'_>,
+    store: &Store<'_>,
+) -> etcdsnap::etcd::StatusDetail {
+    let r = &s.report;
+    let ps = u64::from(r.page_size);
+    let free = r.file_pages.saturating_sub(r.reachable_pages);
+    etcdsnap::etcd::StatusDetail {
+        status: etcdsnap::etcd::Status {
+            hash: 0,
+            revision: store.current,
+            total_key: store.records().len() as u64,
+            total_size: r.file_pages * ps,
+        },
+        file_size: snap.file_len,
+        page_size: r.page_size,
+        trailer: snap.trailer.is_some(),
+        pages: r.file_pages,
+        pages_in_use: r.reachable_pages,
+        pages_free: free,
+        bytes_in_use: r.reachable_pages * ps,
+        bytes_free: free * ps,
+        txid: snap.db.meta().txid,
+        meta: s.meta.clone(),
+        members: Vec::new(),
+        cluster_version: None,
+        buckets: Vec::new(),
+        warnings: vec!["salvaged: numbers from the page scan".into()],
+    }
+}
+
 pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
     let input = super::resolve(&a.input.input)?;
-    let snap = Snapshot::open(&input.db)?;
+    let snap = super::salvage::open(&input.db, a.salvage.salvage)?;
+    let sv = super::salvage::run(&snap, a.salvage.salvage);
     let (detail, store) = rayon::join(
         || etcdsnap::etcd::status::detail(&snap),
-        || Store::open(&snap),
+        || super::salvage::store(&snap, sv.as_ref(), false),
     );
-    let (detail, store) = (detail?, store?);
+    let store = store?;
+    let detail = match (detail, &sv) {
+        (Ok(d), _) => d,
+        // A damaged tree has no exact status: the page numbers come from
+        // the salvage scan (hash 0: not computable).
+        (Err(e), Some(s)) => {
+            eprintln!("etcdsnap: salvage: database numbers from the page scan ({e})");
+            salvaged_detail(&snap, s, &store)
+        }
+        (Err(e), None) => return Err(e.into()),
+    };
     let f = Filter::default();
     let s = collect(
         &store,
@@ -352,7 +413,7 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
             "largest": s.largest,
             "namespaces": s.namespaces,
         }))?;
-        return Ok(0);
+        return Ok(super::salvage::exit(0, sv.as_ref()));
     }
     let h = super::status::human;
     println!("DATABASE");
@@ -424,5 +485,5 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
             n.namespace
         );
     }
-    Ok(0)
+    Ok(super::salvage::exit(0, sv.as_ref()))
 }

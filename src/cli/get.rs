@@ -123,6 +123,8 @@ pub struct GetArgs {
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
     pub output: GetFormat,
+    #[command(flatten)]
+    pub salvage: super::salvage::SalvageArg,
 }
 
 /// Counts of what a listing met.
@@ -133,8 +135,12 @@ pub struct Tally {
 }
 
 pub fn run(a: GetArgs) -> anyhow::Result<i32> {
-    let (input, snap) = etcdsnap::session::open_snapshot(&a.input.input)?;
-    let session = etcdsnap::session::Session::open(input, &snap, &a.keys.keys)?;
+    let input = etcdsnap::input::resolve(&a.input.input)?;
+    let snap = super::salvage::open(&input.db, a.salvage.salvage)?;
+    let sv = super::salvage::run(&snap, a.salvage.salvage);
+    // --rev may reach before the compaction through free pages.
+    let store = super::salvage::store(&snap, sv.as_ref(), a.select.rev.is_some())?;
+    let session = etcdsnap::session::Session::with_store(input, store, &a.keys.keys)?;
     super::print_notes(&session.notes);
     let (store, keys) = (&session.store, session.keys.as_ref());
     let (resource, name) = type_name(a.resource.as_deref(), a.name.as_deref())?;
@@ -150,6 +156,20 @@ pub fn run(a: GetArgs) -> anyhow::Result<i32> {
                     .parse_key(k)
                     .is_some_and(|sk| sk.kind != etcdsnap::kube::key::KeyKind::CompactRevKey))
     })?;
+    if let Some(s) = &sv {
+        for r in &records {
+            let src = s.source(r);
+            if src != etcdsnap::salvage::Source::Tree {
+                eprintln!(
+                    "etcdsnap: salvage: {} (revision {}) source: {} (page {})",
+                    String::from_utf8_lossy(r.kv.key),
+                    r.rev.main,
+                    src.label(),
+                    s.page_of(r).unwrap_or(0)
+                );
+            }
+        }
+    }
     let single = name.is_some() || a.select.key.is_some();
     let redaction = Redaction::new(a.redact, a.show_key_material);
     if a.redact && a.output == GetFormat::Raw {
@@ -176,7 +196,7 @@ pub fn run(a: GetArgs) -> anyhow::Result<i32> {
         }
     };
     out.flush()?;
-    finish(&t)
+    Ok(super::salvage::exit(finish(&t)?, sv.as_ref()))
 }
 
 /// Exit code and stderr summary of a listing.

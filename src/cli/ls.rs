@@ -3,8 +3,7 @@
 
 use std::io::Write;
 
-use etcdsnap::etcd::Snapshot;
-use etcdsnap::mvcc::{Record, Store};
+use etcdsnap::mvcc::Record;
 use etcdsnap::query::{Encryption, Item};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -38,6 +37,8 @@ pub struct LsArgs {
     pub keys: KeysArg,
     #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
     pub output: LsFormat,
+    #[command(flatten)]
+    pub salvage: super::salvage::SalvageArg,
 }
 
 #[derive(Serialize)]
@@ -54,6 +55,9 @@ struct Row<'a> {
     object: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// With --salvage: where the record was found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'static str>,
 }
 
 fn row<'a>(it: &'a Item<'a>, decode: bool, show_key_material: bool) -> Row<'a> {
@@ -84,13 +88,15 @@ fn row<'a>(it: &'a Item<'a>, decode: bool, show_key_material: bool) -> Row<'a> {
         encryption: it.encryption.clone(),
         object,
         error,
+        source: None,
     }
 }
 
 pub fn run(a: LsArgs) -> anyhow::Result<i32> {
     let input = super::resolve(&a.input.input)?;
-    let snap = Snapshot::open(&input.db)?;
-    let store = Store::open(&snap)?;
+    let snap = super::salvage::open(&input.db, a.salvage.salvage)?;
+    let sv = super::salvage::run(&snap, a.salvage.salvage);
+    let store = super::salvage::store(&snap, sv.as_ref(), false)?;
     let keys = super::load_keys(&input, &a.keys.keys, &store)?;
     let prefix = a.prefix.clone().unwrap_or_default();
     let records = store.state_at(a.rev, |k| k.starts_with(prefix.as_bytes()))?;
@@ -109,7 +115,8 @@ pub fn run(a: LsArgs) -> anyhow::Result<i32> {
                         .iter()
                         .map(|r| {
                             let it = Item::new(*r, keys.as_ref());
-                            let row = row(&it, a.decode, a.show_key_material);
+                            let mut row = row(&it, a.decode, a.show_key_material);
+                            row.source = sv.as_ref().map(|s| s.source(r).label());
                             if row.error.is_some() {
                                 failed += 1;
                             }
@@ -167,5 +174,5 @@ pub fn run(a: LsArgs) -> anyhow::Result<i32> {
         }
     }
     out.flush()?;
-    finish(&t)
+    Ok(super::salvage::exit(finish(&t)?, sv.as_ref()))
 }

@@ -16,6 +16,7 @@ mod history;
 mod keys;
 mod ls;
 mod restore;
+mod salvage;
 mod status;
 mod verify;
 
