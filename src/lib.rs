@@ -19,4 +19,5 @@ pub mod proto;
 pub mod query;
 pub mod restore;
 pub mod verify;
+pub mod wal;
 pub mod wire;

@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use etcdsnap::etcd::Snapshot;
-use etcdsnap::mvcc::Store;
 use etcdsnap::query::{redact, sort_keys, Item};
 use rayon::prelude::*;
 
@@ -72,7 +71,8 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
         bail!("{}: exists and is not an empty directory", a.out.display());
     }
     let snap = Snapshot::open(&input.db)?;
-    let store = Store::open(&snap)?;
+    let mut wal = None;
+    let store = super::open_store(&input, &snap, a.input.no_wal, &mut wal)?;
     let keys = super::load_keys(&input, &a.keys.keys, &store)?;
     let filter = a.select.filter(a.resource.as_deref(), None)?;
     let records = store.state_at(a.select.rev, |k| filter.key_matches(k))?;

@@ -9,7 +9,7 @@ use etcdsnap::forensics::diff::{
     diff_states, json_diff, FieldChange, PathPattern, DEFAULT_IGNORES,
 };
 use etcdsnap::forensics::stats::{collect, Place};
-use etcdsnap::mvcc::{Record, Store};
+use etcdsnap::mvcc::Record;
 use etcdsnap::query::{Filter, Item};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -24,6 +24,10 @@ pub struct DiffArgs {
     /// The newer input; leave out with --from-rev/--to-rev to compare two
     /// revisions of A.
     pub b: Option<PathBuf>,
+    /// For an etcd data dir: read the db alone, without the WAL entries a
+    /// restarted etcd would apply on top of it.
+    #[arg(long = "no-wal")]
+    pub no_wal: bool,
     /// Compare A at this revision...
     #[arg(long, requires = "to_rev")]
     pub from_rev: Option<i64>,
@@ -121,12 +125,16 @@ pub fn diff(a: DiffArgs) -> anyhow::Result<i32> {
     if sb.is_none() && (a.from_rev.is_none() || a.to_rev.is_none()) {
         bail!("give two inputs, or one with --from-rev and --to-rev");
     }
-    let (store_a, store_b) = match &sb {
-        Some(sb) => {
-            let (x, y) = rayon::join(|| Store::open(&sa), || Store::open(sb));
+    let (mut wal_a, mut wal_b) = (None, None);
+    let (store_a, store_b) = match (&sb, &ib) {
+        (Some(sb), Some(ib)) => {
+            let (x, y) = rayon::join(
+                || super::open_store(&ia, &sa, a.no_wal, &mut wal_a),
+                || super::open_store(ib, sb, a.no_wal, &mut wal_b),
+            );
             (x?, Some(y?))
         }
-        None => (Store::open(&sa)?, None),
+        _ => (super::open_store(&ia, &sa, a.no_wal, &mut wal_a)?, None),
     };
     let keys_a = super::load_keys(&ia, &a.keys.keys, &store_a)?;
     let keys_b = match (&ib, &store_b) {
@@ -273,9 +281,10 @@ pub struct StatsArgs {
 pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
     let input = super::resolve(&a.input.input)?;
     let snap = Snapshot::open(&input.db)?;
+    let mut wal = None;
     let (detail, store) = rayon::join(
         || etcdsnap::etcd::status::detail(&snap),
-        || Store::open(&snap),
+        || super::open_store(&input, &snap, a.input.no_wal, &mut wal),
     );
     let (detail, store) = (detail?, store?);
     let f = Filter::default();

@@ -6,7 +6,7 @@ use anyhow::{bail, Context};
 use clap::ValueEnum;
 use etcdsnap::crypt::KeyRing;
 use etcdsnap::kube::render::Style;
-use etcdsnap::mvcc::{Record, Store};
+use etcdsnap::mvcc::Record;
 use etcdsnap::query::{redact, sort_keys, Filter, Item, LabelSelector};
 use rayon::prelude::*;
 use serde_json::Value as J;
@@ -110,7 +110,8 @@ pub struct Tally {
 pub fn run(a: GetArgs) -> anyhow::Result<i32> {
     let input = super::resolve(&a.input.input)?;
     let snap = etcdsnap::etcd::Snapshot::open(&input.db)?;
-    let store = Store::open(&snap)?;
+    let mut wal = None;
+    let store = super::open_store(&input, &snap, a.input.no_wal, &mut wal)?;
     let keys = super::load_keys(&input, &a.keys.keys, &store)?;
     let filter = a.select.filter(a.resource.as_deref(), a.name.as_deref())?;
     // `get` lists objects: keys that are not (compact_rev_key, or keys of

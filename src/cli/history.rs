@@ -1,7 +1,7 @@
 //! `etcdsnap history`: every revision of one key still held.
 
 use etcdsnap::etcd::Snapshot;
-use etcdsnap::mvcc::{HistoryEntry, Store};
+use etcdsnap::mvcc::HistoryEntry;
 use etcdsnap::query::Item;
 
 use super::{InputArg, KeysArg, OutputArg};
@@ -21,7 +21,8 @@ pub struct HistoryArgs {
 pub fn run(a: HistoryArgs) -> anyhow::Result<i32> {
     let input = super::resolve(&a.input.input)?;
     let snap = Snapshot::open(&input.db)?;
-    let store = Store::open(&snap)?;
+    let mut wal = None;
+    let store = super::open_store(&input, &snap, a.input.no_wal, &mut wal)?;
     let keys = super::load_keys(&input, &a.keys.keys, &store)?;
     let h = store.history(a.key.as_bytes());
     if a.out_fmt.output == super::Format::Json {

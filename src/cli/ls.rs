@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use etcdsnap::etcd::Snapshot;
-use etcdsnap::mvcc::{Record, Store};
+use etcdsnap::mvcc::Record;
 use etcdsnap::query::{Encryption, Item};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -83,7 +83,8 @@ fn row<'a>(it: &'a Item<'a>, decode: bool) -> Row<'a> {
 pub fn run(a: LsArgs) -> anyhow::Result<i32> {
     let input = super::resolve(&a.input.input)?;
     let snap = Snapshot::open(&input.db)?;
-    let store = Store::open(&snap)?;
+    let mut wal = None;
+    let store = super::open_store(&input, &snap, a.input.no_wal, &mut wal)?;
     let keys = super::load_keys(&input, &a.keys.keys, &store)?;
     let prefix = a.prefix.clone().unwrap_or_default();
     let records = store.state_at(a.rev, |k| k.starts_with(prefix.as_bytes()))?;

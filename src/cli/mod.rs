@@ -83,6 +83,10 @@ pub struct InputArg {
     /// A snapshot_*.db, a raw bbolt file, an etcd data dir, or an OpenShift
     /// backup dir (its newest snapshot is used).
     pub input: PathBuf,
+    /// For an etcd data dir: read the db alone, without the WAL entries a
+    /// restarted etcd would apply on top of it.
+    #[arg(long = "no-wal")]
+    pub no_wal: bool,
 }
 
 #[derive(Subcommand)]
@@ -172,6 +176,55 @@ pub(crate) fn resolve(input: &std::path::Path) -> anyhow::Result<etcdsnap::input
         eprintln!("etcdsnap: {n}");
     }
     Ok(i)
+}
+
+/// Opens the MVCC store of an input; for a data dir, with its WAL replayed
+/// as a restarted etcd applies it (unless `no_wal`), saying so on stderr.
+/// `slot` keeps the replayed revisions the store borrows.
+pub(crate) fn open_store<'a>(
+    input: &etcdsnap::input::Input,
+    snap: &'a etcdsnap::etcd::Snapshot,
+    no_wal: bool,
+    slot: &'a mut Option<etcdsnap::wal::replay::Overlay>,
+) -> anyhow::Result<etcdsnap::mvcc::Store<'a>> {
+    use anyhow::Context;
+    let mut store = etcdsnap::mvcc::Store::open(snap)?;
+    let Some(dir) = etcdsnap::wal::open::wal_dir_of(input) else {
+        return Ok(store);
+    };
+    if no_wal {
+        eprintln!(
+            "etcdsnap: --no-wal: reading the db alone, not the WAL in {}",
+            dir.display()
+        );
+        return Ok(store);
+    }
+    let db_rev = store.current;
+    let (rep, torn) = etcdsnap::wal::open::replay_wal(&mut store, &dir, slot)
+        .context("the WAL cannot be replayed (--no-wal reads the db alone)")?;
+    if let Some(t) = torn {
+        eprintln!(
+            "etcdsnap: WAL: torn last record in {} at offset {} dropped, as etcd drops it on restart ({})",
+            t.segment, t.offset, t.why
+        );
+    }
+    eprintln!(
+        "etcdsnap: WAL: replayed {} entr{} above consistent index {} ({} write{}{}), revision {} -> {}{}",
+        rep.replayed,
+        if rep.replayed == 1 { "y" } else { "ies" },
+        rep.consistent_index,
+        rep.writes,
+        if rep.writes == 1 { "" } else { "s" },
+        if rep.failed > 0 {
+            format!(", {} refused as etcd refuses them", rep.failed)
+        } else {
+            String::new()
+        },
+        db_rev,
+        rep.revision,
+        if rep.replayed > 0 { "; --no-wal reads the db alone" } else { "" },
+    );
+    Ok(store)
 }
 
 /// Prints JSON to stdout, pretty, with a trailing newline.

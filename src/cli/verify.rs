@@ -9,6 +9,21 @@ use super::{decodes, Format};
 pub fn run(input: &Path, keys: &[PathBuf], output: Format) -> anyhow::Result<i32> {
     let input = super::resolve(input)?;
     let mut report = verify_path(&input.db)?;
+    // A data dir: its WAL is a layer of its own.
+    if let Some(dir) = etcdsnap::wal::open::wal_dir_of(&input) {
+        let ci = etcdsnap::etcd::Snapshot::open(&input.db)
+            .ok()
+            .and_then(|s| {
+                etcdsnap::mvcc::Store::open(&s)
+                    .ok()
+                    .map(|st| etcdsnap::wal::open::consistent_index(&st))
+            })
+            .unwrap_or(0);
+        let snap_dir = input.db.parent().unwrap_or(&input.db);
+        report
+            .layers
+            .push(etcdsnap::wal::check::wal_layer(&dir, snap_dir, ci));
+    }
     // With keys (or a backup dir's tarball): every encrypted value must
     // decrypt and decode.
     if !report.unreadable && (!keys.is_empty() || input.tarball.is_some()) {
