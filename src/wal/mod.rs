@@ -5,7 +5,9 @@
 //! restarting etcd does ([`replay`]).
 
 pub mod check;
+pub mod list;
 pub mod log;
+pub mod materialize;
 pub mod open;
 pub mod read;
 pub mod record;

@@ -7,7 +7,7 @@ use thiserror::Error;
 
 use super::log::{Log, LogError};
 use super::read::{WalError, WalFiles};
-use super::replay::{replay, Overlay, ReplayReport};
+use super::replay::{replay, Overlay};
 use crate::etcd::meta::MetaInfo;
 use crate::etcd::schema::META_BUCKET;
 use crate::input::{Input, InputKind};
@@ -55,7 +55,7 @@ pub fn replay_wal<'a>(
     store: &mut Store<'a>,
     dir: &Path,
     slot: &'a mut Option<Overlay>,
-) -> Result<(&'a ReplayReport, Option<super::read::Torn>), OpenError> {
+) -> Result<(&'a Overlay, Option<super::read::Torn>), OpenError> {
     let files = WalFiles::open(dir)?;
     let records = files.records()?;
     let log = Log::decode(&files, &records)?;
@@ -63,5 +63,5 @@ pub fn replay_wal<'a>(
     let ov = replay(store, &log, ci);
     let ov: &'a Overlay = slot.insert(ov);
     store.apply_overlay(ov)?;
-    Ok((&ov.report, log.torn.clone()))
+    Ok((ov, log.torn.clone()))
 }

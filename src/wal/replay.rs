@@ -75,13 +75,14 @@ pub struct ReplayReport {
     pub revision: i64,
     /// A compaction applied by the replay.
     pub compacted: Option<i64>,
-    /// The raft index of the last entry applied.
+    /// The raft index and term of the last entry applied.
     pub applied_index: u64,
+    pub applied_term: u64,
     /// Entries above the last recorded commit index (applied: a restarted
     /// single member commits its whole log).
     pub beyond_commit: usize,
-    /// Leases granted and revoked by the replay.
-    pub leases_granted: Vec<i64>,
+    /// Leases granted (ID, TTL) and revoked (ID) by the replay.
+    pub leases_granted: Vec<(i64, i64)>,
     pub leases_revoked: Vec<i64>,
 }
 
@@ -168,6 +169,7 @@ pub fn replay(store: &Store<'_>, log: &Log<'_>, consistent_index: u64) -> Overla
     for e in todo {
         report.replayed += 1;
         report.applied_index = e.index;
+        report.applied_term = e.term;
         if e.index > commit {
             report.beyond_commit += 1;
         }
@@ -194,7 +196,7 @@ pub fn replay(store: &Store<'_>, log: &Log<'_>, consistent_index: u64) -> Overla
             st.write(|st| st.txn(t))
         } else if let Some(g) = &r.lease_grant {
             if st.leases.insert(g.id) {
-                report.leases_granted.push(g.id);
+                report.leases_granted.push((g.id, g.ttl));
                 Ok(())
             } else {
                 Err(Refused::LeaseExists)

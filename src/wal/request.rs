@@ -52,7 +52,7 @@ pub struct Touch {
     pub key: Vec<u8>,
     pub range_end: Vec<u8>,
     pub value_len: Option<usize>,
-    pub value_head: Vec<u8>,
+    pub value: Vec<u8>,
     pub lease: i64,
 }
 
@@ -95,7 +95,7 @@ pub fn summarize(b: &Body) -> Summary {
                 op: "v2",
                 key: r.path.as_bytes().to_vec(),
                 value_len: Some(r.val.len()),
-                value_head: r.val.as_bytes().iter().take(16).copied().collect(),
+                value: r.val.as_bytes().to_vec(),
                 ..Touch::default()
             });
         }
@@ -258,7 +258,7 @@ fn put_touch(p: &crate::proto::etcdserverpb::PutRequest) -> Touch {
         } else {
             Some(p.value.len())
         },
-        value_head: p.value.iter().take(16).copied().collect(),
+        value: p.value.clone(),
         lease: p.lease,
     }
 }
