@@ -164,12 +164,26 @@ impl WalFiles {
     /// sector) or cut short by the end of the file ends the log, as etcd
     /// repairs it; anywhere else it is an error naming segment and offset.
     pub fn records(&self) -> Result<WalRecords<'_>, WalError> {
+        match self.scan() {
+            (r, None) => Ok(r),
+            (_, Some(e)) => Err(e),
+        }
+    }
+
+    /// What salvage reads of a damaged WAL: every record before the first
+    /// damage, and that damage (whatever follows it is lost).
+    pub fn records_until_damage(&self) -> (WalRecords<'_>, Option<WalError>) {
+        self.scan()
+    }
+
+    fn scan(&self) -> (WalRecords<'_>, Option<WalError>) {
+        let mut damage = None;
         let mut out = Vec::new();
         let mut crc = 0u32;
         let mut torn = None;
         let last = self.segments.len() - 1;
         let mut used = vec![0u64; self.segments.len()];
-        for (si, seg) in self.segments.iter().enumerate() {
+        'segments: for (si, seg) in self.segments.iter().enumerate() {
             let bytes: &[u8] = match self.maps.get(si) {
                 Some(Some(m)) => m,
                 _ => &[],
@@ -183,7 +197,10 @@ impl WalFiles {
             loop {
                 if off + 8 > bytes.len() {
                     if off < bytes.len() && si != last {
-                        return Err(frame_err(off as u64, "a partial length field".into()));
+                        {
+                            damage = Some(frame_err(off as u64, "a partial length field".into()));
+                            break 'segments;
+                        }
                     }
                     break;
                 }
@@ -209,10 +226,13 @@ impl WalFiles {
                     }
                 };
                 if len + pad >= MAX_RECORD_SIZE {
-                    return Err(frame_err(
+                    {
+                        damage = Some(frame_err(
                         off as u64,
                         format!("length field {field:#x}: a record of {len} bytes (etcd's limit is {MAX_RECORD_SIZE})"),
                     ));
+                        break 'segments;
+                    }
                 }
                 let end = start + len as usize;
                 if end + pad as usize > bytes.len() {
@@ -228,7 +248,10 @@ impl WalFiles {
                         });
                         break;
                     }
-                    return Err(frame_err(off as u64, why));
+                    {
+                        damage = Some(frame_err(off as u64, why));
+                        break 'segments;
+                    }
                 }
                 let framed = &bytes[start..end + pad as usize];
                 let rec = match parse_record(&bytes[start..end]) {
@@ -238,7 +261,11 @@ impl WalFiles {
                             torn = Some(t);
                             break;
                         }
-                        return Err(frame_err(off as u64, format!("not a walpb.Record: {what}")));
+                        {
+                            damage =
+                                Some(frame_err(off as u64, format!("not a walpb.Record: {what}")));
+                            break 'segments;
+                        }
                     }
                 };
                 let (typ, stored, data) = rec;
@@ -246,12 +273,15 @@ impl WalFiles {
                     // etcd: a crc record must hold the running CRC (unless
                     // nothing was read before it) and resets the chain.
                     if crc != 0 && stored != crc {
-                        return Err(WalError::Crc {
-                            segment: seg.name.clone(),
-                            offset: off as u64,
-                            stored,
-                            computed: crc,
-                        });
+                        {
+                            damage = Some(WalError::Crc {
+                                segment: seg.name.clone(),
+                                offset: off as u64,
+                                stored,
+                                computed: crc,
+                            });
+                            break 'segments;
+                        }
                     }
                     crc = stored;
                 } else {
@@ -264,12 +294,15 @@ impl WalFiles {
                             torn = Some(t);
                             break;
                         }
-                        return Err(WalError::Crc {
-                            segment: seg.name.clone(),
-                            offset: off as u64,
-                            stored,
-                            computed: next,
-                        });
+                        {
+                            damage = Some(WalError::Crc {
+                                segment: seg.name.clone(),
+                                offset: off as u64,
+                                stored,
+                                computed: next,
+                            });
+                            break 'segments;
+                        }
                     }
                     crc = next;
                 }
@@ -284,12 +317,15 @@ impl WalFiles {
             }
             used[si] = off as u64;
         }
-        Ok(WalRecords {
-            records: out,
-            torn,
-            crc,
-            used,
-        })
+        (
+            WalRecords {
+                records: out,
+                torn,
+                crc,
+                used,
+            },
+            damage,
+        )
     }
 }
 
@@ -308,4 +344,114 @@ fn parse_record(b: &[u8]) -> Result<(i64, u32, &[u8]), String> {
         }
     }
     Ok((typ, crc, data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::raftpb;
+    use crate::restore::wal::WalEncoder;
+    use crate::wal::record::segment_name;
+
+    /// A segment of `n` entries with 600-byte payloads (so records cross
+    /// 512-byte sectors), as etcd frames them, zero-filled to 8 KiB.
+    fn segment(n: u64, prev_crc: u32) -> (Vec<u8>, Vec<usize>, u32) {
+        let mut w = WalEncoder::new(prev_crc);
+        w.metadata(b"meta".to_vec());
+        let mut offs = Vec::new();
+        for i in 1..=n {
+            offs.push(w.bytes().len());
+            w.entry(&raftpb::Entry {
+                r#type: Some(0),
+                term: Some(1),
+                index: Some(i),
+                data: Some(vec![(i % 250) as u8 + 1; 600]),
+            });
+        }
+        let crc = w.crc();
+        let mut b = w.bytes().to_vec();
+        b.resize(b.len() + 8192, 0);
+        (b, offs, crc)
+    }
+
+    fn dir_with(segs: &[(u64, &[u8])]) -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        for (seq, b) in segs {
+            std::fs::write(d.path().join(segment_name(*seq, 0)), b).unwrap();
+        }
+        d
+    }
+
+    #[test]
+    fn reads_chain_across_segments() {
+        let (a, _, crc) = segment(5, 0);
+        let (b, _, _) = segment(3, crc);
+        let d = dir_with(&[(0, &a), (1, &b)]);
+        let f = WalFiles::open(d.path()).unwrap();
+        let r = f.records().unwrap();
+        // crc + metadata + 5 entries, crc + metadata + 3 entries.
+        assert_eq!(r.records.len(), 7 + 5);
+        assert!(r.torn.is_none());
+    }
+
+    #[test]
+    fn torn_tail_is_dropped_in_the_last_segment_only() {
+        let (mut a, offs, _) = segment(5, 0);
+        let last = *offs.last().unwrap();
+        // Zero the last record from its second sector on: a torn write
+        // (its data starts 16 bytes into a sector, so 496 bytes in).
+        assert_eq!((last + 8) % 512, 16);
+        for b in &mut a[last + 8 + 496..last + 8 + 700] {
+            *b = 0;
+        }
+        let d = dir_with(&[(0, &a)]);
+        let f = WalFiles::open(d.path()).unwrap();
+        let r = f.records().unwrap();
+        assert_eq!(r.records.len(), 2 + 4);
+        let t = r.torn.unwrap();
+        assert_eq!(t.offset, last as u64);
+        // The same damage before another segment is an error.
+        let (b, _, _) = segment(1, 0);
+        let d = dir_with(&[(0, &a), (1, &b)]);
+        let e = WalFiles::open(d.path()).unwrap().records().err().unwrap();
+        assert!(
+            matches!(e, WalError::Crc { offset, .. } if offset == last as u64),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn crc_break_mid_segment_names_segment_and_offset() {
+        let (mut a, offs, _) = segment(5, 0);
+        a[offs[2] + 30] ^= 0x40;
+        let d = dir_with(&[(0, &a)]);
+        let e = WalFiles::open(d.path()).unwrap().records().err().unwrap();
+        let s = e.to_string();
+        assert!(s.contains("0000000000000000-0000000000000000.wal"), "{s}");
+        assert!(s.contains(&format!("offset {}", offs[2])), "{s}");
+        // Salvage keeps what precedes the damage: crc, metadata, 2 entries.
+        let f = WalFiles::open(d.path()).unwrap();
+        let (r, e) = f.records_until_damage();
+        assert_eq!(r.records.len(), 4);
+        assert!(e.is_some());
+    }
+
+    #[test]
+    fn cut_short_last_record_is_torn() {
+        let (a, offs, _) = segment(5, 0);
+        let cut = offs[4] + 100;
+        let d = dir_with(&[(0, &a[..cut])]);
+        let f = WalFiles::open(d.path()).unwrap();
+        let r = f.records().unwrap();
+        assert_eq!(r.records.len(), 2 + 4);
+        assert_eq!(r.torn.unwrap().offset, offs[4] as u64);
+    }
+
+    #[test]
+    fn missing_segment_is_named() {
+        let (a, _, _) = segment(1, 0);
+        let d = dir_with(&[(0, &a), (2, &a)]);
+        let e = WalFiles::open(d.path()).err().unwrap().to_string();
+        assert!(e.contains("0000000000000001-*.wal is missing"), "{e}");
+    }
 }

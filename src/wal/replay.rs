@@ -536,3 +536,84 @@ pub fn compaction_keep(
         .map(|r| (r.main, r.sub))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use compare::{CompareResult as R, CompareTarget as T, TargetUnion as U};
+
+    fn cmp(target: T, result: R, u: Option<U>) -> Compare {
+        Compare {
+            result: result as i32,
+            target: target as i32,
+            key: b"/k".to_vec(),
+            target_union: u,
+            range_end: Vec::new(),
+        }
+    }
+
+    fn live(modr: i64, value: &[u8]) -> Live<'_> {
+        Live {
+            create: 2,
+            modr,
+            version: 3,
+            lease: 0,
+            value: Cow::Borrowed(value),
+        }
+    }
+
+    /// etcd's compareKV: a missing key compares as zeros, and a target
+    /// union of another kind compares against 0.
+    #[test]
+    fn compare_like_etcd() {
+        let k = live(7, b"abc");
+        assert!(compare_kv(
+            &cmp(T::Mod, R::Equal, Some(U::ModRevision(7))),
+            Some(&k)
+        ));
+        assert!(compare_kv(
+            &cmp(T::Mod, R::Greater, Some(U::ModRevision(6))),
+            Some(&k)
+        ));
+        assert!(compare_kv(
+            &cmp(T::Mod, R::Less, Some(U::ModRevision(8))),
+            Some(&k)
+        ));
+        assert!(compare_kv(
+            &cmp(T::Version, R::NotEqual, Some(U::Version(2))),
+            Some(&k)
+        ));
+        // A MOD compare carrying a version union compares against 0.
+        assert!(compare_kv(
+            &cmp(T::Mod, R::Greater, Some(U::Version(100))),
+            Some(&k)
+        ));
+        assert!(compare_kv(
+            &cmp(T::Value, R::Equal, Some(U::Value(b"abc".to_vec()))),
+            Some(&k)
+        ));
+        assert!(compare_kv(
+            &cmp(T::Value, R::Greater, Some(U::Value(b"abb".to_vec()))),
+            Some(&k)
+        ));
+        // Missing key: create/mod/version 0.
+        assert!(compare_kv(
+            &cmp(T::Create, R::Equal, Some(U::CreateRevision(0))),
+            None
+        ));
+        assert!(!compare_kv(
+            &cmp(T::Version, R::Greater, Some(U::Version(0))),
+            None
+        ));
+    }
+
+    #[test]
+    fn range_end_as_etcd_reads_it() {
+        assert!(in_range(b"/a", b"/a", b""));
+        assert!(!in_range(b"/ab", b"/a", b""));
+        assert!(in_range(b"/ab", b"/a", b"/b"));
+        assert!(!in_range(b"/b", b"/a", b"/b"));
+        assert!(in_range(b"/zzz", b"/a", b"\0"));
+        assert!(!in_range(b"/", b"/a", b"\0"));
+    }
+}
