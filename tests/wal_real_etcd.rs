@@ -307,6 +307,36 @@ fn check(v: Version) {
         mine["compact_revision"],
         hk[0]["HashKV"]["compact_revision"]
     );
+    // `history` shows the replayed revisions of a key.
+    let h = etcdsnap(&[
+        "history",
+        path_str(&a),
+        "/registry/configmaps/ns0/cm-0",
+        "-o",
+        "json",
+    ]);
+    assert!(h.status.success(), "{}", stderr(&h));
+    let hj: serde_json::Value = serde_json::from_slice(&h.stdout).unwrap();
+    let last = hj["revisions"]
+        .as_array()
+        .and_then(|a| a.last())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(last["revision"].as_i64(), Some(live_rev), "{hj}");
+    // `defrag` writes the db with the replay in it: the restarted server's
+    // hashkv and revision, read back from the new file alone.
+    let out = work.path().join("defragged.db");
+    let d = etcdsnap(&["defrag", path_str(&a), "--out", path_str(&out)]);
+    assert!(d.status.success(), "defrag: {}", stderr(&d));
+    let o = etcdsnap(&["hashkv", path_str(&out), "-o", "json"]);
+    let theirs: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        theirs["hash"], hk[0]["HashKV"]["hash"],
+        "{v:?} defragged hashkv"
+    );
+    let st = etcdsnap(&["status", path_str(&out), "-o", "json"]);
+    let st: serde_json::Value = serde_json::from_slice(&st.stdout).unwrap();
+    assert_eq!(st["revision"].as_i64(), Some(live_rev), "{st}");
     drop(e2);
 
     // Restore of the copy boots with the same keys.
@@ -441,6 +471,37 @@ fn damaged(v: Version, good: &Path, work: &Path) {
         "{}",
         stderr(&o)
     );
+}
+
+/// With frequent raft snapshots, the WAL's snapshot marks name the
+/// `member/snap/*.snap` files etcd wrote.
+fn snap_marks(v: Version) {
+    let mut e = Etcd::start_with(v, &["--snapshot-count=10"]);
+    for i in 0..35 {
+        e.ctl_ok(&["put", &format!("/k{i}"), "v"]);
+    }
+    e.sigkill();
+    let w = etcdsnap(&["wal", path_str(&e.data_dir()), "-o", "json"]);
+    assert!(w.status.success(), "{}", stderr(&w));
+    let wj: serde_json::Value = serde_json::from_slice(&w.stdout).unwrap();
+    let marks = wj["snapshots"].as_array().unwrap();
+    let with_file = marks.iter().filter(|m| m["snap_file"].is_string()).count();
+    assert!(marks.len() >= 3, "{v:?}: {marks:?}");
+    assert!(with_file >= 2, "{v:?}: {marks:?}");
+    let vo = etcdsnap(&["verify", path_str(&e.data_dir())]);
+    let text = stdout(&vo);
+    let line = text
+        .lines()
+        .find(|l| l.contains("] wal"))
+        .unwrap_or_default();
+    assert!(line.contains("[ok"), "{text}");
+    assert!(line.contains("with a .snap file"), "{line}");
+}
+
+#[test]
+fn snapshot_marks_match_snap_files() {
+    snap_marks(Version::V34);
+    snap_marks(Version::V35);
 }
 
 #[test]

@@ -89,7 +89,7 @@ impl<'a> Log<'a> {
             match r.typ {
                 METADATA_TYPE => {
                     if log.node_id.is_none() {
-                        let f = uints(r.data).map_err(|e| err(r, "metadata", e))?;
+                        let f = uints(r.data, 3).map_err(|e| err(r, "metadata", e))?;
                         log.node_id = Some(f[1]);
                         log.cluster_id = Some(f[2]);
                     }
@@ -107,7 +107,7 @@ impl<'a> Log<'a> {
                     log.entries.push(e);
                 }
                 STATE_TYPE => {
-                    let f = uints(r.data).map_err(|e| err(r, "hardstate", e))?;
+                    let f = uints(r.data, 3).map_err(|e| err(r, "hardstate", e))?;
                     // An empty hard state record is written on cut; keep the
                     // last non-empty one, as raft does.
                     if f[1] != 0 || f[2] != 0 || f[3] != 0 {
@@ -119,7 +119,8 @@ impl<'a> Log<'a> {
                     }
                 }
                 SNAPSHOT_TYPE => {
-                    let f = uints(r.data).map_err(|e| err(r, "snapshot", e))?;
+                    // Field 3 is the ConfState (3.5), not a number.
+                    let f = uints(r.data, 2).map_err(|e| err(r, "snapshot", e))?;
                     log.snapshots.push(SnapMark {
                         index: f[1],
                         term: f[2],
@@ -140,13 +141,13 @@ impl<'a> Log<'a> {
     }
 }
 
-/// The varint fields 1–3 of a message (metadata, hard state, snapshot
-/// mark); others are skipped.
-fn uints(b: &[u8]) -> Result<[u64; 4], String> {
+/// The varint fields 1..=`upto` (at most 3) of a message (metadata, hard
+/// state, snapshot mark); others are skipped.
+fn uints(b: &[u8], upto: u32) -> Result<[u64; 4], String> {
     let mut out = [0u64; 4];
     for f in Fields::new(b) {
         let (n, v) = f.map_err(|e| e.to_string())?;
-        if (1..=3).contains(&n) {
+        if (1..=upto.min(3)).contains(&n) {
             out[n as usize] = expect_varint(n, v).map_err(|e| e.to_string())?;
         }
     }

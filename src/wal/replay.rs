@@ -132,10 +132,16 @@ pub fn replay(store: &Store<'_>, log: &Log<'_>, consistent_index: u64) -> Overla
         revision: store.current,
         ..ReplayReport::default()
     };
+    // A compaction scheduled but not finished in the db: etcd finishes it
+    // when it starts.
+    let scheduled = store
+        .scheduled_compaction()
+        .filter(|&s| s > store.compacted.unwrap_or(-1));
     if todo.is_empty() {
+        report.compacted = scheduled;
         return Overlay {
             records: Vec::new(),
-            compacted: None,
+            compacted: scheduled,
             report,
         };
     }
@@ -165,7 +171,7 @@ pub fn replay(store: &Store<'_>, log: &Log<'_>, consistent_index: u64) -> Overla
         }
     }
     let commit = log.hard_state.map(|h| h.commit).unwrap_or(0);
-    let mut compacted = None;
+    let mut compacted = scheduled;
     for e in todo {
         report.replayed += 1;
         report.applied_index = e.index;
