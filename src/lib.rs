@@ -33,4 +33,5 @@ pub mod salvage;
 pub mod session;
 pub mod unpack;
 pub mod verify;
+pub mod wal;
 pub mod wire;

@@ -139,6 +139,41 @@ impl<'a> Store<'a> {
         self.scheduled
     }
 
+    /// Adds the revisions a WAL replay wrote (all newer than the db's) and
+    /// applies its compaction, so every reader sees what a restarted etcd
+    /// serves. The overlay owns the bytes; the store borrows them.
+    pub fn apply_overlay(&mut self, ov: &'a crate::wal::replay::Overlay) -> Result<()> {
+        let file = self.snap.display();
+        self.overlay_from = self.records.len();
+        for r in &ov.records {
+            let kv = KeyValue::decode(&r.value).map_err(|w| MvccError::BadRevision {
+                file: file.clone(),
+                key: r.rev.to_string(),
+                what: format!("replayed value is not a mvccpb.KeyValue: {w}"),
+            })?;
+            self.records.push(Record { rev: r.rev, kv });
+        }
+        self.current = self.current.max(ov.report.revision);
+        if let Some(at) = ov.compacted {
+            let keep = crate::wal::replay::compaction_keep(&self.records, at);
+            let db_part = self.overlay_from;
+            let mut i = 0usize;
+            let mut dropped_db = 0usize;
+            self.records.retain(|r| {
+                let k = r.rev.main > at || keep.contains(&(r.rev.main, r.rev.sub));
+                if !k && i < db_part {
+                    dropped_db += 1;
+                }
+                i += 1;
+                k
+            });
+            self.overlay_from -= dropped_db;
+            self.compacted = Some(at);
+            self.scheduled = Some(at);
+        }
+        Ok(())
+    }
+
     /// The revisions added on top of the db by [`Store::apply_overlay`].
     pub fn overlay_records(&self) -> &[Record<'a>] {
         &self.records[self.overlay_from.min(self.records.len())..]

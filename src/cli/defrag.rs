@@ -18,6 +18,10 @@ pub struct DefragArgs {
     /// Do not verify the input's SHA-256 trailer.
     #[arg(long)]
     pub skip_hash_check: bool,
+    /// For an etcd data dir: copy the db alone, without the WAL entries a
+    /// restarted etcd would apply on top of it.
+    #[arg(long = "no-wal")]
+    pub no_wal: bool,
     #[command(flatten)]
     pub out_fmt: super::OutputArg,
 }
@@ -25,7 +29,12 @@ pub struct DefragArgs {
 pub fn run(a: DefragArgs) -> anyhow::Result<i32> {
     let output = a.out_fmt.output;
     let i = super::resolve(&a.input)?;
-    match defrag::defrag(&i.db, &a.out, a.skip_hash_check) {
+    let replayed = super::replayed_db(&i, a.no_wal, &a.out)?;
+    let db = replayed
+        .as_ref()
+        .map(|r| r.db.clone())
+        .unwrap_or(i.db.clone());
+    match defrag::defrag(&db, &a.out, a.skip_hash_check) {
         Ok(r) => {
             if output == Format::Json {
                 super::print_json(&r)?;

@@ -81,7 +81,15 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
     }
     let snap = super::salvage::open(&input.db, a.salvage.salvage)?;
     let sv = super::salvage::run(&snap, a.salvage.salvage);
-    let store = super::salvage::store(&snap, sv.as_ref(), a.select.rev.is_some())?;
+    let mut wal = None;
+    let store = super::salvage::store_or_replay(
+        &input,
+        &snap,
+        sv.as_ref(),
+        a.select.rev.is_some(),
+        a.input.no_wal,
+        &mut wal,
+    )?;
     let keys = super::load_keys(&input, &a.keys.keys, &store)?;
     let (resource, name) = super::get::type_name(a.resource.as_deref(), a.name.as_deref())?;
     let filter = a.select.filter(resource.as_deref(), name.as_deref())?;

@@ -9,7 +9,7 @@ use etcdsnap::forensics::diff::{
     diff_states, json_diff, FieldChange, PathPattern, DEFAULT_IGNORES,
 };
 use etcdsnap::forensics::stats::{collect, Place};
-use etcdsnap::mvcc::{Record, Store};
+use etcdsnap::mvcc::Record;
 use etcdsnap::query::{Filter, Item};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -27,6 +27,10 @@ pub struct DiffArgs {
     /// directory is B.
     #[arg(value_name = "B|RESOURCE")]
     pub rest: Vec<String>,
+    /// For an etcd data dir: read the db alone, without the WAL entries a
+    /// restarted etcd would apply on top of it.
+    #[arg(long = "no-wal")]
+    pub no_wal: bool,
     /// Compare A at this revision...
     #[arg(long, requires = "to_rev")]
     pub from_rev: Option<i64>,
@@ -159,16 +163,42 @@ pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
     }
     let sva = super::salvage::run(&sa, salvage);
     let svb = sb.as_ref().and_then(|s| super::salvage::run(s, salvage));
-    let (store_a, store_b) = match &sb {
-        Some(sb) => {
+    let (mut wal_a, mut wal_b) = (None, None);
+    let (store_a, store_b) = match (&sb, &ib) {
+        (Some(sb), Some(ib)) => {
             let (x, y) = rayon::join(
-                || super::salvage::store(&sa, sva.as_ref(), a.from_rev.is_some()),
-                || super::salvage::store(sb, svb.as_ref(), a.to_rev.is_some()),
+                || {
+                    super::salvage::store_or_replay(
+                        &ia,
+                        &sa,
+                        sva.as_ref(),
+                        a.from_rev.is_some(),
+                        a.no_wal,
+                        &mut wal_a,
+                    )
+                },
+                || {
+                    super::salvage::store_or_replay(
+                        ib,
+                        sb,
+                        svb.as_ref(),
+                        a.to_rev.is_some(),
+                        a.no_wal,
+                        &mut wal_b,
+                    )
+                },
             );
             (x?, Some(y?))
         }
-        None => (
-            super::salvage::store(&sa, sva.as_ref(), a.from_rev.is_some())?,
+        _ => (
+            super::salvage::store_or_replay(
+                &ia,
+                &sa,
+                sva.as_ref(),
+                a.from_rev.is_some(),
+                a.no_wal,
+                &mut wal_a,
+            )?,
             None,
         ),
     };
@@ -328,7 +358,7 @@ pub struct StatsArgs {
 fn salvaged_detail(
     snap: &Snapshot,
     s: &etcdsnap::salvage::Salvage<'_>,
-    store: &Store<'_>,
+    store: &etcdsnap::mvcc::Store<'_>,
 ) -> etcdsnap::etcd::StatusDetail {
     let r = &s.report;
     let ps = u64::from(r.page_size);
@@ -361,9 +391,19 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
     let input = super::resolve(&a.input.input)?;
     let snap = super::salvage::open(&input.db, a.salvage.salvage)?;
     let sv = super::salvage::run(&snap, a.salvage.salvage);
+    let mut wal = None;
     let (detail, store) = rayon::join(
         || etcdsnap::etcd::status::detail(&snap),
-        || super::salvage::store(&snap, sv.as_ref(), false),
+        || {
+            super::salvage::store_or_replay(
+                &input,
+                &snap,
+                sv.as_ref(),
+                false,
+                a.input.no_wal,
+                &mut wal,
+            )
+        },
     );
     let store = store?;
     let detail = match (detail, &sv) {

@@ -138,8 +138,16 @@ pub fn run(a: GetArgs) -> anyhow::Result<i32> {
     let input = etcdsnap::input::resolve(&a.input.input)?;
     let snap = super::salvage::open(&input.db, a.salvage.salvage)?;
     let sv = super::salvage::run(&snap, a.salvage.salvage);
+    let mut wal = None;
     // --rev may reach before the compaction through free pages.
-    let store = super::salvage::store(&snap, sv.as_ref(), a.select.rev.is_some())?;
+    let store = super::salvage::store_or_replay(
+        &input,
+        &snap,
+        sv.as_ref(),
+        a.select.rev.is_some(),
+        a.input.no_wal,
+        &mut wal,
+    )?;
     let session = etcdsnap::session::Session::with_store(input, store, &a.keys.keys)?;
     super::print_notes(&session.notes);
     let (store, keys) = (&session.store, session.keys.as_ref());

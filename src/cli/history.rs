@@ -29,7 +29,15 @@ pub fn run(a: HistoryArgs) -> anyhow::Result<i32> {
     let input = super::resolve(&a.input.input)?;
     let snap = super::salvage::open(&input.db, a.salvage.salvage)?;
     let sv = super::salvage::run(&snap, a.salvage.salvage);
-    let store = super::salvage::store(&snap, sv.as_ref(), true)?;
+    let mut wal = None;
+    let store = super::salvage::store_or_replay(
+        &input,
+        &snap,
+        sv.as_ref(),
+        true,
+        a.input.no_wal,
+        &mut wal,
+    )?;
     let source = |r: &etcdsnap::mvcc::Record<'_>| sv.as_ref().map(|s| s.source(r).label());
     let keys = super::load_keys(&input, &a.keys.keys, &store)?;
     let key = target_key(&a, &store)?;

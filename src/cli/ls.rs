@@ -96,7 +96,15 @@ pub fn run(a: LsArgs) -> anyhow::Result<i32> {
     let input = super::resolve(&a.input.input)?;
     let snap = super::salvage::open(&input.db, a.salvage.salvage)?;
     let sv = super::salvage::run(&snap, a.salvage.salvage);
-    let store = super::salvage::store(&snap, sv.as_ref(), false)?;
+    let mut wal = None;
+    let store = super::salvage::store_or_replay(
+        &input,
+        &snap,
+        sv.as_ref(),
+        false,
+        a.input.no_wal,
+        &mut wal,
+    )?;
     let keys = super::load_keys(&input, &a.keys.keys, &store)?;
     let prefix = a.prefix.clone().unwrap_or_default();
     let records = store.state_at(a.rev, |k| k.starts_with(prefix.as_bytes()))?;

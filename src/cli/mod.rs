@@ -19,6 +19,7 @@ mod restore;
 mod salvage;
 mod status;
 mod verify;
+mod wal;
 
 use std::path::PathBuf;
 
@@ -103,6 +104,10 @@ pub struct InputArg {
     /// A snapshot_*.db, a raw bbolt file, an etcd data dir, or an OpenShift
     /// backup dir (its newest snapshot is used).
     pub input: PathBuf,
+    /// For an etcd data dir: read the db alone, without the WAL entries a
+    /// restarted etcd would apply on top of it.
+    #[arg(long = "no-wal")]
+    pub no_wal: bool,
 }
 
 #[derive(Subcommand)]
@@ -167,6 +172,10 @@ enum Command {
     /// Man pages, etcdsnap.1 and one etcdsnap-CMD.1 per command, into
     /// --out (view with `man -l`).
     Man(completions::ManArgs),
+    /// The entries of a data dir's WAL, decoded: index, term, operation,
+    /// keys and objects, value size and encoding, lease, request ID and
+    /// user, and whether a restart would replay them.
+    Wal(wal::WalArgs),
 }
 
 /// Parses the command line, runs the command, and returns the exit code.
@@ -197,6 +206,7 @@ pub fn run() -> i32 {
         Command::Hashkv(a) => hashkv::run(a),
         Command::Completions(a) => completions::completions(a),
         Command::Man(a) => completions::man(a),
+        Command::Wal(a) => wal::run(a),
     };
     match result {
         Ok(code) => code,
@@ -230,6 +240,137 @@ pub(crate) fn print_notes(notes: &[etcdsnap::session::Note]) {
             note(n);
         }
     }
+}
+
+/// Opens the MVCC store of an input; for a data dir, with its WAL replayed
+/// as a restarted etcd applies it (unless `no_wal`), saying so on stderr.
+/// `slot` keeps the replayed revisions the store borrows.
+pub(crate) fn open_store<'a>(
+    input: &etcdsnap::input::Input,
+    snap: &'a etcdsnap::etcd::Snapshot,
+    no_wal: bool,
+    slot: &'a mut Option<etcdsnap::wal::replay::Overlay>,
+) -> anyhow::Result<etcdsnap::mvcc::Store<'a>> {
+    open_store_replayed(input, snap, no_wal, slot).map(|(s, _)| s)
+}
+
+/// [`open_store`], also returning the replay laid over the store.
+#[allow(clippy::type_complexity)]
+pub(crate) fn open_store_replayed<'a>(
+    input: &etcdsnap::input::Input,
+    snap: &'a etcdsnap::etcd::Snapshot,
+    no_wal: bool,
+    slot: &'a mut Option<etcdsnap::wal::replay::Overlay>,
+) -> anyhow::Result<(
+    etcdsnap::mvcc::Store<'a>,
+    Option<&'a etcdsnap::wal::replay::Overlay>,
+)> {
+    use anyhow::Context;
+    // Without --salvage: a damaged tree's error names the page and
+    // suggests --salvage.
+    let mut store = salvage::store(snap, None, false)?;
+    let Some(dir) = etcdsnap::wal::open::wal_dir_of(input) else {
+        return Ok((store, None));
+    };
+    if no_wal {
+        eprintln!(
+            "etcdsnap: --no-wal: reading the db alone, not the WAL in {}",
+            dir.display()
+        );
+        return Ok((store, None));
+    }
+    let db_rev = store.current;
+    let (ov, torn) = etcdsnap::wal::open::replay_wal(&mut store, &dir, slot)
+        .context("the WAL cannot be replayed (--no-wal reads the db alone)")?;
+    let rep = &ov.report;
+    if let Some(t) = torn {
+        eprintln!(
+            "etcdsnap: WAL: torn last record in {} at offset {} dropped, as etcd drops it on restart ({})",
+            t.segment, t.offset, t.why
+        );
+    }
+    eprintln!(
+        "etcdsnap: WAL: replayed {} entr{} above consistent index {} ({} write{}{}), revision {} -> {}{}",
+        rep.replayed,
+        if rep.replayed == 1 { "y" } else { "ies" },
+        rep.consistent_index,
+        rep.writes,
+        if rep.writes == 1 { "" } else { "s" },
+        if rep.failed > 0 {
+            format!(", {} refused as etcd refuses them", rep.failed)
+        } else {
+            String::new()
+        },
+        db_rev,
+        rep.revision,
+        if rep.replayed > 0 { "; --no-wal reads the db alone" } else { "" },
+    );
+    Ok((store, Some(ov)))
+}
+
+/// A db file with a data dir's WAL replayed into it, in a private (0700)
+/// temp dir removed on drop.
+pub(crate) struct ReplayedDb {
+    dir: PathBuf,
+    pub db: PathBuf,
+}
+
+impl Drop for ReplayedDb {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// For a data dir whose WAL holds entries above the db's consistent index
+/// (and unless `no_wal`): writes db + replay to a temp file in a new
+/// private dir beside `near`, for `restore` and `defrag` to start from.
+/// `None` when there is nothing to replay.
+pub(crate) fn replayed_db(
+    input: &etcdsnap::input::Input,
+    no_wal: bool,
+    near: &std::path::Path,
+) -> anyhow::Result<Option<ReplayedDb>> {
+    use anyhow::Context;
+    let Some(dir) = etcdsnap::wal::open::wal_dir_of(input) else {
+        return Ok(None);
+    };
+    if no_wal {
+        eprintln!(
+            "etcdsnap: --no-wal: the db alone, not the WAL in {}",
+            dir.display()
+        );
+        return Ok(None);
+    }
+    let snap = etcdsnap::etcd::Snapshot::open(&input.db)?;
+    let mut slot = None;
+    let (store, ov) = open_store_replayed(input, &snap, false, &mut slot)?;
+    let Some(ov) = ov.filter(|o| o.report.replayed > 0) else {
+        return Ok(None);
+    };
+    let parent = near
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let dir = parent.join(format!(".etcdsnap-replay-{}", std::process::id()));
+    let mut b = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(&dir)
+        .with_context(|| format!("{}: creating a temp dir", dir.display()))?;
+    let out = ReplayedDb {
+        db: dir.join("db"),
+        dir,
+    };
+    etcdsnap::wal::materialize::write_replayed_db(&store, ov, &out.db)
+        .with_context(|| format!("{}: writing the db with the WAL replayed", out.db.display()))?;
+    eprintln!(
+        "etcdsnap: starting from the db with the WAL's {} entries replayed (--no-wal: the db alone)",
+        ov.report.replayed
+    );
+    Ok(Some(out))
 }
 
 /// Prints JSON to stdout, pretty, with a trailing newline.

@@ -34,6 +34,10 @@ pub struct RestoreArgs {
     /// Do not verify the SHA-256 trailer (needed for a raw member/snap/db).
     #[arg(long)]
     pub skip_hash_check: bool,
+    /// For an etcd data dir: restore the db alone, without the WAL entries
+    /// a restarted etcd would apply on top of it.
+    #[arg(long = "no-wal")]
+    pub no_wal: bool,
     /// Mark the bumped revision compacted (needs --bump-revision).
     #[arg(long)]
     pub mark_compacted: bool,
@@ -67,7 +71,12 @@ pub fn run(a: RestoreArgs) -> anyhow::Result<i32> {
         bump_revision: a.bump_revision,
         etcd_version: a.etcd_version,
     };
-    match restore::restore(&input.db, &cfg) {
+    let replayed = super::replayed_db(&input, a.no_wal, &cfg.data_dir)?;
+    let db = replayed
+        .as_ref()
+        .map(|r| r.db.clone())
+        .unwrap_or(input.db.clone());
+    match restore::restore(&db, &cfg) {
         Ok(r) => {
             if a.out_fmt.output == Format::Json {
                 super::print_json(&r)?;

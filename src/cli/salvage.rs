@@ -92,3 +92,20 @@ pub fn exit(code: i32, salvage: Option<&Salvage<'_>>) -> i32 {
         _ => code,
     }
 }
+
+/// The store every reading command uses: the salvaged records with
+/// `--salvage`, else the tree with a data dir's WAL replayed on top (unless
+/// `--no-wal`).
+pub fn store_or_replay<'a>(
+    input: &etcdsnap::input::Input,
+    snap: &'a Snapshot,
+    salvage: Option<&Salvage<'a>>,
+    history: bool,
+    no_wal: bool,
+    wal: &'a mut Option<etcdsnap::wal::replay::Overlay>,
+) -> anyhow::Result<Store<'a>> {
+    match salvage {
+        Some(_) => store(snap, salvage, history),
+        None => super::open_store(input, snap, no_wal, wal),
+    }
+}

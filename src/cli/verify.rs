@@ -24,6 +24,21 @@ pub fn run(a: VerifyArgs) -> anyhow::Result<i32> {
         raw_db: input.kind == InputKind::DataDir || input.db.ends_with("member/snap/db"),
     };
     let mut report = verify_path_with(&input.db, opts)?;
+    // A data dir: its WAL is a layer of its own.
+    if let Some(dir) = etcdsnap::wal::open::wal_dir_of(&input) {
+        let ci = etcdsnap::etcd::Snapshot::open(&input.db)
+            .ok()
+            .and_then(|s| {
+                etcdsnap::mvcc::Store::open(&s)
+                    .ok()
+                    .map(|st| etcdsnap::wal::open::consistent_index(&st))
+            })
+            .unwrap_or(0);
+        let snap_dir = input.db.parent().unwrap_or(&input.db);
+        report
+            .layers
+            .push(etcdsnap::wal::check::wal_layer(&dir, snap_dir, ci));
+    }
     // With keys (or a backup dir's tarball): every encrypted value must
     // decrypt and decode.
     if !report.unreadable && (!keys.is_empty() || input.tarball.is_some()) {
