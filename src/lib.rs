@@ -17,6 +17,7 @@ pub mod mvcc;
 pub mod proto;
 pub mod query;
 pub mod restore;
+pub mod serve;
 pub mod session;
 pub mod verify;
 pub mod wire;

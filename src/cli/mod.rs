@@ -13,6 +13,7 @@ mod history;
 mod keys;
 mod ls;
 mod restore;
+mod serve;
 mod status;
 mod verify;
 
@@ -128,6 +129,9 @@ enum Command {
     /// building in a temp dir. Exit 0 done, 1 the snapshot is damaged,
     /// 2 bad flags or unreadable input (nothing written).
     Restore(restore::RestoreArgs),
+    /// Serve the snapshot as a read-only Kubernetes API (kubectl, client
+    /// libraries): loopback by default, with a kubeconfig to point at it.
+    Serve(serve::ServeArgs),
     /// Write a compact copy of a snapshot with a valid SHA-256 trailer.
     /// Never writes over the input.
     Defrag(defrag::DefragArgs),
@@ -150,6 +154,7 @@ pub fn run() -> i32 {
         Command::Encode(a) => codec::encode(a),
         Command::Restore(a) => restore::run(a),
         Command::Defrag(a) => defrag::run(a),
+        Command::Serve(a) => serve::run(a),
     };
     match result {
         Ok(code) => code,
