@@ -777,10 +777,10 @@ fn list(state: &Arc<State>, req: &Request<'_>, res: &ApiResource, ns: Option<&st
         });
         entries.drain(..at);
     }
+    let warnings = undecryptable(state, &entries);
     let state = Arc::clone(state);
     let res = res.clone();
     let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
-    let warnings = Vec::new();
     tokio::task::spawn_blocking(move || write_list(&state, &res, &sel, &entries, rev, limit, &tx));
     Reply {
         code: 200,
@@ -788,6 +788,36 @@ fn list(state: &Arc<State>, req: &Request<'_>, res: &ApiResource, ns: Option<&st
         body: Body::Stream(rx),
         warnings,
     }
+}
+
+/// A warning naming the encrypted values no loaded key opens (they are
+/// left out of the list, as kubectl users must be told).
+fn undecryptable(state: &State, entries: &[Entry<'_>]) -> Vec<String> {
+    let bad: Vec<String> = entries
+        .iter()
+        .filter(|e| {
+            matches!(
+                crate::kube::detect(e.record.kv.value),
+                crate::kube::Encoding::Encrypted(_)
+            )
+        })
+        .filter_map(|e| {
+            let it = Item::new(e.record, state.keys);
+            it.is_encrypted()
+                .then(|| format!("{} ({})", it.key_str(), it.encrypted_note()))
+        })
+        .collect();
+    if bad.is_empty() {
+        return Vec::new();
+    }
+    let shown: Vec<&str> = bad.iter().take(3).map(String::as_str).collect();
+    vec![format!(
+        "etcdsnap: {} object{} left out, not decryptable with the keys given: {}{}",
+        bad.len(),
+        if bad.len() == 1 { "" } else { "s" },
+        shown.join("; "),
+        if bad.len() > 3 { "; …" } else { "" }
+    )]
 }
 
 /// Output is sent in chunks of about this size; the channel holds a few,
@@ -953,18 +983,21 @@ fn watch(state: &Arc<State>, req: &Request<'_>, res: &ApiResource, ns: Option<&s
             let deadline =
                 timeout.map(|t| tokio::time::Instant::now() + std::time::Duration::from_secs(t));
             loop {
-                if let Some(b) = &bookmark {
-                    if tx.send(b.clone()).await.is_err() {
-                        return;
-                    }
+                let mut wake = tokio::time::Instant::now() + every;
+                if let Some(d) = deadline {
+                    wake = wake.min(d);
                 }
-                let sleep = tokio::time::sleep(every);
                 tokio::select! {
-                    _ = sleep => {}
+                    _ = tokio::time::sleep_until(wake) => {}
                     _ = tx.closed() => return,
                 }
                 if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
                     return;
+                }
+                if let Some(b) = &bookmark {
+                    if tx.send(b.clone()).await.is_err() {
+                        return;
+                    }
                 }
             }
         });

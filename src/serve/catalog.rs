@@ -106,10 +106,25 @@ const CLUSTER_SCOPED: &[&str] = &[
 /// Groups the schema holds that are not served as resources.
 const NOT_SERVED: &[&str] = &[
     "meta.k8s.io",
+    // Removed from Kubernetes in 1.22; its kinds are served by apps,
+    // networking.k8s.io and policy, from the same keys.
+    "extensions",
     "apidiscovery.k8s.io",
     "admission.k8s.io",
     "imagepolicy.k8s.io",
 ];
+
+/// Core kinds with a List that are not stored resources.
+const NOT_RESOURCES: &[&str] = &["APIGroup", "APIResource", "APIVersions", "Status"];
+
+/// The plural resource of a kind (Go's guess, with the apiservers'
+/// exceptions).
+fn plural(kind: &str) -> String {
+    match kind {
+        "SecurityContextConstraints" => "securitycontextconstraints".into(),
+        _ => key::plural_of(kind),
+    }
+}
 
 /// Version preference as the apiserver orders them: GA, beta, alpha, then
 /// the higher number first.
@@ -234,13 +249,14 @@ impl Catalog {
             };
             for (kind, info) in kinds {
                 if kind.ends_with("List")
+                    || NOT_RESOURCES.contains(kind)
                     || !kinds.contains_key(format!("{kind}List").as_str())
                     || (info.legacy && group.is_empty())
                     || info.retired
                 {
                     continue;
                 }
-                let plural = key::plural_of(kind);
+                let plural = plural(kind);
                 let k = (group.to_string(), plural.clone());
                 let better = resources
                     .get(&k)
