@@ -66,7 +66,7 @@ impl Server {
         };
         let url = line
             .split_whitespace()
-            .find(|w| w.starts_with("http://"))
+            .find(|w| w.starts_with("http://") || w.starts_with("https://"))
             .unwrap_or_else(|| panic!("no URL in {line:?}"))
             .to_string();
         Server {
@@ -796,4 +796,32 @@ fn load_on_loopback_no_errors() {
     assert_eq!(all.len(), CLIENTS * requests);
     // Still serving afterwards.
     assert_eq!(http_get(&addr, "/version", "application/json").0, 200);
+}
+
+#[test]
+fn tls_token_kubeconfig_mode_and_loopback_rule() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = fixture("openshift-backup");
+    let s = Server::start(&db, &["--tls"]);
+    assert!(s.url.starts_with("https://"), "{}", s.url);
+    let mode = std::fs::metadata(&s.kubeconfig)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600, "the kubeconfig holds a token");
+    let text = s.ok(&["get", "routes", "-n", "openshift-app-0", "-o", "name"]);
+    assert!(text.contains("route.route.openshift.io/route-0"), "{text}");
+    // The certificate is checked (no --insecure-skip-tls-verify) and a
+    // wrong token is refused.
+    let o = s.kubectl(&["get", "routes", "-A", "--token", "not-the-token"]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("Unauthorized"),
+        "{}",
+        stderr(&o)
+    );
+    // A non-loopback address needs --allow-remote.
+    let o = etcdsnap(&["serve", db.to_str().unwrap(), "--listen", "0.0.0.0:0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--allow-remote"), "{}", stderr(&o));
 }

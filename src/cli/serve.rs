@@ -30,6 +30,10 @@ pub struct ServeArgs {
     /// Write a kubeconfig (0600) pointing at the server here.
     #[arg(long, value_name = "FILE")]
     pub kubeconfig_out: Option<PathBuf>,
+    /// HTTPS with a generated self-signed certificate and a random bearer
+    /// token, both written into the --kubeconfig-out file.
+    #[arg(long, requires = "kubeconfig_out")]
+    pub tls: bool,
     /// Seconds between BOOKMARK events on a watch.
     #[arg(long, default_value_t = 10, hide = true)]
     pub bookmark_every: u64,
@@ -58,6 +62,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
         rev: a.rev,
         kubeconfig_out: a.kubeconfig_out,
         bookmark_every: a.bookmark_every,
+        tls: a.tls,
     };
     etcdsnap::serve::run(session, opts, |s: &Started| {
         println!(

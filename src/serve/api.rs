@@ -30,6 +30,8 @@ pub struct State {
     pub version: J,
     /// Seconds between watch bookmarks.
     pub bookmark_every: u64,
+    /// The bearer token every request must carry (with --tls).
+    pub token: Option<String>,
 }
 
 /// A reply body: whole, or chunks from a producer (lists, watches).

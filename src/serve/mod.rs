@@ -45,6 +45,8 @@ pub enum ServeError {
     Mvcc(#[from] crate::mvcc::MvccError),
     #[error("tokio runtime: {0}")]
     Runtime(std::io::Error),
+    #[error("--tls: {0}")]
+    Tls(String),
 }
 
 /// How to serve.
@@ -59,6 +61,46 @@ pub struct Options {
     pub kubeconfig_out: Option<PathBuf>,
     /// Seconds between watch bookmarks.
     pub bookmark_every: u64,
+    /// HTTPS with a generated self-signed certificate and a random bearer
+    /// token (both written into the kubeconfig).
+    pub tls: bool,
+}
+
+/// A generated certificate, its key, and the bearer token clients must send.
+pub struct Tls {
+    pub cert_pem: String,
+    pub token: String,
+    config: Arc<rustls::ServerConfig>,
+}
+
+/// A self-signed certificate for `listen` (plus localhost and 127.0.0.1)
+/// and a random 256-bit bearer token.
+pub fn self_signed(listen: SocketAddr) -> Result<Tls, ServeError> {
+    let tls = |e: String| ServeError::Tls(e);
+    let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
+    let ip = listen.ip().to_string();
+    if !names.contains(&ip) && !listen.ip().is_unspecified() {
+        names.push(ip);
+    }
+    let ck = rcgen::generate_simple_self_signed(names).map_err(|e| tls(e.to_string()))?;
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(ck.key_pair.serialize_der().into());
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| tls(e.to_string()))?
+    .with_no_client_auth()
+    .with_single_cert(vec![ck.cert.der().clone()], key)
+    .map_err(|e| tls(e.to_string()))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let mut raw = [0u8; 32];
+    getrandom::getrandom(&mut raw).map_err(|e| tls(e.to_string()))?;
+    let token: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(Tls {
+        cert_pem: ck.cert.pem(),
+        token,
+        config: Arc::new(config),
+    })
 }
 
 /// What a started server tells its user.
@@ -156,13 +198,31 @@ pub fn state(session: Session<'static>, opts: &Options) -> Result<State, ServeEr
         now,
         version,
         bookmark_every: opts.bookmark_every,
+        token: None,
     })
 }
 
-/// A kubeconfig pointing at `url`, written 0600.
-pub fn write_kubeconfig(path: &Path, url: &str) -> std::io::Result<()> {
+/// A kubeconfig pointing at `url`, written 0600; with TLS, the
+/// certificate to trust and the bearer token.
+pub fn write_kubeconfig(path: &Path, url: &str, tls: Option<&Tls>) -> std::io::Result<()> {
+    use base64::Engine as _;
+    let (ca, user) = match tls {
+        Some(t) => (
+            format!(
+                "    certificate-authority-data: {}\n",
+                base64::engine::general_purpose::STANDARD.encode(t.cert_pem.as_bytes())
+            ),
+            format!("    token: {}\n", t.token),
+        ),
+        None => (String::new(), "    {}\n".to_string()),
+    };
+    let user = if tls.is_some() {
+        format!("\n{user}")
+    } else {
+        format!(" {}", user.trim_start())
+    };
     let text = format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: etcdsnap\n  cluster:\n    server: {url}\ncontexts:\n- name: etcdsnap\n  context:\n    cluster: etcdsnap\n    user: etcdsnap\n    namespace: default\ncurrent-context: etcdsnap\nusers:\n- name: etcdsnap\n  user: {{}}\n"
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: etcdsnap\n  cluster:\n    server: {url}\n{ca}contexts:\n- name: etcdsnap\n  context:\n    cluster: etcdsnap\n    user: etcdsnap\n    namespace: default\ncurrent-context: etcdsnap\nusers:\n- name: etcdsnap\n  user:{user}"
     );
     let mut o = std::fs::OpenOptions::new();
     o.write(true).create(true).truncate(true);
@@ -231,6 +291,21 @@ async fn answer(
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
     let query = api::parse_query(req.uri().query().unwrap_or(""));
+    if let Some(want) = &state.token {
+        let got = req
+            .headers()
+            .get(hyper::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if !got.is_some_and(|g| constant_time_eq(g.as_bytes(), want.as_bytes())) {
+            return Ok(to_response(api::status(
+                401,
+                "Unauthorized",
+                "Unauthorized",
+                None,
+            )));
+        }
+    }
     let accept = req
         .headers()
         .get(hyper::header::ACCEPT)
@@ -257,6 +332,25 @@ async fn answer(
     Ok(to_response(reply))
 }
 
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
+}
+
+/// Serves one connection (plain or TLS) until it closes.
+async fn connection<S>(io: S, state: Arc<State>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let io = hyper_util::rt::TokioIo::new(io);
+    let svc = hyper::service::service_fn(move |req| answer(Arc::clone(&state), req));
+    let _ = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(std::time::Duration::from_secs(30))
+        .max_buf_size(64 << 10)
+        .serve_connection(io, svc)
+        .await;
+}
+
 /// Binds, prints the URL, writes the kubeconfig, and serves until killed.
 /// `on_start` is told the URL once the socket listens.
 pub fn run(
@@ -269,7 +363,14 @@ pub fn run(
             addr: opts.listen.to_string(),
         });
     }
-    let state = Arc::new(state(session, &opts)?);
+    let tls = if opts.tls {
+        Some(self_signed(opts.listen)?)
+    } else {
+        None
+    };
+    let mut st = state(session, &opts)?;
+    st.token = tls.as_ref().map(|t| t.token.clone());
+    let state = Arc::new(st);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(64)
@@ -286,9 +387,13 @@ pub fn run(
             addr: opts.listen.to_string(),
             source,
         })?;
-        let url = format!("http://{local}");
+        let url = if tls.is_some() {
+            format!("https://{local}")
+        } else {
+            format!("http://{local}")
+        };
         if let Some(p) = &opts.kubeconfig_out {
-            write_kubeconfig(p, &url).map_err(|source| ServeError::Kubeconfig {
+            write_kubeconfig(p, &url, tls.as_ref()).map_err(|source| ServeError::Kubeconfig {
                 path: p.display().to_string(),
                 source,
             })?;
@@ -304,15 +409,24 @@ pub fn run(
                 continue;
             };
             let st = Arc::clone(&state);
+            let acceptor = tls
+                .as_ref()
+                .map(|t| tokio_rustls::TlsAcceptor::from(Arc::clone(&t.config)));
             tokio::spawn(async move {
-                let io = hyper_util::rt::TokioIo::new(stream);
-                let svc = hyper::service::service_fn(move |req| answer(Arc::clone(&st), req));
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .timer(hyper_util::rt::TokioTimer::new())
-                    .header_read_timeout(std::time::Duration::from_secs(30))
-                    .max_buf_size(64 << 10)
-                    .serve_connection(io, svc)
-                    .await;
+                match acceptor {
+                    Some(a) => {
+                        // A handshake that stalls cannot hold the task.
+                        let hs = tokio::time::timeout(
+                            std::time::Duration::from_secs(10),
+                            a.accept(stream),
+                        )
+                        .await;
+                        if let Ok(Ok(s)) = hs {
+                            connection(s, st).await;
+                        }
+                    }
+                    None => connection(stream, st).await,
+                }
             });
         }
     })
