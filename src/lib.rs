@@ -30,6 +30,7 @@ pub mod query;
 pub mod redact;
 pub mod restore;
 pub mod salvage;
+pub mod serve;
 pub mod session;
 pub mod unpack;
 pub mod verify;

@@ -17,6 +17,7 @@ mod keys;
 mod ls;
 mod restore;
 mod salvage;
+mod serve;
 mod status;
 mod verify;
 mod wal;
@@ -160,6 +161,9 @@ enum Command {
     /// building in a temp dir. Exit 0 done, 1 the snapshot is damaged,
     /// 2 bad flags or unreadable input (nothing written).
     Restore(restore::RestoreArgs),
+    /// Serve the snapshot as a read-only Kubernetes API (kubectl, client
+    /// libraries): loopback by default, with a kubeconfig to point at it.
+    Serve(serve::ServeArgs),
     /// Write a compact copy of a snapshot with a valid SHA-256 trailer.
     /// Never writes over the input.
     Defrag(defrag::DefragArgs),
@@ -207,6 +211,7 @@ pub fn run() -> i32 {
         Command::Completions(a) => completions::completions(a),
         Command::Man(a) => completions::man(a),
         Command::Wal(a) => wal::run(a),
+        Command::Serve(a) => serve::run(a),
     };
     match result {
         Ok(code) => code,

@@ -23,6 +23,7 @@ pub mod cbor;
 pub mod encode;
 mod error;
 pub mod key;
+pub mod print;
 pub mod proto;
 pub mod render;
 pub mod schema;
