@@ -207,3 +207,183 @@ fn type_slash_name_everywhere() {
     );
     assert!(cm_keys.iter().all(|k| k.contains("/configmaps/")));
 }
+
+fn verify_json(args: &[&str]) -> (i32, serde_json::Value, String) {
+    let mut a = vec!["verify", "-o", "json"];
+    a.extend_from_slice(args);
+    let o = etcdsnap(&a);
+    let v = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {} {}", stdout(&o), stderr(&o)));
+    (o.status.code().unwrap(), v, stderr(&o))
+}
+
+fn layer<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    v["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == name)
+        .unwrap_or_else(|| panic!("no layer {name}: {v}"))
+}
+
+/// A backup dir lacking its tarball, with a tarball of another timestamp,
+/// or whose tarball has no encryption config for encrypted values, is
+/// INCOMPLETE (exit 1), naming what is missing.
+#[test]
+fn verify_judges_the_backup_set() {
+    let ts = "2026-11-20_101500";
+    let src = fixture("openshift-backup");
+    let snap = src.join(format!("snapshot_{ts}.db"));
+    let tarball = src.join(format!("static_kuberesources_{ts}.tar.gz"));
+
+    // The whole set: intact.
+    let (code, v, _) = verify_json(&[src.to_str().unwrap()]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(layer(&v, "backup set")["verdict"], "ok");
+    assert_eq!(v["verdict"], "intact");
+
+    // Without the tarball.
+    let d = tempfile::tempdir().unwrap();
+    std::fs::copy(&snap, d.path().join(format!("snapshot_{ts}.db"))).unwrap();
+    let (code, v, _) = verify_json(&[d.path().to_str().unwrap()]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["verdict"], "incomplete");
+    let l = layer(&v, "backup set");
+    assert_eq!(l["verdict"], "incomplete");
+    assert!(l["problems"][0]
+        .as_str()
+        .unwrap()
+        .contains(&format!("static_kuberesources_{ts}.tar.gz: absent")));
+    let o = etcdsnap(&["verify", d.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("verdict: INCOMPLETE"), "{}", stdout(&o));
+
+    // A tarball of another backup.
+    std::fs::copy(
+        &tarball,
+        d.path()
+            .join("static_kuberesources_2026-11-19_101500.tar.gz"),
+    )
+    .unwrap();
+    let (code, v, _) = verify_json(&[d.path().to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let p = layer(&v, "backup set")["problems"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        p.contains("another backup") && p.contains("2026-11-19"),
+        "{p}"
+    );
+
+    // Encrypted values, and a tarball without encryption config.
+    let enc = fixture("encrypted");
+    let ets = "2026-11-21_101500";
+    let d = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        enc.join(format!("snapshot_{ets}.db")),
+        d.path().join(format!("snapshot_{ets}.db")),
+    )
+    .unwrap();
+    std::fs::copy(
+        &tarball,
+        d.path().join(format!("static_kuberesources_{ets}.tar.gz")),
+    )
+    .unwrap();
+    let (code, v, _) = verify_json(&[d.path().to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(v["verdict"], "incomplete");
+    let p = layer(&v, "backup set")["problems"].to_string();
+    assert!(
+        p.contains("encryption config") && p.contains("values are encrypted"),
+        "{p}"
+    );
+    // Nothing could decrypt: the layer says so and counts them.
+    assert_eq!(layer(&v, "decryption")["verdict"], "not-checked");
+}
+
+/// The encrypted fixture's manifest says what each value needs.
+fn manifest() -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(fixture("encrypted/manifest.json")).unwrap()).unwrap()
+}
+
+/// Without keys, verify says how many values it did not decrypt; with
+/// keys it tells damaged bytes from values no offline key reads; --keys
+/// add to the paired tarball and --no-pair drops it.
+#[test]
+fn verify_decryption_says_what_it_checked() {
+    let m = manifest();
+    let values = m["values"].as_array().unwrap();
+    let expect = |e: &str| values.iter().filter(|v| v["expect_error"] == e).count();
+    let upstream = values
+        .iter()
+        .filter(|v| v["stage"] == "upstream-config")
+        .count();
+    let encrypted = values
+        .iter()
+        .filter(|v| v["encrypted"] == true || v.get("expect_error").is_some())
+        .count();
+    let dir = fixture("encrypted");
+    let dir = dir.to_str().unwrap();
+    let snap = fixture("encrypted/snapshot_2026-11-21_101500.db");
+    let snap = snap.to_str().unwrap();
+
+    // A lone snapshot file, no keys: intact, but not checked, counted.
+    let (code, v, _) = verify_json(&[snap]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["decryption"]["encrypted_values"], encrypted as u64);
+    let l = layer(&v, "decryption");
+    assert_eq!(l["verdict"], "not-checked");
+    assert!(
+        l["summary"].as_str().unwrap().starts_with(&format!(
+            "not checked — {encrypted} values under keys aescbc key 2:"
+        )),
+        "{l}"
+    );
+    let o = etcdsnap(&["verify", snap]);
+    assert!(
+        stdout(&o).contains("not checked: decryption"),
+        "{}",
+        stdout(&o)
+    );
+
+    // The backup dir (its tarball paired): damaged vs not readable offline.
+    let (code, v, _) = verify_json(&[dir]);
+    assert_eq!(code, 1);
+    let d = &v["decryption"];
+    assert_eq!(d["damaged"], expect("tag-mismatch") as u64, "{d}");
+    assert_eq!(
+        d["not_readable_offline"],
+        (expect("missing-key") + expect("kms") + upstream) as u64,
+        "{d}"
+    );
+    let problems = layer(&v, "decryption")["problems"].to_string();
+    assert!(
+        problems.contains("damaged: revision 35")
+            && problems.contains("authentication tag mismatch")
+    );
+    assert!(problems.contains("not readable offline: revision 34") && problems.contains("KMS"));
+    let decrypted = d["decrypted"].as_u64().unwrap();
+
+    // --keys adds to the paired tarball.
+    let up = fixture("encrypted/upstream-encryption-config.yaml");
+    let up = up.to_str().unwrap();
+    let (_, v, err) = verify_json(&[dir, "--keys", up]);
+    assert_eq!(
+        v["decryption"]["decrypted"].as_u64().unwrap(),
+        decrypted + upstream as u64,
+        "{err}"
+    );
+    assert_eq!(
+        v["decryption"]["not_readable_offline"],
+        (expect("missing-key") + expect("kms")) as u64
+    );
+    // Only the damaged and the lost/KMS values remain: not-readable words
+    // and damaged words both appear in the text.
+    let o = etcdsnap(&["verify", dir, "--keys", up]);
+    assert!(stdout(&o).contains("verdict: DAMAGED"));
+    // --no-pair: only the upstream config.
+    let (_, v, err) = verify_json(&[dir, "--keys", up, "--no-pair"]);
+    assert_eq!(v["decryption"]["decrypted"], upstream as u64, "{err}");
+    assert!(err.contains("--no-pair"));
+}
