@@ -387,3 +387,144 @@ fn verify_decryption_says_what_it_checked() {
     assert_eq!(v["decryption"]["decrypted"], upstream as u64, "{err}");
     assert!(err.contains("--no-pair"));
 }
+
+/// The revision keys of the `key` bucket and the compaction marks of a
+/// snapshot file.
+fn key_bucket(path: &std::path::Path) -> (Vec<etcdsnap::etcd::Revision>, Option<i64>, Option<i64>) {
+    let snap = etcdsnap::etcd::Snapshot::open(path).unwrap();
+    let kb = snap.db.bucket(b"key").unwrap();
+    let mut revs = Vec::new();
+    snap.db
+        .for_each(&kb, |e| {
+            revs.push(etcdsnap::etcd::Revision::parse(e.key).unwrap());
+            Ok(())
+        })
+        .unwrap();
+    let detail = etcdsnap::etcd::status::detail(&snap).unwrap();
+    (
+        revs,
+        detail.meta.scheduled_compact_revision,
+        detail.meta.finished_compact_revision,
+    )
+}
+
+/// `defrag --compact-to REV` drops exactly the revisions real etcd's
+/// `compact REV --physical` drops and writes the same marks; real etcd
+/// boots a restore of the result and answers REV-1 as compacted.
+fn compact_like_etcd(v: common::Version) {
+    use common::{peer_url, Boot, Etcd};
+    let mut e = Etcd::start(v);
+    // a: 2 4 9; b: 3, deleted 5, recreated 7; c: 6, deleted 8 (at REV);
+    // d: 10, deleted 11; e: 12.
+    for op in [
+        "put a 1", "put b 1", "put a 2", "del b", "put c 1", "put b 2", "del c", "put a 3",
+        "put d 1", "del d", "put e 1",
+    ] {
+        let args: Vec<&str> = op.split(' ').collect();
+        e.ctl_ok(&args);
+    }
+    let d = tempfile::tempdir().unwrap();
+    let src = d.path().join("src.db");
+    e.save(&src);
+    let rev = 8;
+    e.ctl_ok(&["compact", &rev.to_string(), "--physical"]);
+    let reference = d.path().join("ref.db");
+    e.save(&reference);
+    e.stop();
+
+    let ours = d.path().join("ours.db");
+    let o = etcdsnap(&[
+        "defrag",
+        src.to_str().unwrap(),
+        "--out",
+        ours.to_str().unwrap(),
+        "--compact-to",
+        &rev.to_string(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("saved"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains(&format!(
+            "compacted at revision {rev}: 5 older revisions dropped"
+        )),
+        "{}",
+        stdout(&o)
+    );
+    let (want, ws, wf) = key_bucket(&reference);
+    let (got, gs, gf) = key_bucket(&ours);
+    assert_eq!(got, want, "key bucket after compaction, {v:?}");
+    assert_eq!((gs, gf), (ws, wf));
+    assert_eq!(gf, Some(rev));
+
+    // Restored and booted by real etcd: REV is the compaction.
+    let peer = peer_url();
+    let data = d.path().join("restored");
+    let o = etcdsnap(&[
+        "restore",
+        ours.to_str().unwrap(),
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--name",
+        "m1",
+        "--initial-cluster",
+        &format!("m1={peer}"),
+        "--initial-advertise-peer-urls",
+        &peer,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e = Etcd::boot(
+        v,
+        &Boot {
+            name: "m1",
+            data_dir: &data,
+            peer: &peer,
+            cluster: None,
+            token: "etcd-cluster",
+            wal_dir: None,
+        },
+    );
+    let o = e.ctl(&["get", "a", "--rev", &(rev - 1).to_string()]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("compacted"),
+        "{v:?}: {}",
+        stderr(&o)
+    );
+    assert_eq!(
+        e.ctl_ok(&["get", "a", "--rev", &rev.to_string(), "--print-value-only"]),
+        "2\n"
+    );
+    assert_eq!(
+        e.ctl_ok(&[
+            "get",
+            "",
+            "--prefix",
+            "--keys-only",
+            "--rev",
+            &rev.to_string()
+        ]),
+        "a\n\nb\n\n"
+    );
+    assert_eq!(e.status()["header"]["revision"].as_i64(), Some(12));
+    // Once more is refused, as etcd refuses it.
+    let again = d.path().join("again.db");
+    let o = etcdsnap(&[
+        "defrag",
+        ours.to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+        "--compact-to",
+        &rev.to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("already compacted"));
+}
+
+#[test]
+fn defrag_compact_to_like_etcd_34() {
+    compact_like_etcd(common::Version::V34);
+}
+
+#[test]
+fn defrag_compact_to_like_etcd_35() {
+    compact_like_etcd(common::Version::V35);
+}
