@@ -528,3 +528,121 @@ fn defrag_compact_to_like_etcd_34() {
 fn defrag_compact_to_like_etcd_35() {
     compact_like_etcd(common::Version::V35);
 }
+
+/// A deleted object's hint names the revisions real etcd shows it at;
+/// `get --deleted` and `ls --deleted` list it; `get --rev` below the
+/// compaction points at `history`.
+#[test]
+fn deletions_are_findable() {
+    use common::{Etcd, Version};
+    let e = Etcd::start(Version::V35);
+    let rev = |e: &Etcd| e.status()["header"]["revision"].as_i64().unwrap();
+    let cm = std::fs::read(fixture("manifests/02-configmap.yaml")).unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let yaml = d.path().join("cm.yaml");
+    std::fs::write(&yaml, &cm).unwrap();
+    let stored = etcdsnap(&["encode", yaml.to_str().unwrap()]);
+    assert!(stored.status.success(), "{}", stderr(&stored));
+    let key = "/registry/configmaps/shop/web-config";
+    e.put_bytes(key, &stored.stdout);
+    e.put_bytes("/registry/configmaps/shop/other", &stored.stdout);
+    e.put_bytes(key, &stored.stdout);
+    let held = rev(&e);
+    e.ctl_ok(&["put", "/registry/x", "1"]);
+    e.ctl_ok(&["del", key]);
+    let deleted = rev(&e);
+    e.ctl_ok(&["put", "/registry/y", "1"]);
+    // A compaction between the last write and the deletion.
+    let compact = held + 1;
+    e.ctl_ok(&["compact", &compact.to_string(), "--physical"]);
+    let snap = d.path().join("snap.db");
+    e.save(&snap);
+    let s = snap.to_str().unwrap();
+
+    let o = etcdsnap(&["get", s, "cm", "web-config", "-n", "shop"]);
+    assert_eq!(o.status.code(), Some(1));
+    let live_at = deleted - 1;
+    let want = format!(
+        "{key}: deleted at revision {deleted}, last held at {held}: `etcdsnap get {s} configmaps web-config -n shop --rev {live_at}`"
+    );
+    assert!(stderr(&o).contains(&want), "{}\nwant {want}", stderr(&o));
+    // The hinted command shows what real etcd shows at that revision.
+    let o = etcdsnap(&[
+        "get",
+        s,
+        "configmaps",
+        "web-config",
+        "-n",
+        "shop",
+        "--rev",
+        &live_at.to_string(),
+        "-o",
+        "raw",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let real = e.ctl(&[
+        "get",
+        key,
+        "--rev",
+        &live_at.to_string(),
+        "--print-value-only",
+    ]);
+    assert_eq!([o.stdout.as_slice(), b"\n"].concat(), real.stdout);
+    let o = etcdsnap(&[
+        "get",
+        s,
+        "cm/web-config",
+        "-n",
+        "shop",
+        "--rev",
+        &live_at.to_string(),
+        "-o",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["metadata"]["resourceVersion"], held.to_string());
+
+    // --deleted lists it with its revisions.
+    let o = etcdsnap(&["ls", s, "--deleted", "-o", "json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
+    assert_eq!(rows[0]["key"], key);
+    assert_eq!(rows[0]["deleted_revision"], deleted);
+    assert_eq!(rows[0]["mod_revision"], held);
+    let o = etcdsnap(&["get", s, "cm", "--deleted", "-o", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["items"].as_array().unwrap().len(), 1);
+    assert_eq!(v["items"][0]["metadata"]["name"], "web-config");
+    assert!(stderr(&o).contains(&format!("deleted at revision {deleted}")));
+    // Below the compaction: etcd says compacted; history still has it.
+    let o = etcdsnap(&[
+        "get",
+        s,
+        "cm",
+        "web-config",
+        "-n",
+        "shop",
+        "--rev",
+        &(compact - 1).to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let real = e.ctl(&["get", key, "--rev", &(compact - 1).to_string()]);
+    assert!(stderr(&real).contains("compacted"));
+    assert!(
+        stderr(&o).contains(&format!(
+            "`etcdsnap history {s} cm web-config -n shop` still shows"
+        )),
+        "{}",
+        stderr(&o)
+    );
+    let o = etcdsnap(&["history", s, "cm", "web-config", "-n", "shop", "-o", "json"]);
+    let h: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let revs: Vec<i64> = h["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["revision"].as_i64().unwrap())
+        .collect();
+    assert_eq!(revs, [held, deleted]);
+}
