@@ -75,6 +75,16 @@ struct Entry {
 
 fn place(f: &Filter, k: &[u8]) -> (String, String, String) {
     match f.parse_key(k) {
+        Some(sk) if sk.kind == etcdsnap::kube::key::KeyKind::CompactRevKey => (
+            "(compact_rev_key: apiserver's compaction mark)".into(),
+            String::new(),
+            String::from_utf8_lossy(k).into_owned(),
+        ),
+        Some(sk) if sk.resource.is_empty() => (
+            "(etcd keys of no Kubernetes layout)".into(),
+            String::new(),
+            String::from_utf8_lossy(k).into_owned(),
+        ),
         Some(sk) => {
             let res = match sk.group {
                 Some(g) if !g.is_empty() => format!("{}.{g}", sk.resource),
@@ -87,7 +97,7 @@ fn place(f: &Filter, k: &[u8]) -> (String, String, String) {
             )
         }
         None => (
-            "(etcd)".into(),
+            "(etcd keys of no Kubernetes layout)".into(),
             String::new(),
             String::from_utf8_lossy(k).into_owned(),
         ),
@@ -298,11 +308,19 @@ pub struct StatsArgs {
 pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
     let input = super::resolve(&a.input.input)?;
     let snap = Snapshot::open(&input.db)?;
-    let (detail, store) = rayon::join(
-        || etcdsnap::etcd::status::detail(&snap),
+    let ((detail, defrag_size), store) = rayon::join(
+        || {
+            (
+                etcdsnap::etcd::status::detail(&snap),
+                etcdsnap::restore::defrag::defrag_size(&snap),
+            )
+        },
         || Store::open(&snap),
     );
-    let (detail, store) = (detail?, store?);
+    let (detail, defrag_size, store) = (detail?, defrag_size?, store?);
+    // What the compact rewrite saves: the bbolt bytes now, less what
+    // `defrag` would write (free pages, and half-empty pages refilled).
+    let reclaim = detail.status.total_size.saturating_sub(defrag_size);
     let f = Filter::default();
     let s = collect(
         &store,
@@ -327,6 +345,8 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
                 "file_size": detail.file_size,
                 "bytes_in_use": detail.bytes_in_use,
                 "bytes_free": detail.bytes_free,
+                "defrag_size": defrag_size,
+                "defrag_reclaims": reclaim,
                 "free_pages": detail.pages_free,
                 "total_key": detail.status.total_key,
                 "revision": detail.status.revision,
@@ -351,9 +371,14 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
     );
     println!("  in use            {}", h(detail.bytes_in_use));
     println!(
-        "  free              {} ({} pages: what a defrag reclaims)",
+        "  free              {} ({} pages)",
         h(detail.bytes_free),
         detail.pages_free
+    );
+    println!(
+        "  defrag reclaims   {} (rewritten compactly: {}; `etcdsnap defrag`)",
+        h(reclaim),
+        h(defrag_size)
     );
     println!("  keys (all buckets) {}", detail.status.total_key);
     println!(
@@ -371,8 +396,15 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
         s.revisions, s.live_objects
     );
     println!();
+    let w = s
+        .resources
+        .iter()
+        .map(|r| r.resource.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(8);
     println!(
-        "{:<44} {:>8} {:>11} {:>10} {:>9} {:>11}  ENCRYPTION",
+        "{:<w$} {:>8} {:>11} {:>10} {:>9} {:>11}  ENCRYPTION",
         "RESOURCE", "OBJECTS", "BYTES", "LARGEST", "REVS", "HISTORY"
     );
     for r in &s.resources {
@@ -382,7 +414,7 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
             .map(|(p, n)| format!("{p} {n}"))
             .collect();
         println!(
-            "{:<44} {:>8} {:>11} {:>10} {:>9} {:>11}  {}",
+            "{:<w$} {:>8} {:>11} {:>10} {:>9} {:>11}  {}",
             r.resource,
             r.objects,
             h(r.bytes),

@@ -264,6 +264,57 @@ pub fn defrag_compact(
     })
 }
 
+/// The size in bytes (trailer excluded) of the file [`defrag`] would write
+/// for `snap`: the same writer runs over a sink that only counts, so the
+/// estimate is what the rewrite really takes, not free pages alone.
+pub fn defrag_size(snap: &Snapshot) -> Result<u64, RestoreError> {
+    let opts = WriterOptions {
+        page_size: snap.db.page_size(),
+        ..WriterOptions::default()
+    };
+    let err = |source: crate::bolt::CopyError| RestoreError::Copy {
+        path: format!("{} (sizing a defrag)", snap.display()),
+        source,
+    };
+    let mut w =
+        BoltWriter::new(Counting::default(), snap.display(), opts).map_err(|e| err(e.into()))?;
+    copy_db(&snap.db, &mut w, Default::default()).map_err(err)?;
+    let (_, summary) = w.finish().map_err(|e| err(e.into()))?;
+    Ok(summary.bytes)
+}
+
+/// A sink that keeps nothing: only the position and the furthest byte.
+#[derive(Default)]
+struct Counting {
+    pos: u64,
+    len: u64,
+}
+
+impl Write for Counting {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.pos += buf.len() as u64;
+        self.len = self.len.max(self.pos);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl std::io::Seek for Counting {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        let target = match to {
+            std::io::SeekFrom::Start(n) => Some(n),
+            std::io::SeekFrom::End(d) => self.len.checked_add_signed(d),
+            std::io::SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        self.pos = target.ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before the start")
+        })?;
+        Ok(self.pos)
+    }
+}
+
 struct RemoveOnDrop(PathBuf);
 
 impl Drop for RemoveOnDrop {
