@@ -723,3 +723,132 @@ fn stats_rows_are_labelled_and_aligned() {
         );
     }
 }
+
+/// restore's report: unreadable values are warnings, member IDs are hex
+/// in text and JSON, the words are right, the OpenShift steps follow.
+#[test]
+fn restore_report_warns_and_guides() {
+    let m = manifest();
+    let values = m["values"].as_array().unwrap();
+    let unreadable = values
+        .iter()
+        .filter(|v| v.get("expect_error").is_some() || v["stage"] == "upstream-config")
+        .count();
+    let d = tempfile::tempdir().unwrap();
+    let dir = fixture("encrypted");
+    let dir = dir.to_str().unwrap();
+    let data = d.path().join("a");
+    let o = etcdsnap(&[
+        "restore",
+        dir,
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--bump-revision",
+        "1000000000",
+        "--mark-compacted",
+        "-o",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let w = v["warnings"].to_string();
+    assert!(
+        w.contains(&format!(
+            "{unreadable} values cannot be read with the loaded keys (2 damaged"
+        )),
+        "{w}"
+    );
+    assert_eq!(v["members"][0]["id"], v["member_id"]);
+    assert!(u64::from_str_radix(v["member_id"].as_str().unwrap(), 16).is_ok());
+    let steps = v["next_steps"].to_string();
+    assert!(
+        steps.contains("static_kuberesources_2026-11-21_101500.tar.gz"),
+        "{steps}"
+    );
+    assert!(steps.contains("forceRedeploymentReason"));
+
+    let data = d.path().join("b");
+    let up = fixture("encrypted/upstream-encryption-config.yaml");
+    let o = etcdsnap(&[
+        "restore",
+        dir,
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--keys",
+        up.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("  etcd keys:      "), "{text}");
+    assert!(text.contains("(defragmented)"));
+    assert!(text.contains("next steps"));
+    let member = text
+        .lines()
+        .find_map(|l| l.strip_prefix("  member ID:      "))
+        .unwrap();
+    assert!(
+        text.contains(&format!("  member {member} default")),
+        "{text}"
+    );
+    assert!(
+        stderr(&o).contains(&format!("{} values cannot be read", unreadable - 2)),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// diff: a uid change is "recreated"; a change names its managedFields
+/// managers.
+#[test]
+fn diff_names_recreation_and_managers() {
+    use common::{Etcd, Version};
+    let widget = |name: &str, uid: &str, color: &str, managers: &str| {
+        format!(
+            r#"{{"apiVersion":"example.com/v1","kind":"Widget","metadata":{{"name":"{name}","namespace":"shop","uid":"{uid}","managedFields":[{managers}]}},"spec":{{"color":"{color}"}}}}"#
+        )
+    };
+    let apply = r#"{"manager":"kubectl-client-side-apply","operation":"Update","time":"2026-11-20T10:00:00Z","fieldsType":"FieldsV1","fieldsV1":{"f:spec":{"f:color":{}}}}"#;
+    let edit = r#"{"manager":"kubectl-edit","operation":"Update","time":"2026-11-21T08:30:00Z","fieldsType":"FieldsV1","fieldsV1":{"f:spec":{"f:color":{}}}}"#;
+    let e = Etcd::start(Version::V35);
+    let blue = "/registry/example.com/widgets/shop/blue";
+    let red = "/registry/example.com/widgets/shop/red";
+    e.put_bytes(blue, widget("blue", "uid-1", "blue", apply).as_bytes());
+    e.put_bytes(red, widget("red", "uid-2", "red", apply).as_bytes());
+    let d = tempfile::tempdir().unwrap();
+    let a = d.path().join("a.db");
+    e.save(&a);
+    e.ctl_ok(&["del", blue]);
+    e.put_bytes(blue, widget("blue", "uid-3", "blue", apply).as_bytes());
+    e.put_bytes(
+        red,
+        widget("red", "uid-2", "crimson", &format!("{apply},{edit}")).as_bytes(),
+    );
+    let b = d.path().join("b.db");
+    e.save(&b);
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let o = etcdsnap(&["diff", a, b, "widgets.example.com", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let changed = v["changed"].as_array().unwrap();
+    let blue_c = changed.iter().find(|c| c["name"] == "blue").unwrap();
+    assert_eq!(blue_c["recreated"], serde_json::json!(["uid-1", "uid-3"]));
+    let red_c = changed.iter().find(|c| c["name"] == "red").unwrap();
+    assert!(red_c.get("recreated").is_none());
+    assert_eq!(
+        red_c["changed_by"],
+        serde_json::json!([{"manager":"kubectl-edit","operation":"Update","time":"2026-11-21T08:30:00Z"}])
+    );
+    assert!(v["summary"]
+        .as_str()
+        .unwrap()
+        .contains("1 changed, 1 recreated"));
+    let o = etcdsnap(&["diff", a, b, "widgets.example.com/red"]);
+    let t = stdout(&o);
+    assert!(
+        t.contains("changed by kubectl-edit (Update, 2026-11-21T08:30:00Z)"),
+        "{t}"
+    );
+    assert!(!t.contains("blue"), "TYPE/NAME selects one object: {t}");
+    let o = etcdsnap(&["diff", a, b]);
+    assert!(stdout(&o).contains("± blue recreated: deleted and created again (uid uid-1 → uid-3"));
+}

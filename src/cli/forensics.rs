@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use anyhow::bail;
 use etcdsnap::etcd::Snapshot;
 use etcdsnap::forensics::diff::{
-    diff_states, json_diff, FieldChange, PathPattern, DEFAULT_IGNORES,
+    changed_by, diff_states, json_diff, recreated, FieldChange, FieldManager, PathPattern,
+    DEFAULT_IGNORES,
 };
 use etcdsnap::forensics::stats::{collect, Place};
 use etcdsnap::mvcc::{Record, Store};
@@ -61,6 +62,12 @@ struct Changed {
     new_revision: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     note: Option<String>,
+    /// Deleted and created again: the old and new uid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recreated: Option<(String, String)>,
+    /// managedFields entries that are new or changed: who changed it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    changed_by: Vec<FieldManager>,
     fields: Vec<FieldChange>,
 }
 
@@ -185,8 +192,14 @@ pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
         .filter_map(|(o, n)| {
             let (io, inew) = (Item::new(*o, keys_a.as_ref()), Item::new(*n, keys_new));
             let (resource, namespace, name) = place(&filter, n.kv.key);
+            let mut again = None;
+            let mut who = Vec::new();
             let (fields, note) = match (io.object(), inew.object()) {
-                (Ok(x), Ok(y)) => (json_diff(&x, &y, &ignore), None),
+                (Ok(x), Ok(y)) => {
+                    again = recreated(&x, &y);
+                    who = changed_by(&x, &y);
+                    (json_diff(&x, &y, &ignore), None)
+                }
                 (x, y) => {
                     let why = x.err().or(y.err()).unwrap_or_default();
                     let note = if io.is_encrypted() || inew.is_encrypted() {
@@ -197,7 +210,7 @@ pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
                     (Vec::new(), Some(note))
                 }
             };
-            if fields.is_empty() && note.is_none() {
+            if fields.is_empty() && note.is_none() && again.is_none() {
                 return None; // only ignored paths changed
             }
             Some(Changed {
@@ -208,17 +221,25 @@ pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
                 old_revision: o.kv.mod_revision,
                 new_revision: n.kv.mod_revision,
                 note,
+                recreated: again,
+                changed_by: who,
                 fields,
             })
         })
         .collect();
     let added: Vec<Entry> = d.added.iter().map(|r| entry(&filter, r)).collect();
     let removed: Vec<Entry> = d.removed.iter().map(|r| entry(&filter, r)).collect();
+    let recreated_n = changed.iter().filter(|c| c.recreated.is_some()).count();
     let summary = format!(
-        "{} added, {} removed, {} changed, {} unchanged",
+        "{} added, {} removed, {} changed{}, {} unchanged",
         added.len(),
         removed.len(),
-        changed.len(),
+        changed.len() - recreated_n,
+        if recreated_n > 0 {
+            format!(", {recreated_n} recreated (deleted and created again)")
+        } else {
+            String::new()
+        },
         d.unchanged + (d.changed.len() - changed.len())
     );
     let different = !(added.is_empty() && removed.is_empty() && changed.is_empty());
@@ -246,10 +267,34 @@ pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
                 .push(format!("- {} (was at revision {})", e.name, e.revision));
         }
         for c in &changed {
-            let mut s = format!(
-                "~ {} (revision {} → {})",
-                c.name, c.old_revision, c.new_revision
-            );
+            let mut s = match &c.recreated {
+                Some((a, b)) => format!(
+                    "± {} recreated: deleted and created again (uid {a} → {b}; revision {} → {})",
+                    c.name, c.old_revision, c.new_revision
+                ),
+                None => format!(
+                    "~ {} (revision {} → {})",
+                    c.name, c.old_revision, c.new_revision
+                ),
+            };
+            if !c.changed_by.is_empty() {
+                let who: Vec<String> = c
+                    .changed_by
+                    .iter()
+                    .map(|m| {
+                        let mut w = format!("{} ({}", m.manager, m.operation);
+                        if !m.subresource.is_empty() {
+                            w.push_str(&format!(" {}", m.subresource));
+                        }
+                        if !m.time.is_empty() {
+                            w.push_str(&format!(", {}", m.time));
+                        }
+                        w.push(')');
+                        w
+                    })
+                    .collect();
+                s.push_str(&format!("\n    changed by {}", who.join(", ")));
+            }
             if let Some(n) = &c.note {
                 s.push_str(&format!("\n    {n}"));
             }
