@@ -28,6 +28,33 @@ fn status_table_equals_etcdutl() {
         }
     }
     assert!(n >= 12, "only {n} recorded tables compared");
+    // And live, against the real etcdutl 3.5.1, on files of other sizes
+    // (a defragmented copy, a compacted one).
+    let d = tempfile::tempdir().unwrap();
+    let src = fixture("etcd-3.5/deep.db");
+    let out = d.path().join("x.db");
+    let o = etcdsnap(&[
+        "defrag",
+        src.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--compact-to",
+        "5000",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for p in [
+        out.as_path(),
+        src.as_path(),
+        fixture("encrypted/snapshot_2026-11-21_101500.db").as_path(),
+    ] {
+        let real = std::process::Command::new(common::bin_path(common::Version::V35, "etcdutl"))
+            .args(["snapshot", "status", p.to_str().unwrap(), "-w", "table"])
+            .output()
+            .unwrap();
+        assert!(real.status.success(), "{}", stderr(&real));
+        let ours = etcdsnap(&["status", "-w", "table", p.to_str().unwrap()]);
+        assert_eq!(stdout(&ours), stdout(&real), "{}", p.display());
+    }
     // The long report stays available.
     let f = fixture("etcd-3.5/small.db");
     let f = f.to_str().unwrap();
@@ -357,6 +384,14 @@ fn verify_decryption_says_what_it_checked() {
         (expect("missing-key") + expect("kms") + upstream) as u64,
         "{d}"
     );
+    assert_eq!(
+        d["damaged_values"].as_array().unwrap().len(),
+        expect("tag-mismatch")
+    );
+    assert!(d["not_readable_offline_values"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("revision 31: /registry/secrets/default/upstream"));
     let problems = layer(&v, "decryption")["problems"].to_string();
     assert!(
         problems.contains("damaged: revision 35")

@@ -35,6 +35,12 @@ pub fn run(input: &Path, keys: &[PathBuf], output: Format) -> anyhow::Result<i32
                             "decrypted": usage.decrypted,
                             "damaged": usage.damaged_count,
                             "not_readable_offline": usage.unreadable_offline_count,
+                            "damaged_values": usage.failures.iter()
+                                .filter_map(|f| f.strip_prefix("damaged: "))
+                                .collect::<Vec<_>>(),
+                            "not_readable_offline_values": usage.failures.iter()
+                                .filter_map(|f| f.strip_prefix("not readable offline: "))
+                                .collect::<Vec<_>>(),
                         }));
                         report.layers.push(decryption_layer(&usage));
                     }
