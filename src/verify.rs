@@ -375,7 +375,7 @@ fn structure_and_schema(snap: &Snapshot) -> (Layer, Layer) {
         "structure",
         structure_problems,
         format!(
-            "bounds, page types, single reference, key order: {} buckets, {} keys, tree depth up to {}; {} of {} pages reachable, {} free ({} bytes a defrag would reclaim)",
+            "bounds, page types, single reference, key order: {} buckets, {} keys, tree depth up to {}; {} of {} pages reachable, {} free ({} bytes; `etcdsnap stats` sizes what a defrag reclaims)",
             buckets,
             keys,
             depth,
