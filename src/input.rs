@@ -150,6 +150,31 @@ pub fn resolve(path: &Path) -> Result<Input, InputError> {
     })
 }
 
+/// What an OpenShift backup dir holds of the set `cluster-backup.sh`
+/// writes, and what it lacks: `(present, missing)`, each missing part
+/// named with why a restore needs it. Empty for other inputs.
+pub fn backup_set(input: &Input) -> (Vec<String>, Vec<String>) {
+    if input.kind != InputKind::BackupDir {
+        return (Vec::new(), Vec::new());
+    }
+    let db = file_name(&input.db);
+    let ts = strip(&db, "snapshot_", ".db").unwrap_or_default();
+    let want = format!("static_kuberesources_{ts}.tar.gz");
+    let mut present = vec![db.clone()];
+    let mut missing = Vec::new();
+    match &input.tarball {
+        Some(t) if file_name(t) == want => present.push(want),
+        Some(t) => missing.push(format!(
+            "{want}: absent; the only tarball, {}, is from another backup (its timestamp differs from {db}'s): its static pod resources and encryption config may not match this snapshot",
+            file_name(t)
+        )),
+        None => missing.push(format!(
+            "{want}: absent; OpenShift's restore (cluster-restore.sh) needs it beside {db}: it holds the static pod resources and the kube-apiserver encryption config"
+        )),
+    }
+    (present, missing)
+}
+
 /// `snapshot_<ts>.db` → `<ts>` (a `__POSSIBLY_DIRTY__` suffix is kept in it).
 fn strip(name: &str, prefix: &str, suffix: &str) -> Option<String> {
     name.strip_prefix(prefix)?

@@ -183,10 +183,10 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
     let idx = a.out.join("index.json");
     write_file(&idx, &serde_json::to_vec_pretty(&index)?)
         .with_context(|| idx.display().to_string())?;
-    eprintln!(
-        "etcdsnap: wrote {} objects under {} (index.json lists them)",
+    super::note(format_args!(
+        "wrote {} objects under {} (index.json lists them)",
         t.shown,
         a.out.display()
-    );
+    ));
     Ok(super::salvage::exit(finish(&t)?, sv.as_ref()))
 }

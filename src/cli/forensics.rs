@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use anyhow::bail;
 use etcdsnap::etcd::Snapshot;
 use etcdsnap::forensics::diff::{
-    diff_states, json_diff, FieldChange, PathPattern, DEFAULT_IGNORES,
+    changed_by, diff_states, json_diff, recreated, FieldChange, FieldManager, PathPattern,
+    DEFAULT_IGNORES,
 };
 use etcdsnap::forensics::stats::{collect, Place};
 use etcdsnap::mvcc::Record;
@@ -75,6 +76,12 @@ struct Changed {
     new_revision: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     note: Option<String>,
+    /// Deleted and created again: the old and new uid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recreated: Option<(String, String)>,
+    /// managedFields entries that are new or changed: who changed it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    changed_by: Vec<FieldManager>,
     fields: Vec<FieldChange>,
 }
 
@@ -89,6 +96,16 @@ struct Entry {
 
 fn place(f: &Filter, k: &[u8]) -> (String, String, String) {
     match f.parse_key(k) {
+        Some(sk) if sk.kind == etcdsnap::kube::key::KeyKind::CompactRevKey => (
+            "(compact_rev_key: apiserver's compaction mark)".into(),
+            String::new(),
+            String::from_utf8_lossy(k).into_owned(),
+        ),
+        Some(sk) if sk.resource.is_empty() => (
+            "(etcd keys of no Kubernetes layout)".into(),
+            String::new(),
+            String::from_utf8_lossy(k).into_owned(),
+        ),
         Some(sk) => {
             let res = match sk.group {
                 Some(g) if !g.is_empty() => format!("{}.{g}", sk.resource),
@@ -101,7 +118,7 @@ fn place(f: &Filter, k: &[u8]) -> (String, String, String) {
             )
         }
         None => (
-            "(etcd)".into(),
+            "(etcd keys of no Kubernetes layout)".into(),
             String::new(),
             String::from_utf8_lossy(k).into_owned(),
         ),
@@ -225,8 +242,12 @@ pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
         .filter_map(|(o, n)| {
             let (io, inew) = (Item::new(*o, keys_a.as_ref()), Item::new(*n, keys_new));
             let (resource, namespace, name) = place(&filter, n.kv.key);
+            let mut again = None;
+            let mut who = Vec::new();
             let (fields, note) = match (io.object(), inew.object()) {
                 (Ok(mut x), Ok(mut y)) => {
+                    again = recreated(&x, &y);
+                    who = changed_by(&x, &y);
                     redaction.apply(o.kv.key, &mut x);
                     redaction.apply(n.kv.key, &mut y);
                     (json_diff(&x, &y, &ignore), None)
@@ -241,7 +262,7 @@ pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
                     (Vec::new(), Some(note))
                 }
             };
-            if fields.is_empty() && note.is_none() {
+            if fields.is_empty() && note.is_none() && again.is_none() {
                 return None; // only ignored paths changed
             }
             Some(Changed {
@@ -252,17 +273,25 @@ pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
                 old_revision: o.kv.mod_revision,
                 new_revision: n.kv.mod_revision,
                 note,
+                recreated: again,
+                changed_by: who,
                 fields,
             })
         })
         .collect();
     let added: Vec<Entry> = d.added.iter().map(|r| entry(&filter, r)).collect();
     let removed: Vec<Entry> = d.removed.iter().map(|r| entry(&filter, r)).collect();
+    let recreated_n = changed.iter().filter(|c| c.recreated.is_some()).count();
     let summary = format!(
-        "{} added, {} removed, {} changed, {} unchanged",
+        "{} added, {} removed, {} changed{}, {} unchanged",
         added.len(),
         removed.len(),
-        changed.len(),
+        changed.len() - recreated_n,
+        if recreated_n > 0 {
+            format!(", {recreated_n} recreated (deleted and created again)")
+        } else {
+            String::new()
+        },
         d.unchanged + (d.changed.len() - changed.len())
     );
     let different = !(added.is_empty() && removed.is_empty() && changed.is_empty());
@@ -290,10 +319,34 @@ pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
                 .push(format!("- {} (was at revision {})", e.name, e.revision));
         }
         for c in &changed {
-            let mut s = format!(
-                "~ {} (revision {} → {})",
-                c.name, c.old_revision, c.new_revision
-            );
+            let mut s = match &c.recreated {
+                Some((a, b)) => format!(
+                    "± {} recreated: deleted and created again (uid {a} → {b}; revision {} → {})",
+                    c.name, c.old_revision, c.new_revision
+                ),
+                None => format!(
+                    "~ {} (revision {} → {})",
+                    c.name, c.old_revision, c.new_revision
+                ),
+            };
+            if !c.changed_by.is_empty() {
+                let who: Vec<String> = c
+                    .changed_by
+                    .iter()
+                    .map(|m| {
+                        let mut w = format!("{} ({}", m.manager, m.operation);
+                        if !m.subresource.is_empty() {
+                            w.push_str(&format!(" {}", m.subresource));
+                        }
+                        if !m.time.is_empty() {
+                            w.push_str(&format!(", {}", m.time));
+                        }
+                        w.push(')');
+                        w
+                    })
+                    .collect();
+                s.push_str(&format!("\n    changed by {}", who.join(", ")));
+            }
             if let Some(n) = &c.note {
                 s.push_str(&format!("\n    {n}"));
             }
@@ -392,8 +445,13 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
     let snap = super::salvage::open(&input.db, a.salvage.salvage)?;
     let sv = super::salvage::run(&snap, a.salvage.salvage);
     let mut wal = None;
-    let (detail, store) = rayon::join(
-        || etcdsnap::etcd::status::detail(&snap),
+    let ((detail, defrag_size), store) = rayon::join(
+        || {
+            (
+                etcdsnap::etcd::status::detail(&snap),
+                etcdsnap::restore::defrag::defrag_size(&snap),
+            )
+        },
         || {
             super::salvage::store_or_replay(
                 &input,
@@ -416,6 +474,15 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
         }
         (Err(e), None) => return Err(e.into()),
     };
+    // What the compact rewrite saves: the bbolt bytes now, less what
+    // `defrag` would write (free pages, and half-empty pages refilled).
+    // A damaged tree cannot be rewritten: no estimate then.
+    let defrag_size = match defrag_size {
+        Ok(size) => size,
+        Err(_) if sv.is_some() => detail.status.total_size,
+        Err(e) => return Err(e.into()),
+    };
+    let reclaim = detail.status.total_size.saturating_sub(defrag_size);
     let f = Filter::default();
     let s = collect(
         &store,
@@ -440,6 +507,8 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
                 "file_size": detail.file_size,
                 "bytes_in_use": detail.bytes_in_use,
                 "bytes_free": detail.bytes_free,
+                "defrag_size": defrag_size,
+                "defrag_reclaims": reclaim,
                 "free_pages": detail.pages_free,
                 "total_key": detail.status.total_key,
                 "revision": detail.status.revision,
@@ -464,9 +533,14 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
     );
     println!("  in use            {}", h(detail.bytes_in_use));
     println!(
-        "  free              {} ({} pages: what a defrag reclaims)",
+        "  free              {} ({} pages)",
         h(detail.bytes_free),
         detail.pages_free
+    );
+    println!(
+        "  defrag reclaims   {} (rewritten compactly: {}; `etcdsnap defrag`)",
+        h(reclaim),
+        h(defrag_size)
     );
     println!("  keys (all buckets) {}", detail.status.total_key);
     println!(
@@ -484,8 +558,15 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
         s.revisions, s.live_objects
     );
     println!();
+    let w = s
+        .resources
+        .iter()
+        .map(|r| r.resource.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(8);
     println!(
-        "{:<44} {:>8} {:>11} {:>10} {:>9} {:>11}  ENCRYPTION",
+        "{:<w$} {:>8} {:>11} {:>10} {:>9} {:>11}  ENCRYPTION",
         "RESOURCE", "OBJECTS", "BYTES", "LARGEST", "REVS", "HISTORY"
     );
     for r in &s.resources {
@@ -495,7 +576,7 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
             .map(|(p, n)| format!("{p} {n}"))
             .collect();
         println!(
-            "{:<44} {:>8} {:>11} {:>10} {:>9} {:>11}  {}",
+            "{:<w$} {:>8} {:>11} {:>10} {:>9} {:>11}  {}",
             r.resource,
             r.objects,
             h(r.bytes),

@@ -120,6 +120,10 @@ pub struct GetArgs {
     /// default).
     #[arg(long)]
     pub show_key_material: bool,
+    /// Objects deleted within the held history, as they last were (each
+    /// deletion revision named on stderr).
+    #[arg(long)]
+    pub deleted: bool,
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
     pub output: GetFormat,
@@ -157,13 +161,41 @@ pub fn run(a: GetArgs) -> anyhow::Result<i32> {
     // no Kubernetes layout) only when asked for by --key/--prefix; `ls`
     // shows every key.
     let explicit = a.select.key.is_some() || a.select.prefix.is_some();
-    let records = store.state_at(a.select.rev, |k| {
+    let wanted = |k: &[u8]| {
         filter.key_matches(k)
             && (explicit
                 || filter
                     .parse_key(k)
                     .is_some_and(|sk| sk.kind != etcdsnap::kube::key::KeyKind::CompactRevKey))
-    })?;
+    };
+    let records = if a.deleted {
+        let gone = store
+            .deleted_at(a.select.rev, wanted)
+            .map_err(|e| compacted_hint(e, &a.input.input, None))?;
+        for d in &gone {
+            eprintln!(
+                "etcdsnap: {}: deleted at revision {}{}",
+                String::from_utf8_lossy(d.key),
+                d.deleted_at,
+                match &d.last {
+                    Some(r) => format!(", last written at {}", r.kv.mod_revision),
+                    None => ", its earlier revisions compacted away".into(),
+                }
+            );
+        }
+        gone.iter().filter_map(|d| d.last).collect()
+    } else {
+        store.state_at(a.select.rev, wanted).map_err(|e| {
+            let what = match (&resource, &name) {
+                (Some(r), Some(n)) => Some(match &a.select.namespace {
+                    Some(ns) => format!("{r} {n} -n {ns}"),
+                    None => format!("{r} {n}"),
+                }),
+                _ => None,
+            };
+            compacted_hint(e, &a.input.input, what)
+        })?
+    };
     if let Some(s) = &sv {
         for r in &records {
             let src = s.source(r);
@@ -204,7 +236,87 @@ pub fn run(a: GetArgs) -> anyhow::Result<i32> {
         }
     };
     out.flush()?;
+    if t.shown == 0 && t.failed == 0 && !a.deleted {
+        deletion_hints(store, &a, &wanted);
+    }
     Ok(super::salvage::exit(finish(&t)?, sv.as_ref()))
+}
+
+/// When nothing matched: keys of the selection deleted within the held
+/// history, each with the revision that still shows it.
+fn deletion_hints(store: &etcdsnap::mvcc::Store<'_>, a: &GetArgs, wanted: &dyn Fn(&[u8]) -> bool) {
+    let Ok(gone) = store.deleted_at(a.select.rev, wanted) else {
+        return;
+    };
+    let input = a.input.input.display();
+    for d in gone.iter().take(20) {
+        let key = String::from_utf8_lossy(d.key);
+        let Some(last) = &d.last else {
+            eprintln!(
+                "etcdsnap: {key}: deleted at revision {}; its earlier revisions were compacted away",
+                d.deleted_at
+            );
+            continue;
+        };
+        let at = d.last_live_revision();
+        let how = match store.compacted {
+            Some(c) if at < c => format!(
+                "`etcdsnap history {input} {}` still shows it (revision {at} is below the compaction at {c})",
+                select_words(a, d.key).trim_start_matches("--key ")
+            ),
+            _ => format!("`etcdsnap get {input} {} --rev {at}`", select_words(a, d.key)),
+        };
+        eprintln!(
+            "etcdsnap: {key}: deleted at revision {}, last held at {}: {how}",
+            d.deleted_at, last.kv.mod_revision
+        );
+    }
+    if gone.len() > 20 {
+        eprintln!(
+            "etcdsnap: … and {} more deleted (`--deleted` lists them)",
+            gone.len() - 20
+        );
+    }
+}
+
+/// How to name one key again on a command line: RESOURCE NAME -n NS when
+/// it has a Kubernetes layout, else --key.
+fn select_words(a: &GetArgs, key: &[u8]) -> String {
+    let f = Filter {
+        etcd_prefix: a.select.etcd_prefix.clone(),
+        ..Filter::default()
+    };
+    match f.parse_key(key) {
+        Some(sk) if sk.kind == etcdsnap::kube::key::KeyKind::Object => {
+            let res = match sk.group {
+                Some(g) if !g.is_empty() => format!("{}.{g}", sk.resource),
+                _ => sk.resource.to_string(),
+            };
+            match sk.namespace {
+                Some(ns) => format!("{res} {} -n {ns}", sk.name),
+                None => format!("{res} {}", sk.name),
+            }
+        }
+        _ => format!("--key {}", String::from_utf8_lossy(key)),
+    }
+}
+
+/// A revision below the compaction: say that `history` still holds each
+/// key's newest revision from before it. `what` names the object
+/// (`RESOURCE NAME -n NS`) when known.
+pub fn compacted_hint(
+    e: etcdsnap::mvcc::MvccError,
+    input: &std::path::Path,
+    what: Option<String>,
+) -> anyhow::Error {
+    match e {
+        etcdsnap::mvcc::MvccError::Compacted { .. } => anyhow::anyhow!(
+            "{e}; `etcdsnap history {} {}` still shows the revision each key held at the compaction (etcd keeps it)",
+            input.display(),
+            what.unwrap_or_else(|| "RESOURCE NAME".into())
+        ),
+        e => e.into(),
+    }
 }
 
 /// Exit code and stderr summary of a listing.

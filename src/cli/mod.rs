@@ -37,6 +37,10 @@ pub(crate) struct Cli {
     /// loaded); warnings and errors still print.
     #[arg(short = 'q', long, global = true)]
     quiet: bool,
+    /// With an OpenShift backup dir, do not use its paired
+    /// static_kuberesources tarball as a key source (only --keys).
+    #[arg(long, global = true)]
+    no_pair: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -52,6 +56,8 @@ pub enum Format {
 
 /// Set once by `-q/--quiet`.
 static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Set once by `--no-pair`.
+static NO_PAIR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Prints a note on stderr (`etcdsnap: {msg}`) unless `-q` was given.
 /// Warnings and errors use `eprintln!` directly.
@@ -189,6 +195,7 @@ pub fn run() -> i32 {
         std::env::args_os().collect(),
     ));
     QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
+    NO_PAIR.store(cli.no_pair, std::sync::atomic::Ordering::Relaxed);
     let result = match cli.command {
         Command::Status {
             input,
@@ -387,8 +394,9 @@ pub(crate) fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Builds the key ring from `--keys` (and, for an OpenShift backup dir, its
-/// paired tarball), then loads the key Secrets found inside the snapshot.
+/// Builds the key ring from `--keys` and, for an OpenShift backup dir, its
+/// paired tarball (unless `--no-pair`: `--keys` add to it), then loads
+/// the key Secrets found inside the snapshot.
 /// `None` when no key source was given or found.
 pub(crate) fn load_keys(
     input: &etcdsnap::input::Input,
@@ -407,8 +415,15 @@ pub(crate) fn load_keys(
         }
         any = true;
     }
-    if keys.is_empty() {
-        if let Some(t) = &input.tarball {
+    let no_pair = NO_PAIR.load(std::sync::atomic::Ordering::Relaxed);
+    // Already among --keys (the tarball itself, or the backup dir).
+    let given = |t: &PathBuf| keys.iter().any(|k| k == t || *k == input.given);
+    let paired = input.tarball.as_ref().filter(|t| !no_pair && !given(t));
+    if no_pair && input.tarball.is_some() {
+        note("keys: --no-pair: the backup dir's tarball is not used");
+    }
+    {
+        if let Some(t) = paired {
             match ring.load_tarball(t) {
                 Ok(revs) => {
                     note(format_args!(
