@@ -31,6 +31,10 @@ pub struct ExportArgs {
     /// Replace Secret data with SHA-256 digests.
     #[arg(long)]
     pub redact: bool,
+    /// Apply-ready files (see `get --for-apply`); index.json then lists
+    /// them in apply order, each with its `apply_rank`.
+    #[command(flatten)]
+    pub apply: super::forms::ApplyArgs,
 }
 
 /// A path segment safe for any file system: `/` and NUL escaped, `.`/`..`
@@ -77,6 +81,7 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
     let filter = a.select.filter(a.resource.as_deref(), None)?;
     let records = store.state_at(a.select.rev, |k| filter.key_matches(k))?;
     mkdir(&a.out).with_context(|| a.out.display().to_string())?;
+    let left_out = std::sync::atomic::AtomicUsize::new(0);
     let results: Vec<Result<Option<serde_json::Value>, String>> = records
         .par_iter()
         .map(|r| {
@@ -111,6 +116,14 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
                     }
                     if a.redact {
                         redact(&mut o);
+                    }
+                    if a.apply.for_apply {
+                        if a.apply.leaves_out(&o) {
+                            left_out.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            return Ok(None);
+                        }
+                        etcdsnap::kube::apply::strip(&mut o, a.apply.options());
+                        entry["apply_rank"] = etcdsnap::kube::apply::rank(&o).into();
                     }
                     for f in ["apiVersion", "kind"] {
                         entry[f] = o.get(f).cloned().unwrap_or_default();
@@ -152,6 +165,24 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
             }
             Ok(None) => {}
             Err(e) => bail!("{e}"),
+        }
+    }
+    if a.apply.for_apply {
+        // Apply order: rank, then the file path (namespace, resource, name).
+        index.sort_by_cached_key(|e| {
+            (
+                e.get("apply_rank")
+                    .and_then(|r| r.as_u64())
+                    .unwrap_or(u64::MAX),
+                e.get("file")
+                    .and_then(|f| f.as_str())
+                    .unwrap_or("")
+                    .to_string(),
+            )
+        });
+        let n = left_out.into_inner();
+        if n > 0 {
+            eprintln!("etcdsnap: left out {n} object{} a controller owns (--keep-owner-references keeps them)", if n == 1 { "" } else { "s" });
         }
     }
     let idx = a.out.join("index.json");

@@ -98,6 +98,8 @@ pub struct GetArgs {
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
     pub output: GetFormat,
+    #[command(flatten)]
+    pub apply: super::forms::ApplyArgs,
 }
 
 /// Counts of what a listing met.
@@ -128,6 +130,17 @@ pub fn run(a: GetArgs) -> anyhow::Result<i32> {
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, out.lock());
     let t = match a.output {
+        GetFormat::Json | GetFormat::Yaml if a.apply.for_apply => {
+            let mut t = Tally::default();
+            let objs = super::forms::decode_all(&records, keys.as_ref(), &filter, a.redact, &mut t);
+            let objs = super::forms::for_apply(objs.into_iter().map(|d| d.obj).collect(), &a.apply);
+            t.shown =
+                super::forms::print_for_apply(objs, a.output == GetFormat::Yaml, single, &mut out)?;
+            t
+        }
+        _ if a.apply.for_apply => {
+            bail!("--for-apply prints objects: use it with -o yaml or -o json")
+        }
         GetFormat::Raw => raw(&records, keys.as_ref(), &mut out)?,
         GetFormat::Table => table(&records, keys.as_ref(), &filter, &mut out)?,
         GetFormat::Json | GetFormat::Yaml => {

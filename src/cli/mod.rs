@@ -9,6 +9,7 @@ mod completions;
 mod defrag;
 mod export;
 mod forensics;
+mod forms;
 mod get;
 mod history;
 mod keys;

@@ -16,9 +16,11 @@
 //! * [`key::parse`] — storage keys → resource, namespace, name;
 //!   [`key::resolve`] — kubectl-style resource names.
 //! * [`encode`] — JSON/YAML objects → the exact protobuf the apiserver writes.
+//! * [`apply`] — objects made apply-ready, in dependency order.
 //!
 //! This layer knows nothing of bbolt or etcd files: it gets key and value bytes.
 
+pub mod apply;
 pub mod cbor;
 pub mod encode;
 mod error;
