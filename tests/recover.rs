@@ -251,3 +251,236 @@ fn export_for_apply_writes_clean_files_in_apply_order() {
         }
     }
 }
+
+/// `kubectl patch --local -f FILE -p {} -o OUTPUT`: kubectl reads the file
+/// without a server and prints each object in it unchanged, through its
+/// own printers.
+fn kubectl_print(file: &Path, output: &str) -> String {
+    let k = Command::new(kubectl())
+        .args(["patch", "--local", "--type=merge", "-p", "{}", "-f"])
+        .arg(file)
+        .args(["-o", output])
+        .output()
+        .unwrap();
+    assert!(k.status.success(), "kubectl -o {output}: {}", stderr(&k));
+    stdout(&k)
+}
+
+fn get_ok(args: &[&str]) -> String {
+    let o = etcdsnap(args);
+    assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+    stdout(&o)
+}
+
+/// One object's JSON as `get -o json` printed it, in a temp file.
+fn object_file(dir: &Path, resource: &str, name: &str) -> PathBuf {
+    let snap = shop_snapshot().to_str().unwrap();
+    let text = get_ok(&["get", snap, resource, name, "-n", "shop", "-o", "json"]);
+    let p = dir.join(format!("{resource}-{name}.json"));
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+const OBJECT_PATHS: &[&str] = &[
+    "{.metadata.name}",
+    "{.kind}{\"\\t\"}{.apiVersion}{'\\n'}",
+    "{['metadata.name']}",
+    "{.metadata.labels}",
+    "{.metadata.annotations.deployment\\.kubernetes\\.io/revision}",
+    "{.spec.replicas}",
+    "{.spec.template.spec.containers[*].image}",
+    "{.spec.template.spec.containers[0].ports}",
+    "{.spec.template.spec.containers[-1:].resources.limits.memory}",
+    "{range .spec.template.spec.containers[*]}{.name}={.image}{\"\\n\"}{end}",
+    "{..image}",
+    "{.spec.ports[?(@.port==80)].name}",
+    "{.spec.ports[?(@.port>8000)].name}",
+    "{.spec.ports[?(@.name==\"http\")].targetPort}",
+    "{.spec.ports[?(@.protocol)].port}",
+    "{.spec.to}",
+    "{.spec.to.weight}",
+    "{.data}",
+    "{.nope}",
+    "x{.nope.deeper}y",
+    "{.status}",
+    "{.metadata}",
+    "{.spec}",
+];
+
+#[test]
+fn jsonpath_on_one_object_matches_kubectl() {
+    let snap = shop_snapshot().to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (res, name) in [
+        ("deployments", "web"),
+        ("services", "web"),
+        ("secrets", "db-credentials"),
+        ("configmaps", "web-config"),
+        ("routes", "web"),
+        ("widgets.example.com", "blue"),
+    ] {
+        let file = object_file(dir.path(), res, name);
+        for path in OBJECT_PATHS {
+            let ours = get_ok(&[
+                "get",
+                snap,
+                res,
+                name,
+                "-n",
+                "shop",
+                "-o",
+                &format!("jsonpath={path}"),
+            ]);
+            let theirs = kubectl_print(&file, &format!("jsonpath={path}"));
+            assert_eq!(ours, theirs, "{res}/{name} {path}");
+        }
+    }
+}
+
+#[test]
+fn jsonpath_over_a_list_matches_kubectl() {
+    let snap = shop_snapshot().to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("list.json");
+    std::fs::write(&list, get_ok(&["get", snap, "-n", "shop", "-o", "json"])).unwrap();
+    // `{range .items[*]}X{end}` over the List is X on each object in turn,
+    // which is what kubectl prints for a file holding a List.
+    for path in OBJECT_PATHS {
+        let ours = get_ok(&[
+            "get",
+            snap,
+            "-n",
+            "shop",
+            "-o",
+            &format!("jsonpath={{range .items[*]}}{path}{{end}}"),
+        ]);
+        let theirs = kubectl_print(&list, &format!("jsonpath={path}"));
+        assert_eq!(ours, theirs, "{path}");
+    }
+    // -o name, object for object.
+    let ours = get_ok(&["get", snap, "-n", "shop", "-o", "name"]);
+    assert_eq!(ours, kubectl_print(&list, "name"));
+    assert!(ours.contains("deployment.apps/web\n"), "{ours}");
+    // jsonpath-as-json.
+    let ours = get_ok(&[
+        "get",
+        snap,
+        "deployments",
+        "web",
+        "-n",
+        "shop",
+        "-o",
+        "jsonpath-as-json={.spec.template.spec.containers[*].name}",
+    ]);
+    let file = object_file(dir.path(), "deployments", "web");
+    assert_eq!(
+        ours,
+        kubectl_print(
+            &file,
+            "jsonpath-as-json={.spec.template.spec.containers[*].name}"
+        )
+    );
+}
+
+#[test]
+fn custom_columns_cells_match_kubectl_jsonpath() {
+    // kubectl prints custom-columns only from `get` (which needs a
+    // server); each scalar cell is its jsonpath value, `<none>` when
+    // missing, several values joined by commas.
+    let snap = shop_snapshot().to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("list.json");
+    std::fs::write(&list, get_ok(&["get", snap, "-n", "shop", "-o", "json"])).unwrap();
+    let cols = [
+        ("NAME", ".metadata.name"),
+        ("KIND", "kind"),
+        ("REPLICAS", "{.spec.replicas}"),
+        ("IMAGES", "{.spec.template.spec.containers[*].image}"),
+    ];
+    let spec: Vec<String> = cols.iter().map(|(h, p)| format!("{h}:{p}")).collect();
+    let ours = get_ok(&[
+        "get",
+        snap,
+        "-n",
+        "shop",
+        "-o",
+        &format!("custom-columns={}", spec.join(",")),
+    ]);
+    let lines: Vec<&str> = ours.lines().collect();
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>(),
+        ["NAME", "KIND", "REPLICAS", "IMAGES"]
+    );
+    // Per column, kubectl's jsonpath `[{.path}]` on each object of the List.
+    let per_col: Vec<Vec<String>> = cols
+        .iter()
+        .map(|(_, p)| {
+            let p = p.trim_start_matches('{').trim_end_matches('}');
+            let p = p.strip_prefix('.').unwrap_or(p);
+            kubectl_print(&list, &format!("jsonpath=[{{.{p}}}]"))
+                .split(']')
+                .filter_map(|s| s.strip_prefix('['))
+                .map(|v| {
+                    if v.is_empty() {
+                        "<none>".to_string()
+                    } else {
+                        v.replace(' ', ",")
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let mut expect: Vec<Vec<String>> = Vec::new();
+    for i in 0..per_col[0].len() {
+        expect.push(per_col.iter().map(|c| c[i].clone()).collect());
+    }
+    assert_eq!(lines.len() - 1, expect.len());
+    for (line, want) in lines[1..].iter().zip(&expect) {
+        assert_eq!(line.split_whitespace().collect::<Vec<_>>(), *want, "{line}");
+    }
+    // kubectl's padding: columns 3 spaces apart, header aligned.
+    let name_w = lines
+        .iter()
+        .map(|l| l.split_whitespace().next().unwrap().len())
+        .max()
+        .unwrap();
+    assert_eq!(lines[0].find("KIND"), Some((name_w + 3).max(6)));
+}
+
+#[test]
+fn sort_by_and_label_columns() {
+    let snap = shop_snapshot().to_str().unwrap();
+    let names = get_ok(&[
+        "get",
+        snap,
+        "-n",
+        "shop",
+        "--sort-by",
+        "{.metadata.creationTimestamp}",
+        "-o",
+        "jsonpath={range .items[*]}{.metadata.creationTimestamp} {end}",
+    ]);
+    let ts: Vec<&str> = names.split_whitespace().collect();
+    let mut sorted = ts.clone();
+    sorted.sort();
+    assert_eq!(ts, sorted);
+    assert!(ts.len() >= 8, "{names}");
+    let t = get_ok(&[
+        "get",
+        snap,
+        "deployments,replicasets",
+        "-n",
+        "shop",
+        "-o",
+        "wide",
+        "-L",
+        "app",
+        "--show-labels",
+    ]);
+    let head: Vec<&str> = t.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(&head[head.len() - 2..], ["APP", "LABELS"]);
+    assert!(head.contains(&"SIZE"));
+    for l in t.lines().skip(1) {
+        assert!(l.ends_with("web   app=web"), "{l}");
+    }
+}
