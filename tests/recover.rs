@@ -484,3 +484,145 @@ fn sort_by_and_label_columns() {
         assert!(l.ends_with("web   app=web"), "{l}");
     }
 }
+
+/// Encodes a fixture, optionally edited, as the apiserver stores it.
+fn encoded(file: &str, edit: impl FnOnce(&mut Value)) -> Vec<u8> {
+    let text = std::fs::read_to_string(fixture(file)).unwrap();
+    let mut v: Value = serde_saphyr::from_str(&text).unwrap();
+    edit(&mut v);
+    let tmp = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(tmp.path(), serde_json::to_vec(&v).unwrap()).unwrap();
+    let o = etcdsnap(&["encode", tmp.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    o.stdout
+}
+
+#[test]
+fn timeline_reports_known_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let backups = dir.path().join("backups");
+    std::fs::create_dir(&backups).unwrap();
+    let snap = |d: &str| backups.join(format!("snapshot_2026-11-0{d}_101500.db"));
+    let mut e = Etcd::start(Version::V35);
+    // Day 1: a namespace, a ConfigMap and a Secret.
+    e.put_bytes(
+        "/registry/namespaces/shop",
+        &encoded("manifests/01-namespace.yaml", |_| {}),
+    );
+    e.put_bytes(
+        "/registry/configmaps/shop/web-config",
+        &encoded("manifests/02-configmap.yaml", |_| {}),
+    );
+    e.put_bytes(
+        "/registry/secrets/shop/db-credentials",
+        &encoded("manifests/03-secret.yaml", |_| {}),
+    );
+    e.save(&snap("1"));
+    // Day 2: the ConfigMap's mode changes, another ConfigMap appears.
+    e.put_bytes(
+        "/registry/configmaps/shop/web-config",
+        &encoded("manifests/02-configmap.yaml", |v| {
+            v["data"]["mode"] = "maintenance".into()
+        }),
+    );
+    e.put_bytes(
+        "/registry/configmaps/shop/extra",
+        &encoded("manifests/02-configmap.yaml", |v| {
+            v["metadata"]["name"] = "extra".into()
+        }),
+    );
+    e.save(&snap("2"));
+    // Day 3: the Secret is deleted, a Deployment created, labels edited.
+    e.ctl_ok(&["del", "/registry/secrets/shop/db-credentials"]);
+    e.put_bytes(
+        "/registry/deployments/shop/web",
+        &encoded("manifests/04-deployment.yaml", |_| {}),
+    );
+    e.put_bytes(
+        "/registry/configmaps/shop/web-config",
+        &encoded("manifests/02-configmap.yaml", |v| {
+            v["data"]["mode"] = "maintenance".into();
+            v["metadata"]["labels"]["tier"] = "front".into();
+        }),
+    );
+    e.save(&snap("3"));
+    e.stop();
+
+    // Given out of order, as files: ordered by the time in their names.
+    let (s1, s2, s3) = (snap("1"), snap("2"), snap("3"));
+    let o = etcdsnap(&[
+        "timeline",
+        s3.to_str().unwrap(),
+        s1.to_str().unwrap(),
+        s2.to_str().unwrap(),
+        "-o",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["format"], "etcdsnap.timeline");
+    let rows = v["backups"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    let times: Vec<&str> = rows.iter().map(|r| r["time"].as_str().unwrap()).collect();
+    assert_eq!(
+        times,
+        [
+            "2026-11-01T10:15:00",
+            "2026-11-02T10:15:00",
+            "2026-11-03T10:15:00"
+        ]
+    );
+    let revs: Vec<i64> = rows
+        .iter()
+        .map(|r| r["revision"].as_i64().unwrap())
+        .collect();
+    assert_eq!(revs, [4, 6, 9]);
+    assert_eq!(rows[0]["objects"], 3);
+    assert_eq!(
+        rows[1]["created"],
+        serde_json::json!(["configmaps/shop/extra"])
+    );
+    assert_eq!(
+        rows[1]["changed"],
+        serde_json::json!([{"object": "configmaps/shop/web-config", "paths": ["data.mode"]}])
+    );
+    assert_eq!(rows[1]["deleted"], serde_json::json!([]));
+    assert_eq!(
+        rows[2]["created"],
+        serde_json::json!(["deployments/shop/web"])
+    );
+    assert_eq!(
+        rows[2]["deleted"],
+        serde_json::json!(["secrets/shop/db-credentials"])
+    );
+    assert_eq!(
+        rows[2]["changed"],
+        serde_json::json!([{"object": "configmaps/shop/web-config", "paths": ["metadata.labels.tier"]}])
+    );
+
+    // One object, from the backup dir: only its own changes.
+    let o = etcdsnap(&[
+        "timeline",
+        backups.to_str().unwrap(),
+        "configmaps",
+        "web-config",
+        "-n",
+        "shop",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("TIME"), "{text}");
+    assert_eq!(lines.len(), 6, "{text}");
+    assert!(
+        lines[3].ends_with("~ configmaps/shop/web-config: data.mode"),
+        "{text}"
+    );
+    assert!(
+        lines[5].ends_with("~ configmaps/shop/web-config: metadata.labels.tier"),
+        "{text}"
+    );
+    // Nothing of that name: exit 1.
+    let o = etcdsnap(&["timeline", backups.to_str().unwrap(), "configmaps", "nope"]);
+    assert_eq!(o.status.code(), Some(1));
+}

@@ -16,6 +16,7 @@ mod keys;
 mod ls;
 mod restore;
 mod status;
+mod timeline;
 mod verify;
 
 use std::path::PathBuf;
@@ -133,6 +134,11 @@ enum Command {
     /// Write a compact copy of a snapshot with a valid SHA-256 trailer.
     /// Never writes over the input.
     Defrag(defrag::DefragArgs),
+    /// A selection across many backups (files, data dirs, dirs of
+    /// snapshot_<ts>.db), in time order: per backup its revision and the
+    /// objects created, changed (with field paths) and deleted since the
+    /// one before. INPUT… [RESOURCE [NAME]] [-n NS] [-o json].
+    Timeline(timeline::TimelineArgs),
     /// A shell completion script (bash, zsh, fish, powershell, elvish) on
     /// stdout, e.g. `source <(etcdsnap completions bash)`.
     Completions(completions::CompletionsArgs),
@@ -158,6 +164,7 @@ pub fn run() -> i32 {
         Command::Encode(a) => codec::encode(a),
         Command::Restore(a) => restore::run(a),
         Command::Defrag(a) => defrag::run(a),
+        Command::Timeline(a) => timeline::run(a),
         Command::Completions(a) => completions::completions(a),
         Command::Man(a) => completions::man(a),
     };
