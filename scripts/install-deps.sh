@@ -161,6 +161,14 @@ else
   say "man + groff: installed via apt"
 fi
 
+# ---------------------------------------------------------------- script(1) (progress test runs under a pty)
+if command -v script >/dev/null 2>&1; then
+  say "script (util-linux): present"
+else
+  apt_install bsdutils
+  say "script (util-linux): installed via apt"
+fi
+
 # ---------------------------------------------------------------- Go + bbolt (optional)
 if [ "$WITH_GO" -eq 1 ]; then
   need=()

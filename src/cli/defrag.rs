@@ -25,7 +25,11 @@ pub struct DefragArgs {
 pub fn run(a: DefragArgs) -> anyhow::Result<i32> {
     let output = a.out_fmt.output;
     let i = super::resolve(&a.input)?;
-    match defrag::defrag(&i.db, &a.out, a.skip_hash_check) {
+    let progress =
+        super::progress::Progress::spinner("writing a compact copy", super::progress::size(&i.db));
+    let result = defrag::defrag(&i.db, &a.out, a.skip_hash_check);
+    progress.finish();
+    match result {
         Ok(r) => {
             if output == Format::Json {
                 super::print_json(&r)?;

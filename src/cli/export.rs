@@ -82,9 +82,15 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
     let records = store.state_at(a.select.rev, |k| filter.key_matches(k))?;
     mkdir(&a.out).with_context(|| a.out.display().to_string())?;
     let left_out = std::sync::atomic::AtomicUsize::new(0);
+    let progress = super::progress::Progress::bar(
+        "exporting",
+        records.len() as u64,
+        super::progress::size(&input.db),
+    );
     let results: Vec<Result<Option<serde_json::Value>, String>> = records
         .par_iter()
         .map(|r| {
+            progress.inc(1);
             let it = Item::new(*r, keys.as_ref());
             let key = it.key_str().into_owned();
             let sk = filter.parse_key(r.kv.key);
@@ -151,6 +157,7 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
             Ok(Some(entry))
         })
         .collect();
+    progress.finish();
     let mut t = Tally::default();
     let mut index = Vec::new();
     for r in results {

@@ -109,6 +109,10 @@ pub fn diff(a: DiffArgs) -> anyhow::Result<i32> {
         ignore.extend(DEFAULT_IGNORES.iter().map(|p| PathPattern::parse(p)));
     }
     let ia = super::resolve(&a.a)?;
+    let progress = super::progress::Progress::spinner(
+        "reading both states",
+        super::progress::size(&ia.db) + ib_size(a.b.as_deref()),
+    );
     let sa = Snapshot::open(&ia.db)?;
     let ib = match &a.b {
         Some(b) => Some(super::resolve(b)?),
@@ -142,6 +146,7 @@ pub fn diff(a: DiffArgs) -> anyhow::Result<i32> {
     let old = store_a.state_at(a.from_rev, |k| filter.key_matches(k))?;
     let new = new_store.state_at(a.to_rev, |k| filter.key_matches(k))?;
     let d = diff_states(&old, &new);
+    progress.set_message("comparing changed objects");
 
     // Field-level differences of the changed objects, in parallel.
     let changed: Vec<Changed> = d
@@ -177,6 +182,7 @@ pub fn diff(a: DiffArgs) -> anyhow::Result<i32> {
             })
         })
         .collect();
+    progress.finish();
     let added: Vec<Entry> = d.added.iter().map(|r| entry(&filter, r)).collect();
     let removed: Vec<Entry> = d.removed.iter().map(|r| entry(&filter, r)).collect();
     let summary = format!(
@@ -272,6 +278,10 @@ pub struct StatsArgs {
 
 pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
     let input = super::resolve(&a.input.input)?;
+    let progress = super::progress::Progress::spinner(
+        "reading every revision",
+        super::progress::size(&input.db),
+    );
     let snap = Snapshot::open(&input.db)?;
     let (detail, store) = rayon::join(
         || etcdsnap::etcd::status::detail(&snap),
@@ -294,6 +304,7 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
             _ => "identity".into(),
         },
     );
+    progress.finish();
     let ps = u64::from(detail.page_size);
     if a.out_fmt.output == super::Format::Json {
         super::print_json(&serde_json::json!({
@@ -388,4 +399,9 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
         );
     }
     Ok(0)
+}
+
+/// The size of diff's second input, when it is a file.
+fn ib_size(b: Option<&std::path::Path>) -> u64 {
+    b.map(super::progress::size).unwrap_or(0)
 }

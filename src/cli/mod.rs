@@ -15,6 +15,7 @@ mod get;
 mod history;
 mod keys;
 mod ls;
+mod progress;
 mod restore;
 mod status;
 mod timeline;

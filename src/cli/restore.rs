@@ -67,7 +67,13 @@ pub fn run(a: RestoreArgs) -> anyhow::Result<i32> {
         bump_revision: a.bump_revision,
         etcd_version: a.etcd_version,
     };
-    match restore::restore(&input.db, &cfg) {
+    let progress = super::progress::Progress::spinner(
+        "restoring (verify, copy, rewrite)",
+        super::progress::size(&input.db),
+    );
+    let result = restore::restore(&input.db, &cfg);
+    progress.finish();
+    match result {
         Ok(r) => {
             if a.out_fmt.output == Format::Json {
                 super::print_json(&r)?;

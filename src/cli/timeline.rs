@@ -158,15 +158,25 @@ pub fn run(a: TimelineArgs) -> anyhow::Result<i32> {
     for i in inputs {
         all.extend(expand(Path::new(i))?);
     }
+    let total: u64 = all.iter().map(|f| super::progress::size(&f.db)).sum();
+    let progress = super::progress::Progress::bar("opening backups", all.len() as u64 * 2, total);
     // Open every snapshot in parallel, then read each one's revisions.
     let snaps: Vec<Snapshot> = all
         .par_iter()
-        .map(|f| Snapshot::open(&f.db).with_context(|| f.db.display().to_string()))
+        .map(|f| {
+            let s = Snapshot::open(&f.db).with_context(|| f.db.display().to_string());
+            progress.inc(1);
+            s
+        })
         .collect::<anyhow::Result<_>>()?;
     let stores: Vec<Store<'_>> = snaps
         .par_iter()
         .zip(all.par_iter())
-        .map(|(s, f)| Store::open(s).with_context(|| f.db.display().to_string()))
+        .map(|(s, f)| {
+            let st = Store::open(s).with_context(|| f.db.display().to_string());
+            progress.inc(1);
+            st
+        })
         .collect::<anyhow::Result<_>>()?;
     let mut rings = Vec::with_capacity(all.len());
     for (f, store) in all.iter().zip(&stores) {
@@ -191,7 +201,10 @@ pub fn run(a: TimelineArgs) -> anyhow::Result<i32> {
         })
         .collect();
     backups.sort_by(|x, y| (&x.time, x.store.current).cmp(&(&y.time, y.store.current)));
+    progress.finish();
+    let spin = super::progress::Progress::spinner("comparing backups", total);
     let rows = timeline(&backups, &filter, &ignore)?;
+    spin.finish();
     match a.output.output {
         Format::Json => super::print_json(&serde_json::json!({
             "format": "etcdsnap.timeline",
