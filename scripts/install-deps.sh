@@ -161,6 +161,18 @@ else
   say "man + groff: installed via apt"
 fi
 
+# ---------------------------------------------------------------- jsonschema (validates -o json against docs/json/*.schema.json)
+if python3 -c 'import jsonschema' >/dev/null 2>&1; then
+  say "python jsonschema: present"
+else
+  python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+  say "pip install jsonschema"
+  python3 -m pip install -q --disable-pip-version-check jsonschema >/dev/null 2>&1 \
+    || python3 -m pip install -q --disable-pip-version-check --break-system-packages jsonschema >/dev/null 2>&1 \
+    || apt_install python3-jsonschema
+  python3 -c 'import jsonschema' || die "python jsonschema could not be installed"
+fi
+
 # ---------------------------------------------------------------- script(1) (progress test runs under a pty)
 if command -v script >/dev/null 2>&1; then
   say "script (util-linux): present"

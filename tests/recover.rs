@@ -574,6 +574,7 @@ fn timeline_reports_known_changes() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["format"], "etcdsnap.timeline");
+    valid_against("timeline", &o.stdout);
     let rows = v["backups"].as_array().unwrap();
     assert_eq!(rows.len(), 3);
     let times: Vec<&str> = rows.iter().map(|r| r["time"].as_str().unwrap()).collect();
@@ -648,6 +649,7 @@ fn certs_at(at: &str) -> (i32, Vec<(String, String, String)>) {
     let v: Value =
         serde_json::from_str(&stdout(&o)).unwrap_or_else(|e| panic!("{e}: {}", stderr(&o)));
     assert_eq!(v["format"], "etcdsnap.certs");
+    valid_against("certs", &o.stdout);
     let mut rows: Vec<(String, String, String)> = v["certificates"]
         .as_array()
         .unwrap()
@@ -740,4 +742,24 @@ fn certs_report_known_dates_at_each_time() {
         "tomorrow",
     ]);
     assert_eq!(o.status.code(), Some(2));
+}
+
+/// Validates a `-o json` document against docs/json/NAME.schema.json with
+/// Python's jsonschema (installed by scripts/install-deps.sh).
+fn valid_against(name: &str, doc: &[u8]) {
+    let schema = repo().join(format!("docs/json/{name}.schema.json"));
+    let check = "import json, sys, jsonschema\n\
+                 schema = json.load(open(sys.argv[1]))\n\
+                 jsonschema.Draft202012Validator.check_schema(schema)\n\
+                 jsonschema.validate(json.load(sys.stdin), schema)\n";
+    let o = run_with_stdin(
+        Command::new("python3").args(["-c", check]).arg(&schema),
+        doc,
+    );
+    assert!(
+        o.status.success(),
+        "{name} output does not match {} (python3 jsonschema: scripts/install-deps.sh): {}",
+        schema.display(),
+        stderr(&o)
+    );
 }
