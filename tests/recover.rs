@@ -187,6 +187,18 @@ fn for_apply_stream_is_clean_ordered_and_reencodes() {
     assert_eq!(kinds.len(), docs.len(), "{kinds:?}");
     assert_eq!(kinds[0], "namespace/shop");
     assert_eq!(kinds[7], "deployment.apps/web");
+
+    // A whole namespace: its objects, and the Namespace first.
+    let o = etcdsnap(&["get", snap.to_str().unwrap(), "-n", "shop", "--for-apply"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let docs = documents(&stdout(&o));
+    assert_eq!(docs[0]["kind"], "Namespace");
+    assert_eq!(docs[0]["metadata"]["name"], "shop");
+    assert_eq!(
+        docs.len(),
+        10,
+        "all but the Lease in kube-system and the owned ReplicaSet"
+    );
 }
 
 #[test]
@@ -241,7 +253,9 @@ fn export_for_apply_writes_clean_files_in_apply_order() {
         .map(|e| e["apply_rank"].as_u64().unwrap())
         .collect();
     assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{ranks:?}");
-    assert_eq!(index[0]["kind"], "ServiceAccount");
+    // -n shop brings the Namespace itself, first.
+    assert_eq!(index[0]["kind"], "Namespace");
+    assert_eq!(index[1]["kind"], "ServiceAccount");
     assert!(!index.iter().any(|e| e["kind"] == "ReplicaSet"));
     for e in &index {
         let text = std::fs::read_to_string(out.join(e["file"].as_str().unwrap())).unwrap();

@@ -79,7 +79,15 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
     let store = Store::open(&snap)?;
     let keys = super::load_keys(&input, &a.keys.keys, &store)?;
     let filter = a.select.filter(a.resource.as_deref(), None)?;
-    let records = store.state_at(a.select.rev, |k| filter.key_matches(k))?;
+    let mut records = store.state_at(a.select.rev, |k| filter.key_matches(k))?;
+    if a.apply.for_apply {
+        records.extend(super::forms::namespace_record(
+            &store,
+            &a.select,
+            a.resource.as_deref(),
+            None,
+        )?);
+    }
     mkdir(&a.out).with_context(|| a.out.display().to_string())?;
     let left_out = std::sync::atomic::AtomicUsize::new(0);
     let progress = super::progress::Progress::bar(

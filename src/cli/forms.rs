@@ -97,6 +97,29 @@ pub fn decode_all<'a>(
     out
 }
 
+/// With `-n NS` and no resource named, the Namespace object itself, so an
+/// apply stream of a whole namespace can go into a cluster without it.
+pub fn namespace_record<'a>(
+    store: &etcdsnap::mvcc::Store<'a>,
+    select: &super::get::SelectArgs,
+    resource: Option<&str>,
+    name: Option<&str>,
+) -> anyhow::Result<Vec<Record<'a>>> {
+    let (Some(ns), None, None) = (&select.namespace, resource, name) else {
+        return Ok(Vec::new());
+    };
+    if select.key.is_some() || select.prefix.is_some() {
+        return Ok(Vec::new());
+    }
+    let prefix = select
+        .etcd_prefix
+        .as_deref()
+        .unwrap_or("/registry")
+        .trim_end_matches('/');
+    let key = format!("{prefix}/namespaces/{ns}");
+    Ok(store.state_at(select.rev, |k| k == key.as_bytes())?)
+}
+
 /// Makes objects apply-ready and sorts them into apply order; says on
 /// stderr how many controller-owned objects were left out.
 pub fn for_apply(objs: Vec<J>, a: &ApplyArgs) -> Vec<J> {

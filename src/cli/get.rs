@@ -129,6 +129,13 @@ pub fn run(a: GetArgs) -> anyhow::Result<i32> {
     let t = match &a.output {
         OutputForm::Json | OutputForm::Yaml if a.apply.for_apply => {
             let mut t = Tally::default();
+            let mut records = records.clone();
+            records.extend(super::forms::namespace_record(
+                &store,
+                &a.select,
+                a.resource.as_deref(),
+                a.name.as_deref(),
+            )?);
             let objs = super::forms::decode_all(&records, keys.as_ref(), &filter, a.redact, &mut t);
             let objs = super::forms::for_apply(objs.into_iter().map(|d| d.obj).collect(), &a.apply);
             let yaml = matches!(a.output, OutputForm::Yaml);
