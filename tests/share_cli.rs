@@ -101,3 +101,43 @@ fn man_pages_render() {
         .unwrap();
     assert!(stdout(&get).contains("--namespace"));
 }
+
+/// Runs etcdsnap under a pseudo-terminal (util-linux `script`), so its
+/// stderr is a terminal; returns what the terminal showed.
+fn on_a_terminal(args: &str, min_bytes: &str) -> String {
+    let bin = env!("CARGO_BIN_EXE_etcdsnap");
+    let o = Command::new("script")
+        .args(["-qec", &format!("'{bin}' {args}"), "/dev/null"])
+        .env("ETCDSNAP_PROGRESS_MIN_BYTES", min_bytes)
+        .output()
+        .expect("run script(1) (util-linux)");
+    assert!(o.status.success(), "{}", stderr(&o));
+    stdout(&o)
+}
+
+#[test]
+fn progress_only_on_a_terminal_and_large_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let backup = fixture("openshift-backup");
+    let b = backup.to_str().unwrap();
+    let out = |n: &str| dir.path().join(n).display().to_string();
+    // A terminal and an input over the threshold: a bar, then cleared.
+    let tty = on_a_terminal(&format!("export {b} --out {}", out("a")), "0");
+    assert!(tty.contains("exporting ["), "{tty}");
+    assert!(tty.contains("/73"), "{tty}");
+    assert!(tty.contains("wrote 73 objects"));
+    // Below the threshold (the default 100 MiB): none.
+    let small = on_a_terminal(&format!("export {b} --out {}", out("b")), "104857600");
+    assert!(!small.contains("exporting ["), "{small}");
+    // stderr a pipe: none, even over the threshold.
+    let o = Command::new(env!("CARGO_BIN_EXE_etcdsnap"))
+        .args(["export", b, "--out", &out("c")])
+        .env("ETCDSNAP_PROGRESS_MIN_BYTES", "0")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(!stderr(&o).contains("exporting ["), "{}", stderr(&o));
+    // A spinner for opaque work (stats), gone before the report.
+    let tty = on_a_terminal(&format!("stats {b}"), "0");
+    assert!(tty.contains("reading every revision"), "{tty}");
+}

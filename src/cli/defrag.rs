@@ -39,7 +39,11 @@ pub fn run(a: DefragArgs) -> anyhow::Result<i32> {
         .as_ref()
         .map(|r| r.db.clone())
         .unwrap_or(i.db.clone());
-    match defrag::defrag_compact(&db, &a.out, a.skip_hash_check, a.compact_to) {
+    let progress =
+        super::progress::Progress::spinner("writing a compact copy", super::progress::size(&db));
+    let result = defrag::defrag_compact(&db, &a.out, a.skip_hash_check, a.compact_to);
+    progress.finish();
+    match result {
         Ok(r) => {
             if output == Format::Json {
                 super::print_json(&r)?;

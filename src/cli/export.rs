@@ -39,6 +39,10 @@ pub struct ExportArgs {
     pub show_key_material: bool,
     #[command(flatten)]
     pub salvage: super::salvage::SalvageArg,
+    /// Apply-ready files (see `get --for-apply`); index.json then lists
+    /// them in apply order, each with its `apply_rank`.
+    #[command(flatten)]
+    pub apply: super::forms::ApplyArgs,
 }
 
 /// A path segment safe for any file system: `/` and NUL escaped, `.`/`..`
@@ -93,12 +97,27 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
     let keys = super::load_keys(&input, &a.keys.keys, &store)?;
     let (resource, name) = super::get::type_name(a.resource.as_deref(), a.name.as_deref())?;
     let filter = a.select.filter(resource.as_deref(), name.as_deref())?;
-    let records = store.state_at(a.select.rev, |k| filter.key_matches(k))?;
+    let mut records = store.state_at(a.select.rev, |k| filter.key_matches(k))?;
+    if a.apply.for_apply {
+        records.extend(super::forms::namespace_record(
+            &store,
+            &a.select,
+            resource.as_deref(),
+            name.as_deref(),
+        )?);
+    }
     mkdir(&a.out).with_context(|| a.out.display().to_string())?;
     let redaction = Redaction::new(a.redact, a.show_key_material);
+    let left_out = std::sync::atomic::AtomicUsize::new(0);
+    let progress = super::progress::Progress::bar(
+        "exporting",
+        records.len() as u64,
+        super::progress::size(&input.db),
+    );
     let results: Vec<Result<Option<serde_json::Value>, String>> = records
         .par_iter()
         .map(|r| {
+            progress.inc(1);
             let it = Item::new(*r, keys.as_ref());
             let key = it.key_str().into_owned();
             let sk = filter.parse_key(r.kv.key);
@@ -129,6 +148,14 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
                         }
                     }
                     redaction.apply(r.kv.key, &mut o);
+                    if a.apply.for_apply {
+                        if a.apply.leaves_out(&o) {
+                            left_out.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            return Ok(None);
+                        }
+                        etcdsnap::kube::apply::strip(&mut o, a.apply.options());
+                        entry["apply_rank"] = etcdsnap::kube::apply::rank(&o).into();
+                    }
                     for f in ["apiVersion", "kind"] {
                         entry[f] = o.get(f).cloned().unwrap_or_default();
                     }
@@ -164,6 +191,7 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
             Ok(Some(entry))
         })
         .collect();
+    progress.finish();
     let mut t = Tally::default();
     let mut index = Vec::new();
     for r in results {
@@ -178,6 +206,24 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
             }
             Ok(None) => {}
             Err(e) => bail!("{e}"),
+        }
+    }
+    if a.apply.for_apply {
+        // Apply order: rank, then the file path (namespace, resource, name).
+        index.sort_by_cached_key(|e| {
+            (
+                e.get("apply_rank")
+                    .and_then(|r| r.as_u64())
+                    .unwrap_or(u64::MAX),
+                e.get("file")
+                    .and_then(|f| f.as_str())
+                    .unwrap_or("")
+                    .to_string(),
+            )
+        });
+        let n = left_out.into_inner();
+        if n > 0 {
+            eprintln!("etcdsnap: left out {n} object{} a controller owns (--keep-owner-references keeps them)", if n == 1 { "" } else { "s" });
         }
     }
     let idx = a.out.join("index.json");

@@ -165,6 +165,10 @@ pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
         ignore.extend(DEFAULT_IGNORES.iter().map(|p| PathPattern::parse(p)));
     }
     let ia = super::resolve(&a.a)?;
+    let progress = super::progress::Progress::spinner(
+        "reading both states",
+        super::progress::size(&ia.db) + ib_size(b.as_deref()),
+    );
     let salvage = a.salvage.salvage;
     let sa = super::salvage::open(&ia.db, salvage)?;
     let ib = match &b {
@@ -234,6 +238,7 @@ pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
     let new = new_store.state_at(a.to_rev, |k| filter.key_matches(k))?;
     let d = diff_states(&old, &new);
     let redaction = etcdsnap::redact::Redaction::new(a.redact, a.show_key_material);
+    progress.set_message("comparing changed objects");
 
     // Field-level differences of the changed objects, in parallel.
     let changed: Vec<Changed> = d
@@ -279,6 +284,7 @@ pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
             })
         })
         .collect();
+    progress.finish();
     let added: Vec<Entry> = d.added.iter().map(|r| entry(&filter, r)).collect();
     let removed: Vec<Entry> = d.removed.iter().map(|r| entry(&filter, r)).collect();
     let recreated_n = changed.iter().filter(|c| c.recreated.is_some()).count();
@@ -442,6 +448,10 @@ fn salvaged_detail(
 
 pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
     let input = super::resolve(&a.input.input)?;
+    let progress = super::progress::Progress::spinner(
+        "reading every revision",
+        super::progress::size(&input.db),
+    );
     let snap = super::salvage::open(&input.db, a.salvage.salvage)?;
     let sv = super::salvage::run(&snap, a.salvage.salvage);
     let mut wal = None;
@@ -499,6 +509,7 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
             _ => "identity".into(),
         },
     );
+    progress.finish();
     let ps = u64::from(detail.page_size);
     if a.out_fmt.output == super::Format::Json {
         super::print_json(&serde_json::json!({
@@ -607,4 +618,9 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
         );
     }
     Ok(super::salvage::exit(0, sv.as_ref()))
+}
+
+/// The size of diff's second input, when it is a file.
+fn ib_size(b: Option<&std::path::Path>) -> u64 {
+    b.map(super::progress::size).unwrap_or(0)
 }

@@ -3,7 +3,6 @@
 use std::io::Write;
 
 use anyhow::{bail, Context};
-use clap::ValueEnum;
 use etcdsnap::crypt::KeyRing;
 use etcdsnap::kube::render::Style;
 use etcdsnap::mvcc::Record;
@@ -12,15 +11,8 @@ use etcdsnap::redact::Redaction;
 use rayon::prelude::*;
 use serde_json::Value as J;
 
+use super::forms::OutputForm;
 use super::{InputArg, KeysArg};
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum GetFormat {
-    Yaml,
-    Json,
-    Table,
-    Raw,
-}
 
 /// Selection flags shared by `get`, `export` and `diff`.
 #[derive(clap::Args, Clone, Default)]
@@ -124,11 +116,17 @@ pub struct GetArgs {
     /// deletion revision named on stderr).
     #[arg(long)]
     pub deleted: bool,
-    /// Output format.
-    #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
-    pub output: GetFormat,
     #[command(flatten)]
     pub salvage: super::salvage::SalvageArg,
+    /// Output format: yaml, json, table, wide, raw, name, jsonpath=…,
+    /// jsonpath-file=…, jsonpath-as-json=…, custom-columns=…,
+    /// custom-columns-file=… (kubectl's forms).
+    #[arg(short = 'o', long = "output", default_value = "yaml", value_parser = super::forms::parse_output)]
+    pub output: OutputForm,
+    #[command(flatten)]
+    pub apply: super::forms::ApplyArgs,
+    #[command(flatten)]
+    pub print: super::forms::PrintArgs,
 }
 
 /// Counts of what a listing met.
@@ -212,16 +210,46 @@ pub fn run(a: GetArgs) -> anyhow::Result<i32> {
     }
     let single = name.is_some() || a.select.key.is_some();
     let redaction = Redaction::new(a.redact, a.show_key_material);
-    if a.redact && a.output == GetFormat::Raw {
+    if a.redact && matches!(a.output, OutputForm::Raw) {
         bail!("-o raw prints the stored bytes, which --redact cannot hide: use -o yaml or -o json with --redact");
     }
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, out.lock());
-    let t = match a.output {
-        GetFormat::Raw => raw(&records, keys, redaction, &mut out)?,
-        GetFormat::Table => table(&records, keys, &filter, &mut out)?,
-        GetFormat::Json | GetFormat::Yaml => {
-            let yaml = a.output == GetFormat::Yaml;
+    let sort = a.print.sort_template()?;
+    let t = match &a.output {
+        OutputForm::Json | OutputForm::Yaml if a.apply.for_apply => {
+            let mut t = Tally::default();
+            let mut records = records.clone();
+            records.extend(super::forms::namespace_record(
+                store,
+                &a.select,
+                a.resource.as_deref(),
+                a.name.as_deref(),
+            )?);
+            let objs = super::forms::decode_all(&records, keys, &filter, redaction, &mut t);
+            let objs = super::forms::for_apply(objs.into_iter().map(|d| d.obj).collect(), &a.apply);
+            let yaml = matches!(a.output, OutputForm::Yaml);
+            t.shown = super::forms::print_for_apply(objs, yaml, single, &mut out)?;
+            t
+        }
+        _ if a.apply.for_apply => {
+            bail!("--for-apply prints objects: use it with -o yaml or -o json")
+        }
+        OutputForm::Raw => raw(&records, keys, redaction, &mut out)?,
+        OutputForm::Table | OutputForm::Wide => {
+            let wide = matches!(a.output, OutputForm::Wide);
+            table(
+                &records,
+                keys,
+                &filter,
+                &a.print,
+                wide,
+                sort.as_ref(),
+                &mut out,
+            )?
+        }
+        OutputForm::Json | OutputForm::Yaml if sort.is_none() => {
+            let yaml = matches!(a.output, OutputForm::Yaml);
             let opts = Render {
                 keys,
                 filter: &filter,
@@ -233,6 +261,16 @@ pub fn run(a: GetArgs) -> anyhow::Result<i32> {
             } else {
                 list(&records, &opts, &mut out)?
             }
+        }
+        form => {
+            let mut t = Tally::default();
+            let mut objs = super::forms::decode_all(&records, keys, &filter, redaction, &mut t);
+            if let Some(s) = &sort {
+                super::forms::sort_by(&mut objs, s)?;
+            }
+            super::forms::print_decoded(&objs, form, single, &a.print, &mut out)?;
+            t.shown = objs.len();
+            t
         }
     };
     out.flush()?;
@@ -524,14 +562,21 @@ fn raw(
     Ok(t)
 }
 
+/// The etcd-level table: one row per key; `-o wide` adds the key's
+/// version, lease and stored size; `-L`/`--show-labels` add label
+/// columns; `--sort-by` orders rows as kubectl would.
 fn table(
     records: &[Record<'_>],
     keys: Option<&KeyRing>,
     filter: &Filter,
+    print: &super::forms::PrintArgs,
+    wide: bool,
+    sort: Option<&etcdsnap::kube::jsonpath::Template>,
     out: &mut impl Write,
 ) -> anyhow::Result<Tally> {
+    type Row = (Vec<String>, Option<J>);
     let mut t = Tally::default();
-    let rows: Vec<Result<Option<[String; 6]>, String>> = records
+    let rows: Vec<Result<Option<Row>, String>> = records
         .par_iter()
         .map(|rec| {
             let it = Item::new(*rec, keys);
@@ -545,35 +590,55 @@ fn table(
                 Some(e) => format!("{} key {} → {}", e.provider, e.key, it.encoding),
                 None => it.encoding.to_string(),
             };
-            let (kind, created) = match it.object() {
+            let obj = match it.object() {
                 Ok(o) => {
                     if let Some(l) = &filter.labels {
                         if !l.matches(&o) {
                             return Ok(None);
                         }
                     }
-                    (
-                        o.get("kind").and_then(J::as_str).unwrap_or("").to_string(),
-                        o.pointer("/metadata/creationTimestamp")
-                            .and_then(J::as_str)
-                            .unwrap_or("")
-                            .to_string(),
-                    )
+                    Some(o)
                 }
-                Err(_) if it.is_encrypted() => ("?".into(), "?".into()),
+                Err(_) if it.is_encrypted() => None,
                 Err(e) => return Err(format!("{}: {e}", it.key_str())),
             };
-            Ok(Some([
-                ns,
-                name,
-                kind,
-                created,
-                rec.kv.mod_revision.to_string(),
-                enc,
-            ]))
+            let (kind, created) = match &obj {
+                Some(o) => (
+                    o.get("kind").and_then(J::as_str).unwrap_or("").to_string(),
+                    o.pointer("/metadata/creationTimestamp")
+                        .and_then(J::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                ),
+                None => ("?".into(), "?".into()),
+            };
+            let mut row = vec![ns, name, kind, created, rec.kv.mod_revision.to_string()];
+            if wide {
+                row.push(rec.kv.version.to_string());
+                row.push(if rec.kv.lease == 0 {
+                    "<none>".into()
+                } else {
+                    format!("{:x}", rec.kv.lease)
+                });
+                row.push(rec.kv.value.len().to_string());
+            }
+            row.push(enc);
+            let null = J::Null;
+            row.extend(print.label_cells(obj.as_ref().unwrap_or(&null)));
+            let key = match (sort, &obj) {
+                (Some(s), Some(o)) => s
+                    .find(o)
+                    .map_err(|e| format!("--sort-by: {e}"))?
+                    .into_iter()
+                    .next()
+                    .and_then(|set| set.into_iter().next())
+                    .map(std::borrow::Cow::into_owned),
+                _ => None,
+            };
+            Ok(Some((row, key)))
         })
         .collect();
-    let mut shown = Vec::new();
+    let mut shown: Vec<Row> = Vec::new();
     for r in rows {
         match r {
             Ok(Some(row)) => shown.push(row),
@@ -584,28 +649,38 @@ fn table(
             }
         }
     }
-    let head = [
-        "NAMESPACE",
-        "NAME",
-        "KIND",
-        "CREATED",
-        "REVISION",
-        "ENCODING",
-    ];
-    let mut w = [0usize; 6];
-    for row in shown
-        .iter()
-        .map(|r| r.each_ref().map(|s| s.as_str()))
-        .chain([head])
-    {
+    if sort.is_some() {
+        shown.sort_by(|(_, a), (_, b)| {
+            let less = |x: &Option<J>, y: &Option<J>| match (x, y) {
+                (None, _) => true,
+                (_, None) => false,
+                (Some(p), Some(q)) => etcdsnap::kube::jsonpath::sort_less(p, q),
+            };
+            match (less(a, b), less(b, a)) {
+                (true, false) => std::cmp::Ordering::Less,
+                (false, true) => std::cmp::Ordering::Greater,
+                _ => std::cmp::Ordering::Equal,
+            }
+        });
+    }
+    let mut head: Vec<String> = ["NAMESPACE", "NAME", "KIND", "CREATED", "REVISION"]
+        .map(String::from)
+        .to_vec();
+    if wide {
+        head.extend(["VERSION", "LEASE", "SIZE"].map(String::from));
+    }
+    head.push("ENCODING".into());
+    head.extend(print.label_headers());
+    let mut w = vec![0usize; head.len()];
+    for row in shown.iter().map(|(r, _)| r).chain([&head]) {
         for (i, c) in row.iter().enumerate() {
             w[i] = w[i].max(c.chars().count());
         }
     }
-    let line = |row: [&str; 6]| {
+    let line = |row: &[String]| {
         let mut s = String::new();
         for (i, c) in row.iter().enumerate() {
-            if i == 5 {
+            if i + 1 == row.len() {
                 s.push_str(c);
             } else {
                 s.push_str(&format!("{c:<width$}   ", width = w[i]));
@@ -613,9 +688,11 @@ fn table(
         }
         s
     };
-    writeln!(out, "{}", line(head))?;
-    for row in &shown {
-        writeln!(out, "{}", line(row.each_ref().map(|s| s.as_str())))?;
+    if !print.no_headers {
+        writeln!(out, "{}", line(&head))?;
+    }
+    for (row, _) in &shown {
+        writeln!(out, "{}", line(row))?;
     }
     t.shown = shown.len();
     Ok(t)

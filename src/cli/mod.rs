@@ -5,20 +5,24 @@
 //! 2 bad usage or unreadable input.
 
 mod args;
+mod certs;
 mod codec;
 mod completions;
 mod defrag;
 mod export;
 mod forensics;
+mod forms;
 mod get;
 mod hashkv;
 mod history;
 mod keys;
 mod ls;
+mod progress;
 mod restore;
 mod salvage;
 mod serve;
 mod status;
+mod timeline;
 mod verify;
 mod wal;
 
@@ -176,6 +180,16 @@ enum Command {
     /// The hash `etcdctl endpoint hashkv --rev N` returns for a server
     /// holding this data (3.4/3.5), with its compaction revision.
     Hashkv(hashkv::HashKvArgs),
+    /// A selection across many backups (files, data dirs, dirs of
+    /// snapshot_<ts>.db), in time order: per backup its revision and the
+    /// objects created, changed (with field paths) and deleted since the
+    /// one before. INPUT… [RESOURCE [NAME]] [-n NS] [-o json].
+    Timeline(timeline::TimelineArgs),
+    /// Every X.509 certificate in Secrets, ConfigMaps and the
+    /// static_kuberesources tarball: subject, issuer, SANs, serial,
+    /// validity, and whether it is expired or expiring at --at
+    /// (snapshot|now|DATE). Exit 1 when any is expired.
+    Certs(certs::CertsArgs),
     /// A shell completion script (bash, zsh, fish, powershell, elvish) on
     /// stdout, e.g. `source <(etcdsnap completions bash)`.
     Completions(completions::CompletionsArgs),
@@ -215,6 +229,8 @@ pub fn run() -> i32 {
         Command::Restore(a) => restore::run(a),
         Command::Defrag(a) => defrag::run(a),
         Command::Hashkv(a) => hashkv::run(a),
+        Command::Timeline(a) => timeline::run(a),
+        Command::Certs(a) => certs::run(a),
         Command::Completions(a) => completions::completions(a),
         Command::Man(a) => completions::man(a),
         Command::Wal(a) => wal::run(a),

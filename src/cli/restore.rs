@@ -78,7 +78,13 @@ pub fn run(a: RestoreArgs) -> anyhow::Result<i32> {
         .as_ref()
         .map(|r| r.db.clone())
         .unwrap_or(input.db.clone());
-    match restore::restore(&db, &cfg) {
+    let progress = super::progress::Progress::spinner(
+        "restoring (verify, copy, rewrite)",
+        super::progress::size(&db),
+    );
+    let result = restore::restore(&db, &cfg);
+    progress.finish();
+    match result {
         Ok(mut r) => {
             r.warnings.extend(value_warnings(&input, &a.keys.keys));
             let openshift =
