@@ -420,7 +420,11 @@ fn verify_decryption_says_what_it_checked() {
     // --no-pair: only the upstream config.
     let (_, v, err) = verify_json(&[dir, "--keys", up, "--no-pair"]);
     assert_eq!(v["decryption"]["decrypted"], upstream as u64, "{err}");
-    assert!(err.contains("--no-pair"));
+    assert!(
+        err.contains("not using static_kuberesources_2026-11-21_101500.tar.gz (--no-pair)"),
+        "{err}"
+    );
+    assert!(!err.contains("paired with"), "{err}");
 }
 
 /// The revision keys of the `key` bucket and the compaction marks of a
