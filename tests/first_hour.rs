@@ -327,6 +327,17 @@ fn verify_judges_the_backup_set() {
     );
     // Nothing could decrypt: the layer says so and counts them.
     assert_eq!(layer(&v, "decryption")["verdict"], "not-checked");
+
+    // A tarball that is not one.
+    std::fs::write(
+        d.path().join(format!("static_kuberesources_{ets}.tar.gz")),
+        b"truncated",
+    )
+    .unwrap();
+    let (code, v, _) = verify_json(&[d.path().to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let p = layer(&v, "backup set")["problems"].to_string();
+    assert!(p.contains("unreadable"), "{p}");
 }
 
 /// The encrypted fixture's manifest says what each value needs.
