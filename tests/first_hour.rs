@@ -327,6 +327,17 @@ fn verify_judges_the_backup_set() {
     );
     // Nothing could decrypt: the layer says so and counts them.
     assert_eq!(layer(&v, "decryption")["verdict"], "not-checked");
+
+    // A tarball that is not one.
+    std::fs::write(
+        d.path().join(format!("static_kuberesources_{ets}.tar.gz")),
+        b"truncated",
+    )
+    .unwrap();
+    let (code, v, _) = verify_json(&[d.path().to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let p = layer(&v, "backup set")["problems"].to_string();
+    assert!(p.contains("unreadable"), "{p}");
 }
 
 /// The encrypted fixture's manifest says what each value needs.
@@ -420,7 +431,11 @@ fn verify_decryption_says_what_it_checked() {
     // --no-pair: only the upstream config.
     let (_, v, err) = verify_json(&[dir, "--keys", up, "--no-pair"]);
     assert_eq!(v["decryption"]["decrypted"], upstream as u64, "{err}");
-    assert!(err.contains("--no-pair"));
+    assert!(
+        err.contains("not using static_kuberesources_2026-11-21_101500.tar.gz (--no-pair)"),
+        "{err}"
+    );
+    assert!(!err.contains("paired with"), "{err}");
 }
 
 /// The revision keys of the `key` bucket and the compaction marks of a

@@ -74,7 +74,8 @@ pub(crate) fn note(msg: impl std::fmt::Display) {
 /// `-o`, as the commands that print a report take it.
 #[derive(clap::Args, Clone, Copy)]
 pub struct OutputArg {
-    /// Output format: text (or table) for people, json for machines
+    /// Output format: text for people (table: etcdctl's table where it has
+    /// one, as `status -w table`; wide: the long report), json for machines
     /// (`-w/--write-out` as etcdctl spells it).
     #[arg(
         short = 'o',
@@ -248,9 +249,12 @@ pub fn run() -> i32 {
 /// Resolves INPUT and prints the notes saying which file was chosen.
 pub(crate) fn resolve(input: &std::path::Path) -> anyhow::Result<etcdsnap::input::Input> {
     let i = etcdsnap::input::resolve(input)?;
+    let no_pair = NO_PAIR.load(std::sync::atomic::Ordering::Relaxed);
     for n in &i.notes {
         if n.starts_with("warning") {
             eprintln!("etcdsnap: {n}");
+        } else if let Some(t) = n.strip_prefix("paired with ").filter(|_| no_pair) {
+            note(format_args!("not using {t} (--no-pair)"));
         } else {
             note(n);
         }
@@ -435,9 +439,6 @@ pub(crate) fn load_keys(
     // Already among --keys (the tarball itself, or the backup dir).
     let given = |t: &PathBuf| keys.iter().any(|k| k == t || *k == input.given);
     let paired = input.tarball.as_ref().filter(|t| !no_pair && !given(t));
-    if no_pair && input.tarball.is_some() {
-        note("keys: --no-pair: the backup dir's tarball is not used");
-    }
     {
         if let Some(t) = paired {
             match ring.load_tarball(t) {

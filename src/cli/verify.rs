@@ -85,9 +85,7 @@ pub fn run(a: VerifyArgs) -> anyhow::Result<i32> {
                         report.layers.push(decryption_not_checked(&needed));
                     }
                 }
-                if encrypted > 0 {
-                    set_needs_config(&input, &describe_needed(&needed), encrypted, &mut report);
-                }
+                set_needs_config(&input, &describe_needed(&needed), encrypted, &mut report);
             }
             Err(e) => eprintln!("etcdsnap: decryption not checked: {e}"),
         }
@@ -180,28 +178,34 @@ fn verdict_word(r: &etcdsnap::verify::Report) -> &'static str {
     }
 }
 
-/// A backup dir whose snapshot holds encrypted values needs the encryption
-/// config in its tarball: a restored apiserver cannot read them without it.
+/// A backup dir's tarball must be readable, and hold the encryption config
+/// when the snapshot's values are encrypted: a restored apiserver cannot
+/// read them without it.
 fn set_needs_config(
     input: &etcdsnap::input::Input,
     needed: &str,
     encrypted: u64,
     report: &mut etcdsnap::verify::Report,
 ) {
+    use etcdsnap::crypt::CryptError;
     if input.kind != etcdsnap::input::InputKind::BackupDir {
         return;
     }
     let Some(t) = &input.tarball else { return };
-    if let Err(e @ etcdsnap::crypt::CryptError::NoConfigInTarball { .. }) =
-        etcdsnap::crypt::read_tarball(t)
-    {
-        let _ = e;
-        report.layers.push(backup_set_layer(
-            String::new(),
-            vec![format!(
-                "encryption config: {} holds none, but {encrypted} values are encrypted ({needed}): a restored kube-apiserver could not read them",
-                t.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
-            )],
-        ));
-    }
+    let name = t
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let problem = match etcdsnap::crypt::read_tarball(t) {
+        Err(CryptError::NoConfigInTarball { .. }) if encrypted > 0 => format!(
+            "encryption config: {name} holds none, but {encrypted} values are encrypted ({needed}): a restored kube-apiserver could not read them"
+        ),
+        Err(e @ (CryptError::Tarball { .. } | CryptError::Io { .. })) => format!(
+            "{name}: unreadable ({e}): OpenShift's restore needs its static pod resources"
+        ),
+        _ => return,
+    };
+    report
+        .layers
+        .push(backup_set_layer(String::new(), vec![problem]));
 }
