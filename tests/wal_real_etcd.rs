@@ -273,6 +273,7 @@ fn check(v: Version) {
         .unwrap();
     assert_eq!(first_put["keys"][0]["key"], "/registry/configmaps/ns0/cm-0");
     assert_eq!(first_put["keys"][0]["resource"], "configmaps");
+    assert_eq!(first_put["keys"][0]["kind"], "ConfigMap");
     assert_eq!(first_put["keys"][0]["namespace"], "ns0");
     assert_eq!(first_put["keys"][0]["name"], "cm-0");
     let pods = etcdsnap(&["wal", path_str(&a), "pods", "-o", "json"]);

@@ -337,6 +337,12 @@ pub(crate) fn open_store_replayed<'a>(
         rep.revision,
         if rep.replayed > 0 { "; --no-wal reads the db alone" } else { "" },
     );
+    if rep.beyond_commit > 0 {
+        eprintln!(
+            "etcdsnap: WAL: {} of them lie above the last recorded commit index: a restarted single member commits and applies them; in a cluster the leader's log decides",
+            rep.beyond_commit
+        );
+    }
     Ok((store, Some(ov)))
 }
 

@@ -22,6 +22,9 @@ pub struct KeyRow {
     pub range_end: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
+    /// The Kubernetes kind, when the resource is a known type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -102,6 +105,15 @@ fn key_row(t: &Touch, f: &Filter) -> KeyRow {
     } else {
         f.parse_key(&t.key)
     };
+    let resource = sk.map(|k| match k.group {
+        Some(g) if !g.is_empty() => format!("{}.{g}", k.resource),
+        _ => k.resource.to_string(),
+    });
+    let kind = resource
+        .as_deref()
+        .and_then(crate::kube::key::resolve)
+        .map(|r| r.kind)
+        .filter(|k| !k.is_empty());
     KeyRow {
         op: t.op,
         key: escape(&t.key),
@@ -115,10 +127,8 @@ fn key_row(t: &Touch, f: &Filter) -> KeyRow {
                 escape(&t.range_end)
             }
         }),
-        resource: sk.map(|k| match k.group {
-            Some(g) if !g.is_empty() => format!("{}.{g}", k.resource),
-            _ => k.resource.to_string(),
-        }),
+        resource,
+        kind,
         namespace: sk.and_then(|k| k.namespace.map(str::to_string)),
         name: sk.map(|k| k.name.to_string()).filter(|n| !n.is_empty()),
         value_size: t.value_len,
