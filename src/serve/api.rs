@@ -818,7 +818,7 @@ fn undecryptable(state: &State, entries: &[Entry<'_>]) -> Vec<String> {
         bad.len(),
         if bad.len() == 1 { "" } else { "s" },
         shown.join("; "),
-        if bad.len() > 3 { "; …" } else { "" }
+        if bad.len() > 3 { "; ..." } else { "" }
     )]
 }
 
