@@ -87,15 +87,72 @@ pub struct LabelSelector(Vec<(String, LabelOp)>);
 enum LabelOp {
     Eq(String),
     Ne(String),
+    In(Vec<String>),
+    NotIn(Vec<String>),
     Exists,
     Absent,
+}
+
+/// Splits on commas outside parentheses (`a in (x,y),b`).
+fn split_terms(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&s[start..]);
+    out
+}
+
+/// `key in (a,b)` / `key notin (a,b)` → (key, in?, values).
+fn set_term(part: &str) -> Option<(&str, bool, Vec<String>)> {
+    let open = part.find('(')?;
+    let close = part.rfind(')')?;
+    if close != part.len() - 1 || close < open {
+        return None;
+    }
+    let head = part[..open].trim();
+    let (key, is_in) = if let Some(k) = head.strip_suffix(" notin") {
+        (k, false)
+    } else if let Some(k) = head.strip_suffix(" in") {
+        (k, true)
+    } else {
+        return None;
+    };
+    let values = part[open + 1..close]
+        .split(',')
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .collect();
+    Some((key.trim(), is_in, values))
 }
 
 impl LabelSelector {
     pub fn parse(s: &str) -> Result<LabelSelector, String> {
         let mut out = Vec::new();
-        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (k, op) = if let Some((k, v)) = part.split_once("!=") {
+        for part in split_terms(s)
+            .into_iter()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            let (k, op) = if let Some((k, is_in, values)) = set_term(part) {
+                (
+                    k,
+                    if is_in {
+                        LabelOp::In(values)
+                    } else {
+                        LabelOp::NotIn(values)
+                    },
+                )
+            } else if let Some((k, v)) = part.split_once("!=") {
                 (k, LabelOp::Ne(v.trim().to_string()))
             } else if let Some((k, v)) = part.split_once("==") {
                 (k, LabelOp::Eq(v.trim().to_string()))
@@ -124,6 +181,8 @@ impl LabelSelector {
         self.0.iter().all(|(k, op)| match op {
             LabelOp::Eq(v) => get(k) == Some(v.as_str()),
             LabelOp::Ne(v) => get(k) != Some(v.as_str()),
+            LabelOp::In(vs) => get(k).is_some_and(|x| vs.iter().any(|v| v == x)),
+            LabelOp::NotIn(vs) => get(k).is_none_or(|x| !vs.iter().any(|v| v == x)),
             LabelOp::Exists => get(k).is_some(),
             LabelOp::Absent => get(k).is_none(),
         })
@@ -395,6 +454,10 @@ mod tests {
             ("!gone", true),
             ("gone", false),
             ("app=db", false),
+            ("app in (web,db)", true),
+            ("app in (db),tier", false),
+            ("app notin (db, x),tier=front", true),
+            ("gone notin (x)", true),
         ] {
             assert_eq!(LabelSelector::parse(s).unwrap().matches(&o), want, "{s}");
         }

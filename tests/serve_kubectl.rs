@@ -280,6 +280,31 @@ fn kubectl_and_python_read_a_served_snapshot() {
         .iter()
         .any(|g| g["name"] == "route.openshift.io"));
 
+    // Aggregated discovery, as kubectl >= 1.30 asks for it first.
+    let addr = s.url.trim_start_matches("http://");
+    let (code, body) = http_fetch(
+        addr,
+        "/apis",
+        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json",
+    );
+    assert_eq!(code, 200);
+    let agg: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(agg["kind"], "APIGroupDiscoveryList");
+    let widgets = agg["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["metadata"]["name"] == "example.com")
+        .expect("the CRD's group");
+    assert_eq!(
+        widgets["versions"][0]["resources"][0]["resource"],
+        "widgets"
+    );
+    assert_eq!(
+        widgets["versions"][0]["resources"][0]["scope"],
+        "Namespaced"
+    );
+
     // Default tables, as the apiserver prints them.
     let (head, rows) = table(&s.ok(&["get", "pods", "-A"]));
     assert_eq!(
@@ -357,6 +382,19 @@ fn kubectl_and_python_read_a_served_snapshot() {
     assert_eq!(
         names(s.ok(&["get", "pods", "-n", "shop", "-l", "app=web", "-o", "name"])),
         ["pod/web-1", "pod/web-2"]
+    );
+    assert_eq!(
+        names(s.ok(&[
+            "get",
+            "pods",
+            "-n",
+            "shop",
+            "-l",
+            "app in (web,db),tier!=back",
+            "-o",
+            "name"
+        ])),
+        ["pod/db-0", "pod/web-1", "pod/web-2"]
     );
     assert_eq!(
         names(s.ok(&[
@@ -688,6 +726,31 @@ fn secrets_decrypt_with_keys_and_redact_to_digests() {
         "json",
     ]);
     assert!(!o.status.success(), "{}", stdout(&o));
+}
+
+/// One GET over a fresh connection; (status code, body) of a reply with a
+/// Content-Length.
+fn http_fetch(addr: &str, path: &str, accept: &str) -> (u16, String) {
+    let mut c = std::net::TcpStream::connect(addr).expect("connect");
+    c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        c,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: {accept}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut buf = Vec::new();
+    c.read_to_end(&mut buf).expect("read reply");
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let code = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (code, body)
 }
 
 /// One GET over a fresh connection; (status code, body length).

@@ -819,7 +819,7 @@ fn undecryptable(state: &State, entries: &[Entry<'_>]) -> Vec<String> {
         bad.len(),
         if bad.len() == 1 { "" } else { "s" },
         shown.join("; "),
-        if bad.len() > 3 { "; …" } else { "" }
+        if bad.len() > 3 { "; ..." } else { "" }
     )]
 }
 
@@ -1097,6 +1097,115 @@ fn replay(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn state() -> Arc<State> {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/openshift-backup");
+        let session = crate::session::Session::open_path(&dir, &[]).unwrap();
+        let opts = crate::serve::Options {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            allow_remote: false,
+            redact: false,
+            rev: None,
+            kubeconfig_out: None,
+            bookmark_every: 1,
+            tls: false,
+        };
+        Arc::new(crate::serve::state(session, &opts).unwrap())
+    }
+
+    fn ask(st: &Arc<State>, method: &str, target: &str) -> (u16, J) {
+        let (path, q) = target.split_once('?').unwrap_or((target, ""));
+        let r = handle(
+            st,
+            &Request {
+                method,
+                path,
+                query: parse_query(q),
+                accept: "application/json",
+            },
+        );
+        let body = match r.body {
+            Body::Full(b) => serde_json::from_slice(&b).unwrap_or(J::Null),
+            Body::Stream(_) => J::Null,
+        };
+        (r.code, body)
+    }
+
+    #[test]
+    fn answers_like_an_apiserver() {
+        let st = state();
+        let (c, v) = ask(
+            &st,
+            "GET",
+            "/api/v1/namespaces/openshift-app-0/configmaps/cm-3",
+        );
+        assert_eq!((c, v["metadata"]["name"].as_str()), (200, Some("cm-3")));
+        let (c, v) = ask(
+            &st,
+            "GET",
+            "/api/v1/namespaces/openshift-app-0/configmaps/nope",
+        );
+        assert_eq!((c, v["reason"].as_str()), (404, Some("NotFound")));
+        assert_eq!(v["message"], "configmaps \"nope\" not found");
+        for (m, p) in [
+            (
+                "DELETE",
+                "/api/v1/namespaces/openshift-app-0/configmaps/cm-3",
+            ),
+            ("POST", "/api/v1/namespaces/openshift-app-0/configmaps"),
+            (
+                "PATCH",
+                "/apis/route.openshift.io/v1/namespaces/openshift-app-0/routes/route-0",
+            ),
+            ("GET", "/api/v1/namespaces/openshift-app-0/pods/p/log"),
+            ("GET", "/api/v1/namespaces/openshift-app-0/pods/p/exec"),
+        ] {
+            let (c, v) = ask(&st, m, p);
+            assert_eq!(
+                (c, v["reason"].as_str()),
+                (405, Some("MethodNotAllowed")),
+                "{m} {p}"
+            );
+            assert!(v["message"]
+                .as_str()
+                .unwrap()
+                .contains("read-only snapshot"));
+        }
+        for p in [
+            "/nonsense",
+            "/apis/nope.example/v1",
+            "/api/v1/widgets",
+            "/api/v1/namespaces/x/nodes",
+        ] {
+            assert_eq!(ask(&st, "GET", p).0, 404, "{p}");
+        }
+        for p in [
+            "/api/v1/configmaps?fieldSelector=spec.nope%3D1",
+            "/api/v1/configmaps?labelSelector=a%20b%3Dc",
+            "/api/v1/configmaps?resourceVersion=abc&resourceVersionMatch=Exact",
+            "/api/v1/configmaps?limit=-1",
+            "/api/v1/configmaps?continue=%21%21",
+            "/api/v1/configmaps?resourceVersionMatch=Exact",
+        ] {
+            let (c, v) = ask(&st, "GET", p);
+            assert_eq!((c, v["kind"].as_str()), (400, Some("Status")), "{p}");
+        }
+        let (c, v) = ask(
+            &st,
+            "GET",
+            "/api/v1/configmaps?resourceVersion=999999&resourceVersionMatch=Exact",
+        );
+        assert_eq!((c, v["reason"].as_str()), (504, Some("Timeout")));
+        let (c, v) = ask(&st, "GET", "/apis/route.openshift.io/v1");
+        assert_eq!(c, 200);
+        assert!(v["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["name"] == "routes"));
+        assert_eq!(ask(&st, "GET", "/version").0, 200);
+    }
 
     #[test]
     fn query_decoding() {

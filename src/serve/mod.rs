@@ -258,7 +258,19 @@ fn to_response(reply: Reply) -> Out {
         .header("Content-Type", reply.content_type)
         .header("Cache-Control", "no-cache, private");
     for w in &reply.warnings {
-        r = r.header("Warning", format!("299 - {}", json!(w)));
+        // A header carries visible ASCII only: key names from the snapshot
+        // may hold anything.
+        let text: String = w
+            .chars()
+            .map(|c| {
+                if c == ' ' || c.is_ascii_graphic() {
+                    c
+                } else {
+                    '?'
+                }
+            })
+            .collect();
+        r = r.header("Warning", format!("299 - {}", json!(text)));
     }
     r.body(body)
         .unwrap_or_else(|_| hyper::Response::new(Full::new(Bytes::from_static(b"")).boxed()))
