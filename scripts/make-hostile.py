@@ -9,6 +9,8 @@ Writes into OUT_DIR:
   hostile.db     one of each hostile case below
   hostile.json   what was put: every key (hex) with its case, and the secret
                  marker strings that must never appear under --redact
+  many.db        20,000 small ConfigMaps (a snapshot big enough to be
+                 truncated while a command still reads it)
   amplify.db     (with --pods N > 0) N Pods of about B bytes whose spec is
                  nothing but empty `containers` entries (each decodes to a
                  full Container: a large expansion)
@@ -178,6 +180,17 @@ def main():
         "revision_before_change": before,
         "keys": [{"case": c, "key_hex": k.hex()} for c, k, _ in cases],
     }, indent=1) + "\n")
+    with Etcd("3.5") as e:
+        batch = []
+        for i in range(20000):
+            batch.append((("/registry/configmaps/many/cm-%05d" % i).encode(),
+                          configmap("many", "cm-%05d" % i, {"data": "x" * 100})))
+            if len(batch) == 128:
+                e.txn_puts(batch)
+                batch = []
+        if batch:
+            e.txn_puts(batch)
+        e.snapshot_save(str(out / "many.db"))
     if a.pods > 0:
         with Etcd("3.5", extra_args=["--max-request-bytes=%d" % (a.pod_bytes + 65536)]) as e:
             for i in range(a.pods):

@@ -19,6 +19,7 @@
 pub mod bolt;
 pub mod crc;
 pub mod crypt;
+pub mod escape;
 pub mod etcd;
 pub mod forensics;
 pub mod hashkv;

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::bail;
+use etcdsnap::escape::controls as esc;
 use etcdsnap::etcd::Snapshot;
 use etcdsnap::forensics::diff::{
     changed_by, diff_states, json_diff, recreated, FieldChange, FieldManager, PathPattern,
@@ -316,36 +317,43 @@ pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
             groups
                 .entry((e.resource.clone(), e.namespace.clone()))
                 .or_default()
-                .push(format!("+ {} (revision {})", e.name, e.revision));
+                .push(format!("+ {} (revision {})", esc(&e.name), e.revision));
         }
         for e in &removed {
             groups
                 .entry((e.resource.clone(), e.namespace.clone()))
                 .or_default()
-                .push(format!("- {} (was at revision {})", e.name, e.revision));
+                .push(format!(
+                    "- {} (was at revision {})",
+                    esc(&e.name),
+                    e.revision
+                ));
         }
         for c in &changed {
-            let mut s = match &c.recreated {
-                Some((a, b)) => format!(
+            let mut s =
+                match &c.recreated {
+                    Some((a, b)) => format!(
                     "± {} recreated: deleted and created again (uid {a} → {b}; revision {} → {})",
-                    c.name, c.old_revision, c.new_revision
+                    esc(&c.name), c.old_revision, c.new_revision
                 ),
-                None => format!(
-                    "~ {} (revision {} → {})",
-                    c.name, c.old_revision, c.new_revision
-                ),
-            };
+                    None => format!(
+                        "~ {} (revision {} → {})",
+                        esc(&c.name),
+                        c.old_revision,
+                        c.new_revision
+                    ),
+                };
             if !c.changed_by.is_empty() {
                 let who: Vec<String> = c
                     .changed_by
                     .iter()
                     .map(|m| {
-                        let mut w = format!("{} ({}", m.manager, m.operation);
+                        let mut w = format!("{} ({}", esc(&m.manager), esc(&m.operation));
                         if !m.subresource.is_empty() {
-                            w.push_str(&format!(" {}", m.subresource));
+                            w.push_str(&format!(" {}", esc(&m.subresource)));
                         }
                         if !m.time.is_empty() {
-                            w.push_str(&format!(", {}", m.time));
+                            w.push_str(&format!(", {}", esc(&m.time)));
                         }
                         w.push(')');
                         w
@@ -354,7 +362,7 @@ pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
                 s.push_str(&format!("\n    changed by {}", who.join(", ")));
             }
             if let Some(n) = &c.note {
-                s.push_str(&format!("\n    {n}"));
+                s.push_str(&format!("\n    {}", esc(n)));
             }
             for f in &c.fields {
                 let show = |v: &Option<serde_json::Value>| match v {
@@ -371,10 +379,11 @@ pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
                     }
                     None => String::new(),
                 };
+                let path = esc(&f.path);
                 s.push_str(&match f.sign() {
-                    '+' => format!("\n    + {}: {}", f.path, show(&f.new)),
-                    '-' => format!("\n    - {}: {}", f.path, show(&f.old)),
-                    _ => format!("\n    ~ {}: {} → {}", f.path, show(&f.old), show(&f.new)),
+                    '+' => format!("\n    + {path}: {}", show(&f.new)),
+                    '-' => format!("\n    - {path}: {}", show(&f.old)),
+                    _ => format!("\n    ~ {path}: {} → {}", show(&f.old), show(&f.new)),
                 });
             }
             groups
@@ -385,9 +394,9 @@ pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
         for ((res, ns), lines) in &groups {
             println!();
             if ns.is_empty() {
-                println!("{res}:");
+                println!("{}:", esc(res));
             } else {
-                println!("{res} in {ns}:");
+                println!("{} in {}:", esc(res), esc(ns));
             }
             for l in lines {
                 println!("  {l}");
@@ -588,7 +597,7 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
             .collect();
         println!(
             "{:<w$} {:>8} {:>11} {:>10} {:>9} {:>11}  {}",
-            r.resource,
+            esc(&r.resource),
             r.objects,
             h(r.bytes),
             h(r.largest),
@@ -603,7 +612,7 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
         println!(
             "  {:>10}  {} (revision {})",
             h(o.bytes),
-            o.key,
+            esc(&o.key),
             o.mod_revision
         );
     }
@@ -614,7 +623,7 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
             "  {:>10}  {:>7} objects  {}",
             h(n.bytes),
             n.objects,
-            n.namespace
+            esc(&n.namespace)
         );
     }
     Ok(super::salvage::exit(0, sv.as_ref()))

@@ -4,6 +4,7 @@ use std::io::Write;
 
 use anyhow::{bail, Context};
 use etcdsnap::crypt::KeyRing;
+use etcdsnap::escape::{bytes, controls as esc};
 use etcdsnap::kube::render::Style;
 use etcdsnap::mvcc::Record;
 use etcdsnap::query::{sort_keys, Filter, Item, LabelSelector};
@@ -200,7 +201,7 @@ pub fn run(a: GetArgs) -> anyhow::Result<i32> {
             if src != etcdsnap::salvage::Source::Tree {
                 eprintln!(
                     "etcdsnap: salvage: {} (revision {}) source: {} (page {})",
-                    String::from_utf8_lossy(r.kv.key),
+                    bytes(r.kv.key),
                     r.rev.main,
                     src.label(),
                     s.page_of(r).unwrap_or(0)
@@ -393,7 +394,7 @@ impl Render<'_> {
     /// not pass the label selector. Errors name the key.
     fn item(&self, r: &Record<'_>, buf: &mut Vec<u8>) -> Result<Option<()>, String> {
         let it = Item::new(*r, self.keys);
-        let fail = |e: String| format!("{}: {e}", it.key_str());
+        let fail = |e: String| format!("{}: {e}", bytes(r.kv.key));
         if !self.needs_value(r.kv.key) {
             it.write_json(buf, Style::PRETTY).map_err(fail)?;
             return Ok(Some(()));
@@ -433,10 +434,36 @@ fn indented(out: &mut Vec<u8>, first: &[u8], indent: &[u8], text: &[u8]) {
     out.extend_from_slice(&text[start..]);
 }
 
-/// Records rendered per parallel task, and tasks per window: bounds the
-/// output held in memory while keeping both cores busy.
+/// Records rendered per parallel task, and at most this many per window;
+/// a window also ends once its stored values reach `WINDOW_BYTES`, so the
+/// rendered output held in memory is bounded by bytes (each value renders
+/// to at most `kube::render::expansion_limit` of its size), not by count.
 const CHUNK: usize = 64;
 const WINDOW: usize = CHUNK * 64;
+const WINDOW_BYTES: usize = 4 << 20;
+
+/// Splits `records` into windows of at most `WINDOW` records and (past the
+/// first record) `WINDOW_BYTES` stored bytes.
+fn windows<'r, 'a>(records: &'r [Record<'a>]) -> impl Iterator<Item = &'r [Record<'a>]> {
+    let mut rest = records;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut bytes = 0usize;
+        let mut n = 0;
+        while n < rest.len() && n < WINDOW {
+            bytes += rest[n].kv.value.len();
+            n += 1;
+            if bytes >= WINDOW_BYTES {
+                break;
+            }
+        }
+        let (w, r) = rest.split_at(n);
+        rest = r;
+        Some(w)
+    })
+}
 
 /// A kubectl-style List, streamed: items are rendered in parallel windows
 /// and written in key order.
@@ -448,10 +475,11 @@ fn list(records: &[Record<'_>], r: &Render<'_>, out: &mut impl Write) -> anyhow:
         out.write_all(b"{\n  \"apiVersion\": \"v1\",\n  \"items\": [")?;
     }
     let mut first = true;
-    for window in records.chunks(WINDOW) {
+    for window in windows(records) {
         // Each task renders its records, already indented as list items.
+        let chunk = if window.len() < WINDOW { 1 } else { CHUNK };
         let parts: Vec<(Vec<Vec<u8>>, Vec<String>)> = window
-            .par_chunks(CHUNK)
+            .par_chunks(chunk)
             .map(|chunk| {
                 let mut items = Vec::with_capacity(chunk.len());
                 let mut one = Vec::with_capacity(4096);
@@ -477,7 +505,7 @@ fn list(records: &[Record<'_>], r: &Render<'_>, out: &mut impl Write) -> anyhow:
             .collect();
         for (items, errors) in parts {
             for e in errors {
-                eprintln!("etcdsnap: {e}");
+                eprintln!("etcdsnap: {}", esc(&e));
                 t.failed += 1;
             }
             for item in items {
@@ -522,7 +550,7 @@ fn one(records: &[Record<'_>], r: &Render<'_>, out: &mut impl Write) -> anyhow::
             }
             Ok(None) => {}
             Err(e) => {
-                eprintln!("etcdsnap: {e}");
+                eprintln!("etcdsnap: {}", esc(&e));
                 t.failed += 1;
             }
         }
@@ -553,7 +581,7 @@ fn raw(
         }
         let it = Item::new(*rec, keys);
         if let Some(e) = &it.decrypt_error {
-            eprintln!("etcdsnap: {}: {e}", it.key_str());
+            eprintln!("etcdsnap: {}: {}", bytes(rec.kv.key), esc(e));
             t.failed += 1;
         }
         out.write_all(&it.plain).context("write")?;
@@ -583,7 +611,7 @@ fn table(
             let sk = filter.parse_key(rec.kv.key);
             let (ns, name) = match &sk {
                 Some(k) => (k.namespace.unwrap_or("").to_string(), k.name.to_string()),
-                None => (String::new(), it.key_str().into_owned()),
+                None => (String::new(), bytes(rec.kv.key).into_owned()),
             };
             let enc = match &it.encryption {
                 Some(e) if it.is_encrypted() => format!("{} key {} (encrypted)", e.provider, e.key),
@@ -600,7 +628,7 @@ fn table(
                     Some(o)
                 }
                 Err(_) if it.is_encrypted() => None,
-                Err(e) => return Err(format!("{}: {e}", it.key_str())),
+                Err(e) => return Err(format!("{}: {e}", bytes(rec.kv.key))),
             };
             let (kind, created) = match &obj {
                 Some(o) => (
@@ -625,6 +653,8 @@ fn table(
             row.push(enc);
             let null = J::Null;
             row.extend(print.label_cells(obj.as_ref().unwrap_or(&null)));
+            // Every cell comes from the snapshot: escaped for the terminal.
+            let row: Vec<String> = row.into_iter().map(|c| esc(&c).into_owned()).collect();
             let key = match (sort, &obj) {
                 (Some(s), Some(o)) => s
                     .find(o)
@@ -644,7 +674,7 @@ fn table(
             Ok(Some(row)) => shown.push(row),
             Ok(None) => {}
             Err(e) => {
-                eprintln!("etcdsnap: {e}");
+                eprintln!("etcdsnap: {}", esc(&e));
                 t.failed += 1;
             }
         }

@@ -19,6 +19,9 @@ pub struct HistoryArgs {
     pub namespace: Option<String>,
     #[command(flatten)]
     pub keys: KeysArg,
+    /// Show the Secrets that hold encryption keys (digests by default).
+    #[arg(long)]
+    pub show_key_material: bool,
     #[command(flatten)]
     pub out_fmt: OutputArg,
     #[command(flatten)]
@@ -58,7 +61,11 @@ pub fn run(a: HistoryArgs) -> anyhow::Result<i32> {
                     v["encoding"] = it.encoding.into();
                     v["encryption"] = serde_json::to_value(&it.encryption).unwrap_or_default();
                     match it.object() {
-                        Ok(o) => v["object"] = o,
+                        Ok(mut o) => {
+                            etcdsnap::redact::Redaction::new(false, a.show_key_material)
+                                .apply(r.kv.key, &mut o);
+                            v["object"] = o
+                        }
                         Err(e) => v["error"] = e.into(),
                     }
                 }
@@ -97,7 +104,14 @@ pub fn run(a: HistoryArgs) -> anyhow::Result<i32> {
             let src = source(r).map(|s| format!("{s:<10} ")).unwrap_or_default();
             println!(
                 "{:>8} {:>4} {:<7} {:>8} {:>8} {:>10} {:>9}  {src}{enc}",
-                e.revision, e.sub, e.op, e.create_revision, e.mod_revision, e.lease, e.size
+                e.revision,
+                e.sub,
+                e.op,
+                e.create_revision,
+                e.mod_revision,
+                e.lease,
+                e.size,
+                enc = etcdsnap::escape::controls(&enc)
             );
         }
         if let Some(c) = store.compacted {
@@ -107,7 +121,10 @@ pub fn run(a: HistoryArgs) -> anyhow::Result<i32> {
         }
     }
     if h.is_empty() {
-        eprintln!("etcdsnap: no revision of {key} is held");
+        eprintln!(
+            "etcdsnap: no revision of {} is held",
+            etcdsnap::escape::controls(&key)
+        );
         return Ok(1);
     }
     Ok(super::salvage::exit(0, sv.as_ref()))
@@ -142,7 +159,11 @@ fn target_key(a: &HistoryArgs, store: &etcdsnap::mvcc::Store<'_>) -> anyhow::Res
         .collect();
     match keys.len() {
         0 => {
-            eprintln!("etcdsnap: no revision of {} {name} is held", a.target);
+            eprintln!(
+                "etcdsnap: no revision of {} {} is held",
+                etcdsnap::escape::controls(&a.target),
+                etcdsnap::escape::controls(&name)
+            );
             Ok(String::new())
         }
         1 => Ok(keys

@@ -3,6 +3,7 @@
 
 use std::io::Write;
 
+use etcdsnap::escape::{bytes, controls as esc};
 use etcdsnap::mvcc::Record;
 use etcdsnap::query::{Encryption, Item};
 use rayon::prelude::*;
@@ -178,11 +179,11 @@ pub fn run(a: LsArgs) -> anyhow::Result<i32> {
                 kv.version,
                 lease,
                 kv.value.len(),
-                enc,
-                it.key_str()
+                esc(&enc),
+                bytes(kv.key)
             )?;
             if let Some(e) = &it.decrypt_error {
-                eprintln!("etcdsnap: {}: {e}", it.key_str());
+                eprintln!("etcdsnap: {}: {}", bytes(kv.key), esc(e));
                 t.failed += 1;
             }
             t.shown += 1;

@@ -240,7 +240,9 @@ pub fn run() -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("etcdsnap: error: {e:#}");
+            // Each cause once, control characters escaped.
+            let e: &(dyn std::error::Error + 'static) = e.as_ref();
+            eprintln!("etcdsnap: error: {}", etcdsnap::escape::error_chain(e));
             2
         }
     }

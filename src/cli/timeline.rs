@@ -187,6 +187,7 @@ pub fn run(a: TimelineArgs) -> anyhow::Result<i32> {
             tarball: f.tarball.clone(),
             notes: Vec::new(),
             unpacked: None,
+            unusable: Vec::new(),
         };
         rings.push(super::load_keys(&input, &a.keys.keys, store)?);
     }

@@ -17,6 +17,7 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub skip_hash_check: bool,
 }
+use etcdsnap::escape::controls as esc;
 
 pub fn run(a: VerifyArgs) -> anyhow::Result<i32> {
     let keys = &a.common.keys.keys;
@@ -102,6 +103,13 @@ pub fn run(a: VerifyArgs) -> anyhow::Result<i32> {
             missing,
         ));
     }
+    // A backup dir whose newer snapshot could not be used is a problem
+    // found, whatever the older one's verdict.
+    let exit = if input.unusable.is_empty() {
+        report.exit_code()
+    } else {
+        report.exit_code().max(1)
+    };
     if output == Format::Json {
         let mut v = serde_json::to_value(&report)?;
         if let Some(o) = v.as_object_mut() {
@@ -110,16 +118,21 @@ pub fn run(a: VerifyArgs) -> anyhow::Result<i32> {
             if let Some(d) = decryption {
                 o.insert("decryption".into(), d);
             }
-            o.insert("exit_code".into(), report.exit_code().into());
+            o.insert("exit_code".into(), exit.into());
         }
         super::print_json(&v)?;
-        return Ok(report.exit_code());
+        return Ok(exit);
     }
     println!("file: {} ({} bytes)", report.file, report.file_size);
     for l in &report.layers {
-        println!("[{:<7}] {:<12} {}", l.verdict.label(), l.name, l.summary);
+        println!(
+            "[{:<7}] {:<12} {}",
+            l.verdict.label(),
+            l.name,
+            esc(&l.summary)
+        );
         for p in &l.problems {
-            println!("           - {p}");
+            println!("           - {}", esc(p));
         }
         if l.problem_count > l.problems.len() {
             println!(
@@ -138,6 +151,10 @@ pub fn run(a: VerifyArgs) -> anyhow::Result<i32> {
             .join(", ")
     };
     let verdict = match verdict_word(&report) {
+        "intact" if exit == 1 => format!(
+            "PROBLEM: {}; the snapshot checked instead is intact",
+            input.unusable.join("; ")
+        ),
         "intact" => {
             let skipped = names(Verdict::NotChecked);
             if skipped.is_empty() {
@@ -157,9 +174,9 @@ pub fn run(a: VerifyArgs) -> anyhow::Result<i32> {
         ),
         _ => "UNREADABLE: the database cannot be opened".to_string(),
     };
-    println!("verdict: {verdict}");
+    println!("verdict: {}", esc(&verdict));
     println!("restore: {}", report.restore.reason);
-    Ok(report.exit_code())
+    Ok(exit)
 }
 
 /// One word for the whole report, for JSON and the last text line.

@@ -129,7 +129,7 @@ pub fn read_tarball_from<R: Read>(reader: R, path: &Path) -> Result<TarballKeys>
 
 /// Reads an EncryptionConfiguration file (YAML or JSON).
 pub fn read_config_file(path: &Path) -> Result<EncryptionConfig> {
-    let bytes = std::fs::read(path).map_err(|e| CryptError::Io {
+    let bytes = input::read_file_whole(path, MAX_MEMBER).map_err(|e| CryptError::Io {
         path: path.display().to_string(),
         source: e,
     })?;

@@ -49,7 +49,10 @@ use serde_json::Value as J;
 pub fn decode_value(key: &[u8], value: &[u8]) -> Result<J, KubeError> {
     let _ = key;
     match detect(value) {
-        Encoding::Protobuf => proto::decode(value),
+        Encoding::Protobuf => {
+            render::check_expansion(value)?;
+            proto::decode(value)
+        }
         Encoding::Json => serde_json::from_slice(value).map_err(|e| KubeError::Json(e.to_string())),
         Encoding::Cbor => cbor::decode(value),
         Encoding::Decimal(n) => Ok(J::Number(n.into())),
@@ -62,6 +65,7 @@ pub fn decode_value(key: &[u8], value: &[u8]) -> Result<J, KubeError> {
             let raw = base64::engine::general_purpose::STANDARD
                 .decode(t)
                 .map_err(|_| KubeError::Unknown)?;
+            render::check_expansion(&raw)?;
             proto::decode(&raw)
         }
         Encoding::Encrypted(e) => Err(KubeError::Encrypted {
