@@ -1106,6 +1106,7 @@ mod tests {
             listen: "127.0.0.1:0".parse().unwrap(),
             allow_remote: false,
             redact: false,
+            show_key_material: false,
             rev: None,
             kubeconfig_out: None,
             bookmark_every: 1,
