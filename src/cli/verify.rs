@@ -13,6 +13,10 @@ pub struct VerifyArgs {
     /// a file without one then passes the trailer layer.
     #[arg(long)]
     pub skip_hash_check: bool,
+    /// Add a salvage loss report: what `--salvage` would recover and what
+    /// may be lost (pages, revision ranges, keys per resource).
+    #[command(flatten)]
+    pub salvage: super::salvage::SalvageArg,
 }
 
 pub fn run(a: VerifyArgs) -> anyhow::Result<i32> {
@@ -38,14 +42,25 @@ pub fn run(a: VerifyArgs) -> anyhow::Result<i32> {
             Err(e) => eprintln!("etcdsnap: decryption not checked: {e}"),
         }
     }
+    // With --salvage: the loss report (exit 1 when anything may be lost).
+    let salvage_snap = if a.salvage.salvage {
+        Some(etcdsnap::etcd::Snapshot::open_salvage(&input.db)?)
+    } else {
+        None
+    };
+    let salvage = salvage_snap.as_ref().map(etcdsnap::salvage::Salvage::run);
+    let code = super::salvage::exit(report.exit_code(), salvage.as_ref());
     if output == Format::Json {
         let mut v = serde_json::to_value(&report)?;
         if let Some(o) = v.as_object_mut() {
             o.insert("input".into(), serde_json::to_value(&input)?);
-            o.insert("exit_code".into(), report.exit_code().into());
+            if let Some(s) = &salvage {
+                o.insert("salvage".into(), serde_json::to_value(&s.report)?);
+            }
+            o.insert("exit_code".into(), code.into());
         }
         super::print_json(&v)?;
-        return Ok(report.exit_code());
+        return Ok(code);
     }
     println!("file: {} ({} bytes)", report.file, report.file_size);
     for l in &report.layers {
@@ -75,5 +90,10 @@ pub fn run(a: VerifyArgs) -> anyhow::Result<i32> {
     };
     println!("verdict: {verdict}");
     println!("restore: {}", report.restore.reason);
-    Ok(report.exit_code())
+    if let Some(s) = &salvage {
+        for l in s.summary_lines() {
+            println!("{l}");
+        }
+    }
+    Ok(code)
 }
