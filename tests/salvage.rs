@@ -17,6 +17,8 @@ use etcdsnap::salvage::{Salvage, Source};
 
 /// A revision's record as bytes: (key, value, create, mod, version, lease).
 type Rec = (Vec<u8>, Vec<u8>, i64, i64, i64, i64);
+/// (main, sub, tombstone)
+type Rev = (i64, i64, bool);
 
 fn rec(r: &etcdsnap::mvcc::Record<'_>) -> Rec {
     let kv = &r.kv;
@@ -32,9 +34,9 @@ fn rec(r: &etcdsnap::mvcc::Record<'_>) -> Rec {
 
 struct Intact {
     /// revision (main, sub, tombstone) → record
-    records: BTreeMap<(i64, i64, bool), Rec>,
+    records: BTreeMap<Rev, Rec>,
     /// leaf page → revisions on it (with the page's overflow span)
-    pages: Vec<(u64, u64, Vec<(i64, i64, bool)>)>,
+    pages: Vec<(u64, u64, Vec<Rev>)>,
 }
 
 fn intact(path: &Path) -> Intact {
@@ -92,7 +94,7 @@ fn check_fixture(rel: &str) {
         let cut = c["cut_at_page"].as_u64();
         let snap = Snapshot::open_salvage(&file).unwrap();
         let s = Salvage::run(&snap);
-        let got: BTreeMap<(i64, i64, bool), Rec> = s
+        let got: BTreeMap<Rev, Rec> = s
             .records(true)
             .iter()
             .map(|r| ((r.rev.main, r.rev.sub, r.rev.tombstone), rec(r)))
