@@ -6,6 +6,7 @@ pub mod datadir;
 pub mod defrag;
 pub mod gojson;
 pub mod ids;
+pub mod salvaged;
 pub mod snapfile;
 pub mod wal;
 
