@@ -12,6 +12,9 @@ use crate::etcd::schema::{Revision, KEY_BUCKET, META_BUCKET};
 use crate::etcd::Snapshot;
 use crate::salvage::Salvage;
 
+/// A bucket's keys and values, in key order.
+type Entries = BTreeMap<Vec<u8>, Vec<u8>>;
+
 /// Writes the salvaged db to `path` (created 0600; must not exist).
 pub fn write_salvaged_db(
     snap: &Snapshot,
@@ -20,7 +23,7 @@ pub fn write_salvaged_db(
 ) -> Result<WriteSummary, WriteError> {
     let reach = snap.db.reach();
     // name → (sequence, key → value), from what the tree still reaches.
-    let mut buckets: BTreeMap<Vec<u8>, (u64, BTreeMap<Vec<u8>, Vec<u8>>)> = BTreeMap::new();
+    let mut buckets: BTreeMap<Vec<u8>, (u64, Entries)> = BTreeMap::new();
     for (b, leaves) in &reach.buckets {
         if b.path.contains('/') || b.name == KEY_BUCKET {
             continue;
