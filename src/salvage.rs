@@ -138,7 +138,9 @@ pub struct LossReport {
 pub struct Salvage<'a> {
     /// Every salvaged record, in revision order.
     records: Vec<Record<'a>>,
-    sources: HashMap<(i64, i64), (Source, u64)>,
+    /// (main, sub) → where it was found, the page, and the value exactly as
+    /// on disk.
+    sources: HashMap<(i64, i64), (Source, u64, &'a [u8])>,
     pub meta: MetaInfo,
     pub report: LossReport,
     pub scan: PageScan,
@@ -367,7 +369,7 @@ impl<'a> Salvage<'a> {
                 Source::Orphan => counts.orphan += 1,
                 Source::FreePage => counts.free_page += 1,
             }
-            sources.insert(k, (f.source, f.page));
+            sources.insert(k, (f.source, f.page, f.raw));
             records.push(f.rec);
         }
 
@@ -511,6 +513,11 @@ impl<'a> Salvage<'a> {
 
     pub fn page_of(&self, r: &Record<'_>) -> Option<u64> {
         self.sources.get(&(r.rev.main, r.rev.sub)).map(|s| s.1)
+    }
+
+    /// The record's value exactly as it lies on disk.
+    pub fn raw_value(&self, r: &Record<'_>) -> Option<&'a [u8]> {
+        self.sources.get(&(r.rev.main, r.rev.sub)).map(|s| s.2)
     }
 
     /// The loss report as lines for stderr.

@@ -53,6 +53,13 @@ pub struct RestoreArgs {
     pub keys: super::KeysArg,
     #[command(flatten)]
     pub out_fmt: super::OutputArg,
+    /// Restore what is readable from a damaged snapshot: the salvaged
+    /// revisions (see `ls --salvage`) and every bucket as far as its tree
+    /// can be read; the loss report is written beside the data dir as
+    /// `<data-dir>.salvage-report.json`. Implies --skip-hash-check. Exit 1
+    /// when anything may be lost.
+    #[command(flatten)]
+    pub salvage: super::salvage::SalvageArg,
 }
 
 pub fn run(a: RestoreArgs) -> anyhow::Result<i32> {
@@ -73,6 +80,9 @@ pub fn run(a: RestoreArgs) -> anyhow::Result<i32> {
         bump_revision: a.bump_revision,
         etcd_version: a.etcd_version,
     };
+    if a.salvage.salvage {
+        return run_salvage(&input.db, cfg, a.out_fmt.output);
+    }
     let replayed = super::replayed_db(&input, a.no_wal, &cfg.data_dir)?;
     let db = replayed
         .as_ref()
@@ -136,6 +146,66 @@ pub fn run(a: RestoreArgs) -> anyhow::Result<i32> {
                     ),
                 }
             }
+            Ok(exit_code(&e))
+        }
+    }
+}
+
+/// `restore --salvage`: the salvaged db is written to a private temp file
+/// beside the target, restored as a raw db, then removed.
+fn run_salvage(db: &Path, mut cfg: RestoreConfig, output: Format) -> anyhow::Result<i32> {
+    let snap = etcdsnap::etcd::Snapshot::open_salvage(db)?;
+    let s = super::salvage::run(&snap, true).ok_or_else(|| anyhow::anyhow!("salvage"))?;
+    let parent = match cfg.data_dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = cfg
+        .data_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "restore".into());
+    let tmp = parent.join(format!(
+        ".{name}.etcdsnap-salvage-{}.db",
+        std::process::id()
+    ));
+    struct Remove<'p>(&'p Path);
+    impl Drop for Remove<'_> {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(self.0);
+        }
+    }
+    let _guard = Remove(&tmp);
+    etcdsnap::restore::salvaged::write_salvaged_db(&snap, &s, &tmp)
+        .map_err(|e| anyhow::anyhow!("{}: writing the salvaged db: {e}", tmp.display()))?;
+    cfg.skip_hash_check = true;
+    let report_path = PathBuf::from(format!("{}.salvage-report.json", cfg.data_dir.display()));
+    match restore::restore(&tmp, &cfg) {
+        Ok(r) => {
+            let f = etcdsnap::bolt::writer::create_new_0600(&report_path)
+                .or_else(|_| {
+                    std::fs::remove_file(&report_path)?;
+                    etcdsnap::bolt::writer::create_new_0600(&report_path)
+                })
+                .map_err(|e| anyhow::anyhow!("{}: {e}", report_path.display()))?;
+            serde_json::to_writer_pretty(f, &s.report)?;
+            eprintln!(
+                "etcdsnap: salvage: loss report written to {}",
+                report_path.display()
+            );
+            if output == Format::Json {
+                super::print_json(&r)?;
+            } else {
+                print_text(db, &r);
+            }
+            Ok(super::salvage::exit(0, Some(&s)))
+        }
+        Err(e) => {
+            eprintln!("etcdsnap: restore failed: {e}");
+            eprintln!(
+                "etcdsnap: nothing was written to {}",
+                cfg.data_dir.display()
+            );
             Ok(exit_code(&e))
         }
     }

@@ -1,5 +1,6 @@
 //! `etcdsnap verify`.
 
+use etcdsnap::escape::controls as esc;
 use etcdsnap::input::InputKind;
 use etcdsnap::verify::{
     backup_set_layer, decryption_layer, decryption_not_checked, describe_needed, encrypted_values,
@@ -16,8 +17,11 @@ pub struct VerifyArgs {
     /// a file without one then passes the trailer layer.
     #[arg(long)]
     pub skip_hash_check: bool,
+    /// Add a salvage loss report: what `--salvage` would recover and what
+    /// may be lost (pages, revision ranges, keys per resource).
+    #[command(flatten)]
+    pub salvage: super::salvage::SalvageArg,
 }
-use etcdsnap::escape::controls as esc;
 
 pub fn run(a: VerifyArgs) -> anyhow::Result<i32> {
     let keys = &a.common.keys.keys;
@@ -110,6 +114,14 @@ pub fn run(a: VerifyArgs) -> anyhow::Result<i32> {
     } else {
         report.exit_code().max(1)
     };
+    // With --salvage: the loss report (exit 1 when anything may be lost).
+    let salvage_snap = if a.salvage.salvage {
+        Some(etcdsnap::etcd::Snapshot::open_salvage(&input.db)?)
+    } else {
+        None
+    };
+    let salvage = salvage_snap.as_ref().map(etcdsnap::salvage::Salvage::run);
+    let exit = super::salvage::exit(exit, salvage.as_ref());
     if output == Format::Json {
         let mut v = serde_json::to_value(&report)?;
         if let Some(o) = v.as_object_mut() {
@@ -117,6 +129,9 @@ pub fn run(a: VerifyArgs) -> anyhow::Result<i32> {
             o.insert("verdict".into(), verdict_word(&report).into());
             if let Some(d) = decryption {
                 o.insert("decryption".into(), d);
+            }
+            if let Some(s) = &salvage {
+                o.insert("salvage".into(), serde_json::to_value(&s.report)?);
             }
             o.insert("exit_code".into(), exit.into());
         }
@@ -176,6 +191,11 @@ pub fn run(a: VerifyArgs) -> anyhow::Result<i32> {
     };
     println!("verdict: {}", esc(&verdict));
     println!("restore: {}", report.restore.reason);
+    if let Some(s) = &salvage {
+        for l in s.summary_lines() {
+            println!("{}", esc(&l));
+        }
+    }
     Ok(exit)
 }
 

@@ -60,6 +60,15 @@ impl Snapshot {
     /// are all invalid still opens (see `Db::from_storage_salvage`).
     pub fn open_salvage(path: &Path) -> Result<Snapshot> {
         let storage = Storage::map(path).map_err(|e| bolt(path, e))?;
+        Snapshot::from_storage_salvage_at(path, storage)
+    }
+
+    /// [`Snapshot::open_salvage`] over bytes in memory (tests, fuzzing).
+    pub fn from_bytes_salvage(name: &str, bytes: Vec<u8>) -> Result<Snapshot> {
+        Snapshot::from_storage_salvage_at(Path::new(name), Storage::Owned(bytes))
+    }
+
+    fn from_storage_salvage_at(path: &Path, storage: Storage) -> Result<Snapshot> {
         let len = storage.bytes().len();
         let (bolt_len, trailer) = if has_trailer(len as u64) {
             let mut stored = [0u8; 32];

@@ -7,6 +7,7 @@ pub mod defrag;
 pub mod gojson;
 pub mod ids;
 pub mod place;
+pub mod salvaged;
 pub mod snapfile;
 pub mod wal;
 
