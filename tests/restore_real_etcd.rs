@@ -12,7 +12,7 @@
 //! What these tests settled about real etcd (see also the module docs of
 //! `restore::datadir` and `restore::snapfile`):
 //! - etcdctl 3.4.23's restore leaves the `members` bucket as the old cluster
-//!   had it (the spec's [UNCONFIRMED] §D.3 item is true); only the v2 store
+//!   had it (docs/wal-and-snap.md, "Restore"); only the v2 store
 //!   in the `.snap` gets the new members. etcd 3.4 boots from that.
 //! - etcdutl 3.5.1 writes `term` = 1 and `consistent_index`, but leaves the
 //!   source's `confState` alone; we write the new voters there.
@@ -341,8 +341,8 @@ fn compare_with_etcd_restore(v: V) {
         let tb = &b[name];
         match (v, name.as_str()) {
             (V::V34, "members") => {
-                // etcdctl 3.4 left the old cluster's member ([UNCONFIRMED]
-                // §D.3 settled); we hold the three new ones.
+                // etcdctl 3.4 left the old cluster's member (observed,
+                // see docs/wal-and-snap.md); we hold the three new ones.
                 assert_eq!(ta.len(), 1);
                 let old = ta
                     .values()
@@ -577,7 +577,7 @@ fn refuses_bad_input_and_leaves_target_untouched() {
     );
 }
 
-/// [UNCONFIRMED] §D.5 settled: etcd 3.4.23 and 3.5.1 boot from a `.snap`
+/// Settled (docs/wal-and-snap.md): etcd 3.4.23 and 3.5.1 boot from a `.snap`
 /// whose v2 store JSON lacks `WatcherHub` and `Stats` (etcd unmarshals into
 /// a fresh store). Also exercises `--wal-dir`.
 #[test]

@@ -7,8 +7,6 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use etcdsnap::etcd::Snapshot;
-use etcdsnap::mvcc::Store;
 use etcdsnap::query::{sort_keys, Item};
 use etcdsnap::redact::{digest, Redaction};
 use rayon::prelude::*;
@@ -20,8 +18,11 @@ use super::{InputArg, KeysArg};
 pub struct ExportArgs {
     #[command(flatten)]
     pub input: InputArg,
-    /// Only this resource type (as kubectl names it).
+    /// Only this resource type (as kubectl names it); `TYPE/NAME` or
+    /// `TYPE NAME` for one object.
     pub resource: Option<String>,
+    /// Only the object of this name.
+    pub name: Option<String>,
     /// The directory to create (must not exist, or be empty).
     #[arg(long)]
     pub out: PathBuf,
@@ -36,6 +37,12 @@ pub struct ExportArgs {
     /// default).
     #[arg(long)]
     pub show_key_material: bool,
+    #[command(flatten)]
+    pub salvage: super::salvage::SalvageArg,
+    /// Apply-ready files (see `get --for-apply`); index.json then lists
+    /// them in apply order, each with its `apply_rank`.
+    #[command(flatten)]
+    pub apply: super::forms::ApplyArgs,
 }
 
 /// The longest file-name segment written (file systems allow 255 bytes;
@@ -177,13 +184,37 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
     {
         bail!("{}: exists and is not an empty directory", a.out.display());
     }
-    let snap = Snapshot::open(&input.db)?;
-    let store = Store::open(&snap)?;
+    let snap = super::salvage::open(&input.db, a.salvage.salvage)?;
+    let sv = super::salvage::run(&snap, a.salvage.salvage);
+    let mut wal = None;
+    let store = super::salvage::store_or_replay(
+        &input,
+        &snap,
+        sv.as_ref(),
+        a.select.rev.is_some(),
+        a.input.no_wal,
+        &mut wal,
+    )?;
     let keys = super::load_keys(&input, &a.keys.keys, &store)?;
-    let filter = a.select.filter(a.resource.as_deref(), None)?;
-    let records = store.state_at(a.select.rev, |k| filter.key_matches(k))?;
+    let (resource, name) = super::get::type_name(a.resource.as_deref(), a.name.as_deref())?;
+    let filter = a.select.filter(resource.as_deref(), name.as_deref())?;
+    let mut records = store.state_at(a.select.rev, |k| filter.key_matches(k))?;
+    if a.apply.for_apply {
+        records.extend(super::forms::namespace_record(
+            &store,
+            &a.select,
+            resource.as_deref(),
+            name.as_deref(),
+        )?);
+    }
     mkdir(&a.out).with_context(|| a.out.display().to_string())?;
     let redaction = Redaction::new(a.redact, a.show_key_material);
+    let left_out = std::sync::atomic::AtomicUsize::new(0);
+    let progress = super::progress::Progress::bar(
+        "exporting",
+        records.len() as u64,
+        super::progress::size(&input.db),
+    );
     let stems = plan(&filter, &records);
     // Every object is tried; what fails is recorded in its index entry and
     // the export goes on.
@@ -191,6 +222,7 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
         .par_iter()
         .zip(stems.par_iter())
         .map(|(r, stem)| {
+            progress.inc(1);
             let it = Item::new(*r, keys.as_ref());
             let key = it.key_str().into_owned();
             let mut entry = serde_json::json!({
@@ -220,6 +252,14 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
                         }
                     }
                     redaction.apply(r.kv.key, &mut o);
+                    if a.apply.for_apply {
+                        if a.apply.leaves_out(&o) {
+                            left_out.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            return None;
+                        }
+                        etcdsnap::kube::apply::strip(&mut o, a.apply.options());
+                        entry["apply_rank"] = etcdsnap::kube::apply::rank(&o).into();
+                    }
                     for f in ["apiVersion", "kind"] {
                         entry[f] = o.get(f).cloned().unwrap_or_default();
                     }
@@ -265,6 +305,7 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
             Some(entry)
         })
         .collect();
+    progress.finish();
     let mut t = Tally::default();
     let mut index = Vec::new();
     for e in results.into_iter().flatten() {
@@ -279,14 +320,32 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
         index.push(e);
         t.shown += 1;
     }
+    if a.apply.for_apply {
+        // Apply order: rank, then the file path (namespace, resource, name).
+        index.sort_by_cached_key(|e| {
+            (
+                e.get("apply_rank")
+                    .and_then(|r| r.as_u64())
+                    .unwrap_or(u64::MAX),
+                e.get("file")
+                    .and_then(|f| f.as_str())
+                    .unwrap_or("")
+                    .to_string(),
+            )
+        });
+        let n = left_out.into_inner();
+        if n > 0 {
+            eprintln!("etcdsnap: left out {n} object{} a controller owns (--keep-owner-references keeps them)", if n == 1 { "" } else { "s" });
+        }
+    }
     let idx = a.out.join("index.json");
     write_file(&idx, &serde_json::to_vec_pretty(&index)?)
         .with_context(|| idx.display().to_string())?;
-    eprintln!(
-        "etcdsnap: wrote {} objects under {} ({} failed; index.json lists every one)",
+    super::note(format_args!(
+        "wrote {} objects under {} ({} failed; index.json lists every one)",
         t.shown - t.failed,
         a.out.display(),
         t.failed
-    );
-    finish(&t)
+    ));
+    Ok(super::salvage::exit(finish(&t)?, sv.as_ref()))
 }

@@ -1,4 +1,4 @@
-//! The API server's EncryptionConfiguration file (kube-storage.md §5), in
+//! The API server's EncryptionConfiguration file (docs/encryption.md), in
 //! YAML or JSON: `apiserver.config.k8s.io/v1` `EncryptionConfiguration`, or
 //! the legacy `v1` `EncryptionConfig`.
 

@@ -5,7 +5,7 @@
 //! of kube-apiserver, openshift-apiserver and oauth-apiserver separately. So
 //! a key is looked up by name among the keys of the API server that owns the
 //! value's etcd key, and first among those configured for the value's
-//! resource (kube-storage.md §1.4, §5, §7).
+//! resource (docs/encryption.md).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -53,7 +53,7 @@ impl Component {
     }
 
     /// The resources OpenShift's operators encrypt for each component
-    /// (kube-storage.md §7).
+    /// (docs/openshift.md).
     pub fn default_resources(self) -> &'static [&'static str] {
         match self {
             Component::KubeApiserver => &["secrets", "configmaps"],
@@ -196,7 +196,7 @@ const ANY: &[Component] = &[
 ];
 
 /// Built-in kube-apiserver resources stored under a group-less prefix
-/// (kube-storage.md §1.1): prefix segment → (resource, group).
+/// (docs/kubernetes.md): prefix segment → (resource, group).
 const KUBE_PREFIXES: &[(&str, &str, &str)] = &[
     ("secrets", "secrets", ""),
     ("configmaps", "configmaps", ""),
@@ -247,7 +247,7 @@ const KUBE_PREFIXES: &[(&str, &str, &str)] = &[
 ];
 
 /// openshift-apiserver and oauth-apiserver prefixes under `/openshift.io/`
-/// (kube-storage.md §1.4): prefix → (resource, group, oauth-apiserver first).
+/// (docs/kubernetes.md): prefix → (resource, group, oauth-apiserver first).
 const OPENSHIFT_PREFIXES: &[(&str, &str, &str, bool)] = &[
     ("routes", "routes", "route.openshift.io", false),
     (

@@ -1,4 +1,4 @@
-//! Where keys come from (kube-storage.md §6, openshift-backup.md):
+//! Where keys come from (docs/openshift.md):
 //!
 //! 1. kube-apiserver's EncryptionConfiguration, from a
 //!    `static_kuberesources_<ts>.tar.gz` (every

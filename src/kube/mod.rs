@@ -16,13 +16,18 @@
 //! * [`key::parse`] — storage keys → resource, namespace, name;
 //!   [`key::resolve`] — kubectl-style resource names.
 //! * [`encode`] — JSON/YAML objects → the exact protobuf the apiserver writes.
+//! * [`apply`] — objects made apply-ready, in dependency order.
+//! * [`jsonpath`] — kubectl's JSONPath templates, as `-o jsonpath` prints them.
 //!
 //! This layer knows nothing of bbolt or etcd files: it gets key and value bytes.
 
+pub mod apply;
 pub mod cbor;
 pub mod encode;
 mod error;
+pub mod jsonpath;
 pub mod key;
+pub mod print;
 pub mod proto;
 pub mod render;
 pub mod schema;

@@ -72,7 +72,7 @@ pub fn write_value(value: &[u8], out: &mut Vec<u8>, style: Style) -> Result<(), 
 
 /// Like [`write_value`], and sets `metadata.resourceVersion` to
 /// `resource_version` (the etcd `mod_revision`) as the apiserver does when
-/// serving: the stored bytes never contain it (spec §1.3).
+/// serving: the stored bytes never contain it (docs/kubernetes.md).
 pub fn write_value_rv(
     value: &[u8],
     resource_version: Option<i64>,

@@ -1,4 +1,4 @@
-//! Building an etcd data dir from a snapshot (etcd-formats.md §D.2, §D.3),
+//! Building an etcd data dir from a snapshot (docs/wal-and-snap.md, "Restore"),
 //! as `etcdutl snapshot restore` (3.5) and `etcdctl snapshot restore` (3.4)
 //! do, with stricter safety:
 //!

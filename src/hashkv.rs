@@ -1,0 +1,186 @@
+//! The `HashKV` figure etcd 3.4/3.5 return for `etcdctl endpoint hashkv
+//! --rev N`: comparable across members holding the same data (unlike the
+//! `snapshot status` hash, which covers every bucket byte for byte).
+//!
+//! etcd's `mvcc.store.HashByRev`: CRC-32C over the bucket name `key`, then
+//! the key and value bytes of each `key`-bucket entry with main revision
+//! ≤ N, in bucket order, except that entries at or below the compaction
+//! revision are only hashed when they are in the key index's keep-set for
+//! N (and the keep-set is not empty). N ≤ compaction revision is "compacted",
+//! N > current revision "future".
+//!
+//! The keep-set of N (`treeIndex.Keep`): for each key, its newest revision
+//! at or below N, unless that revision is a tombstone.
+
+use std::collections::{HashMap, HashSet};
+
+use rayon::prelude::*;
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::bolt::BoltError;
+use crate::etcd::schema::{Revision, KEY_BUCKET};
+use crate::mvcc::Store;
+
+#[derive(Debug, Error)]
+pub enum HashKvError {
+    #[error("{file}: revision {asked} has been compacted (compaction revision {compacted}; etcd answers \"mvcc: required revision has been compacted\")")]
+    Compacted {
+        file: String,
+        asked: i64,
+        compacted: i64,
+    },
+    #[error("{file}: revision {asked} is a future revision (the latest is {current}; etcd answers \"mvcc: required revision is a future revision\")")]
+    Future {
+        file: String,
+        asked: i64,
+        current: i64,
+    },
+    #[error("{file}: bucket key: {source}")]
+    Bolt {
+        file: String,
+        #[source]
+        source: BoltError,
+    },
+}
+
+/// What `etcdctl endpoint hashkv -w json` reports (plus the revision hashed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct HashKv {
+    pub hash: u32,
+    /// etcd's `compactMainRev`: -1 when the store was never compacted.
+    pub compact_revision: i64,
+    /// The revision hashed (N, or the current revision when N is 0).
+    pub hash_revision: i64,
+    /// The store's current revision (the response header's revision).
+    pub current_revision: i64,
+}
+
+/// The compaction revision etcd holds after opening this store: the
+/// scheduled one when a compaction was scheduled but not finished (etcd
+/// finishes it on start), -1 when there was none.
+pub fn compact_revision(store: &Store<'_>) -> i64 {
+    let finished = store.compacted.unwrap_or(-1);
+    store.scheduled_compaction().unwrap_or(-1).max(finished)
+}
+
+/// Computes `HashKV` at `rev` (the current revision when `None` or 0).
+pub fn hash_kv(store: &Store<'_>, rev: Option<i64>) -> Result<HashKv, HashKvError> {
+    let snap = store.snapshot();
+    let file = snap.display();
+    let compact = compact_revision(store);
+    // etcd: an empty store is at revision 1, and the current revision is
+    // never below the compaction revision.
+    let current = store.current.max(compact).max(1);
+    let asked = rev.unwrap_or(0);
+    if asked > 0 && asked <= compact {
+        return Err(HashKvError::Compacted {
+            file,
+            asked,
+            compacted: compact,
+        });
+    }
+    if asked > current {
+        return Err(HashKvError::Future {
+            file,
+            asked,
+            current,
+        });
+    }
+    let at = if asked > 0 { asked } else { current };
+    let keep = keep_set(store, at);
+    let filter_old = !keep.is_empty();
+    let included = |r: Revision| -> bool {
+        if r.main > at {
+            return false;
+        }
+        if r.main <= compact && filter_old {
+            return keep.contains(&(r.main, r.sub));
+        }
+        true
+    };
+
+    let db = &snap.db;
+    let bolt = |source| HashKvError::Bolt {
+        file: snap.display(),
+        source,
+    };
+    let mut crc = crc32c::crc32c(KEY_BUCKET);
+    if let Ok(kb) = db.bucket(KEY_BUCKET) {
+        let leaves = db.leaves(&kb).map_err(bolt)?;
+        let chunk = leaves
+            .len()
+            .div_ceil(rayon::current_num_threads() * 8)
+            .max(16);
+        // Each chunk's CRC (from 0) and byte count, joined in order.
+        let parts: Vec<Result<(u32, u64), BoltError>> = leaves
+            .par_chunks(chunk)
+            .map(|run| {
+                let mut c = 0u32;
+                let mut n = 0u64;
+                for leaf in run {
+                    for e in leaf.elems() {
+                        let e = e?;
+                        if !included(rev_of(e.key)) {
+                            continue;
+                        }
+                        c = crc32c::crc32c_append(c, e.key);
+                        c = crc32c::crc32c_append(c, e.value);
+                        n += (e.key.len() + e.value.len()) as u64;
+                    }
+                }
+                Ok((c, n))
+            })
+            .collect();
+        for p in parts {
+            let (c, n) = p.map_err(bolt)?;
+            crc = crate::crc::crc_combine(crc, c, n);
+        }
+    }
+    // Revisions replayed from the WAL follow every revision of the db.
+    for r in store.overlay_records() {
+        if !included(r.rev) {
+            continue;
+        }
+        crc = crc32c::crc32c_append(crc, &r.rev.to_bytes());
+        crc = crc32c::crc32c_append(crc, &r.kv.encode());
+    }
+    Ok(HashKv {
+        hash: crc,
+        compact_revision: compact,
+        hash_revision: at,
+        current_revision: current,
+    })
+}
+
+/// etcd's `bytesToRev`: main and sub, ignoring a tombstone mark (short keys,
+/// which etcd never writes, read as zeros rather than panicking).
+fn rev_of(k: &[u8]) -> Revision {
+    let be = |b: Option<&[u8]>| {
+        b.and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map(i64::from_be_bytes)
+            .unwrap_or(0)
+    };
+    Revision {
+        main: be(k.get(0..8)),
+        sub: be(k.get(9..17)),
+        tombstone: false,
+    }
+}
+
+/// `treeIndex.Keep(at)`: for each key, its newest revision ≤ `at` when that
+/// is not a tombstone, as (main, sub).
+pub fn keep_set(store: &Store<'_>, at: i64) -> HashSet<(i64, i64)> {
+    let mut newest: HashMap<&[u8], Revision> = HashMap::new();
+    for r in store.records() {
+        if r.rev.main > at {
+            break;
+        }
+        newest.insert(r.kv.key, r.rev);
+    }
+    newest
+        .into_values()
+        .filter(|r| !r.tombstone)
+        .map(|r| (r.main, r.sub))
+        .collect()
+}
