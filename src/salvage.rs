@@ -14,7 +14,7 @@
 //! other is `free-page` (an older copy of a leaf on a free page: history,
 //! possibly from before the compaction, never the current state).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -256,27 +256,36 @@ impl<'a> Salvage<'a> {
         // Records from the tree.
         let mut found: Vec<Found<'a>> = Vec::new();
         if let Some((_, leaves)) = key_found {
-            for leaf in leaves {
-                for e in leaf.elems() {
-                    let Ok(e) = e else { break };
-                    match record_of(e.key, e.value) {
-                        Ok(Some(rec)) => found.push(Found {
-                            rec,
-                            raw: e.value,
-                            source: Source::Tree,
-                            page: leaf.page.id,
-                        }),
-                        Ok(None) => {}
-                        Err(why) => {
-                            counts.invalid += 1;
-                            problems.push(format!(
+            // Decoded in parallel, joined in key order.
+            let parts: Vec<(Vec<Found<'a>>, Vec<String>)> = leaves
+                .par_iter()
+                .map(|leaf| {
+                    let mut ok = Vec::with_capacity(leaf.page.count as usize);
+                    let mut bad = Vec::new();
+                    for e in leaf.elems() {
+                        let Ok(e) = e else { break };
+                        match record_of(e.key, e.value) {
+                            Ok(Some(rec)) => ok.push(Found {
+                                rec,
+                                raw: e.value,
+                                source: Source::Tree,
+                                page: leaf.page.id,
+                            }),
+                            Ok(None) => {}
+                            Err(why) => bad.push(format!(
                                 "bucket key, page {}, key {}: {why}",
                                 leaf.page.id,
                                 hex(e.key)
-                            ));
+                            )),
                         }
                     }
-                }
+                    (ok, bad)
+                })
+                .collect();
+            for (ok, bad) in parts {
+                found.extend(ok);
+                counts.invalid += bad.len() as u64;
+                problems.extend(bad);
             }
         }
 
@@ -376,7 +385,8 @@ impl<'a> Salvage<'a> {
         // What may be missing.
         let current = records.iter().map(|r| r.rev.main).max().unwrap_or(0);
         let floor = meta.finished_compact_revision.unwrap_or(1).max(1);
-        let present: HashSet<i64> = records.iter().map(|r| r.rev.main).collect();
+        let mut present: Vec<i64> = records.iter().map(|r| r.rev.main).collect();
+        present.dedup();
         let mut missing = Vec::new();
         let mut unverifiable = Vec::new();
         let mut newer_lost = false;
@@ -392,22 +402,26 @@ impl<'a> Salvage<'a> {
                 }
             }
             let (lo, hi) = (a.max(floor), b.min(current));
-            let mut run: Option<RevRange> = None;
-            let mut m = lo;
-            while m <= hi {
-                if present.contains(&m) {
-                    if let Some(r) = run.take() {
-                        missing.push(r);
-                    }
-                } else {
-                    match &mut run {
-                        Some(r) => r.to = m,
-                        None => run = Some(RevRange { from: m, to: m }),
-                    }
-                }
-                m += 1;
+            if lo > hi {
+                continue;
             }
-            missing.extend(run);
+            // Gaps between the revisions present in [lo, hi] (walking the
+            // present ones, not every number: a bumped revision leaves a
+            // gap of a billion).
+            let start = present.partition_point(|&m| m < lo);
+            let mut next = lo;
+            for &m in present[start..].iter().take_while(|&&m| m <= hi) {
+                if m > next {
+                    missing.push(RevRange {
+                        from: next,
+                        to: m - 1,
+                    });
+                }
+                next = m.saturating_add(1);
+            }
+            if next <= hi {
+                missing.push(RevRange { from: next, to: hi });
+            }
         }
         missing.sort_by_key(|r| r.from);
         missing.dedup();

@@ -80,7 +80,8 @@ pub struct TempArea {
 }
 
 impl TempArea {
-    fn new() -> io::Result<TempArea> {
+    /// A new private dir (0700) under the temp dir, named `etcdsnap-*`.
+    pub fn new() -> io::Result<TempArea> {
         static N: AtomicU32 = AtomicU32::new(0);
         let base = std::env::temp_dir();
         for _ in 0..100 {
@@ -115,8 +116,9 @@ impl TempArea {
         Err(io::Error::other("cannot create a private temp dir"))
     }
 
-    /// Creates `rel` (0600, parents 0700) inside the area.
-    fn create(&mut self, rel: &Path) -> io::Result<(PathBuf, fs::File)> {
+    /// Creates `rel` (0600, parents 0700) inside the area; the signal
+    /// handler removes it on Ctrl-C.
+    pub fn create(&mut self, rel: &Path) -> io::Result<(PathBuf, fs::File)> {
         let path = self.dir.join(rel);
         let mut dirs = Vec::new();
         let mut p = path.parent();

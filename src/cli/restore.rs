@@ -156,26 +156,13 @@ pub fn run(a: RestoreArgs) -> anyhow::Result<i32> {
 fn run_salvage(db: &Path, mut cfg: RestoreConfig, output: Format) -> anyhow::Result<i32> {
     let snap = etcdsnap::etcd::Snapshot::open_salvage(db)?;
     let s = super::salvage::run(&snap, true).ok_or_else(|| anyhow::anyhow!("salvage"))?;
-    let parent = match cfg.data_dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = cfg
-        .data_dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "restore".into());
-    let tmp = parent.join(format!(
-        ".{name}.etcdsnap-salvage-{}.db",
-        std::process::id()
-    ));
-    struct Remove<'p>(&'p Path);
-    impl Drop for Remove<'_> {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_file(self.0);
-        }
-    }
-    let _guard = Remove(&tmp);
+    // The intermediate db lives in a private temp dir that is removed on
+    // exit and on Ctrl-C (see `etcdsnap::unpack`).
+    let mut area = etcdsnap::unpack::TempArea::new()?;
+    // Registered for the signal handler, then left for the writer to create.
+    let (tmp, f) = area.create(Path::new("salvaged.db"))?;
+    drop(f);
+    std::fs::remove_file(&tmp)?;
     etcdsnap::restore::salvaged::write_salvaged_db(&snap, &s, &tmp)
         .map_err(|e| anyhow::anyhow!("{}: writing the salvaged db: {e}", tmp.display()))?;
     cfg.skip_hash_check = true;
