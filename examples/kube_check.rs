@@ -4,8 +4,9 @@
 //! its `.yaml` (or `.json`) is encoded and compared with the `.pb` bytes.
 //!
 //! Usage: `cargo run --release --example kube_check -- DIR [-v]`
-//! (or set `KUBE_TESTDATA=DIR`). Not part of `cargo test`: the data cannot be
-//! committed. See `scripts/check-kube-testdata.sh`.
+//! (or set `KUBE_TESTDATA=DIR`). The data cannot be committed; `cargo test`
+//! runs the pass/fail part as `tests/kube_testdata.rs`. See
+//! `scripts/check-kube-testdata.sh`.
 
 use std::path::PathBuf;
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Checks the Kubernetes values layer against upstream API testdata
 # (kubernetes/api testdata/HEAD: <group>.<version>.<Kind>.{pb,json,yaml}).
-# The data cannot be committed, so this is not part of `cargo test`.
+# The data cannot be committed; `cargo test` runs the same check from
+# tests/kube_testdata.rs (reading ../shared/testdata/kube-api/HEAD beside the
+# repo); this script gives the per-object report.
 #
 # For every .pb: decode to JSON (Value path and streaming writer) and compare
 # with the .json byte for byte and leniently (absent = zero/empty/null);

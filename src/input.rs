@@ -19,6 +19,10 @@ pub enum InputError {
     UnknownDir { path: String },
     #[error("{path}: neither a file nor a directory")]
     NotAFile { path: String },
+    #[error(transparent)]
+    Unpack(#[from] crate::unpack::UnpackError),
+    #[error("{path}: no usable snapshot_*.db: {why}")]
+    NoUsableSnapshot { path: String, why: String },
 }
 
 /// What kind of thing INPUT named.
@@ -46,17 +50,35 @@ pub struct Input {
     pub tarball: Option<PathBuf>,
     /// What was chosen and why, for the user.
     pub notes: Vec<String>,
+    /// For a compressed or archived INPUT: the private temp dir it was
+    /// unpacked into, removed when the last clone is dropped.
+    #[serde(skip)]
+    pub unpacked: Option<std::sync::Arc<crate::unpack::TempArea>>,
+    /// Snapshots of a backup dir newer than the one chosen that could not
+    /// be used, each with why (a verdict must not pass over them quietly).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unusable: Vec<String>,
 }
 
 pub fn resolve(path: &Path) -> Result<Input, InputError> {
     let md = std::fs::metadata(path).map_err(|e| io(path, e))?;
     if md.is_file() {
+        // gzip, zstd, zip, tar: told by magic bytes, unpacked to a temp dir.
+        if let Some(u) = crate::unpack::unpack_if_packed(path)? {
+            let mut i = resolve(&u.path)?;
+            i.given = path.to_path_buf();
+            i.notes.insert(0, u.note);
+            i.unpacked = Some(std::sync::Arc::new(u.area));
+            return Ok(i);
+        }
         return Ok(Input {
             given: path.to_path_buf(),
             kind: InputKind::File,
             db: path.to_path_buf(),
             tarball: None,
             notes: Vec::new(),
+            unpacked: None,
+            unusable: Vec::new(),
         });
     }
     if !md.is_dir() {
@@ -73,6 +95,8 @@ pub fn resolve(path: &Path) -> Result<Input, InputError> {
                 notes: vec![format!("etcd data dir: reading {}", db.display())],
                 db,
                 tarball: None,
+                unpacked: None,
+                unusable: Vec::new(),
             });
         }
     }
@@ -81,12 +105,16 @@ pub fn resolve(path: &Path) -> Result<Input, InputError> {
     for entry in std::fs::read_dir(path).map_err(|e| io(path, e))? {
         let entry = entry.map_err(|e| io(path, e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(ts) = strip(&name, "snapshot_", ".db") {
+            // Every snapshot name counts, usable or not: the newest one
+            // being unusable must be said, not skipped.
+            snapshots.push((ts, entry.path()));
+            continue;
+        }
         if !entry.path().is_file() {
             continue;
         }
-        if let Some(ts) = strip(&name, "snapshot_", ".db") {
-            snapshots.push((ts, entry.path()));
-        } else if let Some(ts) = strip(&name, "static_kuberesources_", ".tar.gz") {
+        if let Some(ts) = strip(&name, "static_kuberesources_", ".tar.gz") {
             tarballs.push((ts, entry.path()));
         }
     }
@@ -98,13 +126,38 @@ pub fn resolve(path: &Path) -> Result<Input, InputError> {
     // Timestamps are YYYY-MM-DD_HHMMSS: they sort as text.
     snapshots.sort();
     tarballs.sort();
-    let (ts, db) = snapshots.pop().unwrap_or_default();
-    let mut notes = vec![format!(
-        "backup dir: using {} (newest of {} snapshot{})",
-        file_name(&db),
-        snapshots.len() + 1,
-        if snapshots.is_empty() { "" } else { "s" }
-    )];
+    let total = snapshots.len();
+    let mut unusable = Vec::new();
+    let mut notes = Vec::new();
+    let (ts, db) = loop {
+        let Some((ts, p)) = snapshots.pop() else {
+            return Err(InputError::NoUsableSnapshot {
+                path: path.display().to_string(),
+                why: unusable.join("; "),
+            });
+        };
+        match unusable_why(&p) {
+            None => break (ts, p),
+            Some(why) => {
+                let u = format!("{} is unusable: {why}", file_name(&p));
+                notes.push(format!("warning: {u}"));
+                unusable.push(u);
+            }
+        }
+    };
+    notes.insert(
+        0,
+        format!(
+            "backup dir: using {} ({} of {total} snapshot{})",
+            file_name(&db),
+            if unusable.is_empty() {
+                "newest".to_string()
+            } else {
+                format!("newest usable, {} newer unusable,", unusable.len())
+            },
+            if total == 1 { "" } else { "s" }
+        ),
+    );
     let tarball = match tarballs.iter().find(|(t, _)| *t == ts) {
         Some((_, p)) => Some(p.clone()),
         None => match tarballs.last() {
@@ -130,7 +183,70 @@ pub fn resolve(path: &Path) -> Result<Input, InputError> {
         db,
         tarball,
         notes,
+        unpacked: None,
+        unusable,
     })
+}
+
+/// What an OpenShift backup dir holds of the set `cluster-backup.sh`
+/// writes, and what it lacks: `(present, missing)`, each missing part
+/// named with why a restore needs it. Empty for other inputs.
+pub fn backup_set(input: &Input) -> (Vec<String>, Vec<String>) {
+    if input.kind != InputKind::BackupDir {
+        return (Vec::new(), Vec::new());
+    }
+    let db = file_name(&input.db);
+    let ts = strip(&db, "snapshot_", ".db").unwrap_or_default();
+    let want = format!("static_kuberesources_{ts}.tar.gz");
+    let mut present = vec![db.clone()];
+    let mut missing = Vec::new();
+    match &input.tarball {
+        Some(t) if file_name(t) == want => present.push(want),
+        Some(t) => missing.push(format!(
+            "{want}: absent; the only tarball, {}, is from another backup (its timestamp differs from {db}'s): its static pod resources and encryption config may not match this snapshot",
+            file_name(t)
+        )),
+        None => missing.push(format!(
+            "{want}: absent; OpenShift's restore (cluster-restore.sh) needs it beside {db}: it holds the static pod resources and the kube-apiserver encryption config"
+        )),
+    }
+    (present, missing)
+}
+
+/// Why a snapshot path cannot be read as a file, if it cannot.
+fn unusable_why(p: &Path) -> Option<String> {
+    use std::os::unix::fs::FileTypeExt;
+    let lmd = match std::fs::symlink_metadata(p) {
+        Ok(m) => m,
+        Err(e) => return Some(e.to_string()),
+    };
+    let md = match std::fs::metadata(p) {
+        Ok(m) => m,
+        Err(e) if lmd.file_type().is_symlink() => {
+            let to = std::fs::read_link(p)
+                .map(|t| t.display().to_string())
+                .unwrap_or_default();
+            return Some(format!(
+                "a symlink to {to:?}, which cannot be followed ({e})"
+            ));
+        }
+        Err(e) => return Some(e.to_string()),
+    };
+    let ft = md.file_type();
+    let what = if ft.is_file() {
+        return None;
+    } else if ft.is_dir() {
+        "a directory"
+    } else if ft.is_fifo() {
+        "a FIFO (named pipe), not a file"
+    } else if ft.is_block_device() || ft.is_char_device() {
+        "a device, not a file"
+    } else if ft.is_socket() {
+        "a socket, not a file"
+    } else {
+        "not a regular file"
+    };
+    Some(what.to_string())
 }
 
 /// `snapshot_<ts>.db` → `<ts>` (a `__POSSIBLY_DIRTY__` suffix is kept in it).
@@ -145,6 +261,28 @@ fn file_name(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+/// Reads `r` whole, refusing more than `limit` bytes (`/dev/zero`, a wrong
+/// file): for inputs that are read into memory rather than mapped.
+pub fn read_whole<R: std::io::Read>(r: R, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    r.take(limit.saturating_add(1)).read_to_end(&mut buf)?;
+    if buf.len() as u64 > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "larger than {limit} bytes, the most read whole: not the expected kind of file"
+            ),
+        ));
+    }
+    Ok(buf)
+}
+
+/// [`read_whole`] of a file.
+pub fn read_file_whole(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    read_whole(std::fs::File::open(path)?, limit)
 }
 
 fn io(path: &Path, source: std::io::Error) -> InputError {

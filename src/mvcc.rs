@@ -61,6 +61,23 @@ impl Record<'_> {
     }
 }
 
+/// A key deleted within the held history.
+#[derive(Debug, Clone, Copy)]
+pub struct Deleted<'a> {
+    pub key: &'a [u8],
+    /// The main revision of the deletion.
+    pub deleted_at: i64,
+    /// The newest put before the deletion, when still held.
+    pub last: Option<Record<'a>>,
+}
+
+impl Deleted<'_> {
+    /// The newest revision at which the key still existed.
+    pub fn last_live_revision(&self) -> i64 {
+        self.deleted_at - 1
+    }
+}
+
 /// A history entry as `history` prints it.
 #[derive(Debug, Clone, Serialize)]
 pub struct HistoryEntry {
@@ -179,6 +196,24 @@ impl<'a> Store<'a> {
         &self.records[self.overlay_from.min(self.records.len())..]
     }
 
+    /// A store over records gathered elsewhere (salvage), in revision
+    /// order. `compacted` limits `--rev` as for a store read from the tree.
+    pub fn from_records(
+        snap: &'a Snapshot,
+        records: Vec<Record<'a>>,
+        compacted: Option<i64>,
+    ) -> Store<'a> {
+        let current = records.iter().map(|r| r.rev.main).max().unwrap_or(0);
+        Store {
+            snap,
+            records,
+            compacted,
+            current,
+            scheduled: None,
+            overlay_from: usize::MAX,
+        }
+    }
+
     pub fn snapshot(&self) -> &Snapshot {
         self.snap
     }
@@ -235,6 +270,48 @@ impl<'a> Store<'a> {
         let mut live: Vec<Record<'a>> = latest.into_values().filter(|r| !r.is_delete()).collect();
         live.par_sort_unstable_by(|a, b| a.kv.key.cmp(b.kv.key));
         Ok(live)
+    }
+
+    /// Keys whose newest revision at `rev` (latest when `None`) is a
+    /// deletion, with what they last held, sorted by key. Only deletions
+    /// still in the history are found (a compaction past one drops it).
+    pub fn deleted_at<F>(&self, rev: Option<i64>, keep: F) -> Result<Vec<Deleted<'a>>>
+    where
+        F: Fn(&[u8]) -> bool,
+    {
+        let limit = match rev {
+            Some(r) => {
+                self.check_rev(r)?;
+                r
+            }
+            None => i64::MAX,
+        };
+        // key → (newest record, newest put before it)
+        let mut state: HashMap<&'a [u8], (Record<'a>, Option<Record<'a>>)> = HashMap::new();
+        for r in &self.records {
+            if r.rev.main > limit {
+                break;
+            }
+            if r.kv.key.is_empty() || !keep(r.kv.key) {
+                continue;
+            }
+            let e = state.entry(r.kv.key).or_insert((*r, None));
+            if !e.0.is_delete() && e.0.rev != r.rev {
+                e.1 = Some(e.0);
+            }
+            e.0 = *r;
+        }
+        let mut out: Vec<Deleted<'a>> = state
+            .into_iter()
+            .filter(|(_, (newest, _))| newest.is_delete())
+            .map(|(key, (newest, last))| Deleted {
+                key,
+                deleted_at: newest.rev.main,
+                last,
+            })
+            .collect();
+        out.sort_unstable_by(|a, b| a.key.cmp(b.key));
+        Ok(out)
     }
 
     /// Every revision of `key`, oldest first.

@@ -87,15 +87,72 @@ pub struct LabelSelector(Vec<(String, LabelOp)>);
 enum LabelOp {
     Eq(String),
     Ne(String),
+    In(Vec<String>),
+    NotIn(Vec<String>),
     Exists,
     Absent,
+}
+
+/// Splits on commas outside parentheses (`a in (x,y),b`).
+fn split_terms(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&s[start..]);
+    out
+}
+
+/// `key in (a,b)` / `key notin (a,b)` → (key, in?, values).
+fn set_term(part: &str) -> Option<(&str, bool, Vec<String>)> {
+    let open = part.find('(')?;
+    let close = part.rfind(')')?;
+    if close != part.len() - 1 || close < open {
+        return None;
+    }
+    let head = part[..open].trim();
+    let (key, is_in) = if let Some(k) = head.strip_suffix(" notin") {
+        (k, false)
+    } else if let Some(k) = head.strip_suffix(" in") {
+        (k, true)
+    } else {
+        return None;
+    };
+    let values = part[open + 1..close]
+        .split(',')
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .collect();
+    Some((key.trim(), is_in, values))
 }
 
 impl LabelSelector {
     pub fn parse(s: &str) -> Result<LabelSelector, String> {
         let mut out = Vec::new();
-        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (k, op) = if let Some((k, v)) = part.split_once("!=") {
+        for part in split_terms(s)
+            .into_iter()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            let (k, op) = if let Some((k, is_in, values)) = set_term(part) {
+                (
+                    k,
+                    if is_in {
+                        LabelOp::In(values)
+                    } else {
+                        LabelOp::NotIn(values)
+                    },
+                )
+            } else if let Some((k, v)) = part.split_once("!=") {
                 (k, LabelOp::Ne(v.trim().to_string()))
             } else if let Some((k, v)) = part.split_once("==") {
                 (k, LabelOp::Eq(v.trim().to_string()))
@@ -124,9 +181,112 @@ impl LabelSelector {
         self.0.iter().all(|(k, op)| match op {
             LabelOp::Eq(v) => get(k) == Some(v.as_str()),
             LabelOp::Ne(v) => get(k) != Some(v.as_str()),
+            LabelOp::In(vs) => get(k).is_some_and(|x| vs.iter().any(|v| v == x)),
+            LabelOp::NotIn(vs) => get(k).is_none_or(|x| !vs.iter().any(|v| v == x)),
             LabelOp::Exists => get(k).is_some(),
             LabelOp::Absent => get(k).is_none(),
         })
+    }
+}
+
+/// A field selector: `a=b,c!=d,e==f` over an object's fields, as the
+/// apiserver supports them: `metadata.name` and `metadata.namespace` for
+/// every kind, and the fields each kind registers (see [`field_supported`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldSelector(Vec<(String, bool, String)>);
+
+/// Whether the apiserver accepts `field` in a field selector for `kind`.
+pub fn field_supported(kind: &str, field: &str) -> bool {
+    if matches!(field, "metadata.name" | "metadata.namespace") {
+        return true;
+    }
+    let extra: &[&str] = match kind {
+        "Pod" => &[
+            "spec.nodeName",
+            "spec.restartPolicy",
+            "spec.schedulerName",
+            "spec.serviceAccountName",
+            "spec.hostNetwork",
+            "status.phase",
+            "status.podIP",
+            "status.nominatedNodeName",
+        ],
+        "Secret" => &["type"],
+        "Event" => &[
+            "involvedObject.kind",
+            "involvedObject.namespace",
+            "involvedObject.name",
+            "involvedObject.uid",
+            "involvedObject.apiVersion",
+            "involvedObject.resourceVersion",
+            "involvedObject.fieldPath",
+            "reason",
+            "reportingComponent",
+            "source",
+            "type",
+        ],
+        "Node" => &["spec.unschedulable"],
+        "Namespace" => &["status.phase"],
+        "ReplicaSet" | "ReplicationController" => &["status.replicas"],
+        "Job" => &["status.successful"],
+        "CertificateSigningRequest" => &["spec.signerName"],
+        "Service" => &["spec.clusterIP", "spec.type"],
+        _ => &[],
+    };
+    extra.contains(&field)
+}
+
+impl FieldSelector {
+    /// Parses a selector, checking each field against `kind`.
+    pub fn parse(s: &str, kind: &str) -> Result<FieldSelector, String> {
+        let mut out = Vec::new();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (f, eq, v) = if let Some((f, v)) = part.split_once("!=") {
+                (f, false, v)
+            } else if let Some((f, v)) = part.split_once("==") {
+                (f, true, v)
+            } else if let Some((f, v)) = part.split_once('=') {
+                (f, true, v)
+            } else {
+                return Err(format!("invalid selector: {part:?}; can't understand it"));
+            };
+            let f = f.trim();
+            if !field_supported(kind, f) {
+                return Err(format!("field label not supported: {f}",));
+            }
+            out.push((f.to_string(), eq, v.trim().to_string()));
+        }
+        Ok(FieldSelector(out))
+    }
+
+    /// Whether every term holds on `obj` (a missing field is `""`).
+    pub fn matches(&self, obj: &J) -> bool {
+        self.0.iter().all(|(f, eq, want)| {
+            let v = field_value(obj, f);
+            (v == *want) == *eq
+        })
+    }
+}
+
+/// A field's value as a selector compares it: strings as they are,
+/// numbers and booleans as text, missing as `""`. `source` of an Event is
+/// its `source.component`.
+fn field_value(obj: &J, field: &str) -> String {
+    let path = if field == "source" {
+        "/source/component".to_string()
+    } else {
+        format!("/{}", field.replace('.', "/"))
+    };
+    match obj.pointer(&path) {
+        Some(J::String(s)) => s.clone(),
+        Some(J::Bool(b)) => b.to_string(),
+        Some(J::Number(n)) => n.to_string(),
+        Some(J::Null) | None => match field {
+            "spec.hostNetwork" | "spec.unschedulable" => "false".into(),
+            "status.replicas" | "status.successful" => "0".into(),
+            _ => String::new(),
+        },
+        Some(other) => other.to_string(),
     }
 }
 
@@ -263,36 +423,6 @@ impl<'a> Item<'a> {
     }
 }
 
-/// Replaces every value of a Secret's `data`/`stringData` with
-/// `sha256:<hex>` of its bytes, so a report can be shared.
-pub fn redact(obj: &mut J) {
-    use sha2::{Digest, Sha256};
-    if obj.get("kind").and_then(J::as_str) != Some("Secret") {
-        return;
-    }
-    for field in ["data", "stringData"] {
-        if let Some(m) = obj.get_mut(field).and_then(J::as_object_mut) {
-            for v in m.values_mut() {
-                let bytes: Vec<u8> = match v.as_str() {
-                    Some(s) if field == "data" => {
-                        use base64::Engine as _;
-                        base64::engine::general_purpose::STANDARD
-                            .decode(s)
-                            .unwrap_or_else(|_| s.as_bytes().to_vec())
-                    }
-                    Some(s) => s.as_bytes().to_vec(),
-                    None => v.to_string().into_bytes(),
-                };
-                let h: String = Sha256::digest(&bytes)
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect();
-                *v = J::String(format!("sha256:{h}"));
-            }
-        }
-    }
-}
-
 /// Sorts every object's keys (kubectl's YAML is key-sorted).
 pub fn sort_keys(v: &mut J) {
     match v {
@@ -324,6 +454,10 @@ mod tests {
             ("!gone", true),
             ("gone", false),
             ("app=db", false),
+            ("app in (web,db)", true),
+            ("app in (db),tier", false),
+            ("app notin (db, x),tier=front", true),
+            ("gone notin (x)", true),
         ] {
             assert_eq!(LabelSelector::parse(s).unwrap().matches(&o), want, "{s}");
         }
@@ -332,18 +466,17 @@ mod tests {
     }
 
     #[test]
-    fn redacts_secret_data_only() {
-        let mut s = json!({"kind": "Secret", "data": {"password": "aHVudGVyMg=="}});
-        redact(&mut s);
-        let v = s["data"]["password"].as_str().unwrap();
-        // sha256("hunter2")
-        assert_eq!(
-            v,
-            "sha256:f52fbd32b2b3b86ff88ef6c490628285f482af15ddcb29541f94bcf526a3f6c7"
-        );
-        let mut c = json!({"kind": "ConfigMap", "data": {"a": "b"}});
-        redact(&mut c);
-        assert_eq!(c["data"]["a"], "b");
+    fn field_selectors() {
+        let p = json!({"kind": "Pod", "metadata": {"name": "a", "namespace": "n"},
+            "spec": {"nodeName": "n1"}, "status": {"phase": "Running"}});
+        let f = |s: &str| FieldSelector::parse(s, "Pod").unwrap().matches(&p);
+        assert!(f("metadata.name=a,status.phase=Running"));
+        assert!(f("spec.nodeName!=n2"));
+        assert!(!f("spec.nodeName==n2"));
+        assert!(f("spec.hostNetwork=false"));
+        assert!(FieldSelector::parse("spec.foo=x", "Pod").is_err());
+        assert!(FieldSelector::parse("type=Opaque", "Secret").is_ok());
+        assert!(FieldSelector::parse("nonsense", "Pod").is_err());
     }
 
     #[test]

@@ -33,6 +33,12 @@ pub enum Verdict {
     NotChecked,
     /// Nothing to check (a raw db has no trailer).
     Absent,
+    /// A backup set lacks a part a restore needs (its tarball, the
+    /// encryption config).
+    Incomplete,
+    /// Values the given keys cannot read offline (key absent from every
+    /// source, or wrapped by an external KMS) — not damage.
+    UnreadableOffline,
 }
 
 impl Verdict {
@@ -42,6 +48,8 @@ impl Verdict {
             Verdict::Damaged => "DAMAGED",
             Verdict::NotChecked => "skipped",
             Verdict::Absent => "none",
+            Verdict::Incomplete => "MISSING",
+            Verdict::UnreadableOffline => "NO KEY",
         }
     }
 }
@@ -92,6 +100,43 @@ pub struct Report {
     pub layers: Vec<Layer>,
     /// True when the database could not be opened at all.
     pub unreadable: bool,
+    /// Whether `restore` would accept this file, and with which flag.
+    pub restore: Restorability,
+}
+
+/// What verify needs to know that the bytes do not say.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct VerifyOptions {
+    /// `--skip-hash-check`, restore's own flag: a missing or wrong SHA-256
+    /// trailer is then not checked (as restore would not check it).
+    pub skip_hash_check: bool,
+    /// The input is an etcd data dir's `member/snap/db`, where no trailer is
+    /// expected (restore needs `--skip-hash-check` for it all the same).
+    pub raw_db: bool,
+}
+
+impl VerifyOptions {
+    /// Options for a file: a path ending in `member/snap/db` is a raw db.
+    pub fn for_path(path: &Path) -> VerifyOptions {
+        VerifyOptions {
+            skip_hash_check: false,
+            raw_db: path.ends_with("member/snap/db"),
+        }
+    }
+}
+
+/// Whether `etcdsnap restore` (and `etcdutl snapshot restore`) would accept
+/// the file: the same rules restore applies, stated in the report so that
+/// verify never passes what restore refuses.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Restorability {
+    /// Restore would succeed (with `--skip-hash-check` when
+    /// `needs_skip_hash_check`).
+    pub restorable: bool,
+    /// Restore succeeds only with `--skip-hash-check` (no trailer).
+    pub needs_skip_hash_check: bool,
+    /// Why, in a sentence.
+    pub reason: String,
 }
 
 impl Report {
@@ -99,11 +144,19 @@ impl Report {
         self.layers.iter().any(|l| l.verdict == Verdict::Damaged)
     }
 
-    /// 0 intact, 1 damaged, 2 unreadable.
+    /// Whether some layer found a problem that is not damage: a backup set
+    /// missing a part, values no key given can read offline.
+    pub fn incomplete(&self) -> bool {
+        self.layers
+            .iter()
+            .any(|l| matches!(l.verdict, Verdict::Incomplete | Verdict::UnreadableOffline))
+    }
+
+    /// 0 intact, 1 damaged or incomplete, 2 unreadable.
     pub fn exit_code(&self) -> i32 {
         if self.unreadable {
             2
-        } else if self.damaged() {
+        } else if self.damaged() || self.incomplete() {
             1
         } else {
             0
@@ -203,8 +256,10 @@ fn check_key_leaf(leaf: &LeafRef<'_>, out: &mut KeyLeaf) {
     }
 }
 
-/// The SHA-256 trailer layer, from the raw file bytes.
-fn trailer_layer(bytes: &[u8]) -> Layer {
+/// The SHA-256 trailer layer, from the raw file bytes. A file without a
+/// trailer is damaged here (restore refuses it) unless the options say no
+/// trailer is expected or it is not to be checked.
+fn trailer_layer(bytes: &[u8], opts: VerifyOptions) -> Layer {
     let len = bytes.len() as u64;
     if !has_trailer(len) && !len.is_multiple_of(512) {
         return Layer::new(
@@ -216,12 +271,35 @@ fn trailer_layer(bytes: &[u8]) -> Layer {
         );
     }
     if !has_trailer(len) {
+        if !opts.raw_db && !opts.skip_hash_check {
+            return Layer::new(
+                "trailer",
+                vec![format!(
+                    "no SHA-256 trailer (size {len} is not 32 more than a multiple of 512): `restore` and `etcdutl snapshot restore` refuse this file without --skip-hash-check; the trailer was cut off, or this is a raw member/snap/db (then pass --skip-hash-check)"
+                )],
+                "no SHA-256 trailer".into(),
+            );
+        }
         return Layer {
             name: "trailer",
             verdict: Verdict::Absent,
             summary: format!(
-                "no SHA-256 trailer (size {len} is not 32 more than a multiple of 512): a raw bbolt file such as member/snap/db, not an `etcdctl snapshot save` output"
+                "no SHA-256 trailer (size {len} is not 32 more than a multiple of 512){}",
+                if opts.raw_db {
+                    ": a raw bbolt file (member/snap/db), not an `etcdctl snapshot save` output"
+                } else {
+                    ": not checked (--skip-hash-check)"
+                }
             ),
+            problem_count: 0,
+            problems: Vec::new(),
+        };
+    }
+    if opts.skip_hash_check {
+        return Layer {
+            name: "trailer",
+            verdict: Verdict::NotChecked,
+            summary: "SHA-256 trailer present, not checked (--skip-hash-check)".into(),
             problem_count: 0,
             problems: Vec::new(),
         };
@@ -288,34 +366,59 @@ fn meta_layer(snap: &Snapshot) -> Layer {
 }
 
 /// Verifies the file at `path`. Errors only when it cannot be read at all;
-/// an unopenable database gives a report with `unreadable` set.
+/// an unopenable database gives a report with `unreadable` set. A trailer
+/// is expected unless the path ends in `member/snap/db`.
 pub fn verify_path(path: &Path) -> Result<Report, crate::bolt::BoltError> {
+    verify_path_with(path, VerifyOptions::for_path(path))
+}
+
+/// [`verify_path`] with explicit options.
+pub fn verify_path_with(
+    path: &Path,
+    opts: VerifyOptions,
+) -> Result<Report, crate::bolt::BoltError> {
     let storage = Storage::map(path)?;
     match Snapshot::from_storage_at(path, storage) {
-        Ok(snap) => Ok(verify_snapshot(&snap)),
+        Ok(snap) => Ok(verify_snapshot_with(&snap, opts)),
         Err(e) => {
             // Still say what the trailer says: it tells a truncated copy from
             // a corrupted one.
             let raw = Storage::map(path)?;
-            Ok(unreadable(path.display().to_string(), raw.bytes(), e))
+            Ok(unreadable(path.display().to_string(), raw.bytes(), e, opts))
         }
     }
 }
 
-/// Verifies bytes in memory (tests, fuzzing); `name` is used in messages.
+/// Verifies bytes in memory (tests, fuzzing); `name` is used in messages
+/// and, as for a path, says whether a trailer is expected.
 pub fn verify_bytes(name: &str, bytes: &[u8]) -> Report {
+    verify_bytes_with(name, bytes, VerifyOptions::for_path(Path::new(name)))
+}
+
+/// [`verify_bytes`] with explicit options.
+pub fn verify_bytes_with(name: &str, bytes: &[u8], opts: VerifyOptions) -> Report {
     match Snapshot::from_bytes(name, bytes.to_vec()) {
-        Ok(snap) => verify_snapshot(&snap),
-        Err(e) => unreadable(name.to_string(), bytes, e),
+        Ok(snap) => verify_snapshot_with(&snap, opts),
+        Err(e) => unreadable(name.to_string(), bytes, e, opts),
     }
 }
 
-fn unreadable(file: String, bytes: &[u8], e: crate::etcd::EtcdError) -> Report {
+fn unreadable(
+    file: String,
+    bytes: &[u8],
+    e: crate::etcd::EtcdError,
+    opts: VerifyOptions,
+) -> Report {
     Report {
+        restore: Restorability {
+            restorable: false,
+            needs_skip_hash_check: false,
+            reason: "restore refuses it: the database cannot be opened (no valid meta page)".into(),
+        },
         file,
         file_size: bytes.len() as u64,
         layers: vec![
-            trailer_layer(bytes),
+            trailer_layer(bytes, opts),
             Layer::new(
                 "meta",
                 vec![e.to_string()],
@@ -328,17 +431,82 @@ fn unreadable(file: String, bytes: &[u8], e: crate::etcd::EtcdError) -> Report {
     }
 }
 
-/// Verifies an opened snapshot.
+/// Verifies an opened snapshot (a trailer expected unless its path ends in
+/// `member/snap/db`).
 pub fn verify_snapshot(snap: &Snapshot) -> Report {
+    verify_snapshot_with(snap, VerifyOptions::for_path(&snap.path))
+}
+
+/// [`verify_snapshot`] with explicit options.
+pub fn verify_snapshot_with(snap: &Snapshot, opts: VerifyOptions) -> Report {
     let (trailer, (structure, schema)) = rayon::join(
-        || trailer_layer(snap.db.file_bytes()),
+        || trailer_layer(snap.db.file_bytes(), opts),
         || structure_and_schema(snap),
     );
+    let layers = vec![trailer, meta_layer(snap), structure, schema];
     Report {
+        restore: restorability(snap, &layers, opts),
         file: snap.display(),
         file_size: snap.file_len,
-        layers: vec![trailer, meta_layer(snap), structure, schema],
+        layers,
         unreadable: false,
+    }
+}
+
+/// The rules `restore` applies, in its order: a SHA-256 trailer that
+/// matches (unless `--skip-hash-check`), a bbolt tree without structural
+/// damage, and the `key` and `meta` buckets. A broken meta page or schema
+/// problems do not stop it.
+fn restorability(snap: &Snapshot, layers: &[Layer], opts: VerifyOptions) -> Restorability {
+    let verdict = |name: &str| {
+        layers
+            .iter()
+            .find(|l| l.name == name)
+            .map(|l| l.verdict)
+            .unwrap_or(Verdict::NotChecked)
+    };
+    let no = |reason: String| Restorability {
+        restorable: false,
+        needs_skip_hash_check: false,
+        reason,
+    };
+    let needs_skip = snap.trailer.is_none() && !opts.skip_hash_check;
+    if snap.trailer.is_some() && !opts.skip_hash_check && verdict("trailer") == Verdict::Damaged {
+        return no("restore refuses it: the SHA-256 trailer does not match the bytes (with --skip-hash-check it would go on to the structure)".into());
+    }
+    if verdict("structure") == Verdict::Damaged {
+        return no("restore refuses it: the bbolt tree is damaged (`restore --salvage` rebuilds from what is readable)".into());
+    }
+    let schema = layers.iter().find(|l| l.name == "etcd schema");
+    if let Some(p) = schema
+        .into_iter()
+        .flat_map(|l| l.problems.iter())
+        .find(|p| p.contains("is missing: not an etcd database"))
+    {
+        return no(format!("restore refuses it: {p}"));
+    }
+    let mut reason = if needs_skip {
+        "restore succeeds only with --skip-hash-check (no SHA-256 trailer)".to_string()
+    } else {
+        "restore succeeds".to_string()
+    };
+    let mut despite = Vec::new();
+    if verdict("meta") == Verdict::Damaged {
+        despite.push("a broken meta page (it uses the valid one)");
+    }
+    if verdict("etcd schema") == Verdict::Damaged {
+        despite.push("the schema problems (values are copied as they are)");
+    }
+    if opts.skip_hash_check && verdict("trailer") == Verdict::Damaged {
+        despite.push("the trailer (not checked with --skip-hash-check)");
+    }
+    if !despite.is_empty() {
+        reason.push_str(&format!(" despite {}", despite.join(" and ")));
+    }
+    Restorability {
+        restorable: true,
+        needs_skip_hash_check: needs_skip,
+        reason,
     }
 }
 
@@ -359,7 +527,7 @@ fn structure_and_schema(snap: &Snapshot) -> (Layer, Layer) {
         "structure",
         structure_problems,
         format!(
-            "bounds, page types, single reference, key order: {} buckets, {} keys, tree depth up to {}; {} of {} pages reachable, {} free ({} bytes a defrag would reclaim)",
+            "bounds, page types, single reference, key order: {} buckets, {} keys, tree depth up to {}; {} of {} pages reachable, {} free ({} bytes; `etcdsnap stats` sizes what a defrag reclaims)",
             buckets,
             keys,
             depth,
@@ -493,6 +661,114 @@ pub struct KeyUse {
     /// revision and key name.
     pub failures: Vec<String>,
     pub failure_count: usize,
+    /// Of the failures: damaged bytes (authentication tag mismatch, bad
+    /// padding, truncated payload, undecodable plaintext).
+    pub damaged_count: usize,
+    /// Of the failures: not readable offline (the key is in no loaded
+    /// source, or an external KMS wraps the data key).
+    pub unreadable_offline_count: usize,
+}
+
+/// Why a value could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureKind {
+    /// The bytes are damaged (or the key is wrong): the check failed.
+    Damaged,
+    /// No offline key reads it: the key is absent, or a KMS holds it.
+    UnreadableOffline,
+}
+
+impl FailureKind {
+    pub fn of(e: &crate::crypt::CryptError) -> FailureKind {
+        use crate::crypt::CryptError as E;
+        match e {
+            E::MissingKey { .. } | E::Kms { .. } => FailureKind::UnreadableOffline,
+            E::AllFailed { tried, .. }
+                if !tried.is_empty()
+                    && tried
+                        .iter()
+                        .all(|t| FailureKind::of(t) == FailureKind::UnreadableOffline) =>
+            {
+                FailureKind::UnreadableOffline
+            }
+            _ => FailureKind::Damaged,
+        }
+    }
+
+    pub fn words(self) -> &'static str {
+        match self {
+            FailureKind::Damaged => "damaged",
+            FailureKind::UnreadableOffline => "not readable offline",
+        }
+    }
+}
+
+/// Encrypted values of every revision held, per provider and key name,
+/// read from the value prefixes alone (no key needed).
+pub fn encrypted_values(
+    store: &crate::mvcc::Store<'_>,
+) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>> {
+    use crate::crypt::providers::{guess_name, split_provider};
+    let mut out: std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>> =
+        Default::default();
+    for r in store.records() {
+        if r.is_delete() {
+            continue;
+        }
+        let (p, n) = match split_provider(r.kv.value) {
+            None => continue,
+            Some(Ok((kind, rest))) => (kind.as_str().to_string(), guess_name(rest)),
+            Some(Err(())) => ("unknown".to_string(), guess_name(r.kv.value)),
+        };
+        *out.entry(p).or_default().entry(n).or_default() += 1;
+    }
+    out
+}
+
+/// "aescbc key 1: 20, aesgcm key k: 3".
+pub fn describe_needed(
+    needed: &std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
+) -> String {
+    needed
+        .iter()
+        .flat_map(|(p, names)| names.iter().map(move |(n, c)| format!("{p} key {n}: {c}")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The decryption layer when no key was given or found: what was not
+/// checked.
+pub fn decryption_not_checked(
+    needed: &std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
+) -> Layer {
+    let n: u64 = needed.values().flat_map(|m| m.values()).sum();
+    if n == 0 {
+        return Layer {
+            name: "decryption",
+            verdict: Verdict::Absent,
+            summary: "no value is encrypted at rest".into(),
+            problem_count: 0,
+            problems: Vec::new(),
+        };
+    }
+    Layer::not_checked(
+        "decryption",
+        &format!(
+            "not checked — {n} values under keys {} (give --keys: the backup's static_kuberesources tarball or an EncryptionConfiguration)",
+            describe_needed(needed)
+        ),
+    )
+}
+
+/// The "backup set" layer of an OpenShift backup dir: the parts a restore
+/// needs beside the snapshot. `missing` names each absent part.
+pub fn backup_set_layer(present: String, missing: Vec<String>) -> Layer {
+    let mut l = Layer::new("backup set", missing, present);
+    if l.problem_count > 0 {
+        l.verdict = Verdict::Incomplete;
+    }
+    l
 }
 
 /// Tries every value of every revision held with `keys` (in parallel).
@@ -507,7 +783,7 @@ where
     struct One {
         needed: Option<(String, String)>,
         plain: bool,
-        failure: Option<String>,
+        failure: Option<(FailureKind, String)>,
     }
     let results: Vec<One> = store
         .records()
@@ -526,12 +802,21 @@ where
             let failure = match keys.decrypt(k, v) {
                 Ok(_) if plain => None,
                 Ok(d) => decode(k, &d.plaintext).err().map(|e| {
-                    format!(
-                        "{name} (revision {}): decrypted but does not decode: {e}",
-                        r.rev.main
+                    (
+                        FailureKind::Damaged,
+                        format!(
+                            "damaged: {name} (revision {}): decrypted but does not decode: {e}",
+                            r.rev.main
+                        ),
                     )
                 }),
-                Err(e) => Some(format!("revision {}: {e}", r.rev.main)),
+                Err(e) => {
+                    let kind = FailureKind::of(&e);
+                    Some((
+                        kind,
+                        format!("{}: revision {}: {e}", kind.words(), r.rev.main),
+                    ))
+                }
             };
             One {
                 needed,
@@ -551,8 +836,12 @@ where
                 u.decrypted += 1;
             }
         }
-        if let Some(f) = o.failure {
+        if let Some((kind, f)) = o.failure {
             u.failure_count += 1;
+            match kind {
+                FailureKind::Damaged => u.damaged_count += 1,
+                FailureKind::UnreadableOffline => u.unreadable_offline_count += 1,
+            }
             if u.failures.len() < MAX_LISTED {
                 u.failures.push(f);
             }
@@ -581,8 +870,16 @@ pub fn decryption_layer(u: &KeyUse) -> Layer {
     );
     let mut l = Layer::new("decryption", u.failures.clone(), summary);
     l.problem_count = u.failure_count;
-    if u.failure_count > 0 {
+    if u.damaged_count > 0 {
         l.verdict = Verdict::Damaged;
+    } else if u.unreadable_offline_count > 0 {
+        l.verdict = Verdict::UnreadableOffline;
+    }
+    if u.failure_count > 0 {
+        l.summary.push_str(&format!(
+            "; {} damaged, {} not readable offline",
+            u.damaged_count, u.unreadable_offline_count
+        ));
     }
     l
 }

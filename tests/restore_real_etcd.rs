@@ -12,7 +12,7 @@
 //! What these tests settled about real etcd (see also the module docs of
 //! `restore::datadir` and `restore::snapfile`):
 //! - etcdctl 3.4.23's restore leaves the `members` bucket as the old cluster
-//!   had it (the spec's [UNCONFIRMED] §D.3 item is true); only the v2 store
+//!   had it (docs/wal-and-snap.md, "Restore"); only the v2 store
 //!   in the `.snap` gets the new members. etcd 3.4 boots from that.
 //! - etcdutl 3.5.1 writes `term` = 1 and `consistent_index`, but leaves the
 //!   source's `confState` alone; we write the new voters there.
@@ -341,8 +341,8 @@ fn compare_with_etcd_restore(v: V) {
         let tb = &b[name];
         match (v, name.as_str()) {
             (V::V34, "members") => {
-                // etcdctl 3.4 left the old cluster's member ([UNCONFIRMED]
-                // §D.3 settled); we hold the three new ones.
+                // etcdctl 3.4 left the old cluster's member (observed,
+                // see docs/wal-and-snap.md); we hold the three new ones.
                 assert_eq!(ta.len(), 1);
                 let old = ta
                     .values()
@@ -577,7 +577,7 @@ fn refuses_bad_input_and_leaves_target_untouched() {
     );
 }
 
-/// [UNCONFIRMED] §D.5 settled: etcd 3.4.23 and 3.5.1 boot from a `.snap`
+/// Settled (docs/wal-and-snap.md): etcd 3.4.23 and 3.5.1 boot from a `.snap`
 /// whose v2 store JSON lacks `WatcherHub` and `Stats` (etcd unmarshals into
 /// a fresh store). Also exercises `--wal-dir`.
 #[test]
@@ -833,4 +833,110 @@ fn no_space_and_read_only_targets_fail_cleanly() {
         assert!(err.contains(want), "{opts}: {err}");
         assert!(left.is_empty(), "{opts}: left behind {left:?}");
     }
+}
+
+/// Every file and dir under `d`, relative, sorted.
+fn tree(d: &Path) -> Vec<String> {
+    fn go(root: &Path, d: &Path, out: &mut Vec<String>) {
+        if let Ok(rd) = std::fs::read_dir(d) {
+            for e in rd.flatten() {
+                let p = e.path();
+                out.push(p.strip_prefix(root).unwrap_or(&p).display().to_string());
+                if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                    go(root, &p, out);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    go(d, d, &mut out);
+    out.sort();
+    out
+}
+
+/// Restore is all or nothing across the data dir and the WAL dir: a WAL dir
+/// inside the data dir however spelled (relative with `./`, absolute,
+/// through a symlink) is refused before anything is written; a hash
+/// mismatch creates no parent dir; a non-empty data dir leaves the WAL dir
+/// uncreated; "nothing was written" is said only when the tree shows it.
+/// A complete restore into missing parents boots real etcd with every key.
+#[test]
+fn restore_is_all_or_nothing_across_data_and_wal_dirs() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let root = t.path().canonicalize().expect("canonical");
+    let snap = make_snapshot(V::V35, &root);
+    let want = live_keys(&snap);
+    let s = snap.display().to_string();
+    std::fs::create_dir(root.join("empty")).expect("mkdir");
+    std::os::unix::fs::symlink(root.join("empty"), root.join("link")).expect("symlink");
+    let peer = peer_url();
+    let cluster = format!("m1={peer}");
+    let refused = |data: &str, wal: &str, snap: &str, code: i32, needle: &str| {
+        let before = tree(&root);
+        let mut args = restore_args(snap, data, &peer, &cluster);
+        args.extend(["--wal-dir", wal]);
+        let o = Command::new(BIN)
+            .args(&args)
+            .current_dir(&root)
+            .output()
+            .expect("run");
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(o.status.code(), Some(code), "{data} {wal}: {err}");
+        assert!(err.contains(needle), "{data} {wal}: {err}");
+        assert!(err.contains("nothing was written"), "{err}");
+        assert_eq!(tree(&root), before, "{data} {wal} left files behind");
+    };
+    let abs = |p: &str| root.join(p).display().to_string();
+    refused("d2", "./d2/member/wal", &s, 2, "must lie outside");
+    refused(&abs("d2"), &abs("d2/member/wal"), &s, 2, "must lie outside");
+    refused(
+        "./d2/member/../",
+        "d2/member/wal",
+        &s,
+        2,
+        "must lie outside",
+    );
+    refused("empty", "link/member/wal", &s, 2, "must lie outside");
+    refused("link/x", "empty", &s, 2, "must lie outside");
+    // A damaged snapshot: nothing, not even a parent dir.
+    let bad = root.join("bad.db");
+    let mut b = std::fs::read(&snap).expect("read");
+    let mid = b.len() / 2;
+    b[mid] ^= 0xff;
+    std::fs::write(&bad, &b).expect("write");
+    let bs = bad.display().to_string();
+    refused("p1/p2/data", "q1/q2/wal", &bs, 1, "SHA-256 mismatch");
+    // A data dir that is not empty: the WAL dir is not created.
+    std::fs::write(root.join("empty/mine"), b"x").expect("write");
+    let before = tree(&root);
+    let mut args = restore_args(&s, "empty", &peer, &cluster);
+    args.extend(["--wal-dir", "w1/wal"]);
+    let o = Command::new(BIN)
+        .args(&args)
+        .current_dir(&root)
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(tree(&root), before);
+
+    // Complete: into missing parents on both sides; etcd boots every key.
+    let data = root.join("new/a/data");
+    let wal = root.join("new/w/wal");
+    let (d, w) = (data.display().to_string(), wal.display().to_string());
+    let mut args = restore_args(&s, &d, &peer, &cluster);
+    args.extend(["--wal-dir", &w]);
+    run_ok(&args);
+    assert!(!tree(&root).iter().any(|p| p.contains("etcdsnap-tmp")));
+    let e = Etcd::boot(
+        V::V35,
+        &Boot {
+            name: "m1",
+            data_dir: &data,
+            peer: &peer,
+            cluster: Some(&cluster),
+            token: "tok-1",
+            wal_dir: Some(&wal),
+        },
+    );
+    assert_eq!(etcd_keys(&e), want);
 }

@@ -1,7 +1,7 @@
 //! `etcdsnap decode` and `etcdsnap encode`: one stored value to its object
 //! and back (the exact bytes the apiserver writes).
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
@@ -42,19 +42,18 @@ pub struct EncodeArgs {
     pub jsonl: bool,
 }
 
+/// The most bytes `decode`/`encode` read (etcd's own request limit is
+/// 1.5 MiB by default).
+const MAX_INPUT: u64 = 64 << 20;
+
 fn read_input(file: &Option<PathBuf>) -> anyhow::Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    match file {
+    use etcdsnap::input::{read_file_whole, read_whole};
+    Ok(match file {
         Some(p) if p.as_os_str() != "-" => {
-            buf = std::fs::read(p).with_context(|| p.display().to_string())?;
+            read_file_whole(p, MAX_INPUT).with_context(|| p.display().to_string())?
         }
-        _ => {
-            std::io::stdin()
-                .read_to_end(&mut buf)
-                .context("standard input")?;
-        }
-    }
-    Ok(buf)
+        _ => read_whole(std::io::stdin().lock(), MAX_INPUT).context("standard input")?,
+    })
 }
 
 pub fn decode(a: DecodeArgs) -> anyhow::Result<i32> {

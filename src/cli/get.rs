@@ -3,23 +3,17 @@
 use std::io::Write;
 
 use anyhow::{bail, Context};
-use clap::ValueEnum;
 use etcdsnap::crypt::KeyRing;
+use etcdsnap::escape::{bytes, controls as esc};
 use etcdsnap::kube::render::Style;
 use etcdsnap::mvcc::Record;
-use etcdsnap::query::{redact, sort_keys, Filter, Item, LabelSelector};
+use etcdsnap::query::{sort_keys, Filter, Item, LabelSelector};
+use etcdsnap::redact::Redaction;
 use rayon::prelude::*;
 use serde_json::Value as J;
 
+use super::forms::OutputForm;
 use super::{InputArg, KeysArg};
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum GetFormat {
-    Yaml,
-    Json,
-    Table,
-    Raw,
-}
 
 /// Selection flags shared by `get`, `export` and `diff`.
 #[derive(clap::Args, Clone, Default)]
@@ -78,13 +72,33 @@ impl SelectArgs {
     }
 }
 
+/// RESOURCE and NAME as kubectl takes them: `TYPE NAME` or `TYPE/NAME`.
+pub fn type_name(
+    resource: Option<&str>,
+    name: Option<&str>,
+) -> anyhow::Result<(Option<String>, Option<String>)> {
+    match resource.and_then(|r| r.split_once('/')) {
+        Some((t, n)) if !t.is_empty() && !n.is_empty() => {
+            if name.is_some() {
+                bail!("there is no need to give the resource type as a separate argument with TYPE/NAME ({}): give `{t}/{n}` alone", resource.unwrap_or(""));
+            }
+            Ok((Some(t.to_string()), Some(n.to_string())))
+        }
+        Some(_) => bail!(
+            "{:?}: give TYPE/NAME (e.g. secret/db-password) or TYPE NAME",
+            resource.unwrap_or("")
+        ),
+        None => Ok((resource.map(str::to_string), name.map(str::to_string))),
+    }
+}
+
 #[derive(clap::Args)]
 pub struct GetArgs {
     #[command(flatten)]
     pub input: InputArg,
     /// Resource type as kubectl names it (pods, po, secret,
     /// deployments.apps, routes.route.openshift.io); comma-separated for
-    /// several.
+    /// several. `TYPE/NAME` names one object.
     pub resource: Option<String>,
     /// Object name.
     pub name: Option<String>,
@@ -95,9 +109,25 @@ pub struct GetArgs {
     /// Replace Secret data with SHA-256 digests, so output can be shared.
     #[arg(long)]
     pub redact: bool,
-    /// Output format.
-    #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
-    pub output: GetFormat,
+    /// Show the Secrets that hold encryption keys (hidden as digests by
+    /// default).
+    #[arg(long)]
+    pub show_key_material: bool,
+    /// Objects deleted within the held history, as they last were (each
+    /// deletion revision named on stderr).
+    #[arg(long)]
+    pub deleted: bool,
+    #[command(flatten)]
+    pub salvage: super::salvage::SalvageArg,
+    /// Output format: yaml, json, table, wide, raw, name, jsonpath=…,
+    /// jsonpath-file=…, jsonpath-as-json=…, custom-columns=…,
+    /// custom-columns-file=… (kubectl's forms).
+    #[arg(short = 'o', long = "output", default_value = "yaml", value_parser = super::forms::parse_output)]
+    pub output: OutputForm,
+    #[command(flatten)]
+    pub apply: super::forms::ApplyArgs,
+    #[command(flatten)]
+    pub print: super::forms::PrintArgs,
 }
 
 /// Counts of what a listing met.
@@ -108,35 +138,123 @@ pub struct Tally {
 }
 
 pub fn run(a: GetArgs) -> anyhow::Result<i32> {
-    let input = super::resolve(&a.input.input)?;
-    let snap = etcdsnap::etcd::Snapshot::open(&input.db)?;
+    let input = etcdsnap::input::resolve(&a.input.input)?;
+    let snap = super::salvage::open(&input.db, a.salvage.salvage)?;
+    let sv = super::salvage::run(&snap, a.salvage.salvage);
     let mut wal = None;
-    let store = super::open_store(&input, &snap, a.input.no_wal, &mut wal)?;
-    let keys = super::load_keys(&input, &a.keys.keys, &store)?;
-    let filter = a.select.filter(a.resource.as_deref(), a.name.as_deref())?;
+    // --rev may reach before the compaction through free pages.
+    let store = super::salvage::store_or_replay(
+        &input,
+        &snap,
+        sv.as_ref(),
+        a.select.rev.is_some(),
+        a.input.no_wal,
+        &mut wal,
+    )?;
+    let session = etcdsnap::session::Session::with_store(input, store, &a.keys.keys)?;
+    super::print_notes(&session.notes);
+    let (store, keys) = (&session.store, session.keys.as_ref());
+    let (resource, name) = type_name(a.resource.as_deref(), a.name.as_deref())?;
+    let filter = a.select.filter(resource.as_deref(), name.as_deref())?;
     // `get` lists objects: keys that are not (compact_rev_key, or keys of
     // no Kubernetes layout) only when asked for by --key/--prefix; `ls`
     // shows every key.
     let explicit = a.select.key.is_some() || a.select.prefix.is_some();
-    let records = store.state_at(a.select.rev, |k| {
+    let wanted = |k: &[u8]| {
         filter.key_matches(k)
             && (explicit
                 || filter
                     .parse_key(k)
                     .is_some_and(|sk| sk.kind != etcdsnap::kube::key::KeyKind::CompactRevKey))
-    })?;
-    let single = a.name.is_some() || a.select.key.is_some();
+    };
+    let records = if a.deleted {
+        let gone = store
+            .deleted_at(a.select.rev, wanted)
+            .map_err(|e| compacted_hint(e, &a.input.input, None))?;
+        for d in &gone {
+            eprintln!(
+                "etcdsnap: {}: deleted at revision {}{}",
+                String::from_utf8_lossy(d.key),
+                d.deleted_at,
+                match &d.last {
+                    Some(r) => format!(", last written at {}", r.kv.mod_revision),
+                    None => ", its earlier revisions compacted away".into(),
+                }
+            );
+        }
+        gone.iter().filter_map(|d| d.last).collect()
+    } else {
+        store.state_at(a.select.rev, wanted).map_err(|e| {
+            let what = match (&resource, &name) {
+                (Some(r), Some(n)) => Some(match &a.select.namespace {
+                    Some(ns) => format!("{r} {n} -n {ns}"),
+                    None => format!("{r} {n}"),
+                }),
+                _ => None,
+            };
+            compacted_hint(e, &a.input.input, what)
+        })?
+    };
+    if let Some(s) = &sv {
+        for r in &records {
+            let src = s.source(r);
+            if src != etcdsnap::salvage::Source::Tree {
+                eprintln!(
+                    "etcdsnap: salvage: {} (revision {}) source: {} (page {})",
+                    bytes(r.kv.key),
+                    r.rev.main,
+                    src.label(),
+                    s.page_of(r).unwrap_or(0)
+                );
+            }
+        }
+    }
+    let single = name.is_some() || a.select.key.is_some();
+    let redaction = Redaction::new(a.redact, a.show_key_material);
+    if a.redact && matches!(a.output, OutputForm::Raw) {
+        bail!("-o raw prints the stored bytes, which --redact cannot hide: use -o yaml or -o json with --redact");
+    }
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, out.lock());
-    let t = match a.output {
-        GetFormat::Raw => raw(&records, keys.as_ref(), &mut out)?,
-        GetFormat::Table => table(&records, keys.as_ref(), &filter, &mut out)?,
-        GetFormat::Json | GetFormat::Yaml => {
-            let yaml = a.output == GetFormat::Yaml;
+    let sort = a.print.sort_template()?;
+    let t = match &a.output {
+        OutputForm::Json | OutputForm::Yaml if a.apply.for_apply => {
+            let mut t = Tally::default();
+            let mut records = records.clone();
+            records.extend(super::forms::namespace_record(
+                store,
+                &a.select,
+                a.resource.as_deref(),
+                a.name.as_deref(),
+            )?);
+            let objs = super::forms::decode_all(&records, keys, &filter, redaction, &mut t);
+            let objs = super::forms::for_apply(objs.into_iter().map(|d| d.obj).collect(), &a.apply);
+            let yaml = matches!(a.output, OutputForm::Yaml);
+            t.shown = super::forms::print_for_apply(objs, yaml, single, &mut out)?;
+            t
+        }
+        _ if a.apply.for_apply => {
+            bail!("--for-apply prints objects: use it with -o yaml or -o json")
+        }
+        OutputForm::Raw => raw(&records, keys, redaction, &mut out)?,
+        OutputForm::Table | OutputForm::Wide => {
+            let wide = matches!(a.output, OutputForm::Wide);
+            table(
+                &records,
+                keys,
+                &filter,
+                &a.print,
+                wide,
+                sort.as_ref(),
+                &mut out,
+            )?
+        }
+        OutputForm::Json | OutputForm::Yaml if sort.is_none() => {
+            let yaml = matches!(a.output, OutputForm::Yaml);
             let opts = Render {
-                keys: keys.as_ref(),
+                keys,
                 filter: &filter,
-                redact: a.redact,
+                redaction,
                 yaml,
             };
             if single {
@@ -145,9 +263,99 @@ pub fn run(a: GetArgs) -> anyhow::Result<i32> {
                 list(&records, &opts, &mut out)?
             }
         }
+        form => {
+            let mut t = Tally::default();
+            let mut objs = super::forms::decode_all(&records, keys, &filter, redaction, &mut t);
+            if let Some(s) = &sort {
+                super::forms::sort_by(&mut objs, s)?;
+            }
+            super::forms::print_decoded(&objs, form, single, &a.print, &mut out)?;
+            t.shown = objs.len();
+            t
+        }
     };
     out.flush()?;
-    finish(&t)
+    if t.shown == 0 && t.failed == 0 && !a.deleted {
+        deletion_hints(store, &a, &wanted);
+    }
+    Ok(super::salvage::exit(finish(&t)?, sv.as_ref()))
+}
+
+/// When nothing matched: keys of the selection deleted within the held
+/// history, each with the revision that still shows it.
+fn deletion_hints(store: &etcdsnap::mvcc::Store<'_>, a: &GetArgs, wanted: &dyn Fn(&[u8]) -> bool) {
+    let Ok(gone) = store.deleted_at(a.select.rev, wanted) else {
+        return;
+    };
+    let input = a.input.input.display();
+    for d in gone.iter().take(20) {
+        let key = String::from_utf8_lossy(d.key);
+        let Some(last) = &d.last else {
+            eprintln!(
+                "etcdsnap: {key}: deleted at revision {}; its earlier revisions were compacted away",
+                d.deleted_at
+            );
+            continue;
+        };
+        let at = d.last_live_revision();
+        let how = match store.compacted {
+            Some(c) if at < c => format!(
+                "`etcdsnap history {input} {}` still shows it (revision {at} is below the compaction at {c})",
+                select_words(a, d.key).trim_start_matches("--key ")
+            ),
+            _ => format!("`etcdsnap get {input} {} --rev {at}`", select_words(a, d.key)),
+        };
+        eprintln!(
+            "etcdsnap: {key}: deleted at revision {}, last held at {}: {how}",
+            d.deleted_at, last.kv.mod_revision
+        );
+    }
+    if gone.len() > 20 {
+        eprintln!(
+            "etcdsnap: … and {} more deleted (`--deleted` lists them)",
+            gone.len() - 20
+        );
+    }
+}
+
+/// How to name one key again on a command line: RESOURCE NAME -n NS when
+/// it has a Kubernetes layout, else --key.
+fn select_words(a: &GetArgs, key: &[u8]) -> String {
+    let f = Filter {
+        etcd_prefix: a.select.etcd_prefix.clone(),
+        ..Filter::default()
+    };
+    match f.parse_key(key) {
+        Some(sk) if sk.kind == etcdsnap::kube::key::KeyKind::Object => {
+            let res = match sk.group {
+                Some(g) if !g.is_empty() => format!("{}.{g}", sk.resource),
+                _ => sk.resource.to_string(),
+            };
+            match sk.namespace {
+                Some(ns) => format!("{res} {} -n {ns}", sk.name),
+                None => format!("{res} {}", sk.name),
+            }
+        }
+        _ => format!("--key {}", String::from_utf8_lossy(key)),
+    }
+}
+
+/// A revision below the compaction: say that `history` still holds each
+/// key's newest revision from before it. `what` names the object
+/// (`RESOURCE NAME -n NS`) when known.
+pub fn compacted_hint(
+    e: etcdsnap::mvcc::MvccError,
+    input: &std::path::Path,
+    what: Option<String>,
+) -> anyhow::Error {
+    match e {
+        etcdsnap::mvcc::MvccError::Compacted { .. } => anyhow::anyhow!(
+            "{e}; `etcdsnap history {} {}` still shows the revision each key held at the compaction (etcd keeps it)",
+            input.display(),
+            what.unwrap_or_else(|| "RESOURCE NAME".into())
+        ),
+        e => e.into(),
+    }
 }
 
 /// Exit code and stderr summary of a listing.
@@ -171,23 +379,23 @@ pub fn finish(t: &Tally) -> anyhow::Result<i32> {
 pub struct Render<'r> {
     pub keys: Option<&'r KeyRing>,
     pub filter: &'r Filter,
-    pub redact: bool,
+    pub redaction: Redaction,
     pub yaml: bool,
 }
 
 impl Render<'_> {
     /// Whether objects must be decoded to a `Value` (labels, redaction,
     /// YAML) rather than streamed.
-    fn needs_value(&self) -> bool {
-        self.yaml || self.redact || self.filter.labels.is_some()
+    fn needs_value(&self, etcd_key: &[u8]) -> bool {
+        self.yaml || self.redaction.may_change(etcd_key) || self.filter.labels.is_some()
     }
 
     /// Renders one record as a list item into `buf`; `None` when it does
     /// not pass the label selector. Errors name the key.
     fn item(&self, r: &Record<'_>, buf: &mut Vec<u8>) -> Result<Option<()>, String> {
         let it = Item::new(*r, self.keys);
-        let fail = |e: String| format!("{}: {e}", it.key_str());
-        if !self.needs_value() {
+        let fail = |e: String| format!("{}: {e}", bytes(r.kv.key));
+        if !self.needs_value(r.kv.key) {
             it.write_json(buf, Style::PRETTY).map_err(fail)?;
             return Ok(Some(()));
         }
@@ -197,9 +405,7 @@ impl Render<'_> {
                 return Ok(None);
             }
         }
-        if self.redact {
-            redact(&mut obj);
-        }
+        self.redaction.apply(r.kv.key, &mut obj);
         if self.yaml {
             sort_keys(&mut obj);
             let y = serde_saphyr::to_string(&obj).map_err(|e| fail(e.to_string()))?;
@@ -228,10 +434,36 @@ fn indented(out: &mut Vec<u8>, first: &[u8], indent: &[u8], text: &[u8]) {
     out.extend_from_slice(&text[start..]);
 }
 
-/// Records rendered per parallel task, and tasks per window: bounds the
-/// output held in memory while keeping both cores busy.
+/// Records rendered per parallel task, and at most this many per window;
+/// a window also ends once its stored values reach `WINDOW_BYTES`, so the
+/// rendered output held in memory is bounded by bytes (each value renders
+/// to at most `kube::render::expansion_limit` of its size), not by count.
 const CHUNK: usize = 64;
 const WINDOW: usize = CHUNK * 64;
+const WINDOW_BYTES: usize = 4 << 20;
+
+/// Splits `records` into windows of at most `WINDOW` records and (past the
+/// first record) `WINDOW_BYTES` stored bytes.
+fn windows<'r, 'a>(records: &'r [Record<'a>]) -> impl Iterator<Item = &'r [Record<'a>]> {
+    let mut rest = records;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut bytes = 0usize;
+        let mut n = 0;
+        while n < rest.len() && n < WINDOW {
+            bytes += rest[n].kv.value.len();
+            n += 1;
+            if bytes >= WINDOW_BYTES {
+                break;
+            }
+        }
+        let (w, r) = rest.split_at(n);
+        rest = r;
+        Some(w)
+    })
+}
 
 /// A kubectl-style List, streamed: items are rendered in parallel windows
 /// and written in key order.
@@ -243,10 +475,11 @@ fn list(records: &[Record<'_>], r: &Render<'_>, out: &mut impl Write) -> anyhow:
         out.write_all(b"{\n  \"apiVersion\": \"v1\",\n  \"items\": [")?;
     }
     let mut first = true;
-    for window in records.chunks(WINDOW) {
+    for window in windows(records) {
         // Each task renders its records, already indented as list items.
+        let chunk = if window.len() < WINDOW { 1 } else { CHUNK };
         let parts: Vec<(Vec<Vec<u8>>, Vec<String>)> = window
-            .par_chunks(CHUNK)
+            .par_chunks(chunk)
             .map(|chunk| {
                 let mut items = Vec::with_capacity(chunk.len());
                 let mut one = Vec::with_capacity(4096);
@@ -272,7 +505,7 @@ fn list(records: &[Record<'_>], r: &Render<'_>, out: &mut impl Write) -> anyhow:
             .collect();
         for (items, errors) in parts {
             for e in errors {
-                eprintln!("etcdsnap: {e}");
+                eprintln!("etcdsnap: {}", esc(&e));
                 t.failed += 1;
             }
             for item in items {
@@ -317,7 +550,7 @@ fn one(records: &[Record<'_>], r: &Render<'_>, out: &mut impl Write) -> anyhow::
             }
             Ok(None) => {}
             Err(e) => {
-                eprintln!("etcdsnap: {e}");
+                eprintln!("etcdsnap: {}", esc(&e));
                 t.failed += 1;
             }
         }
@@ -329,6 +562,7 @@ fn one(records: &[Record<'_>], r: &Render<'_>, out: &mut impl Write) -> anyhow::
 fn raw(
     records: &[Record<'_>],
     keys: Option<&KeyRing>,
+    redaction: Redaction,
     out: &mut impl Write,
 ) -> anyhow::Result<Tally> {
     if records.len() > 1 {
@@ -339,9 +573,15 @@ fn raw(
     }
     let mut t = Tally::default();
     if let Some(rec) = records.first() {
+        if redaction.hides_bytes(rec.kv.key) {
+            bail!(
+                "{}: holds encryption key material; -o raw would print it (add --show-key-material to show it)",
+                etcdsnap::crypt::show_key(rec.kv.key)
+            );
+        }
         let it = Item::new(*rec, keys);
         if let Some(e) = &it.decrypt_error {
-            eprintln!("etcdsnap: {}: {e}", it.key_str());
+            eprintln!("etcdsnap: {}: {}", bytes(rec.kv.key), esc(e));
             t.failed += 1;
         }
         out.write_all(&it.plain).context("write")?;
@@ -350,88 +590,127 @@ fn raw(
     Ok(t)
 }
 
+/// The etcd-level table: one row per key; `-o wide` adds the key's
+/// version, lease and stored size; `-L`/`--show-labels` add label
+/// columns; `--sort-by` orders rows as kubectl would.
 fn table(
     records: &[Record<'_>],
     keys: Option<&KeyRing>,
     filter: &Filter,
+    print: &super::forms::PrintArgs,
+    wide: bool,
+    sort: Option<&etcdsnap::kube::jsonpath::Template>,
     out: &mut impl Write,
 ) -> anyhow::Result<Tally> {
+    type Row = (Vec<String>, Option<J>);
     let mut t = Tally::default();
-    let rows: Vec<Result<Option<[String; 6]>, String>> = records
+    let rows: Vec<Result<Option<Row>, String>> = records
         .par_iter()
         .map(|rec| {
             let it = Item::new(*rec, keys);
             let sk = filter.parse_key(rec.kv.key);
             let (ns, name) = match &sk {
                 Some(k) => (k.namespace.unwrap_or("").to_string(), k.name.to_string()),
-                None => (String::new(), it.key_str().into_owned()),
+                None => (String::new(), bytes(rec.kv.key).into_owned()),
             };
             let enc = match &it.encryption {
                 Some(e) if it.is_encrypted() => format!("{} key {} (encrypted)", e.provider, e.key),
                 Some(e) => format!("{} key {} → {}", e.provider, e.key, it.encoding),
                 None => it.encoding.to_string(),
             };
-            let (kind, created) = match it.object() {
+            let obj = match it.object() {
                 Ok(o) => {
                     if let Some(l) = &filter.labels {
                         if !l.matches(&o) {
                             return Ok(None);
                         }
                     }
-                    (
-                        o.get("kind").and_then(J::as_str).unwrap_or("").to_string(),
-                        o.pointer("/metadata/creationTimestamp")
-                            .and_then(J::as_str)
-                            .unwrap_or("")
-                            .to_string(),
-                    )
+                    Some(o)
                 }
-                Err(_) if it.is_encrypted() => ("?".into(), "?".into()),
-                Err(e) => return Err(format!("{}: {e}", it.key_str())),
+                Err(_) if it.is_encrypted() => None,
+                Err(e) => return Err(format!("{}: {e}", bytes(rec.kv.key))),
             };
-            Ok(Some([
-                ns,
-                name,
-                kind,
-                created,
-                rec.kv.mod_revision.to_string(),
-                enc,
-            ]))
+            let (kind, created) = match &obj {
+                Some(o) => (
+                    o.get("kind").and_then(J::as_str).unwrap_or("").to_string(),
+                    o.pointer("/metadata/creationTimestamp")
+                        .and_then(J::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                ),
+                None => ("?".into(), "?".into()),
+            };
+            let mut row = vec![ns, name, kind, created, rec.kv.mod_revision.to_string()];
+            if wide {
+                row.push(rec.kv.version.to_string());
+                row.push(if rec.kv.lease == 0 {
+                    "<none>".into()
+                } else {
+                    format!("{:x}", rec.kv.lease)
+                });
+                row.push(rec.kv.value.len().to_string());
+            }
+            row.push(enc);
+            let null = J::Null;
+            row.extend(print.label_cells(obj.as_ref().unwrap_or(&null)));
+            // Every cell comes from the snapshot: escaped for the terminal.
+            let row: Vec<String> = row.into_iter().map(|c| esc(&c).into_owned()).collect();
+            let key = match (sort, &obj) {
+                (Some(s), Some(o)) => s
+                    .find(o)
+                    .map_err(|e| format!("--sort-by: {e}"))?
+                    .into_iter()
+                    .next()
+                    .and_then(|set| set.into_iter().next())
+                    .map(std::borrow::Cow::into_owned),
+                _ => None,
+            };
+            Ok(Some((row, key)))
         })
         .collect();
-    let mut shown = Vec::new();
+    let mut shown: Vec<Row> = Vec::new();
     for r in rows {
         match r {
             Ok(Some(row)) => shown.push(row),
             Ok(None) => {}
             Err(e) => {
-                eprintln!("etcdsnap: {e}");
+                eprintln!("etcdsnap: {}", esc(&e));
                 t.failed += 1;
             }
         }
     }
-    let head = [
-        "NAMESPACE",
-        "NAME",
-        "KIND",
-        "CREATED",
-        "REVISION",
-        "ENCODING",
-    ];
-    let mut w = [0usize; 6];
-    for row in shown
-        .iter()
-        .map(|r| r.each_ref().map(|s| s.as_str()))
-        .chain([head])
-    {
+    if sort.is_some() {
+        shown.sort_by(|(_, a), (_, b)| {
+            let less = |x: &Option<J>, y: &Option<J>| match (x, y) {
+                (None, _) => true,
+                (_, None) => false,
+                (Some(p), Some(q)) => etcdsnap::kube::jsonpath::sort_less(p, q),
+            };
+            match (less(a, b), less(b, a)) {
+                (true, false) => std::cmp::Ordering::Less,
+                (false, true) => std::cmp::Ordering::Greater,
+                _ => std::cmp::Ordering::Equal,
+            }
+        });
+    }
+    let mut head: Vec<String> = ["NAMESPACE", "NAME", "KIND", "CREATED", "REVISION"]
+        .map(String::from)
+        .to_vec();
+    if wide {
+        head.extend(["VERSION", "LEASE", "SIZE"].map(String::from));
+    }
+    head.push("ENCODING".into());
+    head.extend(print.label_headers());
+    let mut w = vec![0usize; head.len()];
+    for row in shown.iter().map(|(r, _)| r).chain([&head]) {
         for (i, c) in row.iter().enumerate() {
             w[i] = w[i].max(c.chars().count());
         }
     }
-    let line = |row: [&str; 6]| {
+    let line = |row: &[String]| {
         let mut s = String::new();
         for (i, c) in row.iter().enumerate() {
-            if i == 5 {
+            if i + 1 == row.len() {
                 s.push_str(c);
             } else {
                 s.push_str(&format!("{c:<width$}   ", width = w[i]));
@@ -439,9 +718,11 @@ fn table(
         }
         s
     };
-    writeln!(out, "{}", line(head))?;
-    for row in &shown {
-        writeln!(out, "{}", line(row.each_ref().map(|s| s.as_str())))?;
+    if !print.no_headers {
+        writeln!(out, "{}", line(&head))?;
+    }
+    for (row, _) in &shown {
+        writeln!(out, "{}", line(row))?;
     }
     t.shown = shown.len();
     Ok(t)

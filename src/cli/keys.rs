@@ -1,6 +1,7 @@
 //! `etcdsnap keys`: which keys were found where (never their bytes), and
 //! which keys the snapshot's values need.
 
+use etcdsnap::escape::controls as esc;
 use std::path::{Path, PathBuf};
 
 use etcdsnap::etcd::Snapshot;
@@ -24,23 +25,27 @@ pub fn run(input: &Path, keys: &[PathBuf], output: Format) -> anyhow::Result<i32
     } else {
         println!("KEYS FOUND ({}):", ring.len());
         for k in ring.summary() {
-            println!("  {k}");
+            println!("  {}", esc(&k.to_string()));
         }
         for n in ring.notes() {
-            println!("  note: {n}");
+            println!("  note: {}", esc(n));
         }
         println!();
         println!(
-            "VALUES: {} plain, {} decrypt with these keys, {} do not",
-            usage.plain, usage.decrypted, usage.failure_count
+            "VALUES: {} plain, {} decrypt with these keys, {} do not ({} damaged, {} not readable offline)",
+            usage.plain,
+            usage.decrypted,
+            usage.failure_count,
+            usage.damaged_count,
+            usage.unreadable_offline_count
         );
         for (p, names) in &usage.needed {
             for (n, c) in names {
-                println!("  {p:<10} key {n:<24} {c} values");
+                println!("  {p:<10} key {:<24} {c} values", esc(n));
             }
         }
         for f in &usage.failures {
-            println!("  cannot read: {f}");
+            println!("  cannot read: {}", esc(f));
         }
         if usage.failure_count > usage.failures.len() {
             println!(

@@ -4,17 +4,25 @@
 //! Exit codes: 0 ok, 1 the check found a problem or nothing matched,
 //! 2 bad usage or unreadable input.
 
+mod args;
+mod certs;
 mod codec;
+mod completions;
 mod defrag;
 mod export;
 mod forensics;
+mod forms;
 mod get;
 mod hashkv;
 mod history;
 mod keys;
 mod ls;
+mod progress;
 mod restore;
+mod salvage;
+mod serve;
 mod status;
+mod timeline;
 mod verify;
 mod wal;
 
@@ -25,10 +33,18 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[derive(Parser)]
 #[command(
     name = "etcdsnap",
-    version,
+    version = env!("ETCDSNAP_VERSION"),
     about = "Offline forensics and restore for etcd snapshots of Kubernetes and OpenShift clusters"
 )]
-struct Cli {
+pub(crate) struct Cli {
+    /// Print no notes on stderr (which file was chosen, which keys were
+    /// loaded); warnings and errors still print.
+    #[arg(short = 'q', long, global = true)]
+    quiet: bool,
+    /// With an OpenShift backup dir, do not use its paired
+    /// static_kuberesources tarball as a key source (only --keys).
+    #[arg(long, global = true)]
+    no_pair: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -38,12 +54,28 @@ pub enum Format {
     Table,
     Text,
     Json,
+    /// The long report (`status`: everything besides etcdctl's table).
+    Wide,
+}
+
+/// Set once by `-q/--quiet`.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Set once by `--no-pair`.
+static NO_PAIR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Prints a note on stderr (`etcdsnap: {msg}`) unless `-q` was given.
+/// Warnings and errors use `eprintln!` directly.
+pub(crate) fn note(msg: impl std::fmt::Display) {
+    if !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+        eprintln!("etcdsnap: {msg}");
+    }
 }
 
 /// `-o`, as the commands that print a report take it.
 #[derive(clap::Args, Clone, Copy)]
 pub struct OutputArg {
-    /// Output format: text (or table) for people, json for machines
+    /// Output format: text for people (table: etcdctl's table where it has
+    /// one, as `status -w table`; wide: the long report), json for machines
     /// (`-w/--write-out` as etcdctl spells it).
     #[arg(
         short = 'o',
@@ -99,10 +131,16 @@ enum Command {
         input: InputArg,
         #[command(flatten)]
         output: OutputArg,
+        /// With `-w table`, the long report instead of etcdctl's table
+        /// (as `-o wide` gives).
+        #[arg(long)]
+        detail: bool,
     },
     /// Layered integrity check: trailer, meta pages, bbolt structure, etcd
-    /// schema. Exit 0 intact, 1 damaged, 2 unreadable.
-    Verify(KeyedArgs),
+    /// schema. Exit 0 intact, 1 damaged, 2 unreadable. A snapshot file
+    /// without its SHA-256 trailer is damaged (restore refuses it) unless
+    /// --skip-hash-check or the input is a data dir.
+    Verify(verify::VerifyArgs),
     /// Which encryption keys were found where (never their bytes), and
     /// which keys the snapshot's values need. Exit 1 when some value
     /// cannot be read with the keys given.
@@ -134,12 +172,31 @@ enum Command {
     /// building in a temp dir. Exit 0 done, 1 the snapshot is damaged,
     /// 2 bad flags or unreadable input (nothing written).
     Restore(restore::RestoreArgs),
+    /// Serve the snapshot as a read-only Kubernetes API (kubectl, client
+    /// libraries): loopback by default, with a kubeconfig to point at it.
+    Serve(serve::ServeArgs),
     /// Write a compact copy of a snapshot with a valid SHA-256 trailer.
     /// Never writes over the input.
     Defrag(defrag::DefragArgs),
     /// The hash `etcdctl endpoint hashkv --rev N` returns for a server
     /// holding this data (3.4/3.5), with its compaction revision.
     Hashkv(hashkv::HashKvArgs),
+    /// A selection across many backups (files, data dirs, dirs of
+    /// snapshot_<ts>.db), in time order: per backup its revision and the
+    /// objects created, changed (with field paths) and deleted since the
+    /// one before. INPUT… [RESOURCE [NAME]] [-n NS] [-o json].
+    Timeline(timeline::TimelineArgs),
+    /// Every X.509 certificate in Secrets, ConfigMaps and the
+    /// static_kuberesources tarball: subject, issuer, SANs, serial,
+    /// validity, and whether it is expired or expiring at --at
+    /// (snapshot|now|DATE). Exit 1 when any is expired.
+    Certs(certs::CertsArgs),
+    /// A shell completion script (bash, zsh, fish, powershell, elvish) on
+    /// stdout, e.g. `source <(etcdsnap completions bash)`.
+    Completions(completions::CompletionsArgs),
+    /// Man pages, etcdsnap.1 and one etcdsnap-CMD.1 per command, into
+    /// --out (view with `man -l`).
+    Man(completions::ManArgs),
     /// The entries of a data dir's WAL, decoded: index, term, operation,
     /// keys and objects, value size and encoding, lease, request ID and
     /// user, and whether a restart would replay them.
@@ -148,10 +205,19 @@ enum Command {
 
 /// Parses the command line, runs the command, and returns the exit code.
 pub fn run() -> i32 {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(args::cobra_bools(
+        &<Cli as clap::CommandFactory>::command(),
+        std::env::args_os().collect(),
+    ));
+    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
+    NO_PAIR.store(cli.no_pair, std::sync::atomic::Ordering::Relaxed);
     let result = match cli.command {
-        Command::Status { input, output } => status::run(&input.input, output.output),
-        Command::Verify(a) => verify::run(&a.input.input, &a.keys.keys, a.output.output),
+        Command::Status {
+            input,
+            output,
+            detail,
+        } => status::run(&input.input, output.output, detail),
+        Command::Verify(a) => verify::run(a),
         Command::Keys(a) => keys::run(&a.input.input, &a.keys.keys, a.output.output),
         Command::Get(a) => get::run(a),
         Command::Ls(a) => ls::run(a),
@@ -164,12 +230,19 @@ pub fn run() -> i32 {
         Command::Restore(a) => restore::run(a),
         Command::Defrag(a) => defrag::run(a),
         Command::Hashkv(a) => hashkv::run(a),
+        Command::Timeline(a) => timeline::run(a),
+        Command::Certs(a) => certs::run(a),
+        Command::Completions(a) => completions::completions(a),
+        Command::Man(a) => completions::man(a),
         Command::Wal(a) => wal::run(a),
+        Command::Serve(a) => serve::run(a),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("etcdsnap: error: {e:#}");
+            // Each cause once, control characters escaped.
+            let e: &(dyn std::error::Error + 'static) = e.as_ref();
+            eprintln!("etcdsnap: error: {}", etcdsnap::escape::error_chain(e));
             2
         }
     }
@@ -178,10 +251,29 @@ pub fn run() -> i32 {
 /// Resolves INPUT and prints the notes saying which file was chosen.
 pub(crate) fn resolve(input: &std::path::Path) -> anyhow::Result<etcdsnap::input::Input> {
     let i = etcdsnap::input::resolve(input)?;
+    let no_pair = NO_PAIR.load(std::sync::atomic::Ordering::Relaxed);
     for n in &i.notes {
-        eprintln!("etcdsnap: {n}");
+        if n.starts_with("warning") {
+            eprintln!("etcdsnap: {n}");
+        } else if let Some(t) = n.strip_prefix("paired with ").filter(|_| no_pair) {
+            note(format_args!("not using {t} (--no-pair)"));
+        } else {
+            note(n);
+        }
     }
     Ok(i)
+}
+
+/// Prints a library session's notes to stderr.
+/// Warnings always print; other notes are silenced by `-q`.
+pub(crate) fn print_notes(notes: &[etcdsnap::session::Note]) {
+    for n in notes {
+        if matches!(n.kind, etcdsnap::session::NoteKind::Warning) {
+            eprintln!("etcdsnap: {n}");
+        } else {
+            note(n);
+        }
+    }
 }
 
 /// Opens the MVCC store of an input; for a data dir, with its WAL replayed
@@ -208,7 +300,9 @@ pub(crate) fn open_store_replayed<'a>(
     Option<&'a etcdsnap::wal::replay::Overlay>,
 )> {
     use anyhow::Context;
-    let mut store = etcdsnap::mvcc::Store::open(snap)?;
+    // Without --salvage: a damaged tree's error names the page and
+    // suggests --salvage.
+    let mut store = salvage::store(snap, None, false)?;
     let Some(dir) = etcdsnap::wal::open::wal_dir_of(input) else {
         return Ok((store, None));
     };
@@ -328,8 +422,9 @@ pub(crate) fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Builds the key ring from `--keys` (and, for an OpenShift backup dir, its
-/// paired tarball), then loads the key Secrets found inside the snapshot.
+/// Builds the key ring from `--keys` and, for an OpenShift backup dir, its
+/// paired tarball (unless `--no-pair`: `--keys` add to it), then loads
+/// the key Secrets found inside the snapshot.
 /// `None` when no key source was given or found.
 pub(crate) fn load_keys(
     input: &etcdsnap::input::Input,
@@ -344,22 +439,26 @@ pub(crate) fn load_keys(
             .load_path(k)
             .with_context(|| format!("--keys {}", k.display()))?;
         for n in notes {
-            eprintln!("etcdsnap: keys: {n}");
+            note(format_args!("keys: {n}"));
         }
         any = true;
     }
-    if keys.is_empty() {
-        if let Some(t) = &input.tarball {
+    let no_pair = NO_PAIR.load(std::sync::atomic::Ordering::Relaxed);
+    // Already among --keys (the tarball itself, or the backup dir).
+    let given = |t: &PathBuf| keys.iter().any(|k| k == t || *k == input.given);
+    let paired = input.tarball.as_ref().filter(|t| !no_pair && !given(t));
+    {
+        if let Some(t) = paired {
             match ring.load_tarball(t) {
                 Ok(revs) => {
-                    eprintln!(
-                        "etcdsnap: keys: {} (encryption-config of kube-apiserver revisions {:?})",
+                    note(format_args!(
+                        "keys: {} (encryption-config of kube-apiserver revisions {:?})",
                         t.display(),
                         revs
-                    );
+                    ));
                     any = true;
                 }
-                Err(e) => eprintln!("etcdsnap: keys: {e}"),
+                Err(e) => note(format_args!("keys: {e}")),
             }
         }
     }
@@ -368,7 +467,7 @@ pub(crate) fn load_keys(
     }
     let second = ring.load_from_store(store);
     for a in &second.added {
-        eprintln!("etcdsnap: keys: from the snapshot: {a}");
+        note(format_args!("keys: from the snapshot: {a}"));
     }
     for p in &second.problems {
         eprintln!("etcdsnap: keys: warning: {p}");

@@ -7,7 +7,7 @@ use etcdsnap::etcd::{status, Snapshot};
 
 use super::Format;
 
-pub fn run(input: &Path, output: Format) -> anyhow::Result<i32> {
+pub fn run(input: &Path, output: Format, detail: bool) -> anyhow::Result<i32> {
     let input = super::resolve(input)?;
     let snap = Snapshot::open(&input.db)?;
     let d = status::detail(&snap)
@@ -16,6 +16,13 @@ pub fn run(input: &Path, output: Format) -> anyhow::Result<i32> {
         // The four fields etcdctl prints come first, in its order (the
         // struct's field order).
         println!("{}", serde_json::to_string(&d)?);
+        return Ok(0);
+    }
+    if output == Format::Table && !detail {
+        print!("{}", etcd_table(&d.status));
+        for w in &d.warnings {
+            eprintln!("etcdsnap: warning: {w}");
+        }
         return Ok(0);
     }
     let s = &d.status;
@@ -54,7 +61,7 @@ pub fn run(input: &Path, output: Format) -> anyhow::Result<i32> {
     row(
         "free",
         format!(
-            "{} pages, {} ({:.1}%) — what a defrag reclaims",
+            "{} pages, {} ({:.1}%) — a defrag reclaims at least this (`etcdsnap stats` sizes it)",
             d.pages_free,
             human(d.bytes_free),
             pct(d.pages_free, d.pages)
@@ -103,6 +110,69 @@ pub fn run(input: &Path, output: Format) -> anyhow::Result<i32> {
         eprintln!("etcdsnap: warning: {w}");
     }
     Ok(0)
+}
+
+/// The table `etcdutl snapshot status -w table` (and etcdctl 3.4's)
+/// prints, byte for byte: Go tablewriter's borders, centred headers,
+/// right-aligned cells, and the size as go-humanize's `Bytes` writes it.
+pub(crate) fn etcd_table(s: &etcdsnap::etcd::Status) -> String {
+    let head = ["HASH", "REVISION", "TOTAL KEYS", "TOTAL SIZE"];
+    let row = [
+        format!("{:x}", s.hash),
+        s.revision.to_string(),
+        s.total_key.to_string(),
+        go_humanize_bytes(s.total_size),
+    ];
+    let w: Vec<usize> = head
+        .iter()
+        .zip(&row)
+        .map(|(h, c)| h.len().max(c.chars().count()))
+        .collect();
+    let border: String = w.iter().fold(String::from("+"), |mut b, n| {
+        b.push_str(&"-".repeat(n + 2));
+        b.push('+');
+        b
+    });
+    let mut out = String::new();
+    out.push_str(&border);
+    out.push('\n');
+    out.push('|');
+    for (h, n) in head.iter().zip(&w) {
+        let gap = n - h.len();
+        let left = gap / 2;
+        out.push_str(&format!(
+            " {}{h}{} |",
+            " ".repeat(left),
+            " ".repeat(gap - left)
+        ));
+    }
+    out.push('\n');
+    out.push_str(&border);
+    out.push('\n');
+    out.push('|');
+    for (c, n) in row.iter().zip(&w) {
+        out.push_str(&format!(" {c:>n$} |"));
+    }
+    out.push('\n');
+    out.push_str(&border);
+    out.push('\n');
+    out
+}
+
+/// go-humanize's `Bytes`: SI units, one decimal below 10.
+fn go_humanize_bytes(n: u64) -> String {
+    if n < 10 {
+        return format!("{n} B");
+    }
+    let sizes = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
+    let e = ((n as f64).ln() / 1000f64.ln()).floor();
+    let e = (e as usize).min(sizes.len() - 1);
+    let val = ((n as f64) / 1000f64.powi(e as i32) * 10.0 + 0.5).floor() / 10.0;
+    if val < 10.0 {
+        format!("{val:.1} {}", sizes[e])
+    } else {
+        format!("{val:.0} {}", sizes[e])
+    }
 }
 
 fn pct(a: u64, b: u64) -> f64 {

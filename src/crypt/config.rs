@@ -1,4 +1,4 @@
-//! The API server's EncryptionConfiguration file (kube-storage.md §5), in
+//! The API server's EncryptionConfiguration file (docs/encryption.md), in
 //! YAML or JSON: `apiserver.config.k8s.io/v1` `EncryptionConfiguration`, or
 //! the legacy `v1` `EncryptionConfig`.
 
@@ -71,6 +71,16 @@ struct RawProvider {
     kms: Option<RawKms>,
 }
 
+impl RawProvider {
+    fn key_count(&self) -> usize {
+        [&self.aescbc, &self.aesgcm, &self.secretbox]
+            .iter()
+            .filter_map(|k| k.as_ref())
+            .map(|k| k.keys.len())
+            .sum()
+    }
+}
+
 #[derive(Deserialize)]
 struct Empty {}
 
@@ -134,6 +144,17 @@ impl EncryptionConfig {
         let raw_resources = raw.resources.unwrap_or_default();
         if raw_resources.is_empty() {
             return Err(bad("no resources[] entries".into()));
+        }
+        let listed: usize = raw_resources
+            .iter()
+            .flat_map(|r| r.providers.iter())
+            .map(RawProvider::key_count)
+            .sum();
+        if listed > crate::crypt::keyring::MAX_KEYS {
+            return Err(bad(format!(
+                "lists {listed} keys, more than the {} this tool accepts (a real cluster holds a handful)",
+                crate::crypt::keyring::MAX_KEYS
+            )));
         }
         let mut resources = Vec::with_capacity(raw_resources.len());
         for (i, r) in raw_resources.into_iter().enumerate() {

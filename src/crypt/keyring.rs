@@ -5,7 +5,7 @@
 //! of kube-apiserver, openshift-apiserver and oauth-apiserver separately. So
 //! a key is looked up by name among the keys of the API server that owns the
 //! value's etcd key, and first among those configured for the value's
-//! resource (kube-storage.md §1.4, §5, §7).
+//! resource (docs/encryption.md).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -53,7 +53,7 @@ impl Component {
     }
 
     /// The resources OpenShift's operators encrypt for each component
-    /// (kube-storage.md §7).
+    /// (docs/openshift.md).
     pub fn default_resources(self) -> &'static [&'static str] {
         match self {
             Component::KubeApiserver => &["secrets", "configmaps"],
@@ -166,8 +166,16 @@ impl fmt::Debug for RingKey {
 #[derive(Debug, Default)]
 pub struct KeyRing {
     keys: Vec<RingKey>,
+    /// Positions in `keys` by (component, provider, name): adding a key is
+    /// a lookup, not a scan (a hostile config may hold many keys).
+    by_name: std::collections::HashMap<(Component, ProviderKind, String), Vec<usize>>,
     notes: Vec<String>,
+    noted: std::collections::HashSet<String>,
 }
+
+/// The most keys a ring holds; a config listing more is refused with a
+/// clear error (real clusters hold a handful).
+pub const MAX_KEYS: usize = 50_000;
 
 /// Where an etcd key belongs: the API servers that may have written it
 /// (preferred first) and its group-resource if known.
@@ -188,7 +196,7 @@ const ANY: &[Component] = &[
 ];
 
 /// Built-in kube-apiserver resources stored under a group-less prefix
-/// (kube-storage.md §1.1): prefix segment → (resource, group).
+/// (docs/kubernetes.md): prefix segment → (resource, group).
 const KUBE_PREFIXES: &[(&str, &str, &str)] = &[
     ("secrets", "secrets", ""),
     ("configmaps", "configmaps", ""),
@@ -239,7 +247,7 @@ const KUBE_PREFIXES: &[(&str, &str, &str)] = &[
 ];
 
 /// openshift-apiserver and oauth-apiserver prefixes under `/openshift.io/`
-/// (kube-storage.md §1.4): prefix → (resource, group, oauth-apiserver first).
+/// (docs/kubernetes.md): prefix → (resource, group, oauth-apiserver first).
 const OPENSHIFT_PREFIXES: &[(&str, &str, &str, bool)] = &[
     ("routes", "routes", "route.openshift.io", false),
     (
@@ -388,9 +396,26 @@ impl KeyRing {
     }
 
     pub(crate) fn note(&mut self, n: String) {
-        if !self.notes.contains(&n) {
+        if self.noted.insert(n.clone()) {
             self.notes.push(n);
         }
+    }
+
+    /// Appends a key and indexes it.
+    fn push_key(&mut self, k: RingKey) {
+        self.by_name
+            .entry((k.component, k.kind, k.name.clone()))
+            .or_default()
+            .push(self.keys.len());
+        self.keys.push(k);
+    }
+
+    /// Positions of the keys of one component, provider and name.
+    fn named(&self, component: Component, kind: ProviderKind, name: &str) -> &[usize] {
+        self.by_name
+            .get(&(component, kind, name.to_string()))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// Adds every key of a configuration. `origin` names the file, tar
@@ -429,16 +454,19 @@ impl KeyRing {
         resources: &[String],
         origin: &str,
     ) {
-        if let Some(k) = self
-            .keys
-            .iter_mut()
-            .find(|k| k.component == component && k.kind == kind && k.name == name)
-        {
+        if let Some(&i) = self.named(component, kind, name).first() {
+            let k = &mut self.keys[i];
             merge(&mut k.resources, resources);
             merge(&mut k.sources, &[origin.to_string()]);
             return;
         }
-        self.keys.push(RingKey {
+        if self.keys.len() >= MAX_KEYS {
+            self.note(format!(
+                "{origin}: more than {MAX_KEYS} keys in all: {component} key \"{name}\" and later ones ignored"
+            ));
+            return;
+        }
+        self.push_key(RingKey {
             component,
             kind,
             name: name.to_string(),
@@ -480,24 +508,26 @@ impl KeyRing {
                 return false;
             }
         };
-        if let Some(k) = self.keys.iter_mut().find(|k| {
-            k.component == component && k.kind == kind && k.name == name && k.secret == secret
-        }) {
+        let same_name: Vec<usize> = self.named(component, kind, name).to_vec();
+        if let Some(&i) = same_name.iter().find(|&&i| self.keys[i].secret == secret) {
+            let k = &mut self.keys[i];
             merge(&mut k.resources, resources);
             merge(&mut k.sources, &[origin.to_string()]);
             k.write |= write;
             return false;
         }
-        if self
-            .keys
-            .iter()
-            .any(|k| k.component == component && k.kind == kind && k.name == name)
-        {
+        if self.keys.len() >= MAX_KEYS {
+            self.note(format!(
+                "{origin}: more than {MAX_KEYS} keys in all: {component} {kind} key \"{name}\" and later ones ignored"
+            ));
+            return false;
+        }
+        if !same_name.is_empty() {
             self.note(format!(
                 "{origin}: {component} has two different {kind} keys named \"{name}\": both are tried"
             ));
         }
-        self.keys.push(RingKey {
+        self.push_key(RingKey {
             component,
             kind,
             name: name.to_string(),
@@ -753,6 +783,46 @@ mod tests {
     use cbc::cipher::{BlockEncryptMut, KeyIvInit};
 
     const PLAIN: &[u8] = b"k8s\0\x0a\x0c\x0a\x02v1\x12\x06Secret\x12\x00";
+
+    /// An EncryptionConfiguration (JSON) of `n` aescbc keys k0..k(n-1).
+    fn many_keys_config(n: usize) -> Vec<u8> {
+        use base64::Engine as _;
+        let keys: Vec<String> = (0..n)
+            .map(|i| {
+                let mut k = [0u8; 32];
+                k[..8].copy_from_slice(&(i as u64 + 1).to_be_bytes());
+                format!(
+                    r#"{{"name":"k{i}","secret":"{}"}}"#,
+                    base64::engine::general_purpose::STANDARD.encode(k)
+                )
+            })
+            .collect();
+        format!(
+            r#"{{"apiVersion":"apiserver.config.k8s.io/v1","kind":"EncryptionConfiguration","resources":[{{"resources":["secrets"],"providers":[{{"aescbc":{{"keys":[{}]}}}}]}}]}}"#,
+            keys.join(",")
+        )
+        .into_bytes()
+    }
+
+    /// 20,000 keys load (indexed: a quadratic search took minutes), each
+    /// once, and loading them again only adds sources; more than MAX_KEYS
+    /// are refused with a clear error.
+    #[test]
+    fn many_keys_load_and_a_cap_refuses_more() {
+        let cfg = EncryptionConfig::parse(&many_keys_config(20_000), "many.json").unwrap();
+        let mut ring = KeyRing::new();
+        ring.add_config(&cfg, Component::Unknown, "many.json");
+        assert_eq!(ring.len(), 20_000);
+        ring.add_config(&cfg, Component::Unknown, "again.json");
+        assert_eq!(ring.len(), 20_000);
+        assert_eq!(
+            ring.named(Component::Unknown, ProviderKind::AesCbc, "k19999")
+                .len(),
+            1
+        );
+        let e = EncryptionConfig::parse(&many_keys_config(MAX_KEYS + 1), "huge.json").unwrap_err();
+        assert!(e.to_string().contains("more than the 50000"), "{e}");
+    }
 
     fn cbc(name: &str, key: &[u8; 32], plain: &[u8], nopad: bool) -> Vec<u8> {
         let iv = [7u8; 16];

@@ -1,5 +1,5 @@
 //! Decrypting values that the API server encrypted at rest
-//! (kube-storage.md §4–§7).
+//! (docs/encryption.md, docs/openshift.md).
 //!
 //! - [`providers`]: value prefixes and ciphers (aescbc, aesgcm, secretbox;
 //!   KMS recognised, not decryptable offline).

@@ -1,5 +1,5 @@
 //! The value formats of the API server's encryption providers
-//! (kube-storage.md §4): prefix parsing, and one cached cipher per key.
+//! (docs/encryption.md): prefix parsing, and one cached cipher per key.
 //!
 //! | provider  | payload after `k8s:enc:<provider>:v1:<name>:`               |
 //! |-----------|-------------------------------------------------------------|
@@ -118,7 +118,7 @@ pub fn guess_name(rest: &[u8]) -> String {
 }
 
 /// Whether decrypted bytes look like a value the API server writes
-/// (kube-storage.md §2, §4.7): the protobuf envelope `k8s\0`, JSON (`{`
+/// (docs/encryption.md): the protobuf envelope `k8s\0`, JSON (`{`
 /// after optional whitespace) or self-described CBOR.
 #[inline]
 pub fn is_known_encoding(plain: &[u8]) -> bool {
@@ -161,7 +161,7 @@ impl KeyBytes {
     }
 
     /// OpenShift's stand-in for identity and KMS keys: 16 zero bytes
-    /// (kube-storage.md §6.1, §6.3). Never used to encrypt.
+    /// (docs/openshift.md). Never used to encrypt.
     pub fn is_placeholder(&self) -> bool {
         self.0.len() == 16 && self.0.iter().all(|&b| b == 0)
     }

@@ -1,5 +1,5 @@
 //! The parts of a core/v1 Secret the key loader needs (OpenShift's key and
-//! config Secrets inside the snapshot, kube-storage.md §6), read through the
+//! config Secrets inside the snapshot, docs/openshift.md), read through the
 //! `kube` decoder.
 
 use base64::Engine as _;

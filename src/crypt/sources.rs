@@ -1,4 +1,4 @@
-//! Where keys come from (kube-storage.md §6, openshift-backup.md):
+//! Where keys come from (docs/openshift.md):
 //!
 //! 1. kube-apiserver's EncryptionConfiguration, from a
 //!    `static_kuberesources_<ts>.tar.gz` (every
@@ -129,7 +129,7 @@ pub fn read_tarball_from<R: Read>(reader: R, path: &Path) -> Result<TarballKeys>
 
 /// Reads an EncryptionConfiguration file (YAML or JSON).
 pub fn read_config_file(path: &Path) -> Result<EncryptionConfig> {
-    let bytes = std::fs::read(path).map_err(|e| CryptError::Io {
+    let bytes = input::read_file_whole(path, MAX_MEMBER).map_err(|e| CryptError::Io {
         path: path.display().to_string(),
         source: e,
     })?;
@@ -157,6 +157,12 @@ enum KeySecret {
     Key(Component, u32),
     /// An `encryption-config*` Secret of a component.
     Config(Component),
+}
+
+/// Whether `etcd_key` is one of the Secrets the second stage reads keys
+/// from (key material: see `crate::redact`).
+pub fn is_key_secret(etcd_key: &[u8]) -> bool {
+    classify(etcd_key).is_some()
 }
 
 fn classify(etcd_key: &[u8]) -> Option<KeySecret> {

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Member JSON: `{"id":…,"peerURLs":[…],"isLearner":…,"name":…,"clientURLs":[…]}`
-/// in etcd's field order (etcd-formats.md §E.2).
+/// in etcd's field order (docs/etcd.md, "members").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
     pub id: u64,

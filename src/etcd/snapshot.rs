@@ -1,5 +1,5 @@
 //! A snapshot file: the bbolt bytes, optionally followed by the SHA-256 of
-//! those bytes that `etcdctl snapshot save` appends (etcd-formats.md §C).
+//! those bytes that `etcdctl snapshot save` appends (docs/etcd.md, "trailer").
 
 use std::path::{Path, PathBuf};
 
@@ -48,6 +48,36 @@ impl Snapshot {
             (len, None)
         };
         let db = Db::from_storage(storage, bolt_len).map_err(|e| bolt(path, e))?;
+        Ok(Snapshot {
+            path: path.to_path_buf(),
+            db,
+            trailer,
+            file_len: len as u64,
+        })
+    }
+
+    /// Opens for salvage: as [`Snapshot::open`], but a file whose meta pages
+    /// are all invalid still opens (see `Db::from_storage_salvage`).
+    pub fn open_salvage(path: &Path) -> Result<Snapshot> {
+        let storage = Storage::map(path).map_err(|e| bolt(path, e))?;
+        Snapshot::from_storage_salvage_at(path, storage)
+    }
+
+    /// [`Snapshot::open_salvage`] over bytes in memory (tests, fuzzing).
+    pub fn from_bytes_salvage(name: &str, bytes: Vec<u8>) -> Result<Snapshot> {
+        Snapshot::from_storage_salvage_at(Path::new(name), Storage::Owned(bytes))
+    }
+
+    fn from_storage_salvage_at(path: &Path, storage: Storage) -> Result<Snapshot> {
+        let len = storage.bytes().len();
+        let (bolt_len, trailer) = if has_trailer(len as u64) {
+            let mut stored = [0u8; 32];
+            stored.copy_from_slice(&storage.bytes()[len - TRAILER_LEN..]);
+            (len - TRAILER_LEN, Some(Trailer { stored }))
+        } else {
+            (len, None)
+        };
+        let db = Db::from_storage_salvage(storage, bolt_len).map_err(|e| bolt(path, e))?;
         Ok(Snapshot {
             path: path.to_path_buf(),
             db,

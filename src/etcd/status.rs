@@ -3,7 +3,7 @@
 //! computed in one parallel pass, plus what an administrator wants next.
 //!
 //! hash = CRC32C over every top-level bucket in name order: its name, then
-//! each key and value in key order (etcd-formats.md §C.3). Each leaf page's
+//! each key and value in key order (docs/etcd.md, "status hash"). Each leaf page's
 //! CRC is computed on its own (in parallel) and the results are joined with
 //! CRC combination, so the answer equals the sequential one.
 

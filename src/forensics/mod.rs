@@ -1,7 +1,11 @@
 //! Forensics over decoded snapshots: what changed between two states
-//! (`diff`) and what fills the database (`stats`).
+//! (`diff`), what fills the database (`stats`), and how a selection changed
+//! across many backups (`timeline`); the X.509 certificates a backup holds
+//! (`certs`).
 //!
 //! Works on MVCC records and decoded objects; knows nothing of pages.
 
+pub mod certs;
 pub mod diff;
 pub mod stats;
+pub mod timeline;

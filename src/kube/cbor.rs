@@ -1,4 +1,4 @@
-//! A small decoder for the CBOR subset Kubernetes writes (spec §2.3):
+//! A small decoder for the CBOR subset Kubernetes writes (docs/kubernetes.md):
 //! definite lengths, text carried as byte strings, `[]byte` under tag 22,
 //! self-described tag 55799. Output is JSON as the apiserver would serve it
 //! (map keys sorted, like Go's encoding/json on a map).

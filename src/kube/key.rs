@@ -1,4 +1,4 @@
-//! Storage keys (spec §1) and kubectl-style resource names.
+//! Storage keys (docs/kubernetes.md) and kubectl-style resource names.
 //!
 //! A key is `/<etcd prefix>/<resource prefix>/[<namespace>/]<name>`. The
 //! resource prefix is the plural resource without its group for built-in
@@ -273,6 +273,15 @@ const SHORT_NAMES: &[(&str, &str, &str)] = &[
         "clusterresourcequotas",
     ),
 ];
+
+/// kubectl short names of one resource (e.g. `po` for pods).
+pub fn short_names(group: &str, plural: &str) -> Vec<String> {
+    SHORT_NAMES
+        .iter()
+        .filter(|(s, g, p)| *g == group && *p == plural && *s != "crds")
+        .map(|(s, _, _)| s.to_string())
+        .collect()
+}
 
 /// Go's `meta.UnsafeGuessKindToResource` plural.
 pub fn plural_of(kind: &str) -> String {

@@ -16,13 +16,18 @@
 //! * [`key::parse`] — storage keys → resource, namespace, name;
 //!   [`key::resolve`] — kubectl-style resource names.
 //! * [`encode`] — JSON/YAML objects → the exact protobuf the apiserver writes.
+//! * [`apply`] — objects made apply-ready, in dependency order.
+//! * [`jsonpath`] — kubectl's JSONPath templates, as `-o jsonpath` prints them.
 //!
 //! This layer knows nothing of bbolt or etcd files: it gets key and value bytes.
 
+pub mod apply;
 pub mod cbor;
 pub mod encode;
 mod error;
+pub mod jsonpath;
 pub mod key;
+pub mod print;
 pub mod proto;
 pub mod render;
 pub mod schema;
@@ -44,12 +49,15 @@ use serde_json::Value as J;
 pub fn decode_value(key: &[u8], value: &[u8]) -> Result<J, KubeError> {
     let _ = key;
     match detect(value) {
-        Encoding::Protobuf => proto::decode(value),
+        Encoding::Protobuf => {
+            render::check_expansion(value)?;
+            proto::decode(value)
+        }
         Encoding::Json => serde_json::from_slice(value).map_err(|e| KubeError::Json(e.to_string())),
         Encoding::Cbor => cbor::decode(value),
         Encoding::Decimal(n) => Ok(J::Number(n.into())),
         Encoding::Yaml => {
-            serde_saphyr::from_slice(value).map_err(|e| KubeError::Yaml(e.to_string()))
+            serde_saphyr::from_slice(value).map_err(|e| KubeError::Yaml(yaml_error(&e)))
         }
         Encoding::Base64Protobuf => {
             use base64::Engine as _;
@@ -57,6 +65,7 @@ pub fn decode_value(key: &[u8], value: &[u8]) -> Result<J, KubeError> {
             let raw = base64::engine::general_purpose::STANDARD
                 .decode(t)
                 .map_err(|_| KubeError::Unknown)?;
+            render::check_expansion(&raw)?;
             proto::decode(&raw)
         }
         Encoding::Encrypted(e) => Err(KubeError::Encrypted {
@@ -64,6 +73,15 @@ pub fn decode_value(key: &[u8], value: &[u8]) -> Result<J, KubeError> {
             key: e.key_name_str(),
         }),
         Encoding::Unknown => Err(KubeError::Unknown),
+    }
+}
+
+/// A YAML parse error without the parser's message or snippet, which
+/// quote the value (possibly secret text): only where it failed.
+fn yaml_error(e: &serde_saphyr::Error) -> String {
+    match e.location() {
+        Some(l) => format!("does not parse at line {}, column {}", l.line(), l.column()),
+        None => "does not parse".into(),
     }
 }
 

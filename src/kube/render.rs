@@ -41,6 +41,28 @@ impl Style {
     };
 }
 
+/// How many bytes of (compact) JSON one stored value may decode to: ten
+/// times its size, at least 1 MiB. Real objects stay far below (strings
+/// render at most 6x, with `\u00XX` escapes); a protobuf value of many
+/// empty messages, each rendered with its defaults, does not.
+pub const EXPANSION_FACTOR: usize = 10;
+pub const EXPANSION_FLOOR: usize = 1 << 20;
+
+pub fn expansion_limit(stored: usize) -> usize {
+    stored.saturating_mul(EXPANSION_FACTOR).max(EXPANSION_FLOOR)
+}
+
+/// Checks that a protobuf value stays within [`expansion_limit`] without
+/// keeping its rendering (at most the limit is held meanwhile). Values too
+/// small to exceed it are not rendered.
+pub fn check_expansion(value: &[u8]) -> Result<(), KubeError> {
+    if value.len().saturating_mul(30) <= EXPANSION_FLOOR {
+        return Ok(());
+    }
+    let mut scratch = Vec::new();
+    write_protobuf_rv(value, None, None, &mut scratch, Style::COMPACT)
+}
+
 /// Appends the JSON of one stored value (protobuf, JSON, CBOR, YAML or a
 /// decimal) to `out`. On error `out` may hold a partial document; truncate
 /// it to its previous length if that matters.
@@ -50,7 +72,7 @@ pub fn write_value(value: &[u8], out: &mut Vec<u8>, style: Style) -> Result<(), 
 
 /// Like [`write_value`], and sets `metadata.resourceVersion` to
 /// `resource_version` (the etcd `mod_revision`) as the apiserver does when
-/// serving: the stored bytes never contain it (spec §1.3).
+/// serving: the stored bytes never contain it (docs/kubernetes.md).
 pub fn write_value_rv(
     value: &[u8],
     resource_version: Option<i64>,
@@ -113,6 +135,7 @@ fn write_protobuf_rv(
     let m = s.kind(av, kind).and_then(|k| s.message(k.message));
     let mut w = Writer::new(out, style);
     w.rv = resource_version;
+    w.limit = Some((w.out.len(), value.len()));
     let mut st = w.obj_begin();
     if m.is_none_or(|m| m.typemeta) {
         if !env.kind.is_empty() {
@@ -192,6 +215,12 @@ struct Writer<'o, 'a> {
     rv: Option<i64>,
     occ: Vec<Occ<'a>>,
     entries: Vec<(&'a [u8], Option<W<'a>>)>,
+    /// (where the value's JSON starts in `out`, stored size): the
+    /// expansion limit is checked at every message.
+    limit: Option<(usize, usize)>,
+    /// Bytes of pretty-printing (newlines and indents) written, which the
+    /// limit does not count.
+    pad: usize,
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -224,7 +253,22 @@ impl<'o, 'a> Writer<'o, 'a> {
             rv: None,
             occ: Vec::new(),
             entries: Vec::new(),
+            limit: None,
+            pad: 0,
         }
+    }
+
+    /// Errors once the value's JSON (without pretty-printing) exceeds its
+    /// expansion limit.
+    #[inline]
+    fn check_limit(&self) -> Result<(), KubeError> {
+        if let Some((start, stored)) = self.limit {
+            let limit = expansion_limit(stored);
+            if self.out.len().saturating_sub(start + self.pad) > limit {
+                return Err(KubeError::TooLarge { stored, limit });
+            }
+        }
+        Ok(())
     }
 
     // ---- JSON syntax ------------------------------------------------------
@@ -232,6 +276,7 @@ impl<'o, 'a> Writer<'o, 'a> {
     #[inline]
     fn newline(&mut self) {
         if self.style.pretty {
+            self.pad += 1 + 2 * self.indent;
             self.out.push(b'\n');
             for _ in 0..self.indent {
                 self.out.extend_from_slice(b"  ");
@@ -635,6 +680,7 @@ impl<'o, 'a> Writer<'o, 'a> {
                 limit: MAX_DEPTH,
             });
         }
+        self.check_limit()?;
         if let Some(sp) = m.special {
             return self.special(m, sp, b, depth);
         }

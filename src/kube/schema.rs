@@ -1,5 +1,5 @@
 //! The embedded Kubernetes/OpenShift protobuf schema (`proto/kube-schema.json`,
-//! format described in `/work/shared/kube-schema/FORMAT.md`).
+//! origin and format in `docs/kubernetes.md`).
 //!
 //! The file is ~1 MB with one message (or kind group) per line. Parsing all of
 //! it would cost several milliseconds at startup, so we only index the lines

@@ -1,4 +1,4 @@
-//! Detecting the encoding of a stored value (spec §2, §4.1).
+//! Detecting the encoding of a stored value (docs/kubernetes.md).
 
 /// The encryption provider named in a `k8s:enc:` prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,7 +99,7 @@ fn parse_encrypted(v: &[u8]) -> Option<Encrypted<'_>> {
     })
 }
 
-/// Detects the encoding of a stored value, in the order of spec §2.
+/// Detects the encoding of a stored value, in the order of docs/kubernetes.md.
 pub fn detect(v: &[u8]) -> Encoding<'_> {
     if v.starts_with(b"k8s:enc:") {
         return match parse_encrypted(v) {

@@ -1,4 +1,4 @@
-//! Building an etcd data dir from a snapshot (etcd-formats.md §D.2, §D.3),
+//! Building an etcd data dir from a snapshot (docs/wal-and-snap.md, "Restore"),
 //! as `etcdutl snapshot restore` (3.5) and `etcdctl snapshot restore` (3.4)
 //! do, with stricter safety:
 //!
@@ -7,13 +7,15 @@
 //! 2. The snapshot is verified: its SHA-256 trailer (unless
 //!    `skip_hash_check`; a raw bbolt file without a trailer needs it) and
 //!    its whole bbolt structure.
-//! 3. Everything is built in a temporary dir beside the target: a compact
+//! 3. Everything is built in temp dirs on the targets' filesystems
+//!    (`place`; target paths are canonicalised and checked first): a compact
 //!    copy of the db with `members`/`members_removed` rewritten, meta
 //!    `consistent_index` (and for 3.5 `term` and `confState`), and
 //!    optionally a revision bump marked compacted; the `.snap` file; the
 //!    WAL. Files are 0600, dirs 0700, all fsynced.
-//! 4. The temporary dir is renamed into place. On any failure it is removed
-//!    and the target is left as it was.
+//! 4. Only then are missing parent dirs created and the temp dirs moved
+//!    into place. On any failure everything this run created is removed
+//!    and the targets are left as they were.
 //!
 //! Unlike etcdctl 3.4 (which leaves the `members` bucket as the old cluster
 //! had it — observed on 3.4.23), members are rewritten for both versions,
@@ -21,13 +23,13 @@
 //! restored cluster.
 
 use std::collections::BTreeMap;
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use thiserror::Error;
 
 use super::ids::{cluster_id, member_id};
+use super::place::{self, fsync_dir, mkdir_all_0700};
 use super::snapfile::{self, NewMember};
 use super::wal::{self, WalEncoder};
 use crate::bolt::{copy_db, BoltWriter, BucketEdit, CopyError, WriteSummary, WriterOptions};
@@ -135,11 +137,20 @@ pub enum RestoreError {
     NotEtcd { path: String, bucket: String },
     #[error("{0}")]
     Other(String),
+    /// The restore failed and some of what it created could not be removed.
+    #[error("{cause}; and these could not be removed: {}", left.join(", "))]
+    Incomplete {
+        cause: Box<RestoreError>,
+        left: Vec<String>,
+    },
 }
 
 impl RestoreError {
     /// True when the input itself is bad (hash or structure): exit 1.
     pub fn is_problem_found(&self) -> bool {
+        if let RestoreError::Incomplete { cause, .. } = self {
+            return cause.is_problem_found();
+        }
         matches!(
             self,
             RestoreError::HashMismatch { .. } | RestoreError::Snapshot(EtcdError::Damaged { .. })
@@ -366,149 +377,68 @@ pub fn detect_version(detail: &crate::etcd::StatusDetail) -> EtcdVersion {
     }
 }
 
-/// `p` made absolute: resolved when it exists, else joined to the current
-/// dir.
-fn absolute(p: &Path) -> std::io::Result<PathBuf> {
-    if p.exists() {
-        fs::canonicalize(p)
-    } else if p.is_absolute() {
-        Ok(p.to_path_buf())
-    } else {
-        Ok(std::env::current_dir()?.join(p))
-    }
-}
-
-/// True when `p` is missing or an empty directory.
-fn missing_or_empty(p: &Path) -> Result<bool, RestoreError> {
-    match fs::read_dir(p) {
-        Ok(mut d) => Ok(d.next().is_none()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
-        Err(e) => Err(io(p)(e)),
-    }
-}
-
-/// Creates `p` with mode 0700.
-fn mkdir_0700(p: &Path) -> std::io::Result<()> {
-    let mut b = fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(p)
-}
-
-fn fsync_dir(p: &Path) -> std::io::Result<()> {
-    fs::File::open(p)?.sync_all()
-}
-
-/// A temporary dir beside a target, removed on drop unless kept.
-struct TempDir {
-    path: PathBuf,
-    keep: bool,
-}
-
-impl TempDir {
-    fn beside(target: &Path) -> Result<TempDir, RestoreError> {
-        let parent = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        mkdir_0700(&parent).map_err(io(&parent))?;
-        let base = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "restore".into());
-        let path = parent.join(format!(".{base}.etcdsnap-tmp-{}", std::process::id()));
-        if path.exists() {
-            fs::remove_dir_all(&path).map_err(io(&path))?;
-        }
-        mkdir_0700(&path).map_err(io(&path))?;
-        Ok(TempDir { path, keep: false })
-    }
-
-    /// Moves the result into `target`: a missing target is the renamed temp
-    /// dir; an existing (empty) one keeps its inode, owner, mode and any
-    /// mount, and receives the temp dir's entries by rename.
-    fn commit(mut self, target: &Path) -> Result<(), RestoreError> {
-        if target.is_dir() {
-            if !missing_or_empty(target)? {
-                return Err(RestoreError::NotEmpty {
-                    path: target.display().to_string(),
-                });
-            }
-            let entries: Vec<_> = fs::read_dir(&self.path)
-                .map_err(io(&self.path))?
-                .collect::<Result<_, _>>()
-                .map_err(io(&self.path))?;
-            for e in entries {
-                let to = target.join(e.file_name());
-                fs::rename(e.path(), &to).map_err(io(&to))?;
-            }
-            fsync_dir(target).map_err(io(target))?;
-            // Leave nothing behind: the temp dir is now empty.
-            fs::remove_dir(&self.path).map_err(io(&self.path))?;
-            self.keep = true;
-        } else {
-            fs::rename(&self.path, target).map_err(io(target))?;
-            self.keep = true;
-        }
-        if let Some(p) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
-            fsync_dir(p).map_err(io(p))?;
-        }
-        Ok(())
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        if !self.keep {
-            let _ = fs::remove_dir_all(&self.path);
-        }
-    }
-}
-
-/// Restores `input` into `cfg.data_dir`.
+/// Restores `input` into `cfg.data_dir` (and `cfg.wal_dir`), all or
+/// nothing (see [`super::place`]).
 pub fn restore(input: &Path, cfg: &RestoreConfig) -> Result<RestoreReport, RestoreError> {
     let t0 = Instant::now();
     let plan = plan(cfg)?;
     if cfg.data_dir.as_os_str().is_empty() {
         return Err(RestoreError::Usage("--data-dir is empty".into()));
     }
-    if !missing_or_empty(&cfg.data_dir)? {
-        return Err(RestoreError::NotEmpty {
-            path: cfg.data_dir.display().to_string(),
-        });
-    }
-    let separate_wal = cfg.wal_dir.clone();
-    if let Some(w) = &separate_wal {
-        if !missing_or_empty(w)? {
-            return Err(RestoreError::NotEmpty {
-                path: w.display().to_string(),
-            });
+    // Every precondition on canonical paths, before anything is written.
+    let data_target = place::resolve(&cfg.data_dir)?;
+    let wal_target = match &cfg.wal_dir {
+        Some(w) => {
+            let t = place::resolve(w)?;
+            if t.path.starts_with(&data_target.path) || data_target.path.starts_with(&t.path) {
+                return Err(RestoreError::Usage(format!(
+                    "--wal-dir {} is {} --data-dir {}: it must lie outside it (or be left unset)",
+                    w.display(),
+                    if t.path == data_target.path {
+                        "the same dir as"
+                    } else if t.path.starts_with(&data_target.path) {
+                        "inside"
+                    } else {
+                        "a parent of"
+                    },
+                    cfg.data_dir.display()
+                )));
+            }
+            Some(t)
         }
-        if w.starts_with(&cfg.data_dir) || cfg.data_dir.starts_with(w) {
-            return Err(RestoreError::Usage(
-                "--wal-dir must lie outside --data-dir (or be left unset)".into(),
-            ));
-        }
-    }
+        None => None,
+    };
 
     // Verify the input.
     let snap = Snapshot::open(input)?;
     let path_s = snap.display();
-    // The SHA-256 (one core) runs beside the structural scan (parallel).
     let check_hash = snap.trailer.is_some() && !cfg.skip_hash_check;
     if snap.trailer.is_none() && !cfg.skip_hash_check {
         return Err(RestoreError::MissingHash { path: path_s });
     }
+    // Temp dirs on the targets' filesystems; no other dir is created
+    // before everything is built and checked.
+    let data_stage = place::Stage::new(data_target)?;
+    let wal_stage = match wal_target {
+        Some(t) => match place::Stage::new(t) {
+            Ok(s) => Some(s),
+            Err(e) => return Err(discard(e, vec![data_stage])),
+        },
+        None => None,
+    };
     // The SHA-256 of the input (one core) runs beside everything up to the
-    // final rename: the scan, the rewrite and the WAL. A mismatch drops the
-    // temp dirs and leaves the target untouched.
-    std::thread::scope(|sc| {
+    // final move: the scan, the rewrite and the WAL. A mismatch drops the
+    // temp dirs and leaves the targets untouched.
+    let built = std::thread::scope(|sc| {
         let hasher = sc.spawn(|| check_hash.then(|| snap.compute_sha256()));
-        let built = build(&snap, cfg, &plan, &separate_wal, t0);
+        let built = build(
+            &snap,
+            cfg,
+            &plan,
+            &data_stage.tmp,
+            wal_stage.as_ref().map(|s| s.tmp.as_path()),
+            t0,
+        );
         let computed = hasher.join().ok().flatten();
         if let (Some(t), Some(computed)) = (&snap.trailer, computed) {
             if computed != t.stored {
@@ -519,35 +449,44 @@ pub fn restore(input: &Path, cfg: &RestoreConfig) -> Result<RestoreReport, Resto
                 });
             }
         }
-        let (mut report, tmp, wal_tmp, data_target, wal_target) = built?;
-        // Into place: the WAL dir first (if separate), then the data dir.
-        if let (Some(t), Some(w)) = (wal_tmp, &wal_target) {
-            t.commit(w)?;
-        }
-        tmp.commit(&data_target)?;
-        report.hash_checked = check_hash;
-        report.seconds = t0.elapsed().as_secs_f64();
-        Ok(report)
-    })
+        built
+    });
+    // Into place: the WAL dir first (if separate), then the data dir; a
+    // failure of either removes both.
+    let mut stages: Vec<place::Stage> = wal_stage.into_iter().collect();
+    stages.push(data_stage);
+    let mut report = match built {
+        Ok(r) => r,
+        Err(e) => return Err(discard(e, stages)),
+    };
+    place::place_all(stages)?;
+    report.hash_checked = check_hash;
+    report.seconds = t0.elapsed().as_secs_f64();
+    Ok(report)
 }
 
-/// What `build` leaves for the final rename.
-type Built = (
-    RestoreReport,
-    TempDir,
-    Option<TempDir>,
-    PathBuf,
-    Option<PathBuf>,
-);
+/// Removes the temp dirs after `e`; names what could not be removed.
+fn discard(e: RestoreError, stages: Vec<place::Stage>) -> RestoreError {
+    let left: Vec<String> = stages.into_iter().filter_map(|s| s.discard()).collect();
+    if left.is_empty() {
+        e
+    } else {
+        RestoreError::Incomplete {
+            cause: Box::new(e),
+            left,
+        }
+    }
+}
 
 /// Scans the input and builds the data dir (and WAL dir) in temp dirs.
 fn build(
     snap: &Snapshot,
     cfg: &RestoreConfig,
     plan: &ClusterPlan,
-    separate_wal: &Option<PathBuf>,
+    data_tmp: &Path,
+    wal_tmp: Option<&Path>,
     t0: Instant,
-) -> Result<Built, RestoreError> {
+) -> Result<RestoreReport, RestoreError> {
     let detail = crate::etcd::status::detail(snap);
     let detail = detail?;
     for required in [KEY_BUCKET, META_BUCKET] {
@@ -655,23 +594,14 @@ fn build(
         },
     );
 
-    // Build everything in temp dirs.
-    // Absolute targets, so `--data-dir .` gets its temp dir beside it, not
-    // inside it.
-    let data_target = absolute(&cfg.data_dir).map_err(io(&cfg.data_dir))?;
-    let wal_target = match &separate_wal {
-        Some(w) => Some(absolute(w).map_err(io(w))?),
-        None => None,
-    };
-    let tmp = TempDir::beside(&data_target)?;
-    let snap_dir = tmp.path.join("member").join("snap");
-    mkdir_0700(&snap_dir).map_err(io(&snap_dir))?;
-    let wal_tmp = wal_target.as_deref().map(TempDir::beside).transpose()?;
-    let wal_build_dir = match &wal_tmp {
-        Some(t) => t.path.clone(),
+    // Build everything in the temp dirs.
+    let snap_dir = data_tmp.join("member").join("snap");
+    mkdir_all_0700(&snap_dir).map_err(io(&snap_dir))?;
+    let wal_build_dir = match wal_tmp {
+        Some(t) => t.to_path_buf(),
         None => {
-            let d = tmp.path.join("member").join("wal");
-            mkdir_0700(&d).map_err(io(&d))?;
+            let d = data_tmp.join("member").join("wal");
+            mkdir_all_0700(&d).map_err(io(&d))?;
             d
         }
     };
@@ -714,12 +644,13 @@ fn build(
     for d in [
         snap_dir.clone(),
         wal_build_dir.clone(),
-        tmp.path.join("member"),
-        tmp.path.clone(),
+        data_tmp.join("member"),
+        data_tmp.to_path_buf(),
     ] {
         fsync_dir(&d).map_err(io(&d))?;
     }
-    let wal_dir = separate_wal
+    let wal_dir = cfg
+        .wal_dir
         .clone()
         .unwrap_or_else(|| cfg.data_dir.join("member").join("wal"));
     let snap_name = snap_file.file_name().map(PathBuf::from).unwrap_or_default();
@@ -741,7 +672,7 @@ fn build(
         seconds: t0.elapsed().as_secs_f64(),
         warnings,
     };
-    Ok((report, tmp, wal_tmp, data_target, wal_target))
+    Ok(report)
 }
 
 fn write_db(
@@ -801,6 +732,7 @@ pub fn wal_records(plan: &ClusterPlan, members: &[NewMember], version: EtcdVersi
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     fn cfg(name: &str, cluster: &str, adv: &str) -> RestoreConfig {
         RestoreConfig {

@@ -1,6 +1,6 @@
 //! Member and cluster IDs as etcd derives them at bootstrap and restore
 //! (etcd `membership/member.go` `computeMemberId`, `cluster.go` `genID`;
-//! etcd-formats.md §D.1).
+//! docs/etcd.md).
 
 use sha1::{Digest, Sha1};
 

@@ -1,5 +1,5 @@
 //! The `member/snap/<term>-<index>.snap` file a restore writes
-//! (etcd `etcdserver/api/snap/snapshotter.go`; etcd-formats.md §D.5):
+//! (etcd `etcdserver/api/snap/snapshotter.go`; docs/wal-and-snap.md):
 //! `snappb.snapshot{crc, data}` where data is a `raftpb.Snapshot` whose
 //! payload is the etcd v2 store as JSON, holding the members'
 //! `raftAttributes`.

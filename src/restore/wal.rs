@@ -1,7 +1,8 @@
 //! The etcd WAL (write-ahead log) as a restore creates it
-//! (etcd `server/wal/{wal,encoder,decoder}.go`). The frame and record
-//! format is defined once in [`crate::wal::record`], which the reader
-//! uses too; the file is preallocated to 64,000,000 bytes of zeros.
+//! (etcd `server/wal/{wal,encoder,decoder}.go`; docs/wal-and-snap.md).
+//! The frame and record format is defined once in [`crate::wal::record`],
+//! which the reader uses too; the file is preallocated to 64,000,000 bytes
+//! of zeros.
 
 use std::io::Write;
 use std::path::Path;
