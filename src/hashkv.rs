@@ -19,8 +19,10 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::bolt::BoltError;
-use crate::etcd::schema::{Revision, KEY_BUCKET};
-use crate::mvcc::Store;
+use crate::etcd::meta::MetaInfo;
+use crate::etcd::schema::{Revision, KEY_BUCKET, META_BUCKET};
+use crate::etcd::Snapshot;
+use crate::mvcc::{Record, Store};
 
 #[derive(Debug, Error)]
 pub enum HashKvError {
@@ -66,29 +68,94 @@ pub fn compact_revision(store: &Store<'_>) -> i64 {
 
 /// Computes `HashKV` at `rev` (the current revision when `None` or 0).
 pub fn hash_kv(store: &Store<'_>, rev: Option<i64>) -> Result<HashKv, HashKvError> {
-    let snap = store.snapshot();
-    let file = snap.display();
     let compact = compact_revision(store);
     // etcd: an empty store is at revision 1, and the current revision is
     // never below the compaction revision.
     let current = store.current.max(compact).max(1);
+    let at = check(store.snapshot(), rev, compact, current)?;
+    let keep = keep_set(store, at);
+    hash_at(
+        store.snapshot(),
+        compact,
+        current,
+        at,
+        &keep,
+        store.overlay_records(),
+    )
+}
+
+/// The fast path for a db never compacted (nothing to keep or skip): the
+/// meta bucket and the `key` bucket's bytes only, no decoding. `None` when
+/// the db has a compaction revision (use [`hash_kv`]).
+pub fn hash_kv_uncompacted(
+    snap: &Snapshot,
+    rev: Option<i64>,
+) -> Result<Option<HashKv>, HashKvError> {
+    let db = &snap.db;
+    let bolt = |source| HashKvError::Bolt {
+        file: snap.display(),
+        source,
+    };
+    let mut meta = MetaInfo::default();
+    if let Ok(mb) = db.bucket(META_BUCKET) {
+        db.for_each(&mb, |e| {
+            let _ = meta.apply(e.key, e.value);
+            Ok(())
+        })
+        .map_err(bolt)?;
+    }
+    if meta.finished_compact_revision.is_some() || meta.scheduled_compact_revision.is_some() {
+        return Ok(None);
+    }
+    // etcd's current revision: the newest revision key (any, as its
+    // restore reads them all), at least 1.
+    let mut current = 1i64;
+    if let Ok(kb) = db.bucket(KEY_BUCKET) {
+        let leaves = db.leaves(&kb).map_err(bolt)?;
+        if let Some(last) = leaves.last() {
+            if let Some(e) = last.elems().last() {
+                let e = e.map_err(bolt)?;
+                current = current.max(rev_of(e.key).main);
+            }
+        }
+    }
+    let at = check(snap, rev, -1, current)?;
+    hash_at(snap, -1, current, at, &HashSet::new(), &[]).map(Some)
+}
+
+/// etcd's checks of the asked revision; returns the revision to hash.
+fn check(
+    snap: &Snapshot,
+    rev: Option<i64>,
+    compact: i64,
+    current: i64,
+) -> Result<i64, HashKvError> {
     let asked = rev.unwrap_or(0);
     if asked > 0 && asked <= compact {
         return Err(HashKvError::Compacted {
-            file,
+            file: snap.display(),
             asked,
             compacted: compact,
         });
     }
     if asked > current {
         return Err(HashKvError::Future {
-            file,
+            file: snap.display(),
             asked,
             current,
         });
     }
-    let at = if asked > 0 { asked } else { current };
-    let keep = keep_set(store, at);
+    Ok(if asked > 0 { asked } else { current })
+}
+
+fn hash_at(
+    snap: &Snapshot,
+    compact: i64,
+    current: i64,
+    at: i64,
+    keep: &HashSet<(i64, i64)>,
+    overlay: &[Record<'_>],
+) -> Result<HashKv, HashKvError> {
     let filter_old = !keep.is_empty();
     let included = |r: Revision| -> bool {
         if r.main > at {
@@ -138,7 +205,7 @@ pub fn hash_kv(store: &Store<'_>, rev: Option<i64>) -> Result<HashKv, HashKvErro
         }
     }
     // Revisions replayed from the WAL follow every revision of the db.
-    for r in store.overlay_records() {
+    for r in overlay {
         if !included(r.rev) {
             continue;
         }

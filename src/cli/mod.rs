@@ -313,7 +313,7 @@ pub(crate) fn open_store_replayed<'a>(
         );
         return Ok((store, None));
     }
-    let db_rev = store.current;
+    let db_rev = store.current.max(1);
     let (ov, torn) = etcdsnap::wal::open::replay_wal(&mut store, &dir, slot)
         .context("the WAL cannot be replayed (--no-wal reads the db alone)")?;
     let rep = &ov.report;

@@ -24,14 +24,19 @@ pub enum OpenError {
 }
 
 /// The WAL dir of a data-dir input (`member/wal` beside `member/snap`),
-/// when it exists.
+/// when it holds at least one segment.
 pub fn wal_dir_of(input: &Input) -> Option<PathBuf> {
     if input.kind != InputKind::DataDir {
         return None;
     }
     let snap_dir = input.db.parent()?;
     let dir = snap_dir.parent()?.join("wal");
-    dir.is_dir().then_some(dir)
+    // An empty (or absent) WAL dir leaves the db alone to read.
+    let has_segment = std::fs::read_dir(&dir)
+        .ok()?
+        .flatten()
+        .any(|e| super::record::parse_segment_name(&e.file_name().to_string_lossy()).is_some());
+    has_segment.then_some(dir)
 }
 
 /// The db's consistent index (0 when the meta bucket has none).
