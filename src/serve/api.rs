@@ -823,6 +823,33 @@ fn undecryptable(state: &State, entries: &[Entry<'_>]) -> Vec<String> {
     )]
 }
 
+/// How long a producer waits for a client that reads nothing before it
+/// gives up on the reply (the connection then ends).
+const STALL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Sends one chunk from a blocking producer; false when the client left or
+/// has not read for [`STALL`], so a slow client cannot pin a thread.
+fn send(tx: &tokio::sync::mpsc::Sender<Vec<u8>>, chunk: Vec<u8>) -> bool {
+    use tokio::sync::mpsc::error::TrySendError;
+    let start = std::time::Instant::now();
+    let mut chunk = chunk;
+    let mut pause = std::time::Duration::from_millis(1);
+    loop {
+        match tx.try_send(chunk) {
+            Ok(()) => return true,
+            Err(TrySendError::Closed(_)) => return false,
+            Err(TrySendError::Full(c)) => {
+                if start.elapsed() > STALL {
+                    return false;
+                }
+                chunk = c;
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(std::time::Duration::from_millis(50));
+            }
+        }
+    }
+}
+
 /// Output is sent in chunks of about this size; the channel holds a few,
 /// so a slow client holds the producer back instead of filling memory.
 const CHUNK: usize = 256 << 10;
@@ -840,7 +867,7 @@ fn write_list(
     let flush = |buf: &mut Vec<u8>, force: bool| -> bool {
         if buf.len() >= CHUNK || (force && !buf.is_empty()) {
             let chunk = std::mem::replace(buf, Vec::with_capacity(CHUNK + 4096));
-            return tx.blocking_send(chunk).is_ok();
+            return send(tx, chunk);
         }
         true
     };
@@ -1039,7 +1066,7 @@ fn replay(
     if from == 0 {
         for e in state.index.select(&res.group, &res.plural, ns) {
             if let Ok(o) = object(state, e.record) {
-                if sel.keeps(&o) && tx.blocking_send(event("ADDED", &o)).is_err() {
+                if sel.keeps(&o) && !send(tx, event("ADDED", &o)) {
                     return;
                 }
             }
@@ -1088,7 +1115,7 @@ fn replay(
                 Err(_) => continue,
             }
         };
-        if sel.keeps(&obj) && tx.blocking_send(event(kind, &obj)).is_err() {
+        if sel.keeps(&obj) && !send(tx, event(kind, &obj)) {
             return;
         }
     }
