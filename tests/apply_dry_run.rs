@@ -3,9 +3,6 @@
 //! kubectl's apply asks the server for each object before creating it, so
 //! this runs against `etcdsnap serve` (issue #11) on a snapshot that does
 //! not hold them (fixtures/etcd-3.5/small.db): every object is "created".
-//!
-//! Ignored until `serve` is on the branch: remove the `#[ignore]` line
-//! when merging #11 and #14.
 
 mod common;
 
@@ -30,7 +27,6 @@ fn kubectl() -> PathBuf {
 }
 
 #[test]
-#[ignore = "needs `etcdsnap serve` (#11); remove this line when both are merged"]
 fn kubectl_apply_dry_run_accepts_a_whole_namespace() {
     // The stream: every object of one namespace, apply-ready.
     let backup = fixture("openshift-backup");
