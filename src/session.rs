@@ -77,18 +77,20 @@ pub struct Session<'a> {
 
 impl<'a> Session<'a> {
     /// Reads the revisions of `snap` and builds the key ring from `keys`
-    /// (or, when none is given, the tarball paired with a backup dir), then
+    /// and the tarball paired with a backup dir (see [`load_keys`]), then
     /// loads the key Secrets found inside the snapshot.
     pub fn open(input: Input, snap: &'a Snapshot, keys: &[PathBuf]) -> Result<Self, SessionError> {
         let store = Store::open(snap)?;
-        Self::with_store(input, store, keys)
+        Self::with_store(input, store, keys, true)
     }
 
-    /// As [`Session::open`], over revisions read some other way (salvage).
+    /// As [`Session::open`], over revisions read some other way (salvage,
+    /// a replayed WAL); `pair` = false leaves a backup dir's tarball out.
     pub fn with_store(
         input: Input,
         store: Store<'a>,
         keys: &[PathBuf],
+        pair: bool,
     ) -> Result<Self, SessionError> {
         let mut notes: Vec<Note> = input
             .notes
@@ -102,7 +104,7 @@ impl<'a> Session<'a> {
                 text: n.strip_prefix("warning: ").unwrap_or(n).to_string(),
             })
             .collect();
-        let keys = load_keys(&input, keys, &store, &mut notes)?;
+        let keys = load_keys(&input, keys, &store, pair, &mut notes)?;
         Ok(Session {
             input,
             store,
@@ -128,12 +130,15 @@ impl Session<'static> {
     }
 }
 
-/// Builds the key ring: `keys` when given, else the tarball paired with a
-/// backup dir; then the key Secrets inside the snapshot.
-fn load_keys(
+/// Builds the key ring from `keys` and, when `pair` (and it is not among
+/// `keys` already), the tarball paired with a backup dir; then the key
+/// Secrets inside the snapshot. `--keys` add to the paired tarball; only
+/// `--no-pair` leaves it out. `None` when no key source was given or found.
+pub fn load_keys(
     input: &Input,
     keys: &[PathBuf],
     store: &Store<'_>,
+    pair: bool,
     notes: &mut Vec<Note>,
 ) -> Result<Option<KeyRing>, SessionError> {
     let note = |kind, text: String| Note { kind, text };
@@ -147,22 +152,22 @@ fn load_keys(
         notes.extend(loaded.into_iter().map(|n| note(NoteKind::Keys, n)));
         any = true;
     }
-    if keys.is_empty() {
-        if let Some(t) = &input.tarball {
-            match ring.load_tarball(t) {
-                Ok(revs) => {
-                    notes.push(note(
-                        NoteKind::Keys,
-                        format!(
-                            "{} (encryption-config of kube-apiserver revisions {:?})",
-                            t.display(),
-                            revs
-                        ),
-                    ));
-                    any = true;
-                }
-                Err(e) => notes.push(note(NoteKind::Keys, e.to_string())),
+    // Already among `keys` (the tarball itself, or the backup dir).
+    let given = |t: &PathBuf| keys.iter().any(|k| k == t || *k == input.given);
+    if let Some(t) = input.tarball.as_ref().filter(|t| pair && !given(t)) {
+        match ring.load_tarball(t) {
+            Ok(revs) => {
+                notes.push(note(
+                    NoteKind::Keys,
+                    format!(
+                        "{} (encryption-config of kube-apiserver revisions {:?})",
+                        t.display(),
+                        revs
+                    ),
+                ));
+                any = true;
             }
+            Err(e) => notes.push(note(NoteKind::Keys, e.to_string())),
         }
     }
     if !any {

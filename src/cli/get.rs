@@ -138,7 +138,9 @@ pub struct Tally {
 }
 
 pub fn run(a: GetArgs) -> anyhow::Result<i32> {
-    let input = etcdsnap::input::resolve(&a.input.input)?;
+    let mut input = super::resolve(&a.input.input)?;
+    // Printed by resolve (as --no-pair and -q want them); not again below.
+    input.notes.clear();
     let snap = super::salvage::open(&input.db, a.salvage.salvage)?;
     let sv = super::salvage::run(&snap, a.salvage.salvage);
     let mut wal = None;
@@ -151,7 +153,8 @@ pub fn run(a: GetArgs) -> anyhow::Result<i32> {
         a.input.no_wal,
         &mut wal,
     )?;
-    let session = etcdsnap::session::Session::with_store(input, store, &a.keys.keys)?;
+    let session =
+        etcdsnap::session::Session::with_store(input, store, &a.keys.keys, super::pair())?;
     super::print_notes(&session.notes);
     let (store, keys) = (&session.store, session.keys.as_ref());
     let (resource, name) = type_name(a.resource.as_deref(), a.name.as_deref())?;

@@ -65,10 +65,18 @@ static NO_PAIR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::n
 
 /// Prints a note on stderr (`etcdsnap: {msg}`) unless `-q` was given.
 /// Warnings and errors use `eprintln!` directly.
+/// File and key names in notes come from the backup: control characters
+/// are escaped.
 pub(crate) fn note(msg: impl std::fmt::Display) {
     if !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
-        eprintln!("etcdsnap: {msg}");
+        warn(msg);
     }
+}
+
+/// Prints a warning on stderr (`etcdsnap: {msg}`), whatever `-q` says,
+/// with control characters escaped.
+pub(crate) fn warn(msg: impl std::fmt::Display) {
+    eprintln!("etcdsnap: {}", etcdsnap::escape::controls(&msg.to_string()));
 }
 
 /// `-o`, as the commands that print a report take it.
@@ -254,7 +262,7 @@ pub(crate) fn resolve(input: &std::path::Path) -> anyhow::Result<etcdsnap::input
     let no_pair = NO_PAIR.load(std::sync::atomic::Ordering::Relaxed);
     for n in &i.notes {
         if n.starts_with("warning") {
-            eprintln!("etcdsnap: {n}");
+            warn(n);
         } else if let Some(t) = n.strip_prefix("paired with ").filter(|_| no_pair) {
             note(format_args!("not using {t} (--no-pair)"));
         } else {
@@ -269,7 +277,7 @@ pub(crate) fn resolve(input: &std::path::Path) -> anyhow::Result<etcdsnap::input
 pub(crate) fn print_notes(notes: &[etcdsnap::session::Note]) {
     for n in notes {
         if matches!(n.kind, etcdsnap::session::NoteKind::Warning) {
-            eprintln!("etcdsnap: {n}");
+            warn(n);
         } else {
             note(n);
         }
@@ -422,57 +430,23 @@ pub(crate) fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Builds the key ring from `--keys` and, for an OpenShift backup dir, its
-/// paired tarball (unless `--no-pair`: `--keys` add to it), then loads
-/// the key Secrets found inside the snapshot.
-/// `None` when no key source was given or found.
+/// Builds the key ring from `--keys` and the paired tarball (unless
+/// `--no-pair`), then the key Secrets inside the snapshot, printing the
+/// library's notes. `None` when no key source was given or found.
 pub(crate) fn load_keys(
     input: &etcdsnap::input::Input,
     keys: &[PathBuf],
     store: &etcdsnap::mvcc::Store<'_>,
 ) -> anyhow::Result<Option<etcdsnap::crypt::KeyRing>> {
-    use anyhow::Context;
-    let mut ring = etcdsnap::crypt::KeyRing::new();
-    let mut any = false;
-    for k in keys {
-        let notes = ring
-            .load_path(k)
-            .with_context(|| format!("--keys {}", k.display()))?;
-        for n in notes {
-            note(format_args!("keys: {n}"));
-        }
-        any = true;
-    }
-    let no_pair = NO_PAIR.load(std::sync::atomic::Ordering::Relaxed);
-    // Already among --keys (the tarball itself, or the backup dir).
-    let given = |t: &PathBuf| keys.iter().any(|k| k == t || *k == input.given);
-    let paired = input.tarball.as_ref().filter(|t| !no_pair && !given(t));
-    {
-        if let Some(t) = paired {
-            match ring.load_tarball(t) {
-                Ok(revs) => {
-                    note(format_args!(
-                        "keys: {} (encryption-config of kube-apiserver revisions {:?})",
-                        t.display(),
-                        revs
-                    ));
-                    any = true;
-                }
-                Err(e) => note(format_args!("keys: {e}")),
-            }
-        }
-    }
-    if !any {
-        return Ok(None);
-    }
-    let second = ring.load_from_store(store);
-    for a in &second.added {
-        note(format_args!("keys: from the snapshot: {a}"));
-    }
-    for p in &second.problems {
-        eprintln!("etcdsnap: keys: warning: {p}");
-    }
-    Ok(Some(ring))
+    let mut notes = Vec::new();
+    let ring = etcdsnap::session::load_keys(input, keys, store, pair(), &mut notes)?;
+    print_notes(&notes);
+    Ok(ring)
+}
+
+/// Whether a backup dir's tarball is used as a key source (no `--no-pair`).
+pub(crate) fn pair() -> bool {
+    !NO_PAIR.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Whether a (decrypted) value decodes as an object: the decode check of

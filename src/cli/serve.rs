@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use etcdsnap::serve::{Options, Started};
-use etcdsnap::session::{open_snapshot, Session};
+use etcdsnap::session::Session;
 
 use super::{InputArg, KeysArg};
 
@@ -45,9 +45,16 @@ pub struct ServeArgs {
 }
 
 pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
-    let (input, snap) = open_snapshot(&a.input.input)?;
+    let mut input = super::resolve(&a.input.input)?;
+    // Printed by resolve; not again with the session's notes.
+    input.notes.clear();
+    let snap = etcdsnap::etcd::Snapshot::open(&input.db)?;
+    // The server lives as long as the process: the map and a data dir's
+    // replayed WAL are leaked so requests can borrow them.
     let snap: &'static etcdsnap::etcd::Snapshot = Box::leak(Box::new(snap));
-    let session = Session::open(input, snap, &a.keys.keys)?;
+    let wal: &'static mut Option<etcdsnap::wal::replay::Overlay> = Box::leak(Box::new(None));
+    let store = super::open_store(&input, snap, a.input.no_wal, wal)?;
+    let session = Session::with_store(input, store, &a.keys.keys, super::pair())?;
     super::print_notes(&session.notes);
     if !a.listen.ip().is_loopback() && a.allow_remote {
         eprintln!(
