@@ -64,11 +64,15 @@ impl Server {
                 panic!("etcdsnap serve did not start within 30 s");
             }
         };
-        let url = line
+        let Some(url) = line
             .split_whitespace()
             .find(|w| w.starts_with("http://") || w.starts_with("https://"))
-            .unwrap_or_else(|| panic!("no URL in {line:?}"))
-            .to_string();
+            .map(str::to_string)
+        else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("no URL in {line:?}");
+        };
         Server {
             child,
             url,

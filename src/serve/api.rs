@@ -830,23 +830,14 @@ const STALL: std::time::Duration = std::time::Duration::from_secs(60);
 /// Sends one chunk from a blocking producer; false when the client left or
 /// has not read for [`STALL`], so a slow client cannot pin a thread.
 fn send(tx: &tokio::sync::mpsc::Sender<Vec<u8>>, chunk: Vec<u8>) -> bool {
-    use tokio::sync::mpsc::error::TrySendError;
-    let start = std::time::Instant::now();
-    let mut chunk = chunk;
-    let mut pause = std::time::Duration::from_millis(1);
-    loop {
-        match tx.try_send(chunk) {
-            Ok(()) => return true,
-            Err(TrySendError::Closed(_)) => return false,
-            Err(TrySendError::Full(c)) => {
-                if start.elapsed() > STALL {
-                    return false;
-                }
-                chunk = c;
-                std::thread::sleep(pause);
-                pause = (pause * 2).min(std::time::Duration::from_millis(50));
-            }
-        }
+    // Producers run on tokio's blocking pool, where blocking on a future
+    // is allowed: the send wakes as soon as the client has read.
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) => matches!(
+            h.block_on(tokio::time::timeout(STALL, tx.send(chunk))),
+            Ok(Ok(()))
+        ),
+        Err(_) => tx.blocking_send(chunk).is_ok(),
     }
 }
 
