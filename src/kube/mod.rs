@@ -20,12 +20,15 @@
 //! This layer knows nothing of bbolt or etcd files: it gets key and value bytes.
 
 pub mod cbor;
+pub mod decode;
 pub mod encode;
 mod error;
+pub mod json_emit;
 pub mod key;
 pub mod proto;
 pub mod render;
 pub mod schema;
+pub mod sink_tree;
 #[cfg(test)]
 mod tests;
 pub mod timefmt;
@@ -42,6 +45,29 @@ use serde_json::Value as J;
 /// hints; today only the value bytes decide). Encrypted values give
 /// [`KubeError::Encrypted`]; the caller decrypts and calls again.
 pub fn decode_value(key: &[u8], value: &[u8]) -> Result<J, KubeError> {
+    decode_value_rv(key, value, None)
+}
+
+/// Like [`decode_value`], and sets `metadata.resourceVersion` to
+/// `resource_version` (the etcd `mod_revision`) where the apiserver puts it:
+/// protobuf objects get it from the schema traversal, other encodings from
+/// [`set_resource_version`].
+pub fn decode_value_rv(
+    key: &[u8],
+    value: &[u8],
+    resource_version: Option<i64>,
+) -> Result<J, KubeError> {
+    let mut v = match detect(value) {
+        Encoding::Protobuf => return proto::decode_rv(value, None, resource_version),
+        _ => decode_other(key, value)?,
+    };
+    if let Some(rv) = resource_version {
+        set_resource_version(&mut v, rv);
+    }
+    Ok(v)
+}
+
+fn decode_other(key: &[u8], value: &[u8]) -> Result<J, KubeError> {
     let _ = key;
     match detect(value) {
         Encoding::Protobuf => proto::decode(value),
@@ -67,24 +93,8 @@ pub fn decode_value(key: &[u8], value: &[u8]) -> Result<J, KubeError> {
     }
 }
 
-/// ObjectMeta keys in Go order, to place `resourceVersion` after `uid`.
-const OBJECT_META_ORDER: [&str; 15] = [
-    "name",
-    "generateName",
-    "namespace",
-    "selfLink",
-    "uid",
-    "resourceVersion",
-    "generation",
-    "creationTimestamp",
-    "deletionTimestamp",
-    "deletionGracePeriodSeconds",
-    "labels",
-    "annotations",
-    "ownerReferences",
-    "finalizers",
-    "managedFields",
-];
+/// The full proto name of ObjectMeta, whose field order is Go's.
+pub(crate) const OBJECT_META: &str = "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 
 /// Sets `metadata.resourceVersion` (from the etcd `mod_revision`), as the
 /// apiserver does when serving; the stored bytes never contain it. The key
@@ -101,11 +111,18 @@ pub fn set_resource_version(obj: &mut J, rv: i64) {
     }
     let keys: Vec<&String> = meta.keys().collect();
     let sorted = keys.windows(2).all(|w| w[0] <= w[1]) && keys.len() > 1;
-    let rank = |k: &str| OBJECT_META_ORDER.iter().position(|x| *x == k);
+    // Go's field order of ObjectMeta, from the schema (the traversal places
+    // resourceVersion of protobuf objects by the same order).
+    let fields = schema::schema()
+        .message(OBJECT_META)
+        .map_or(&[][..], |m| m.fields.as_slice());
+    let rank = |k: &str| fields.iter().position(|f| !f.retired && f.json == k);
+    let rv_rank = rank("resourceVersion").unwrap_or(5);
     let at = if sorted {
         keys.iter().position(|k| k.as_str() > "resourceVersion")
     } else {
-        keys.iter().position(|k| rank(k).is_some_and(|r| r > 5))
+        keys.iter()
+            .position(|k| rank(k).is_some_and(|r| r > rv_rank))
     }
     .unwrap_or(keys.len());
     let old = std::mem::take(meta);
