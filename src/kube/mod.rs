@@ -29,6 +29,7 @@ pub mod proto;
 pub mod render;
 pub mod schema;
 pub mod sink_tree;
+pub mod sink_yaml;
 #[cfg(test)]
 mod tests;
 pub mod timefmt;
