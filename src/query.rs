@@ -230,10 +230,12 @@ impl<'a> Item<'a> {
         if self.is_encrypted() {
             return Err(self.encrypted_note());
         }
-        let mut v = crate::kube::decode_value(self.record.kv.key, &self.plain)
-            .map_err(|e: KubeError| e.to_string())?;
-        crate::kube::set_resource_version(&mut v, self.record.kv.mod_revision);
-        Ok(v)
+        crate::kube::decode_value_rv(
+            self.record.kv.key,
+            &self.plain,
+            Some(self.record.kv.mod_revision),
+        )
+        .map_err(|e: KubeError| e.to_string())
     }
 
     /// Appends the object's JSON to `out` (fast path, no `Value`).
@@ -256,6 +258,20 @@ impl<'a> Item<'a> {
             out.truncate(at);
             e.to_string()
         })
+    }
+
+    /// Appends the object's YAML to `out`, keys sorted as kubectl prints
+    /// them (the YAML sink of the one traversal, no `Value`).
+    pub fn write_yaml(&self, out: &mut Vec<u8>) -> Result<(), String> {
+        if self.is_encrypted() {
+            return Err(self.encrypted_note());
+        }
+        let at = out.len();
+        crate::kube::sink_yaml::write_value_rv(&self.plain, Some(self.record.kv.mod_revision), out)
+            .map_err(|e| {
+                out.truncate(at);
+                e.to_string()
+            })
     }
 
     pub fn key_str(&self) -> Cow<'_, str> {

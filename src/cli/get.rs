@@ -7,7 +7,7 @@ use clap::ValueEnum;
 use etcdsnap::crypt::KeyRing;
 use etcdsnap::kube::render::Style;
 use etcdsnap::mvcc::Record;
-use etcdsnap::query::{redact, sort_keys, Filter, Item, LabelSelector};
+use etcdsnap::query::{redact, Filter, Item, LabelSelector};
 use rayon::prelude::*;
 use serde_json::Value as J;
 
@@ -196,10 +196,10 @@ pub struct Render<'r> {
 }
 
 impl Render<'_> {
-    /// Whether objects must be decoded to a `Value` (labels, redaction,
-    /// YAML) rather than streamed.
+    /// Whether objects must be decoded to a `Value` (labels, redaction)
+    /// rather than streamed.
     fn needs_value(&self) -> bool {
-        self.yaml || self.redact || self.filter.labels.is_some()
+        self.redact || self.filter.labels.is_some()
     }
 
     /// Renders one record as a list item into `buf`; `None` when it does
@@ -208,7 +208,11 @@ impl Render<'_> {
         let it = Item::new(*r, self.keys);
         let fail = |e: String| format!("{}: {e}", it.key_str());
         if !self.needs_value() {
-            it.write_json(buf, Style::PRETTY).map_err(fail)?;
+            if self.yaml {
+                it.write_yaml(buf).map_err(fail)?;
+            } else {
+                it.write_json(buf, Style::PRETTY).map_err(fail)?;
+            }
             return Ok(Some(()));
         }
         let mut obj = it.object().map_err(fail)?;
@@ -220,13 +224,12 @@ impl Render<'_> {
         if self.redact {
             redact(&mut obj);
         }
+        // The same emitters as the streamed outputs (YAML keys sorted, JSON
+        // with Go's escaping).
         if self.yaml {
-            sort_keys(&mut obj);
-            let y = serde_saphyr::to_string(&obj).map_err(|e| fail(e.to_string()))?;
-            buf.extend_from_slice(y.as_bytes());
+            etcdsnap::kube::sink_yaml::write_json_value(&obj, buf);
         } else {
-            let s = serde_json::to_string_pretty(&obj).map_err(|e| fail(e.to_string()))?;
-            buf.extend_from_slice(s.as_bytes());
+            etcdsnap::kube::render::write_json_value(&obj, buf, Style::PRETTY);
         }
         Ok(Some(()))
     }
