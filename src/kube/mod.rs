@@ -2,16 +2,20 @@
 //!
 //! * [`value::detect`] — the encoding of a stored value (encrypted, protobuf,
 //!   CBOR, JSON, YAML, …).
-//! * [`decode_value`] — any stored value → `serde_json::Value` (convenient,
-//!   ~60 MB/s on protobuf Pods: one allocation and hash per key).
-//! * [`render::write_value`] — any stored value → JSON text appended to a
-//!   buffer, pretty or compact, Go-style escaping; the bulk output path
-//!   (~150-240 MB/s per core on dense Pods/Leases, ~650 MB/s on a mix with
-//!   ConfigMaps and Secrets; no per-key allocation).
-//!   [`render::write_value_rv`] also fills `metadata.resourceVersion` from the
-//!   etcd `mod_revision`, as [`set_resource_version`] does for a `Value`.
-//! * [`proto::decode`] — `k8s\0` protobuf → Kubernetes JSON via the embedded
-//!   schema ([`schema`]), which is indexed lazily (~0.6 ms on first use).
+//! * [`decode`] — the one schema traversal: `k8s\0` protobuf → the object,
+//!   pushed as events into a [`decode::Sink`]. Its sinks:
+//!   [`json_emit::JsonEmitter`] (Go-compatible JSON text, pretty or compact),
+//!   [`sink_yaml::YamlEmitter`] (kubectl's key-sorted YAML) and
+//!   [`sink_tree::TreeSink`] (a `serde_json::Value`, for filters, redaction,
+//!   diffs). Each is monomorphised, so JSON text pays nothing for the others.
+//! * [`decode_value`] / [`decode_value_rv`] — any stored value →
+//!   `serde_json::Value` (convenient; one allocation per key).
+//! * [`render::write_value`] / [`render::write_value_rv`] — any stored value →
+//!   JSON text appended to a buffer (the bulk output path, no per-key
+//!   allocation); [`sink_yaml::write_value_rv`] the same as YAML. The `_rv`
+//!   forms fill `metadata.resourceVersion` from the etcd `mod_revision`.
+//! * [`proto::decode`] — `k8s\0` protobuf → `Value` via the embedded schema
+//!   ([`schema`]), which is indexed lazily (~0.6 ms on first use).
 //! * [`cbor::decode`] — the CBOR subset of custom resources.
 //! * [`key::parse`] — storage keys → resource, namespace, name;
 //!   [`key::resolve`] — kubectl-style resource names.
