@@ -263,15 +263,55 @@ impl<'a> Item<'a> {
     /// Appends the object's YAML to `out`, keys sorted as kubectl prints
     /// them (the YAML sink of the one traversal, no `Value`).
     pub fn write_yaml(&self, out: &mut Vec<u8>) -> Result<(), String> {
+        self.write_as(out, true, false)
+    }
+
+    /// Appends the object as YAML (`yaml`) or pretty JSON, with Secret data
+    /// replaced by digests when `redact` (as [`redact`] does), streamed
+    /// through the one traversal without a `Value`.
+    pub fn write_as(&self, out: &mut Vec<u8>, yaml: bool, redact: bool) -> Result<(), String> {
+        use crate::kube::json_emit::{JsonEmitter, Style};
+        use crate::kube::sink_filter::RedactSink;
+        use crate::kube::sink_yaml::YamlEmitter;
         if self.is_encrypted() {
             return Err(self.encrypted_note());
         }
         let at = out.len();
-        crate::kube::sink_yaml::write_value_rv(&self.plain, Some(self.record.kv.mod_revision), out)
-            .map_err(|e| {
-                out.truncate(at);
-                e.to_string()
-            })
+        let rv = Some(self.record.kv.mod_revision);
+        let v = &self.plain;
+        let r = match (yaml, redact) {
+            (true, false) => crate::kube::decode_into(v, rv, &mut YamlEmitter::new(out)),
+            (true, true) => {
+                let mut y = YamlEmitter::new(out);
+                crate::kube::decode_into(v, rv, &mut RedactSink::new(&mut y))
+            }
+            (false, false) => crate::kube::render::write_value_rv(v, rv, out, Style::PRETTY),
+            (false, true) => {
+                let mut j = JsonEmitter::new(out, Style::PRETTY);
+                crate::kube::decode_into(v, rv, &mut RedactSink::new(&mut j))
+            }
+        };
+        r.map_err(|e| {
+            out.truncate(at);
+            e.to_string()
+        })
+    }
+
+    /// The object's labels, as `{"metadata": {"labels": …}}` for
+    /// [`LabelSelector::matches`]: for protobuf values only the labels are
+    /// kept as the traversal streams (no `Value` of the object).
+    pub fn labels(&self) -> Result<J, String> {
+        if self.is_encrypted() {
+            return Err(self.encrypted_note());
+        }
+        let mut s = crate::kube::sink_filter::LabelsSink::new();
+        match crate::kube::detect(&self.plain) {
+            crate::kube::Encoding::Protobuf => {
+                crate::kube::decode_into(&self.plain, None, &mut s).map_err(|e| e.to_string())?;
+                Ok(s.finish())
+            }
+            _ => self.object(),
+        }
     }
 
     pub fn key_str(&self) -> Cow<'_, str> {
@@ -282,7 +322,6 @@ impl<'a> Item<'a> {
 /// Replaces every value of a Secret's `data`/`stringData` with
 /// `sha256:<hex>` of its bytes, so a report can be shared.
 pub fn redact(obj: &mut J) {
-    use sha2::{Digest, Sha256};
     if obj.get("kind").and_then(J::as_str) != Some("Secret") {
         return;
     }
@@ -299,11 +338,7 @@ pub fn redact(obj: &mut J) {
                     Some(s) => s.as_bytes().to_vec(),
                     None => v.to_string().into_bytes(),
                 };
-                let h: String = Sha256::digest(&bytes)
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect();
-                *v = J::String(format!("sha256:{h}"));
+                *v = J::String(crate::kube::sink_filter::digest(&bytes));
             }
         }
     }

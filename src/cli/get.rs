@@ -5,9 +5,8 @@ use std::io::Write;
 use anyhow::{bail, Context};
 use clap::ValueEnum;
 use etcdsnap::crypt::KeyRing;
-use etcdsnap::kube::render::Style;
 use etcdsnap::mvcc::Record;
-use etcdsnap::query::{redact, Filter, Item, LabelSelector};
+use etcdsnap::query::{Filter, Item, LabelSelector};
 use rayon::prelude::*;
 use serde_json::Value as J;
 
@@ -196,41 +195,19 @@ pub struct Render<'r> {
 }
 
 impl Render<'_> {
-    /// Whether objects must be decoded to a `Value` (labels, redaction)
-    /// rather than streamed.
-    fn needs_value(&self) -> bool {
-        self.redact || self.filter.labels.is_some()
-    }
-
     /// Renders one record as a list item into `buf`; `None` when it does
-    /// not pass the label selector. Errors name the key.
+    /// not pass the label selector. Errors name the key. Nothing builds a
+    /// `Value` of the object: the selector reads the labels alone, and
+    /// redaction happens as the object streams out.
     fn item(&self, r: &Record<'_>, buf: &mut Vec<u8>) -> Result<Option<()>, String> {
         let it = Item::new(*r, self.keys);
         let fail = |e: String| format!("{}: {e}", it.key_str());
-        if !self.needs_value() {
-            if self.yaml {
-                it.write_yaml(buf).map_err(fail)?;
-            } else {
-                it.write_json(buf, Style::PRETTY).map_err(fail)?;
-            }
-            return Ok(Some(()));
-        }
-        let mut obj = it.object().map_err(fail)?;
         if let Some(l) = &self.filter.labels {
-            if !l.matches(&obj) {
+            if !l.matches(&it.labels().map_err(fail)?) {
                 return Ok(None);
             }
         }
-        if self.redact {
-            redact(&mut obj);
-        }
-        // The same emitters as the streamed outputs (YAML keys sorted, JSON
-        // with Go's escaping).
-        if self.yaml {
-            etcdsnap::kube::sink_yaml::write_json_value(&obj, buf);
-        } else {
-            etcdsnap::kube::render::write_json_value(&obj, buf, Style::PRETTY);
-        }
+        it.write_as(buf, self.yaml, self.redact).map_err(fail)?;
         Ok(Some(()))
     }
 }

@@ -14,6 +14,9 @@
 //!   JSON text appended to a buffer (the bulk output path, no per-key
 //!   allocation); [`sink_yaml::write_value_rv`] the same as YAML. The `_rv`
 //!   forms fill `metadata.resourceVersion` from the etcd `mod_revision`.
+//! * [`sink_filter`] — sinks that select (labels) or redact (Secret data)
+//!   while the traversal streams, for `get -l` and `--redact`;
+//!   [`decode_into`] runs any stored value into any sink.
 //! * [`proto::decode`] — `k8s\0` protobuf → `Value` via the embedded schema
 //!   ([`schema`]), which is indexed lazily (~0.6 ms on first use).
 //! * [`cbor::decode`] — the CBOR subset of custom resources.
@@ -32,6 +35,7 @@ pub mod key;
 pub mod proto;
 pub mod render;
 pub mod schema;
+pub mod sink_filter;
 pub mod sink_tree;
 pub mod sink_yaml;
 #[cfg(test)]
@@ -70,6 +74,24 @@ pub fn decode_value_rv(
         set_resource_version(&mut v, rv);
     }
     Ok(v)
+}
+
+/// Pushes any stored value into `sink`: protobuf through the schema
+/// traversal, other encodings decoded (with [`set_resource_version`]) and
+/// then emitted. On error the sink may hold a partial document.
+pub fn decode_into<S: decode::Sink>(
+    value: &[u8],
+    resource_version: Option<i64>,
+    sink: &mut S,
+) -> Result<(), KubeError> {
+    match detect(value) {
+        Encoding::Protobuf => decode::protobuf(value, None, resource_version, sink),
+        _ => {
+            let v = decode_value_rv(b"", value, resource_version)?;
+            sink.value(&v);
+            Ok(())
+        }
+    }
 }
 
 fn decode_other(key: &[u8], value: &[u8]) -> Result<J, KubeError> {

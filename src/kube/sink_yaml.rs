@@ -504,16 +504,7 @@ pub fn write_value_rv(
     resource_version: Option<i64>,
     out: &mut Vec<u8>,
 ) -> Result<(), super::KubeError> {
-    match super::detect(value) {
-        super::Encoding::Protobuf => {
-            super::decode::protobuf(value, None, resource_version, &mut YamlEmitter::new(out))
-        }
-        _ => {
-            let v = super::decode_value_rv(b"", value, resource_version)?;
-            YamlEmitter::new(out).value(&v);
-            Ok(())
-        }
-    }
+    super::decode_into(value, resource_version, &mut YamlEmitter::new(out))
 }
 
 /// Appends the YAML of a `serde_json::Value`, keys sorted.

@@ -40,7 +40,11 @@ fn both(v: &[u8]) -> (Result<J, KubeError>, Result<J, KubeError>) {
     // error exactly when the other sinks fail.
     let mut y = Vec::new();
     let yr = super::sink_yaml::write_value_rv(v, None, &mut y);
-    assert_eq!(yr.is_ok(), a.is_ok(), "YAML and Value sinks disagree on failing");
+    assert_eq!(
+        yr.is_ok(),
+        a.is_ok(),
+        "YAML and Value sinks disagree on failing"
+    );
     if let Ok(a) = &a {
         let mut sorted = a.clone();
         crate::query::sort_keys(&mut sorted);
