@@ -142,7 +142,43 @@ impl<'o> YamlEmitter<'o> {
             self.at = At::LineStart;
             return;
         }
+        if is_timestamp(s) {
+            // RFC 3339 text reads as a YAML 1.1 timestamp: double-quoted.
+            if self.at == At::AfterColon {
+                self.out.push(b' ');
+            }
+            self.out.push(b'"');
+            self.out.extend_from_slice(s.as_bytes());
+            self.out.extend_from_slice(b"\"\n");
+            self.at = At::LineStart;
+            return;
+        }
         let col = self.col();
+        if s.len() <= 32 && !s.contains('\n') {
+            // Short one-line values (quantities, IPs, ports) repeat: cached.
+            let out = &mut *self.out;
+            let at = self.at;
+            CACHE.with(|c| {
+                let mut c = c.borrow_mut();
+                if at == At::AfterColon {
+                    out.push(b' ');
+                }
+                match c.values.get(s) {
+                    Some(t) => out.extend_from_slice(t.as_bytes()),
+                    None => {
+                        let t = saphyr_value(s);
+                        out.extend_from_slice(t.as_bytes());
+                        if c.values.len() > 4096 {
+                            c.values.clear();
+                        }
+                        c.values.insert(s.to_string(), t);
+                    }
+                }
+                out.push(b'\n');
+            });
+            self.at = At::LineStart;
+            return;
+        }
         let text = saphyr_value(s);
         self.scalar_text(text.as_bytes(), col);
     }
@@ -338,15 +374,47 @@ fn saphyr_value(s: &str) -> String {
     t.strip_suffix('\n').unwrap_or(t).to_string()
 }
 
+/// Keys and short values that needed serde-saphyr, as it spelled them
+/// (managedFields' `f:…` keys, quantities and IPs repeat).
+#[derive(Default)]
+struct Cache {
+    keys: HashMap<String, String>,
+    values: HashMap<String, String>,
+}
+
 thread_local! {
-    /// Keys that needed serde-saphyr (managedFields' `f:…` keys repeat).
-    static KEYS: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
+    static CACHE: RefCell<Cache> = RefCell::new(Cache::default());
+}
+
+/// `2006-01-02T15:04:05Z` or with six fraction digits: what the
+/// traversal's times look like; YAML 1.1 reads them as timestamps.
+fn is_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    let d = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
+    let shape = (b.len() == 20 || (b.len() == 27 && b[19] == b'.' && (20..26).all(d)))
+        && (0..4).all(d)
+        && b[4] == b'-'
+        && d(5)
+        && d(6)
+        && b[7] == b'-'
+        && d(8)
+        && d(9)
+        && b[10] == b'T'
+        && d(11)
+        && d(12)
+        && b[13] == b':'
+        && d(14)
+        && d(15)
+        && b[16] == b':'
+        && d(17)
+        && d(18);
+    shape && b[b.len() - 1] == b'Z'
 }
 
 /// A key as serde-saphyr writes it (quoted when it must be).
 fn saphyr_key(k: &str, out: &mut Vec<u8>) {
-    KEYS.with(|c| {
-        let mut c = c.borrow_mut();
+    CACHE.with(|c| {
+        let c = &mut c.borrow_mut().keys;
         if let Some(t) = c.get(k) {
             out.extend_from_slice(t.as_bytes());
             return;
@@ -445,15 +513,9 @@ impl Sink for YamlEmitter<'_> {
     }
 
     fn time(&mut self, seconds: i64, micros: Option<u32>) {
-        // RFC 3339 text reads as a YAML 1.1 timestamp, so it is quoted.
-        self.pre();
-        if self.at == At::AfterColon {
-            self.out.push(b' ');
-        }
-        self.out.push(b'"');
-        super::timefmt::write_rfc3339(self.out, seconds, micros);
-        self.out.extend_from_slice(b"\"\n");
-        self.at = At::LineStart;
+        let mut t = Vec::with_capacity(27);
+        super::timefmt::write_rfc3339(&mut t, seconds, micros);
+        self.string(&String::from_utf8_lossy(&t));
     }
 
     fn raw_json(&mut self, b: &[u8]) {
