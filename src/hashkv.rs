@@ -69,8 +69,9 @@ pub fn hash_kv(store: &Store<'_>, rev: Option<i64>) -> Result<HashKv, HashKvErro
     let snap = store.snapshot();
     let file = snap.display();
     let compact = compact_revision(store);
-    // etcd: the current revision is never below the compaction revision.
-    let current = store.current.max(compact);
+    // etcd: an empty store is at revision 1, and the current revision is
+    // never below the compaction revision.
+    let current = store.current.max(compact).max(1);
     let asked = rev.unwrap_or(0);
     if asked > 0 && asked <= compact {
         return Err(HashKvError::Compacted {

@@ -19,6 +19,8 @@ pub enum InputError {
     UnknownDir { path: String },
     #[error("{path}: neither a file nor a directory")]
     NotAFile { path: String },
+    #[error(transparent)]
+    Unpack(#[from] crate::unpack::UnpackError),
 }
 
 /// What kind of thing INPUT named.
@@ -46,17 +48,30 @@ pub struct Input {
     pub tarball: Option<PathBuf>,
     /// What was chosen and why, for the user.
     pub notes: Vec<String>,
+    /// For a compressed or archived INPUT: the private temp dir it was
+    /// unpacked into, removed when the last clone is dropped.
+    #[serde(skip)]
+    pub unpacked: Option<std::sync::Arc<crate::unpack::TempArea>>,
 }
 
 pub fn resolve(path: &Path) -> Result<Input, InputError> {
     let md = std::fs::metadata(path).map_err(|e| io(path, e))?;
     if md.is_file() {
+        // gzip, zstd, zip, tar: told by magic bytes, unpacked to a temp dir.
+        if let Some(u) = crate::unpack::unpack_if_packed(path)? {
+            let mut i = resolve(&u.path)?;
+            i.given = path.to_path_buf();
+            i.notes.insert(0, u.note);
+            i.unpacked = Some(std::sync::Arc::new(u.area));
+            return Ok(i);
+        }
         return Ok(Input {
             given: path.to_path_buf(),
             kind: InputKind::File,
             db: path.to_path_buf(),
             tarball: None,
             notes: Vec::new(),
+            unpacked: None,
         });
     }
     if !md.is_dir() {
@@ -73,6 +88,7 @@ pub fn resolve(path: &Path) -> Result<Input, InputError> {
                 notes: vec![format!("etcd data dir: reading {}", db.display())],
                 db,
                 tarball: None,
+                unpacked: None,
             });
         }
     }
@@ -130,7 +146,33 @@ pub fn resolve(path: &Path) -> Result<Input, InputError> {
         db,
         tarball,
         notes,
+        unpacked: None,
     })
+}
+
+/// What an OpenShift backup dir holds of the set `cluster-backup.sh`
+/// writes, and what it lacks: `(present, missing)`, each missing part
+/// named with why a restore needs it. Empty for other inputs.
+pub fn backup_set(input: &Input) -> (Vec<String>, Vec<String>) {
+    if input.kind != InputKind::BackupDir {
+        return (Vec::new(), Vec::new());
+    }
+    let db = file_name(&input.db);
+    let ts = strip(&db, "snapshot_", ".db").unwrap_or_default();
+    let want = format!("static_kuberesources_{ts}.tar.gz");
+    let mut present = vec![db.clone()];
+    let mut missing = Vec::new();
+    match &input.tarball {
+        Some(t) if file_name(t) == want => present.push(want),
+        Some(t) => missing.push(format!(
+            "{want}: absent; the only tarball, {}, is from another backup (its timestamp differs from {db}'s): its static pod resources and encryption config may not match this snapshot",
+            file_name(t)
+        )),
+        None => missing.push(format!(
+            "{want}: absent; OpenShift's restore (cluster-restore.sh) needs it beside {db}: it holds the static pod resources and the kube-apiserver encryption config"
+        )),
+    }
+    (present, missing)
 }
 
 /// `snapshot_<ts>.db` → `<ts>` (a `__POSSIBLY_DIRTY__` suffix is kept in it).

@@ -61,6 +61,23 @@ impl Record<'_> {
     }
 }
 
+/// A key deleted within the held history.
+#[derive(Debug, Clone, Copy)]
+pub struct Deleted<'a> {
+    pub key: &'a [u8],
+    /// The main revision of the deletion.
+    pub deleted_at: i64,
+    /// The newest put before the deletion, when still held.
+    pub last: Option<Record<'a>>,
+}
+
+impl Deleted<'_> {
+    /// The newest revision at which the key still existed.
+    pub fn last_live_revision(&self) -> i64 {
+        self.deleted_at - 1
+    }
+}
+
 /// A history entry as `history` prints it.
 #[derive(Debug, Clone, Serialize)]
 pub struct HistoryEntry {
@@ -139,9 +156,62 @@ impl<'a> Store<'a> {
         self.scheduled
     }
 
+    /// Adds the revisions a WAL replay wrote (all newer than the db's) and
+    /// applies its compaction, so every reader sees what a restarted etcd
+    /// serves. The overlay owns the bytes; the store borrows them.
+    pub fn apply_overlay(&mut self, ov: &'a crate::wal::replay::Overlay) -> Result<()> {
+        let file = self.snap.display();
+        self.overlay_from = self.records.len();
+        for r in &ov.records {
+            let kv = KeyValue::decode(&r.value).map_err(|w| MvccError::BadRevision {
+                file: file.clone(),
+                key: r.rev.to_string(),
+                what: format!("replayed value is not a mvccpb.KeyValue: {w}"),
+            })?;
+            self.records.push(Record { rev: r.rev, kv });
+        }
+        self.current = self.current.max(ov.report.revision);
+        if let Some(at) = ov.compacted {
+            let keep = crate::wal::replay::compaction_keep(&self.records, at);
+            let db_part = self.overlay_from;
+            let mut i = 0usize;
+            let mut dropped_db = 0usize;
+            self.records.retain(|r| {
+                let k = r.rev.main > at || keep.contains(&(r.rev.main, r.rev.sub));
+                if !k && i < db_part {
+                    dropped_db += 1;
+                }
+                i += 1;
+                k
+            });
+            self.overlay_from -= dropped_db;
+            self.compacted = Some(at);
+            self.scheduled = Some(at);
+        }
+        Ok(())
+    }
+
     /// The revisions added on top of the db by [`Store::apply_overlay`].
     pub fn overlay_records(&self) -> &[Record<'a>] {
         &self.records[self.overlay_from.min(self.records.len())..]
+    }
+
+    /// A store over records gathered elsewhere (salvage), in revision
+    /// order. `compacted` limits `--rev` as for a store read from the tree.
+    pub fn from_records(
+        snap: &'a Snapshot,
+        records: Vec<Record<'a>>,
+        compacted: Option<i64>,
+    ) -> Store<'a> {
+        let current = records.iter().map(|r| r.rev.main).max().unwrap_or(0);
+        Store {
+            snap,
+            records,
+            compacted,
+            current,
+            scheduled: None,
+            overlay_from: usize::MAX,
+        }
     }
 
     pub fn snapshot(&self) -> &Snapshot {
@@ -200,6 +270,48 @@ impl<'a> Store<'a> {
         let mut live: Vec<Record<'a>> = latest.into_values().filter(|r| !r.is_delete()).collect();
         live.par_sort_unstable_by(|a, b| a.kv.key.cmp(b.kv.key));
         Ok(live)
+    }
+
+    /// Keys whose newest revision at `rev` (latest when `None`) is a
+    /// deletion, with what they last held, sorted by key. Only deletions
+    /// still in the history are found (a compaction past one drops it).
+    pub fn deleted_at<F>(&self, rev: Option<i64>, keep: F) -> Result<Vec<Deleted<'a>>>
+    where
+        F: Fn(&[u8]) -> bool,
+    {
+        let limit = match rev {
+            Some(r) => {
+                self.check_rev(r)?;
+                r
+            }
+            None => i64::MAX,
+        };
+        // key → (newest record, newest put before it)
+        let mut state: HashMap<&'a [u8], (Record<'a>, Option<Record<'a>>)> = HashMap::new();
+        for r in &self.records {
+            if r.rev.main > limit {
+                break;
+            }
+            if r.kv.key.is_empty() || !keep(r.kv.key) {
+                continue;
+            }
+            let e = state.entry(r.kv.key).or_insert((*r, None));
+            if !e.0.is_delete() && e.0.rev != r.rev {
+                e.1 = Some(e.0);
+            }
+            e.0 = *r;
+        }
+        let mut out: Vec<Deleted<'a>> = state
+            .into_iter()
+            .filter(|(_, (newest, _))| newest.is_delete())
+            .map(|(key, (newest, last))| Deleted {
+                key,
+                deleted_at: newest.rev.main,
+                last,
+            })
+            .collect();
+        out.sort_unstable_by(|a, b| a.key.cmp(b.key));
+        Ok(out)
     }
 
     /// Every revision of `key`, oldest first.

@@ -130,6 +130,107 @@ impl LabelSelector {
     }
 }
 
+/// A field selector: `a=b,c!=d,e==f` over an object's fields, as the
+/// apiserver supports them: `metadata.name` and `metadata.namespace` for
+/// every kind, and the fields each kind registers (see [`field_supported`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldSelector(Vec<(String, bool, String)>);
+
+/// Whether the apiserver accepts `field` in a field selector for `kind`.
+pub fn field_supported(kind: &str, field: &str) -> bool {
+    if matches!(field, "metadata.name" | "metadata.namespace") {
+        return true;
+    }
+    let extra: &[&str] = match kind {
+        "Pod" => &[
+            "spec.nodeName",
+            "spec.restartPolicy",
+            "spec.schedulerName",
+            "spec.serviceAccountName",
+            "spec.hostNetwork",
+            "status.phase",
+            "status.podIP",
+            "status.nominatedNodeName",
+        ],
+        "Secret" => &["type"],
+        "Event" => &[
+            "involvedObject.kind",
+            "involvedObject.namespace",
+            "involvedObject.name",
+            "involvedObject.uid",
+            "involvedObject.apiVersion",
+            "involvedObject.resourceVersion",
+            "involvedObject.fieldPath",
+            "reason",
+            "reportingComponent",
+            "source",
+            "type",
+        ],
+        "Node" => &["spec.unschedulable"],
+        "Namespace" => &["status.phase"],
+        "ReplicaSet" | "ReplicationController" => &["status.replicas"],
+        "Job" => &["status.successful"],
+        "CertificateSigningRequest" => &["spec.signerName"],
+        "Service" => &["spec.clusterIP", "spec.type"],
+        _ => &[],
+    };
+    extra.contains(&field)
+}
+
+impl FieldSelector {
+    /// Parses a selector, checking each field against `kind`.
+    pub fn parse(s: &str, kind: &str) -> Result<FieldSelector, String> {
+        let mut out = Vec::new();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (f, eq, v) = if let Some((f, v)) = part.split_once("!=") {
+                (f, false, v)
+            } else if let Some((f, v)) = part.split_once("==") {
+                (f, true, v)
+            } else if let Some((f, v)) = part.split_once('=') {
+                (f, true, v)
+            } else {
+                return Err(format!("invalid selector: {part:?}; can't understand it"));
+            };
+            let f = f.trim();
+            if !field_supported(kind, f) {
+                return Err(format!("field label not supported: {f}",));
+            }
+            out.push((f.to_string(), eq, v.trim().to_string()));
+        }
+        Ok(FieldSelector(out))
+    }
+
+    /// Whether every term holds on `obj` (a missing field is `""`).
+    pub fn matches(&self, obj: &J) -> bool {
+        self.0.iter().all(|(f, eq, want)| {
+            let v = field_value(obj, f);
+            (v == *want) == *eq
+        })
+    }
+}
+
+/// A field's value as a selector compares it: strings as they are,
+/// numbers and booleans as text, missing as `""`. `source` of an Event is
+/// its `source.component`.
+fn field_value(obj: &J, field: &str) -> String {
+    let path = if field == "source" {
+        "/source/component".to_string()
+    } else {
+        format!("/{}", field.replace('.', "/"))
+    };
+    match obj.pointer(&path) {
+        Some(J::String(s)) => s.clone(),
+        Some(J::Bool(b)) => b.to_string(),
+        Some(J::Number(n)) => n.to_string(),
+        Some(J::Null) | None => match field {
+            "spec.hostNetwork" | "spec.unschedulable" => "false".into(),
+            "status.replicas" | "status.successful" => "0".into(),
+            _ => String::new(),
+        },
+        Some(other) => other.to_string(),
+    }
+}
+
 /// How a value is stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Encryption {
@@ -263,35 +364,21 @@ impl<'a> Item<'a> {
     /// Appends the object's YAML to `out`, keys sorted as kubectl prints
     /// them (the YAML sink of the one traversal, no `Value`).
     pub fn write_yaml(&self, out: &mut Vec<u8>) -> Result<(), String> {
-        self.write_as(out, true, false)
+        self.write_as(out, true)
     }
 
-    /// Appends the object as YAML (`yaml`) or pretty JSON, with Secret data
-    /// replaced by digests when `redact` (as [`redact`] does), streamed
-    /// through the one traversal without a `Value`.
-    pub fn write_as(&self, out: &mut Vec<u8>, yaml: bool, redact: bool) -> Result<(), String> {
-        use crate::kube::json_emit::{JsonEmitter, Style};
-        use crate::kube::sink_filter::RedactSink;
-        use crate::kube::sink_yaml::YamlEmitter;
+    /// Appends the object as YAML (`yaml`, keys sorted) or pretty JSON,
+    /// streamed through the one traversal without a `Value`.
+    pub fn write_as(&self, out: &mut Vec<u8>, yaml: bool) -> Result<(), String> {
+        if !yaml {
+            return self.write_json(out, crate::kube::render::Style::PRETTY);
+        }
         if self.is_encrypted() {
             return Err(self.encrypted_note());
         }
         let at = out.len();
         let rv = Some(self.record.kv.mod_revision);
-        let v = &self.plain;
-        let r = match (yaml, redact) {
-            (true, false) => crate::kube::decode_into(v, rv, &mut YamlEmitter::new(out)),
-            (true, true) => {
-                let mut y = YamlEmitter::new(out);
-                crate::kube::decode_into(v, rv, &mut RedactSink::new(&mut y))
-            }
-            (false, false) => crate::kube::render::write_value_rv(v, rv, out, Style::PRETTY),
-            (false, true) => {
-                let mut j = JsonEmitter::new(out, Style::PRETTY);
-                crate::kube::decode_into(v, rv, &mut RedactSink::new(&mut j))
-            }
-        };
-        r.map_err(|e| {
+        crate::kube::sink_yaml::write_value_rv(&self.plain, rv, out).map_err(|e| {
             out.truncate(at);
             e.to_string()
         })
@@ -316,31 +403,6 @@ impl<'a> Item<'a> {
 
     pub fn key_str(&self) -> Cow<'_, str> {
         String::from_utf8_lossy(self.record.kv.key)
-    }
-}
-
-/// Replaces every value of a Secret's `data`/`stringData` with
-/// `sha256:<hex>` of its bytes, so a report can be shared.
-pub fn redact(obj: &mut J) {
-    if obj.get("kind").and_then(J::as_str) != Some("Secret") {
-        return;
-    }
-    for field in ["data", "stringData"] {
-        if let Some(m) = obj.get_mut(field).and_then(J::as_object_mut) {
-            for v in m.values_mut() {
-                let bytes: Vec<u8> = match v.as_str() {
-                    Some(s) if field == "data" => {
-                        use base64::Engine as _;
-                        base64::engine::general_purpose::STANDARD
-                            .decode(s)
-                            .unwrap_or_else(|_| s.as_bytes().to_vec())
-                    }
-                    Some(s) => s.as_bytes().to_vec(),
-                    None => v.to_string().into_bytes(),
-                };
-                *v = J::String(crate::kube::sink_filter::digest(&bytes));
-            }
-        }
     }
 }
 
@@ -383,18 +445,17 @@ mod tests {
     }
 
     #[test]
-    fn redacts_secret_data_only() {
-        let mut s = json!({"kind": "Secret", "data": {"password": "aHVudGVyMg=="}});
-        redact(&mut s);
-        let v = s["data"]["password"].as_str().unwrap();
-        // sha256("hunter2")
-        assert_eq!(
-            v,
-            "sha256:f52fbd32b2b3b86ff88ef6c490628285f482af15ddcb29541f94bcf526a3f6c7"
-        );
-        let mut c = json!({"kind": "ConfigMap", "data": {"a": "b"}});
-        redact(&mut c);
-        assert_eq!(c["data"]["a"], "b");
+    fn field_selectors() {
+        let p = json!({"kind": "Pod", "metadata": {"name": "a", "namespace": "n"},
+            "spec": {"nodeName": "n1"}, "status": {"phase": "Running"}});
+        let f = |s: &str| FieldSelector::parse(s, "Pod").unwrap().matches(&p);
+        assert!(f("metadata.name=a,status.phase=Running"));
+        assert!(f("spec.nodeName!=n2"));
+        assert!(!f("spec.nodeName==n2"));
+        assert!(f("spec.hostNetwork=false"));
+        assert!(FieldSelector::parse("spec.foo=x", "Pod").is_err());
+        assert!(FieldSelector::parse("type=Opaque", "Secret").is_ok());
+        assert!(FieldSelector::parse("nonsense", "Pod").is_err());
     }
 
     #[test]

@@ -80,6 +80,16 @@ impl<'a> Session<'a> {
     /// (or, when none is given, the tarball paired with a backup dir), then
     /// loads the key Secrets found inside the snapshot.
     pub fn open(input: Input, snap: &'a Snapshot, keys: &[PathBuf]) -> Result<Self, SessionError> {
+        let store = Store::open(snap)?;
+        Self::with_store(input, store, keys)
+    }
+
+    /// As [`Session::open`], over revisions read some other way (salvage).
+    pub fn with_store(
+        input: Input,
+        store: Store<'a>,
+        keys: &[PathBuf],
+    ) -> Result<Self, SessionError> {
         let mut notes: Vec<Note> = input
             .notes
             .iter()
@@ -92,7 +102,6 @@ impl<'a> Session<'a> {
                 text: n.strip_prefix("warning: ").unwrap_or(n).to_string(),
             })
             .collect();
-        let store = Store::open(snap)?;
         let keys = load_keys(&input, keys, &store, &mut notes)?;
         Ok(Session {
             input,

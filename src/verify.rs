@@ -33,6 +33,12 @@ pub enum Verdict {
     NotChecked,
     /// Nothing to check (a raw db has no trailer).
     Absent,
+    /// A backup set lacks a part a restore needs (its tarball, the
+    /// encryption config).
+    Incomplete,
+    /// Values the given keys cannot read offline (key absent from every
+    /// source, or wrapped by an external KMS) — not damage.
+    UnreadableOffline,
 }
 
 impl Verdict {
@@ -42,6 +48,8 @@ impl Verdict {
             Verdict::Damaged => "DAMAGED",
             Verdict::NotChecked => "skipped",
             Verdict::Absent => "none",
+            Verdict::Incomplete => "MISSING",
+            Verdict::UnreadableOffline => "NO KEY",
         }
     }
 }
@@ -136,11 +144,19 @@ impl Report {
         self.layers.iter().any(|l| l.verdict == Verdict::Damaged)
     }
 
-    /// 0 intact, 1 damaged, 2 unreadable.
+    /// Whether some layer found a problem that is not damage: a backup set
+    /// missing a part, values no key given can read offline.
+    pub fn incomplete(&self) -> bool {
+        self.layers
+            .iter()
+            .any(|l| matches!(l.verdict, Verdict::Incomplete | Verdict::UnreadableOffline))
+    }
+
+    /// 0 intact, 1 damaged or incomplete, 2 unreadable.
     pub fn exit_code(&self) -> i32 {
         if self.unreadable {
             2
-        } else if self.damaged() {
+        } else if self.damaged() || self.incomplete() {
             1
         } else {
             0
@@ -511,7 +527,7 @@ fn structure_and_schema(snap: &Snapshot) -> (Layer, Layer) {
         "structure",
         structure_problems,
         format!(
-            "bounds, page types, single reference, key order: {} buckets, {} keys, tree depth up to {}; {} of {} pages reachable, {} free ({} bytes a defrag would reclaim)",
+            "bounds, page types, single reference, key order: {} buckets, {} keys, tree depth up to {}; {} of {} pages reachable, {} free ({} bytes; `etcdsnap stats` sizes what a defrag reclaims)",
             buckets,
             keys,
             depth,
@@ -645,6 +661,114 @@ pub struct KeyUse {
     /// revision and key name.
     pub failures: Vec<String>,
     pub failure_count: usize,
+    /// Of the failures: damaged bytes (authentication tag mismatch, bad
+    /// padding, truncated payload, undecodable plaintext).
+    pub damaged_count: usize,
+    /// Of the failures: not readable offline (the key is in no loaded
+    /// source, or an external KMS wraps the data key).
+    pub unreadable_offline_count: usize,
+}
+
+/// Why a value could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureKind {
+    /// The bytes are damaged (or the key is wrong): the check failed.
+    Damaged,
+    /// No offline key reads it: the key is absent, or a KMS holds it.
+    UnreadableOffline,
+}
+
+impl FailureKind {
+    pub fn of(e: &crate::crypt::CryptError) -> FailureKind {
+        use crate::crypt::CryptError as E;
+        match e {
+            E::MissingKey { .. } | E::Kms { .. } => FailureKind::UnreadableOffline,
+            E::AllFailed { tried, .. }
+                if !tried.is_empty()
+                    && tried
+                        .iter()
+                        .all(|t| FailureKind::of(t) == FailureKind::UnreadableOffline) =>
+            {
+                FailureKind::UnreadableOffline
+            }
+            _ => FailureKind::Damaged,
+        }
+    }
+
+    pub fn words(self) -> &'static str {
+        match self {
+            FailureKind::Damaged => "damaged",
+            FailureKind::UnreadableOffline => "not readable offline",
+        }
+    }
+}
+
+/// Encrypted values of every revision held, per provider and key name,
+/// read from the value prefixes alone (no key needed).
+pub fn encrypted_values(
+    store: &crate::mvcc::Store<'_>,
+) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>> {
+    use crate::crypt::providers::{guess_name, split_provider};
+    let mut out: std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>> =
+        Default::default();
+    for r in store.records() {
+        if r.is_delete() {
+            continue;
+        }
+        let (p, n) = match split_provider(r.kv.value) {
+            None => continue,
+            Some(Ok((kind, rest))) => (kind.as_str().to_string(), guess_name(rest)),
+            Some(Err(())) => ("unknown".to_string(), guess_name(r.kv.value)),
+        };
+        *out.entry(p).or_default().entry(n).or_default() += 1;
+    }
+    out
+}
+
+/// "aescbc key 1: 20, aesgcm key k: 3".
+pub fn describe_needed(
+    needed: &std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
+) -> String {
+    needed
+        .iter()
+        .flat_map(|(p, names)| names.iter().map(move |(n, c)| format!("{p} key {n}: {c}")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The decryption layer when no key was given or found: what was not
+/// checked.
+pub fn decryption_not_checked(
+    needed: &std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
+) -> Layer {
+    let n: u64 = needed.values().flat_map(|m| m.values()).sum();
+    if n == 0 {
+        return Layer {
+            name: "decryption",
+            verdict: Verdict::Absent,
+            summary: "no value is encrypted at rest".into(),
+            problem_count: 0,
+            problems: Vec::new(),
+        };
+    }
+    Layer::not_checked(
+        "decryption",
+        &format!(
+            "not checked — {n} values under keys {} (give --keys: the backup's static_kuberesources tarball or an EncryptionConfiguration)",
+            describe_needed(needed)
+        ),
+    )
+}
+
+/// The "backup set" layer of an OpenShift backup dir: the parts a restore
+/// needs beside the snapshot. `missing` names each absent part.
+pub fn backup_set_layer(present: String, missing: Vec<String>) -> Layer {
+    let mut l = Layer::new("backup set", missing, present);
+    if l.problem_count > 0 {
+        l.verdict = Verdict::Incomplete;
+    }
+    l
 }
 
 /// Tries every value of every revision held with `keys` (in parallel).
@@ -659,7 +783,7 @@ where
     struct One {
         needed: Option<(String, String)>,
         plain: bool,
-        failure: Option<String>,
+        failure: Option<(FailureKind, String)>,
     }
     let results: Vec<One> = store
         .records()
@@ -678,12 +802,21 @@ where
             let failure = match keys.decrypt(k, v) {
                 Ok(_) if plain => None,
                 Ok(d) => decode(k, &d.plaintext).err().map(|e| {
-                    format!(
-                        "{name} (revision {}): decrypted but does not decode: {e}",
-                        r.rev.main
+                    (
+                        FailureKind::Damaged,
+                        format!(
+                            "damaged: {name} (revision {}): decrypted but does not decode: {e}",
+                            r.rev.main
+                        ),
                     )
                 }),
-                Err(e) => Some(format!("revision {}: {e}", r.rev.main)),
+                Err(e) => {
+                    let kind = FailureKind::of(&e);
+                    Some((
+                        kind,
+                        format!("{}: revision {}: {e}", kind.words(), r.rev.main),
+                    ))
+                }
             };
             One {
                 needed,
@@ -703,8 +836,12 @@ where
                 u.decrypted += 1;
             }
         }
-        if let Some(f) = o.failure {
+        if let Some((kind, f)) = o.failure {
             u.failure_count += 1;
+            match kind {
+                FailureKind::Damaged => u.damaged_count += 1,
+                FailureKind::UnreadableOffline => u.unreadable_offline_count += 1,
+            }
             if u.failures.len() < MAX_LISTED {
                 u.failures.push(f);
             }
@@ -733,8 +870,16 @@ pub fn decryption_layer(u: &KeyUse) -> Layer {
     );
     let mut l = Layer::new("decryption", u.failures.clone(), summary);
     l.problem_count = u.failure_count;
-    if u.failure_count > 0 {
+    if u.damaged_count > 0 {
         l.verdict = Verdict::Damaged;
+    } else if u.unreadable_offline_count > 0 {
+        l.verdict = Verdict::UnreadableOffline;
+    }
+    if u.failure_count > 0 {
+        l.summary.push_str(&format!(
+            "; {} damaged, {} not readable offline",
+            u.damaged_count, u.unreadable_offline_count
+        ));
     }
     l
 }

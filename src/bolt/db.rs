@@ -114,6 +114,9 @@ pub struct Db {
     metas: [MetaState; 2],
     active: u8,
     meta: Meta,
+    /// True when no meta page was valid and the db was opened for salvage
+    /// with a placeholder meta (see [`Db::from_storage_salvage`]).
+    placeholder_meta: bool,
 }
 
 impl Db {
@@ -192,7 +195,106 @@ impl Db {
             metas,
             active,
             meta,
+            placeholder_meta: false,
         })
+    }
+
+    /// Opens for salvage: as [`Db::from_storage`], but when no meta page is
+    /// valid the db is still opened, with the page size guessed from the
+    /// page headers and a placeholder meta whose root is page 0 (so every
+    /// tree walk fails at once, naming page 0) and whose high-water mark is
+    /// the file's page count. Only the page scanner finds records then.
+    pub fn from_storage_salvage(storage: Storage, bolt_len: usize) -> Result<Db> {
+        let bolt_len = bolt_len.min(storage.bytes().len());
+        // Probe first without moving the storage.
+        let probe = {
+            let data = &storage.bytes()[..bolt_len];
+            match Db::probe_open(data) {
+                Ok(()) => None,
+                Err(e @ (BoltError::TooSmall { .. } | BoltError::Io { .. })) => return Err(e),
+                Err(_) => Some(super::scan::guess_page_size(data)),
+            }
+        };
+        let Some(page_size) = probe else {
+            return Db::from_storage(storage, bolt_len);
+        };
+        let data = &storage.bytes()[..bolt_len];
+        if data.len() < 2 * page_size as usize {
+            return Err(BoltError::TooSmall {
+                len: data.len() as u64,
+            });
+        }
+        let metas = [
+            check_meta(0, data, 0, page_size),
+            check_meta(1, data, page_size as usize, page_size),
+        ];
+        let pages = (data.len() / page_size as usize) as u64;
+        let meta = Meta {
+            magic: super::meta::MAGIC,
+            version: super::meta::VERSION,
+            page_size,
+            flags: 0,
+            root: 0,
+            sequence: 0,
+            freelist: super::meta::PGID_NO_FREELIST,
+            pgid: pages,
+            txid: 0,
+            checksum: 0,
+        };
+        Ok(Db {
+            storage,
+            bolt_len,
+            page_size,
+            metas,
+            active: 0,
+            meta,
+            placeholder_meta: true,
+        })
+    }
+
+    /// Whether [`Db::from_storage`] would open these bytes (without keeping
+    /// them).
+    fn probe_open(data: &[u8]) -> Result<()> {
+        // The checks of from_storage that decide whether it opens.
+        if data.len() < 2 * 1024 {
+            return Err(BoltError::TooSmall {
+                len: data.len() as u64,
+            });
+        }
+        let page_size = match Meta::parse(data) {
+            Some(m) if m.validate(data).is_ok() && plausible_page_size(m.page_size) => m.page_size,
+            _ => probe_second_meta(data).unwrap_or(4096),
+        };
+        let ps = page_size as usize;
+        if data.len() < 2 * ps {
+            return Err(BoltError::TooSmall {
+                len: data.len() as u64,
+            });
+        }
+        let ok = (0..2).any(|i| check_meta(i as u8, data, i * ps, page_size).is_valid());
+        if ok {
+            Ok(())
+        } else {
+            Err(BoltError::NoValidMeta {
+                meta0: String::new(),
+                meta1: String::new(),
+            })
+        }
+    }
+
+    /// True when the meta in use is a salvage placeholder (no meta page was
+    /// valid).
+    pub fn meta_is_placeholder(&self) -> bool {
+        self.placeholder_meta
+    }
+
+    /// Page `id` as it lies in the file, wherever it is (past the
+    /// high-water mark too), with its overflow when that fits in the file:
+    /// for the page scanner. `None` past the end of the file.
+    pub fn raw_page(&self, id: u64) -> Option<&[u8]> {
+        let ps = self.page_size as usize;
+        let start = (id as usize).checked_mul(ps)?;
+        self.data().get(start..start.checked_add(ps)?)
     }
 
     /// The bbolt bytes (without any trailer).

@@ -6,12 +6,19 @@
 //! or a page referenced twice into an error instead of a hang.
 //!
 //! Keys and values handed out are slices of the mapped file (zero-copy).
+//!
+//! Three readers, each for its job: the streaming cursor (`Db::for_each`,
+//! `Db::leaves`: strict, first problem is an error), the full checker
+//! (`check.rs`: every problem, what `bbolt check` verifies) and the page
+//! scanner (`scan.rs`: every page on its own, reachable or not, for
+//! salvage).
 
 mod check;
 mod db;
 mod error;
 mod meta;
 mod page;
+pub mod scan;
 mod walk;
 pub mod writer;
 
@@ -22,7 +29,8 @@ pub use meta::{fnv1a64, Meta, MetaState, MAGIC, PGID_NO_FREELIST, VERSION};
 pub use page::{
     LeafElem, Page, PageKind, BRANCH_ELEM_SIZE, BUCKET_LEAF_FLAG, LEAF_ELEM_SIZE, PAGE_HEADER_SIZE,
 };
-pub use walk::{show_key, CheckIssue, LeafRef, PendingLeaf, TreeWalk, MAX_DEPTH};
+pub use scan::{PageClass, PageInfo, PageScan, Reach};
+pub use walk::{show_key, CheckIssue, LeafRef, LostRange, PendingLeaf, TreeWalk, MAX_DEPTH};
 pub use writer::{
     copy_db, BoltWriter, BucketEdit, CopyError, WriteError, WriteSummary, WriterOptions,
 };

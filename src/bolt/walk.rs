@@ -136,6 +136,16 @@ pub enum PendingLeaf<'a> {
     },
 }
 
+/// Part of a bucket's key space the walk could not read: the keys in
+/// `[lower, upper)` (`None`: unbounded) that lay behind page `page`. Salvage
+/// uses it to tell what may be missing.
+#[derive(Debug, Clone, Copy)]
+pub struct LostRange<'a> {
+    pub page: u64,
+    pub lower: Option<&'a [u8]>,
+    pub upper: Option<&'a [u8]>,
+}
+
 /// A walk over one database: remembers every page it reached (the set is
 /// atomic so deferred leaves can be marked from many threads).
 pub struct TreeWalk<'a> {
@@ -146,6 +156,8 @@ pub struct TreeWalk<'a> {
     /// Deepest level seen (1 = a bucket whose root is a leaf).
     pub max_depth: usize,
     pub issues: Vec<BoltError>,
+    /// Key ranges behind branch pages that could not be read.
+    pub lost: Vec<LostRange<'a>>,
 }
 
 impl<'a> TreeWalk<'a> {
@@ -157,6 +169,7 @@ impl<'a> TreeWalk<'a> {
             branch_pages: 0,
             max_depth: 0,
             issues: Vec::new(),
+            lost: Vec::new(),
         }
     }
 
@@ -273,17 +286,24 @@ impl<'a> TreeWalk<'a> {
         bucket: &str,
         out: &mut Vec<PendingLeaf<'a>>,
     ) {
+        let lost = LostRange {
+            page: id,
+            lower,
+            upper,
+        };
         if depth > MAX_DEPTH {
             self.issues.push(BoltError::TooDeep {
                 bucket: bucket.to_string(),
                 max: MAX_DEPTH,
             });
+            self.lost.push(lost);
             return;
         }
         let page = match self.db.page(id) {
             Ok(p) => p,
             Err(e) => {
                 self.issues.push(e);
+                self.lost.push(lost);
                 return;
             }
         };
@@ -293,6 +313,7 @@ impl<'a> TreeWalk<'a> {
                 flags: page.flags,
                 bucket: bucket.to_string(),
             });
+            self.lost.push(lost);
             return;
         }
         if !self.mark(id, u64::from(page.overflow) + 1) {
@@ -300,6 +321,7 @@ impl<'a> TreeWalk<'a> {
                 id,
                 bucket: bucket.to_string(),
             });
+            self.lost.push(lost);
             return;
         }
         self.max_depth = self.max_depth.max(depth);
@@ -310,6 +332,7 @@ impl<'a> TreeWalk<'a> {
                 bucket,
                 "branch page with no elements".into(),
             ));
+            self.lost.push(lost);
             return;
         }
         let mut children: Vec<(&'a [u8], u64)> = Vec::with_capacity(page.count as usize);
@@ -318,6 +341,7 @@ impl<'a> TreeWalk<'a> {
                 Ok(c) => children.push(c),
                 Err(e) => {
                     self.issues.push(e);
+                    self.lost.push(lost);
                     return;
                 }
             }

@@ -40,6 +40,15 @@ pub fn cobra_bools(cmd: &Command, args: Vec<OsString>) -> Vec<OsString> {
             out.push(a);
             continue;
         }
+        // `-x=true`, as pflag takes a boolean shorthand.
+        if let Some((c, value)) = short_with_value(s) {
+            match parse_bool(value).filter(|_| is_set_true_short(cmd, current, c)) {
+                Some(true) => out.push(OsString::from(format!("-{c}"))),
+                Some(false) => {}
+                None => out.push(a),
+            }
+            continue;
+        }
         let Some((name, value)) = s.strip_prefix("--").and_then(|n| n.split_once('=')) else {
             out.push(a);
             continue;
@@ -68,6 +77,25 @@ fn is_set_true(root: &Command, current: &Command, name: &str) -> bool {
     matches(current) || matches(root)
 }
 
+/// `-x=value` → (`x`, `value`).
+fn short_with_value(s: &str) -> Option<(char, &str)> {
+    let rest = s.strip_prefix('-').filter(|r| !r.starts_with('-'))?;
+    let mut chars = rest.chars();
+    let c = chars.next()?;
+    chars.as_str().strip_prefix('=').map(|v| (c, v))
+}
+
+fn is_set_true_short(root: &Command, current: &Command, c: char) -> bool {
+    let matches = |cmd: &Command| {
+        cmd.get_arguments().any(|arg| {
+            matches!(arg.get_action(), ArgAction::SetTrue)
+                && (arg.get_short() == Some(c)
+                    || arg.get_all_short_aliases().is_some_and(|v| v.contains(&c)))
+        })
+    };
+    matches(current) || matches(root)
+}
+
 fn parse_bool(v: &str) -> Option<bool> {
     match v {
         "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
@@ -85,6 +113,7 @@ mod tests {
         Command::new("t")
             .arg(
                 Arg::new("quiet")
+                    .short('q')
                     .long("quiet")
                     .global(true)
                     .action(ArgAction::SetTrue),
@@ -122,6 +151,8 @@ mod tests {
             run(&["t", "restore", "--quiet=T", "x"]),
             ["t", "restore", "--quiet", "x"]
         );
+        assert_eq!(run(&["t", "-q=1", "restore"]), ["t", "-q", "restore"]);
+        assert_eq!(run(&["t", "restore", "-q=false"]), ["t", "restore"]);
         // Not a boolean, a bad value, after `--`: untouched.
         assert_eq!(
             run(&["t", "restore", "--name=true", "--skip-hash-check=yes"]),

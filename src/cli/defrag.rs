@@ -15,9 +15,18 @@ pub struct DefragArgs {
     /// The new file (must not exist).
     #[arg(long)]
     pub out: PathBuf,
+    /// Also compact the history at this revision, as `etcdctl compact REV`
+    /// would: revisions it makes unreadable are dropped and the compaction
+    /// is recorded, so etcd reports REV as compacted.
+    #[arg(long, value_name = "REV")]
+    pub compact_to: Option<i64>,
     /// Do not verify the input's SHA-256 trailer.
     #[arg(long)]
     pub skip_hash_check: bool,
+    /// For an etcd data dir: copy the db alone, without the WAL entries a
+    /// restarted etcd would apply on top of it.
+    #[arg(long = "no-wal")]
+    pub no_wal: bool,
     #[command(flatten)]
     pub out_fmt: super::OutputArg,
 }
@@ -25,20 +34,41 @@ pub struct DefragArgs {
 pub fn run(a: DefragArgs) -> anyhow::Result<i32> {
     let output = a.out_fmt.output;
     let i = super::resolve(&a.input)?;
-    match defrag::defrag(&i.db, &a.out, a.skip_hash_check) {
+    let replayed = super::replayed_db(&i, a.no_wal, &a.out)?;
+    let db = replayed
+        .as_ref()
+        .map(|r| r.db.clone())
+        .unwrap_or(i.db.clone());
+    match defrag::defrag_compact(&db, &a.out, a.skip_hash_check, a.compact_to) {
         Ok(r) => {
             if output == Format::Json {
                 super::print_json(&r)?;
             } else {
                 println!("wrote {}", r.output.display());
                 println!(
-                    "  size:     {} → {} bytes (with trailer)",
-                    r.source_file_size, r.written_file_size
+                    "  size:     {} → {} bytes (with trailer): {} saved",
+                    r.source_file_size,
+                    r.written_file_size,
+                    saved(r.source_file_size, r.written_file_size)
                 );
-                println!(
-                    "  status:   hash {} revision {} keys {} (same as the input)",
-                    r.written.hash, r.written.revision, r.written.total_key
-                );
+                if let Some(c) = r.compacted_to {
+                    println!(
+                        "  compacted at revision {c}: {} older revisions dropped (was {})",
+                        r.revisions_dropped,
+                        r.source_compacted
+                            .map(|x| format!("compacted at {x}"))
+                            .unwrap_or_else(|| "never compacted".into())
+                    );
+                    println!(
+                        "  status:   hash {:x} revision {} keys {}",
+                        r.written.hash, r.written.revision, r.written.total_key
+                    );
+                } else {
+                    println!(
+                        "  status:   hash {:x} revision {} keys {} (same as the input)",
+                        r.written.hash, r.written.revision, r.written.total_key
+                    );
+                }
                 println!("  sha256:   {}", r.sha256);
                 println!(
                     "  input trailer: {}",
@@ -57,4 +87,17 @@ pub fn run(a: DefragArgs) -> anyhow::Result<i32> {
             Ok(super::restore::exit_code(&e))
         }
     }
+}
+
+/// "3.9 MiB (7.1%)", or "nothing" when the copy is not smaller.
+fn saved(from: u64, to: u64) -> String {
+    if to >= from {
+        return "nothing".into();
+    }
+    let d = from - to;
+    format!(
+        "{} ({:.1}%)",
+        super::status::human(d),
+        d as f64 * 100.0 / from as f64
+    )
 }

@@ -7,9 +7,8 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use etcdsnap::etcd::Snapshot;
-use etcdsnap::mvcc::Store;
-use etcdsnap::query::{redact, sort_keys, Item};
+use etcdsnap::query::{sort_keys, Item};
+use etcdsnap::redact::{digest, Redaction};
 use rayon::prelude::*;
 
 use super::get::{finish, SelectArgs, Tally};
@@ -34,6 +33,12 @@ pub struct ExportArgs {
     /// Replace Secret data with SHA-256 digests.
     #[arg(long)]
     pub redact: bool,
+    /// Show the Secrets that hold encryption keys (hidden as digests by
+    /// default).
+    #[arg(long)]
+    pub show_key_material: bool,
+    #[command(flatten)]
+    pub salvage: super::salvage::SalvageArg,
 }
 
 /// A path segment safe for any file system: `/` and NUL escaped, `.`/`..`
@@ -74,13 +79,23 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
     {
         bail!("{}: exists and is not an empty directory", a.out.display());
     }
-    let snap = Snapshot::open(&input.db)?;
-    let store = Store::open(&snap)?;
+    let snap = super::salvage::open(&input.db, a.salvage.salvage)?;
+    let sv = super::salvage::run(&snap, a.salvage.salvage);
+    let mut wal = None;
+    let store = super::salvage::store_or_replay(
+        &input,
+        &snap,
+        sv.as_ref(),
+        a.select.rev.is_some(),
+        a.input.no_wal,
+        &mut wal,
+    )?;
     let keys = super::load_keys(&input, &a.keys.keys, &store)?;
     let (resource, name) = super::get::type_name(a.resource.as_deref(), a.name.as_deref())?;
     let filter = a.select.filter(resource.as_deref(), name.as_deref())?;
     let records = store.state_at(a.select.rev, |k| filter.key_matches(k))?;
     mkdir(&a.out).with_context(|| a.out.display().to_string())?;
+    let redaction = Redaction::new(a.redact, a.show_key_material);
     let results: Vec<Result<Option<serde_json::Value>, String>> = records
         .par_iter()
         .map(|r| {
@@ -113,15 +128,22 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
                             return Ok(None);
                         }
                     }
-                    if a.redact {
-                        redact(&mut o);
-                    }
+                    redaction.apply(r.kv.key, &mut o);
                     for f in ["apiVersion", "kind"] {
                         entry[f] = o.get(f).cloned().unwrap_or_default();
                     }
                     sort_keys(&mut o);
                     let y = serde_saphyr::to_string(&o).map_err(|e| format!("{key}: {e}"))?;
                     (dir.join(format!("{name}.yaml")), y.into_bytes(), None)
+                }
+                // Under redaction only the digest of what may be secret.
+                Err(e) if redaction.hides_bytes(r.kv.key) => {
+                    entry["redacted"] = true.into();
+                    (
+                        dir.join(format!("{name}.undecoded.sha256")),
+                        format!("{}\n", digest(&it.plain)).into_bytes(),
+                        Some(e),
+                    )
                 }
                 // Kept as stored (or as decrypted), so nothing is lost.
                 Err(e) => (
@@ -161,10 +183,10 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
     let idx = a.out.join("index.json");
     write_file(&idx, &serde_json::to_vec_pretty(&index)?)
         .with_context(|| idx.display().to_string())?;
-    eprintln!(
-        "etcdsnap: wrote {} objects under {} (index.json lists them)",
+    super::note(format_args!(
+        "wrote {} objects under {} (index.json lists them)",
         t.shown,
         a.out.display()
-    );
-    finish(&t)
+    ));
+    Ok(super::salvage::exit(finish(&t)?, sv.as_ref()))
 }

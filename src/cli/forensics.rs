@@ -6,10 +6,11 @@ use std::path::PathBuf;
 use anyhow::bail;
 use etcdsnap::etcd::Snapshot;
 use etcdsnap::forensics::diff::{
-    diff_states, json_diff, FieldChange, PathPattern, DEFAULT_IGNORES,
+    changed_by, diff_states, json_diff, recreated, FieldChange, FieldManager, PathPattern,
+    DEFAULT_IGNORES,
 };
 use etcdsnap::forensics::stats::{collect, Place};
-use etcdsnap::mvcc::{Record, Store};
+use etcdsnap::mvcc::Record;
 use etcdsnap::query::{Filter, Item};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -27,6 +28,10 @@ pub struct DiffArgs {
     /// directory is B.
     #[arg(value_name = "B|RESOURCE")]
     pub rest: Vec<String>,
+    /// For an etcd data dir: read the db alone, without the WAL entries a
+    /// restarted etcd would apply on top of it.
+    #[arg(long = "no-wal")]
+    pub no_wal: bool,
     /// Compare A at this revision...
     #[arg(long, requires = "to_rev")]
     pub from_rev: Option<i64>,
@@ -45,10 +50,20 @@ pub struct DiffArgs {
     /// Also show metadata.resourceVersion and metadata.managedFields.
     #[arg(long)]
     pub show_noisy: bool,
+    /// Show Secret values as SHA-256 digests (a changed value shows as a
+    /// changed digest).
+    #[arg(long)]
+    pub redact: bool,
+    /// Show the Secrets that hold encryption keys (digests by default).
+    #[arg(long)]
+    pub show_key_material: bool,
     #[command(flatten)]
     pub keys: KeysArg,
     #[command(flatten)]
     pub out_fmt: OutputArg,
+    /// Read both inputs with --salvage (see `ls --salvage`).
+    #[command(flatten)]
+    pub salvage: super::salvage::SalvageArg,
 }
 
 #[derive(Serialize)]
@@ -61,6 +76,12 @@ struct Changed {
     new_revision: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     note: Option<String>,
+    /// Deleted and created again: the old and new uid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recreated: Option<(String, String)>,
+    /// managedFields entries that are new or changed: who changed it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    changed_by: Vec<FieldManager>,
     fields: Vec<FieldChange>,
 }
 
@@ -75,6 +96,16 @@ struct Entry {
 
 fn place(f: &Filter, k: &[u8]) -> (String, String, String) {
     match f.parse_key(k) {
+        Some(sk) if sk.kind == etcdsnap::kube::key::KeyKind::CompactRevKey => (
+            "(compact_rev_key: apiserver's compaction mark)".into(),
+            String::new(),
+            String::from_utf8_lossy(k).into_owned(),
+        ),
+        Some(sk) if sk.resource.is_empty() => (
+            "(etcd keys of no Kubernetes layout)".into(),
+            String::new(),
+            String::from_utf8_lossy(k).into_owned(),
+        ),
         Some(sk) => {
             let res = match sk.group {
                 Some(g) if !g.is_empty() => format!("{}.{g}", sk.resource),
@@ -87,7 +118,7 @@ fn place(f: &Filter, k: &[u8]) -> (String, String, String) {
             )
         }
         None => (
-            "(etcd)".into(),
+            "(etcd keys of no Kubernetes layout)".into(),
             String::new(),
             String::from_utf8_lossy(k).into_owned(),
         ),
@@ -134,24 +165,59 @@ pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
         ignore.extend(DEFAULT_IGNORES.iter().map(|p| PathPattern::parse(p)));
     }
     let ia = super::resolve(&a.a)?;
-    let sa = Snapshot::open(&ia.db)?;
+    let salvage = a.salvage.salvage;
+    let sa = super::salvage::open(&ia.db, salvage)?;
     let ib = match &b {
         Some(b) => Some(super::resolve(b)?),
         None => None,
     };
     let sb = match &ib {
-        Some(i) => Some(Snapshot::open(&i.db)?),
+        Some(i) => Some(super::salvage::open(&i.db, salvage)?),
         None => None,
     };
     if sb.is_none() && (a.from_rev.is_none() || a.to_rev.is_none()) {
         bail!("give two inputs, or one with --from-rev and --to-rev");
     }
-    let (store_a, store_b) = match &sb {
-        Some(sb) => {
-            let (x, y) = rayon::join(|| Store::open(&sa), || Store::open(sb));
+    let sva = super::salvage::run(&sa, salvage);
+    let svb = sb.as_ref().and_then(|s| super::salvage::run(s, salvage));
+    let (mut wal_a, mut wal_b) = (None, None);
+    let (store_a, store_b) = match (&sb, &ib) {
+        (Some(sb), Some(ib)) => {
+            let (x, y) = rayon::join(
+                || {
+                    super::salvage::store_or_replay(
+                        &ia,
+                        &sa,
+                        sva.as_ref(),
+                        a.from_rev.is_some(),
+                        a.no_wal,
+                        &mut wal_a,
+                    )
+                },
+                || {
+                    super::salvage::store_or_replay(
+                        ib,
+                        sb,
+                        svb.as_ref(),
+                        a.to_rev.is_some(),
+                        a.no_wal,
+                        &mut wal_b,
+                    )
+                },
+            );
             (x?, Some(y?))
         }
-        None => (Store::open(&sa)?, None),
+        _ => (
+            super::salvage::store_or_replay(
+                &ia,
+                &sa,
+                sva.as_ref(),
+                a.from_rev.is_some(),
+                a.no_wal,
+                &mut wal_a,
+            )?,
+            None,
+        ),
     };
     let keys_a = super::load_keys(&ia, &a.keys.keys, &store_a)?;
     let keys_b = match (&ib, &store_b) {
@@ -167,6 +233,7 @@ pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
     let old = store_a.state_at(a.from_rev, |k| filter.key_matches(k))?;
     let new = new_store.state_at(a.to_rev, |k| filter.key_matches(k))?;
     let d = diff_states(&old, &new);
+    let redaction = etcdsnap::redact::Redaction::new(a.redact, a.show_key_material);
 
     // Field-level differences of the changed objects, in parallel.
     let changed: Vec<Changed> = d
@@ -175,8 +242,16 @@ pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
         .filter_map(|(o, n)| {
             let (io, inew) = (Item::new(*o, keys_a.as_ref()), Item::new(*n, keys_new));
             let (resource, namespace, name) = place(&filter, n.kv.key);
+            let mut again = None;
+            let mut who = Vec::new();
             let (fields, note) = match (io.object(), inew.object()) {
-                (Ok(x), Ok(y)) => (json_diff(&x, &y, &ignore), None),
+                (Ok(mut x), Ok(mut y)) => {
+                    again = recreated(&x, &y);
+                    who = changed_by(&x, &y);
+                    redaction.apply(o.kv.key, &mut x);
+                    redaction.apply(n.kv.key, &mut y);
+                    (json_diff(&x, &y, &ignore), None)
+                }
                 (x, y) => {
                     let why = x.err().or(y.err()).unwrap_or_default();
                     let note = if io.is_encrypted() || inew.is_encrypted() {
@@ -187,7 +262,7 @@ pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
                     (Vec::new(), Some(note))
                 }
             };
-            if fields.is_empty() && note.is_none() {
+            if fields.is_empty() && note.is_none() && again.is_none() {
                 return None; // only ignored paths changed
             }
             Some(Changed {
@@ -198,17 +273,25 @@ pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
                 old_revision: o.kv.mod_revision,
                 new_revision: n.kv.mod_revision,
                 note,
+                recreated: again,
+                changed_by: who,
                 fields,
             })
         })
         .collect();
     let added: Vec<Entry> = d.added.iter().map(|r| entry(&filter, r)).collect();
     let removed: Vec<Entry> = d.removed.iter().map(|r| entry(&filter, r)).collect();
+    let recreated_n = changed.iter().filter(|c| c.recreated.is_some()).count();
     let summary = format!(
-        "{} added, {} removed, {} changed, {} unchanged",
+        "{} added, {} removed, {} changed{}, {} unchanged",
         added.len(),
         removed.len(),
-        changed.len(),
+        changed.len() - recreated_n,
+        if recreated_n > 0 {
+            format!(", {recreated_n} recreated (deleted and created again)")
+        } else {
+            String::new()
+        },
         d.unchanged + (d.changed.len() - changed.len())
     );
     let different = !(added.is_empty() && removed.is_empty() && changed.is_empty());
@@ -236,10 +319,34 @@ pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
                 .push(format!("- {} (was at revision {})", e.name, e.revision));
         }
         for c in &changed {
-            let mut s = format!(
-                "~ {} (revision {} → {})",
-                c.name, c.old_revision, c.new_revision
-            );
+            let mut s = match &c.recreated {
+                Some((a, b)) => format!(
+                    "± {} recreated: deleted and created again (uid {a} → {b}; revision {} → {})",
+                    c.name, c.old_revision, c.new_revision
+                ),
+                None => format!(
+                    "~ {} (revision {} → {})",
+                    c.name, c.old_revision, c.new_revision
+                ),
+            };
+            if !c.changed_by.is_empty() {
+                let who: Vec<String> = c
+                    .changed_by
+                    .iter()
+                    .map(|m| {
+                        let mut w = format!("{} ({}", m.manager, m.operation);
+                        if !m.subresource.is_empty() {
+                            w.push_str(&format!(" {}", m.subresource));
+                        }
+                        if !m.time.is_empty() {
+                            w.push_str(&format!(", {}", m.time));
+                        }
+                        w.push(')');
+                        w
+                    })
+                    .collect();
+                s.push_str(&format!("\n    changed by {}", who.join(", ")));
+            }
             if let Some(n) = &c.note {
                 s.push_str(&format!("\n    {n}"));
             }
@@ -281,13 +388,19 @@ pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
             }
         }
     }
-    Ok(if different { 1 } else { 0 })
+    let code = if different { 1 } else { 0 };
+    Ok(super::salvage::exit(
+        super::salvage::exit(code, sva.as_ref()),
+        svb.as_ref(),
+    ))
 }
 
 #[derive(clap::Args)]
 pub struct StatsArgs {
     #[command(flatten)]
     pub input: InputArg,
+    #[command(flatten)]
+    pub salvage: super::salvage::SalvageArg,
     /// How many of the largest objects to list.
     #[arg(long, default_value_t = 10)]
     pub top: usize,
@@ -295,14 +408,81 @@ pub struct StatsArgs {
     pub out_fmt: OutputArg,
 }
 
+fn salvaged_detail(
+    snap: &Snapshot,
+    s: &etcdsnap::salvage::Salvage<'_>,
+    store: &etcdsnap::mvcc::Store<'_>,
+) -> etcdsnap::etcd::StatusDetail {
+    let r = &s.report;
+    let ps = u64::from(r.page_size);
+    let free = r.file_pages.saturating_sub(r.reachable_pages);
+    etcdsnap::etcd::StatusDetail {
+        status: etcdsnap::etcd::Status {
+            hash: 0,
+            revision: store.current,
+            total_key: store.records().len() as u64,
+            total_size: r.file_pages * ps,
+        },
+        file_size: snap.file_len,
+        page_size: r.page_size,
+        trailer: snap.trailer.is_some(),
+        pages: r.file_pages,
+        pages_in_use: r.reachable_pages,
+        pages_free: free,
+        bytes_in_use: r.reachable_pages * ps,
+        bytes_free: free * ps,
+        txid: snap.db.meta().txid,
+        meta: s.meta.clone(),
+        members: Vec::new(),
+        cluster_version: None,
+        buckets: Vec::new(),
+        warnings: vec!["salvaged: numbers from the page scan".into()],
+    }
+}
+
 pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
     let input = super::resolve(&a.input.input)?;
-    let snap = Snapshot::open(&input.db)?;
-    let (detail, store) = rayon::join(
-        || etcdsnap::etcd::status::detail(&snap),
-        || Store::open(&snap),
+    let snap = super::salvage::open(&input.db, a.salvage.salvage)?;
+    let sv = super::salvage::run(&snap, a.salvage.salvage);
+    let mut wal = None;
+    let ((detail, defrag_size), store) = rayon::join(
+        || {
+            (
+                etcdsnap::etcd::status::detail(&snap),
+                etcdsnap::restore::defrag::defrag_size(&snap),
+            )
+        },
+        || {
+            super::salvage::store_or_replay(
+                &input,
+                &snap,
+                sv.as_ref(),
+                false,
+                a.input.no_wal,
+                &mut wal,
+            )
+        },
     );
-    let (detail, store) = (detail?, store?);
+    let store = store?;
+    let detail = match (detail, &sv) {
+        (Ok(d), _) => d,
+        // A damaged tree has no exact status: the page numbers come from
+        // the salvage scan (hash 0: not computable).
+        (Err(e), Some(s)) => {
+            eprintln!("etcdsnap: salvage: database numbers from the page scan ({e})");
+            salvaged_detail(&snap, s, &store)
+        }
+        (Err(e), None) => return Err(e.into()),
+    };
+    // What the compact rewrite saves: the bbolt bytes now, less what
+    // `defrag` would write (free pages, and half-empty pages refilled).
+    // A damaged tree cannot be rewritten: no estimate then.
+    let defrag_size = match defrag_size {
+        Ok(size) => size,
+        Err(_) if sv.is_some() => detail.status.total_size,
+        Err(e) => return Err(e.into()),
+    };
+    let reclaim = detail.status.total_size.saturating_sub(defrag_size);
     let f = Filter::default();
     let s = collect(
         &store,
@@ -327,6 +507,8 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
                 "file_size": detail.file_size,
                 "bytes_in_use": detail.bytes_in_use,
                 "bytes_free": detail.bytes_free,
+                "defrag_size": defrag_size,
+                "defrag_reclaims": reclaim,
                 "free_pages": detail.pages_free,
                 "total_key": detail.status.total_key,
                 "revision": detail.status.revision,
@@ -340,7 +522,7 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
             "largest": s.largest,
             "namespaces": s.namespaces,
         }))?;
-        return Ok(0);
+        return Ok(super::salvage::exit(0, sv.as_ref()));
     }
     let h = super::status::human;
     println!("DATABASE");
@@ -351,9 +533,14 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
     );
     println!("  in use            {}", h(detail.bytes_in_use));
     println!(
-        "  free              {} ({} pages: what a defrag reclaims)",
+        "  free              {} ({} pages)",
         h(detail.bytes_free),
         detail.pages_free
+    );
+    println!(
+        "  defrag reclaims   {} (rewritten compactly: {}; `etcdsnap defrag`)",
+        h(reclaim),
+        h(defrag_size)
     );
     println!("  keys (all buckets) {}", detail.status.total_key);
     println!(
@@ -371,8 +558,15 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
         s.revisions, s.live_objects
     );
     println!();
+    let w = s
+        .resources
+        .iter()
+        .map(|r| r.resource.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(8);
     println!(
-        "{:<44} {:>8} {:>11} {:>10} {:>9} {:>11}  ENCRYPTION",
+        "{:<w$} {:>8} {:>11} {:>10} {:>9} {:>11}  ENCRYPTION",
         "RESOURCE", "OBJECTS", "BYTES", "LARGEST", "REVS", "HISTORY"
     );
     for r in &s.resources {
@@ -382,7 +576,7 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
             .map(|(p, n)| format!("{p} {n}"))
             .collect();
         println!(
-            "{:<44} {:>8} {:>11} {:>10} {:>9} {:>11}  {}",
+            "{:<w$} {:>8} {:>11} {:>10} {:>9} {:>11}  {}",
             r.resource,
             r.objects,
             h(r.bytes),
@@ -412,5 +606,5 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
             n.namespace
         );
     }
-    Ok(0)
+    Ok(super::salvage::exit(0, sv.as_ref()))
 }

@@ -5,8 +5,10 @@ use std::io::Write;
 use anyhow::{bail, Context};
 use clap::ValueEnum;
 use etcdsnap::crypt::KeyRing;
+use etcdsnap::kube::render::Style;
 use etcdsnap::mvcc::Record;
 use etcdsnap::query::{Filter, Item, LabelSelector};
+use etcdsnap::redact::Redaction;
 use rayon::prelude::*;
 use serde_json::Value as J;
 
@@ -114,9 +116,19 @@ pub struct GetArgs {
     /// Replace Secret data with SHA-256 digests, so output can be shared.
     #[arg(long)]
     pub redact: bool,
+    /// Show the Secrets that hold encryption keys (hidden as digests by
+    /// default).
+    #[arg(long)]
+    pub show_key_material: bool,
+    /// Objects deleted within the held history, as they last were (each
+    /// deletion revision named on stderr).
+    #[arg(long)]
+    pub deleted: bool,
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
     pub output: GetFormat,
+    #[command(flatten)]
+    pub salvage: super::salvage::SalvageArg,
 }
 
 /// Counts of what a listing met.
@@ -127,8 +139,20 @@ pub struct Tally {
 }
 
 pub fn run(a: GetArgs) -> anyhow::Result<i32> {
-    let (input, snap) = etcdsnap::session::open_snapshot(&a.input.input)?;
-    let session = etcdsnap::session::Session::open(input, &snap, &a.keys.keys)?;
+    let input = etcdsnap::input::resolve(&a.input.input)?;
+    let snap = super::salvage::open(&input.db, a.salvage.salvage)?;
+    let sv = super::salvage::run(&snap, a.salvage.salvage);
+    let mut wal = None;
+    // --rev may reach before the compaction through free pages.
+    let store = super::salvage::store_or_replay(
+        &input,
+        &snap,
+        sv.as_ref(),
+        a.select.rev.is_some(),
+        a.input.no_wal,
+        &mut wal,
+    )?;
+    let session = etcdsnap::session::Session::with_store(input, store, &a.keys.keys)?;
     super::print_notes(&session.notes);
     let (store, keys) = (&session.store, session.keys.as_ref());
     let (resource, name) = type_name(a.resource.as_deref(), a.name.as_deref())?;
@@ -137,25 +161,71 @@ pub fn run(a: GetArgs) -> anyhow::Result<i32> {
     // no Kubernetes layout) only when asked for by --key/--prefix; `ls`
     // shows every key.
     let explicit = a.select.key.is_some() || a.select.prefix.is_some();
-    let records = store.state_at(a.select.rev, |k| {
+    let wanted = |k: &[u8]| {
         filter.key_matches(k)
             && (explicit
                 || filter
                     .parse_key(k)
                     .is_some_and(|sk| sk.kind != etcdsnap::kube::key::KeyKind::CompactRevKey))
-    })?;
+    };
+    let records = if a.deleted {
+        let gone = store
+            .deleted_at(a.select.rev, wanted)
+            .map_err(|e| compacted_hint(e, &a.input.input, None))?;
+        for d in &gone {
+            eprintln!(
+                "etcdsnap: {}: deleted at revision {}{}",
+                String::from_utf8_lossy(d.key),
+                d.deleted_at,
+                match &d.last {
+                    Some(r) => format!(", last written at {}", r.kv.mod_revision),
+                    None => ", its earlier revisions compacted away".into(),
+                }
+            );
+        }
+        gone.iter().filter_map(|d| d.last).collect()
+    } else {
+        store.state_at(a.select.rev, wanted).map_err(|e| {
+            let what = match (&resource, &name) {
+                (Some(r), Some(n)) => Some(match &a.select.namespace {
+                    Some(ns) => format!("{r} {n} -n {ns}"),
+                    None => format!("{r} {n}"),
+                }),
+                _ => None,
+            };
+            compacted_hint(e, &a.input.input, what)
+        })?
+    };
+    if let Some(s) = &sv {
+        for r in &records {
+            let src = s.source(r);
+            if src != etcdsnap::salvage::Source::Tree {
+                eprintln!(
+                    "etcdsnap: salvage: {} (revision {}) source: {} (page {})",
+                    String::from_utf8_lossy(r.kv.key),
+                    r.rev.main,
+                    src.label(),
+                    s.page_of(r).unwrap_or(0)
+                );
+            }
+        }
+    }
     let single = name.is_some() || a.select.key.is_some();
+    let redaction = Redaction::new(a.redact, a.show_key_material);
+    if a.redact && a.output == GetFormat::Raw {
+        bail!("-o raw prints the stored bytes, which --redact cannot hide: use -o yaml or -o json with --redact");
+    }
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, out.lock());
     let t = match a.output {
-        GetFormat::Raw => raw(&records, keys, &mut out)?,
+        GetFormat::Raw => raw(&records, keys, redaction, &mut out)?,
         GetFormat::Table => table(&records, keys, &filter, &mut out)?,
         GetFormat::Json | GetFormat::Yaml => {
             let yaml = a.output == GetFormat::Yaml;
             let opts = Render {
                 keys,
                 filter: &filter,
-                redact: a.redact,
+                redaction,
                 yaml,
             };
             if single {
@@ -166,7 +236,87 @@ pub fn run(a: GetArgs) -> anyhow::Result<i32> {
         }
     };
     out.flush()?;
-    finish(&t)
+    if t.shown == 0 && t.failed == 0 && !a.deleted {
+        deletion_hints(store, &a, &wanted);
+    }
+    Ok(super::salvage::exit(finish(&t)?, sv.as_ref()))
+}
+
+/// When nothing matched: keys of the selection deleted within the held
+/// history, each with the revision that still shows it.
+fn deletion_hints(store: &etcdsnap::mvcc::Store<'_>, a: &GetArgs, wanted: &dyn Fn(&[u8]) -> bool) {
+    let Ok(gone) = store.deleted_at(a.select.rev, wanted) else {
+        return;
+    };
+    let input = a.input.input.display();
+    for d in gone.iter().take(20) {
+        let key = String::from_utf8_lossy(d.key);
+        let Some(last) = &d.last else {
+            eprintln!(
+                "etcdsnap: {key}: deleted at revision {}; its earlier revisions were compacted away",
+                d.deleted_at
+            );
+            continue;
+        };
+        let at = d.last_live_revision();
+        let how = match store.compacted {
+            Some(c) if at < c => format!(
+                "`etcdsnap history {input} {}` still shows it (revision {at} is below the compaction at {c})",
+                select_words(a, d.key).trim_start_matches("--key ")
+            ),
+            _ => format!("`etcdsnap get {input} {} --rev {at}`", select_words(a, d.key)),
+        };
+        eprintln!(
+            "etcdsnap: {key}: deleted at revision {}, last held at {}: {how}",
+            d.deleted_at, last.kv.mod_revision
+        );
+    }
+    if gone.len() > 20 {
+        eprintln!(
+            "etcdsnap: … and {} more deleted (`--deleted` lists them)",
+            gone.len() - 20
+        );
+    }
+}
+
+/// How to name one key again on a command line: RESOURCE NAME -n NS when
+/// it has a Kubernetes layout, else --key.
+fn select_words(a: &GetArgs, key: &[u8]) -> String {
+    let f = Filter {
+        etcd_prefix: a.select.etcd_prefix.clone(),
+        ..Filter::default()
+    };
+    match f.parse_key(key) {
+        Some(sk) if sk.kind == etcdsnap::kube::key::KeyKind::Object => {
+            let res = match sk.group {
+                Some(g) if !g.is_empty() => format!("{}.{g}", sk.resource),
+                _ => sk.resource.to_string(),
+            };
+            match sk.namespace {
+                Some(ns) => format!("{res} {} -n {ns}", sk.name),
+                None => format!("{res} {}", sk.name),
+            }
+        }
+        _ => format!("--key {}", String::from_utf8_lossy(key)),
+    }
+}
+
+/// A revision below the compaction: say that `history` still holds each
+/// key's newest revision from before it. `what` names the object
+/// (`RESOURCE NAME -n NS`) when known.
+pub fn compacted_hint(
+    e: etcdsnap::mvcc::MvccError,
+    input: &std::path::Path,
+    what: Option<String>,
+) -> anyhow::Error {
+    match e {
+        etcdsnap::mvcc::MvccError::Compacted { .. } => anyhow::anyhow!(
+            "{e}; `etcdsnap history {} {}` still shows the revision each key held at the compaction (etcd keeps it)",
+            input.display(),
+            what.unwrap_or_else(|| "RESOURCE NAME".into())
+        ),
+        e => e.into(),
+    }
 }
 
 /// Exit code and stderr summary of a listing.
@@ -190,15 +340,16 @@ pub fn finish(t: &Tally) -> anyhow::Result<i32> {
 pub struct Render<'r> {
     pub keys: Option<&'r KeyRing>,
     pub filter: &'r Filter,
-    pub redact: bool,
+    pub redaction: Redaction,
     pub yaml: bool,
 }
 
 impl Render<'_> {
     /// Renders one record as a list item into `buf`; `None` when it does
-    /// not pass the label selector. Errors name the key. Nothing builds a
-    /// `Value` of the object: the selector reads the labels alone, and
-    /// redaction happens as the object streams out.
+    /// not pass the label selector. Errors name the key. The selector reads
+    /// the labels alone (no `Value` of the object). Objects the redaction
+    /// may change are decoded to a `Value`, redacted, and printed by the
+    /// same emitters; all others stream from the stored bytes.
     fn item(&self, r: &Record<'_>, buf: &mut Vec<u8>) -> Result<Option<()>, String> {
         let it = Item::new(*r, self.keys);
         let fail = |e: String| format!("{}: {e}", it.key_str());
@@ -207,7 +358,17 @@ impl Render<'_> {
                 return Ok(None);
             }
         }
-        it.write_as(buf, self.yaml, self.redact).map_err(fail)?;
+        if !self.redaction.may_change(r.kv.key) {
+            it.write_as(buf, self.yaml).map_err(fail)?;
+            return Ok(Some(()));
+        }
+        let mut obj = it.object().map_err(fail)?;
+        self.redaction.apply(r.kv.key, &mut obj);
+        if self.yaml {
+            etcdsnap::kube::sink_yaml::write_json_value(&obj, buf);
+        } else {
+            etcdsnap::kube::render::write_json_value(&obj, buf, Style::PRETTY);
+        }
         Ok(Some(()))
     }
 }
@@ -329,6 +490,7 @@ fn one(records: &[Record<'_>], r: &Render<'_>, out: &mut impl Write) -> anyhow::
 fn raw(
     records: &[Record<'_>],
     keys: Option<&KeyRing>,
+    redaction: Redaction,
     out: &mut impl Write,
 ) -> anyhow::Result<Tally> {
     if records.len() > 1 {
@@ -339,6 +501,12 @@ fn raw(
     }
     let mut t = Tally::default();
     if let Some(rec) = records.first() {
+        if redaction.hides_bytes(rec.kv.key) {
+            bail!(
+                "{}: holds encryption key material; -o raw would print it (add --show-key-material to show it)",
+                etcdsnap::crypt::show_key(rec.kv.key)
+            );
+        }
         let it = Item::new(*rec, keys);
         if let Some(e) = &it.decrypt_error {
             eprintln!("etcdsnap: {}: {e}", it.key_str());

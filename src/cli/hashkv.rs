@@ -2,7 +2,6 @@
 //! server holding this data.
 
 use etcdsnap::hashkv::hash_kv;
-use etcdsnap::mvcc::Store;
 
 use super::{Format, InputArg, OutputArg};
 
@@ -24,7 +23,8 @@ pub fn run(a: HashKvArgs) -> anyhow::Result<i32> {
     }
     let input = super::resolve(&a.input.input)?;
     let snap = etcdsnap::etcd::Snapshot::open(&input.db)?;
-    let store = Store::open(&snap)?;
+    let mut wal = None;
+    let store = super::open_store(&input, &snap, a.input.no_wal, &mut wal)?;
     let h = hash_kv(&store, a.rev)?;
     if a.output.output == Format::Json {
         println!(

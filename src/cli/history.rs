@@ -1,7 +1,6 @@
 //! `etcdsnap history`: every revision of one key still held.
 
-use etcdsnap::etcd::Snapshot;
-use etcdsnap::mvcc::{HistoryEntry, Store};
+use etcdsnap::mvcc::HistoryEntry;
 use etcdsnap::query::Item;
 
 use super::{InputArg, KeysArg, OutputArg};
@@ -22,12 +21,24 @@ pub struct HistoryArgs {
     pub keys: KeysArg,
     #[command(flatten)]
     pub out_fmt: OutputArg,
+    #[command(flatten)]
+    pub salvage: super::salvage::SalvageArg,
 }
 
 pub fn run(a: HistoryArgs) -> anyhow::Result<i32> {
     let input = super::resolve(&a.input.input)?;
-    let snap = Snapshot::open(&input.db)?;
-    let store = Store::open(&snap)?;
+    let snap = super::salvage::open(&input.db, a.salvage.salvage)?;
+    let sv = super::salvage::run(&snap, a.salvage.salvage);
+    let mut wal = None;
+    let store = super::salvage::store_or_replay(
+        &input,
+        &snap,
+        sv.as_ref(),
+        true,
+        a.input.no_wal,
+        &mut wal,
+    )?;
+    let source = |r: &etcdsnap::mvcc::Record<'_>| sv.as_ref().map(|s| s.source(r).label());
     let keys = super::load_keys(&input, &a.keys.keys, &store)?;
     let key = target_key(&a, &store)?;
     if key.is_empty() {
@@ -39,6 +50,9 @@ pub fn run(a: HistoryArgs) -> anyhow::Result<i32> {
             .iter()
             .map(|r| {
                 let mut v = serde_json::to_value(HistoryEntry::from_record(r)).unwrap_or_default();
+                if let Some(s) = source(r) {
+                    v["source"] = s.into();
+                }
                 if !r.is_delete() {
                     let it = Item::new(*r, keys.as_ref());
                     v["encoding"] = it.encoding.into();
@@ -53,14 +67,21 @@ pub fn run(a: HistoryArgs) -> anyhow::Result<i32> {
             .collect();
         super::print_json(&serde_json::json!({
             "key": key,
-            "compacted_revision": store.compacted,
+            "compacted_revision": store.compacted.or(sv.as_ref().and_then(|s| s.meta.finished_compact_revision)),
             "current_revision": store.current,
             "revisions": entries,
         }))?;
     } else {
         println!(
-            "{:>8} {:>4} {:<7} {:>8} {:>8} {:>10} {:>9}  ENCODING",
-            "REVISION", "SUB", "OP", "CREATE", "MOD", "LEASE", "SIZE"
+            "{:>8} {:>4} {:<7} {:>8} {:>8} {:>10} {:>9}  {}ENCODING",
+            "REVISION",
+            "SUB",
+            "OP",
+            "CREATE",
+            "MOD",
+            "LEASE",
+            "SIZE",
+            if sv.is_some() { "SOURCE     " } else { "" }
         );
         for r in &h {
             let e = HistoryEntry::from_record(r);
@@ -73,26 +94,29 @@ pub fn run(a: HistoryArgs) -> anyhow::Result<i32> {
                     None => it.encoding.to_string(),
                 }
             };
+            let src = source(r).map(|s| format!("{s:<10} ")).unwrap_or_default();
             println!(
-                "{:>8} {:>4} {:<7} {:>8} {:>8} {:>10} {:>9}  {enc}",
+                "{:>8} {:>4} {:<7} {:>8} {:>8} {:>10} {:>9}  {src}{enc}",
                 e.revision, e.sub, e.op, e.create_revision, e.mod_revision, e.lease, e.size
             );
         }
         if let Some(c) = store.compacted {
             println!("(revisions before {c} were compacted away)");
+        } else if let Some(c) = sv.as_ref().and_then(|s| s.meta.finished_compact_revision) {
+            println!("(compacted at {c}: older revisions shown come from free pages)");
         }
     }
     if h.is_empty() {
         eprintln!("etcdsnap: no revision of {key} is held");
         return Ok(1);
     }
-    Ok(0)
+    Ok(super::salvage::exit(0, sv.as_ref()))
 }
 
 /// The etcd key named by KEY or by RESOURCE NAME [-n NS]: the one key of
 /// any held revision that matches (an object deleted since still has its
 /// history).
-fn target_key(a: &HistoryArgs, store: &Store<'_>) -> anyhow::Result<String> {
+fn target_key(a: &HistoryArgs, store: &etcdsnap::mvcc::Store<'_>) -> anyhow::Result<String> {
     if a.target.starts_with('/') {
         if a.name.is_some() {
             anyhow::bail!("give an etcd key alone, or RESOURCE NAME");

@@ -31,8 +31,12 @@ pub fn run(input: &Path, keys: &[PathBuf], output: Format) -> anyhow::Result<i32
         }
         println!();
         println!(
-            "VALUES: {} plain, {} decrypt with these keys, {} do not",
-            usage.plain, usage.decrypted, usage.failure_count
+            "VALUES: {} plain, {} decrypt with these keys, {} do not ({} damaged, {} not readable offline)",
+            usage.plain,
+            usage.decrypted,
+            usage.failure_count,
+            usage.damaged_count,
+            usage.unreadable_offline_count
         );
         for (p, names) in &usage.needed {
             for (n, c) in names {

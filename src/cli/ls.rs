@@ -3,8 +3,7 @@
 
 use std::io::Write;
 
-use etcdsnap::etcd::Snapshot;
-use etcdsnap::mvcc::{Record, Store};
+use etcdsnap::mvcc::Record;
 use etcdsnap::query::{Encryption, Item};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -30,10 +29,20 @@ pub struct LsArgs {
     /// Add each value's decoded object (or the error) to its record.
     #[arg(long)]
     pub decode: bool,
+    /// With --decode, show the Secrets that hold encryption keys (digests
+    /// by default).
+    #[arg(long)]
+    pub show_key_material: bool,
+    /// Keys deleted within the held history instead: deletion revision,
+    /// last write, and the revision that still shows each.
+    #[arg(long, conflicts_with = "decode")]
+    pub deleted: bool,
     #[command(flatten)]
     pub keys: KeysArg,
     #[arg(short = 'o', long = "output", value_enum, default_value = "table")]
     pub output: LsFormat,
+    #[command(flatten)]
+    pub salvage: super::salvage::SalvageArg,
 }
 
 #[derive(Serialize)]
@@ -50,13 +59,19 @@ struct Row<'a> {
     object: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// With --salvage: where the record was found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'static str>,
 }
 
-fn row<'a>(it: &'a Item<'a>, decode: bool) -> Row<'a> {
+fn row<'a>(it: &'a Item<'a>, decode: bool, show_key_material: bool) -> Row<'a> {
     let kv = &it.record.kv;
     let (object, error) = if decode {
         match it.object() {
-            Ok(o) => (Some(o), None),
+            Ok(mut o) => {
+                etcdsnap::redact::Redaction::new(false, show_key_material).apply(kv.key, &mut o);
+                (Some(o), None)
+            }
             Err(e) => (None, Some(e)),
         }
     } else {
@@ -77,15 +92,28 @@ fn row<'a>(it: &'a Item<'a>, decode: bool) -> Row<'a> {
         encryption: it.encryption.clone(),
         object,
         error,
+        source: None,
     }
 }
 
 pub fn run(a: LsArgs) -> anyhow::Result<i32> {
     let input = super::resolve(&a.input.input)?;
-    let snap = Snapshot::open(&input.db)?;
-    let store = Store::open(&snap)?;
+    let snap = super::salvage::open(&input.db, a.salvage.salvage)?;
+    let sv = super::salvage::run(&snap, a.salvage.salvage);
+    let mut wal = None;
+    let store = super::salvage::store_or_replay(
+        &input,
+        &snap,
+        sv.as_ref(),
+        false,
+        a.input.no_wal,
+        &mut wal,
+    )?;
     let keys = super::load_keys(&input, &a.keys.keys, &store)?;
     let prefix = a.prefix.clone().unwrap_or_default();
+    if a.deleted {
+        return deleted(&store, a.rev, &prefix, a.output);
+    }
     let records = store.state_at(a.rev, |k| k.starts_with(prefix.as_bytes()))?;
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, out.lock());
@@ -102,7 +130,8 @@ pub fn run(a: LsArgs) -> anyhow::Result<i32> {
                         .iter()
                         .map(|r| {
                             let it = Item::new(*r, keys.as_ref());
-                            let row = row(&it, a.decode);
+                            let mut row = row(&it, a.decode, a.show_key_material);
+                            row.source = sv.as_ref().map(|s| s.source(r).label());
                             if row.error.is_some() {
                                 failed += 1;
                             }
@@ -160,5 +189,62 @@ pub fn run(a: LsArgs) -> anyhow::Result<i32> {
         }
     }
     out.flush()?;
-    finish(&t)
+    Ok(super::salvage::exit(finish(&t)?, sv.as_ref()))
+}
+
+#[derive(Serialize)]
+struct DeletedRow<'a> {
+    key: std::borrow::Cow<'a, str>,
+    deleted_revision: i64,
+    /// The newest revision at which the key still existed.
+    last_live_revision: i64,
+    /// The last put's revisions, when still held.
+    create_revision: Option<i64>,
+    mod_revision: Option<i64>,
+}
+
+/// `ls --deleted`: keys whose newest held revision is a deletion.
+fn deleted(
+    store: &etcdsnap::mvcc::Store<'_>,
+    rev: Option<i64>,
+    prefix: &str,
+    output: LsFormat,
+) -> anyhow::Result<i32> {
+    let gone = store
+        .deleted_at(rev, |k| k.starts_with(prefix.as_bytes()))
+        .map_err(|e| super::get::compacted_hint(e, std::path::Path::new("INPUT"), None))?;
+    let rows: Vec<DeletedRow<'_>> = gone
+        .iter()
+        .map(|d| DeletedRow {
+            key: String::from_utf8_lossy(d.key),
+            deleted_revision: d.deleted_at,
+            last_live_revision: d.last_live_revision(),
+            create_revision: d.last.map(|r| r.kv.create_revision),
+            mod_revision: d.last.map(|r| r.kv.mod_revision),
+        })
+        .collect();
+    if output == LsFormat::Json {
+        super::print_json(&rows)?;
+    } else {
+        let opt = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_else(|| "-".into());
+        println!(
+            "{:>8} {:>8} {:>8} {:>8}  KEY",
+            "CREATE", "MOD", "DELETED", "LIVE AT"
+        );
+        for r in &rows {
+            println!(
+                "{:>8} {:>8} {:>8} {:>8}  {}",
+                opt(r.create_revision),
+                opt(r.mod_revision),
+                r.deleted_revision,
+                r.last_live_revision,
+                r.key
+            );
+        }
+    }
+    if rows.is_empty() {
+        eprintln!("etcdsnap: no key was deleted within the held history");
+        return Ok(1);
+    }
+    Ok(0)
 }

@@ -16,8 +16,11 @@ mod history;
 mod keys;
 mod ls;
 mod restore;
+mod salvage;
+mod serve;
 mod status;
 mod verify;
+mod wal;
 
 use std::path::PathBuf;
 
@@ -34,6 +37,10 @@ pub(crate) struct Cli {
     /// loaded); warnings and errors still print.
     #[arg(short = 'q', long, global = true)]
     quiet: bool,
+    /// With an OpenShift backup dir, do not use its paired
+    /// static_kuberesources tarball as a key source (only --keys).
+    #[arg(long, global = true)]
+    no_pair: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -49,6 +56,8 @@ pub enum Format {
 
 /// Set once by `-q/--quiet`.
 static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Set once by `--no-pair`.
+static NO_PAIR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Prints a note on stderr (`etcdsnap: {msg}`) unless `-q` was given.
 /// Warnings and errors use `eprintln!` directly.
@@ -102,6 +111,10 @@ pub struct InputArg {
     /// A snapshot_*.db, a raw bbolt file, an etcd data dir, or an OpenShift
     /// backup dir (its newest snapshot is used).
     pub input: PathBuf,
+    /// For an etcd data dir: read the db alone, without the WAL entries a
+    /// restarted etcd would apply on top of it.
+    #[arg(long = "no-wal")]
+    pub no_wal: bool,
 }
 
 #[derive(Subcommand)]
@@ -154,6 +167,9 @@ enum Command {
     /// building in a temp dir. Exit 0 done, 1 the snapshot is damaged,
     /// 2 bad flags or unreadable input (nothing written).
     Restore(restore::RestoreArgs),
+    /// Serve the snapshot as a read-only Kubernetes API (kubectl, client
+    /// libraries): loopback by default, with a kubeconfig to point at it.
+    Serve(serve::ServeArgs),
     /// Write a compact copy of a snapshot with a valid SHA-256 trailer.
     /// Never writes over the input.
     Defrag(defrag::DefragArgs),
@@ -166,6 +182,10 @@ enum Command {
     /// Man pages, etcdsnap.1 and one etcdsnap-CMD.1 per command, into
     /// --out (view with `man -l`).
     Man(completions::ManArgs),
+    /// The entries of a data dir's WAL, decoded: index, term, operation,
+    /// keys and objects, value size and encoding, lease, request ID and
+    /// user, and whether a restart would replay them.
+    Wal(wal::WalArgs),
 }
 
 /// Parses the command line, runs the command, and returns the exit code.
@@ -175,6 +195,7 @@ pub fn run() -> i32 {
         std::env::args_os().collect(),
     ));
     QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
+    NO_PAIR.store(cli.no_pair, std::sync::atomic::Ordering::Relaxed);
     let result = match cli.command {
         Command::Status {
             input,
@@ -196,6 +217,8 @@ pub fn run() -> i32 {
         Command::Hashkv(a) => hashkv::run(a),
         Command::Completions(a) => completions::completions(a),
         Command::Man(a) => completions::man(a),
+        Command::Wal(a) => wal::run(a),
+        Command::Serve(a) => serve::run(a),
     };
     match result {
         Ok(code) => code,
@@ -231,6 +254,137 @@ pub(crate) fn print_notes(notes: &[etcdsnap::session::Note]) {
     }
 }
 
+/// Opens the MVCC store of an input; for a data dir, with its WAL replayed
+/// as a restarted etcd applies it (unless `no_wal`), saying so on stderr.
+/// `slot` keeps the replayed revisions the store borrows.
+pub(crate) fn open_store<'a>(
+    input: &etcdsnap::input::Input,
+    snap: &'a etcdsnap::etcd::Snapshot,
+    no_wal: bool,
+    slot: &'a mut Option<etcdsnap::wal::replay::Overlay>,
+) -> anyhow::Result<etcdsnap::mvcc::Store<'a>> {
+    open_store_replayed(input, snap, no_wal, slot).map(|(s, _)| s)
+}
+
+/// [`open_store`], also returning the replay laid over the store.
+#[allow(clippy::type_complexity)]
+pub(crate) fn open_store_replayed<'a>(
+    input: &etcdsnap::input::Input,
+    snap: &'a etcdsnap::etcd::Snapshot,
+    no_wal: bool,
+    slot: &'a mut Option<etcdsnap::wal::replay::Overlay>,
+) -> anyhow::Result<(
+    etcdsnap::mvcc::Store<'a>,
+    Option<&'a etcdsnap::wal::replay::Overlay>,
+)> {
+    use anyhow::Context;
+    // Without --salvage: a damaged tree's error names the page and
+    // suggests --salvage.
+    let mut store = salvage::store(snap, None, false)?;
+    let Some(dir) = etcdsnap::wal::open::wal_dir_of(input) else {
+        return Ok((store, None));
+    };
+    if no_wal {
+        eprintln!(
+            "etcdsnap: --no-wal: reading the db alone, not the WAL in {}",
+            dir.display()
+        );
+        return Ok((store, None));
+    }
+    let db_rev = store.current;
+    let (ov, torn) = etcdsnap::wal::open::replay_wal(&mut store, &dir, slot)
+        .context("the WAL cannot be replayed (--no-wal reads the db alone)")?;
+    let rep = &ov.report;
+    if let Some(t) = torn {
+        eprintln!(
+            "etcdsnap: WAL: torn last record in {} at offset {} dropped, as etcd drops it on restart ({})",
+            t.segment, t.offset, t.why
+        );
+    }
+    eprintln!(
+        "etcdsnap: WAL: replayed {} entr{} above consistent index {} ({} write{}{}), revision {} -> {}{}",
+        rep.replayed,
+        if rep.replayed == 1 { "y" } else { "ies" },
+        rep.consistent_index,
+        rep.writes,
+        if rep.writes == 1 { "" } else { "s" },
+        if rep.failed > 0 {
+            format!(", {} refused as etcd refuses them", rep.failed)
+        } else {
+            String::new()
+        },
+        db_rev,
+        rep.revision,
+        if rep.replayed > 0 { "; --no-wal reads the db alone" } else { "" },
+    );
+    Ok((store, Some(ov)))
+}
+
+/// A db file with a data dir's WAL replayed into it, in a private (0700)
+/// temp dir removed on drop.
+pub(crate) struct ReplayedDb {
+    dir: PathBuf,
+    pub db: PathBuf,
+}
+
+impl Drop for ReplayedDb {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// For a data dir whose WAL holds entries above the db's consistent index
+/// (and unless `no_wal`): writes db + replay to a temp file in a new
+/// private dir beside `near`, for `restore` and `defrag` to start from.
+/// `None` when there is nothing to replay.
+pub(crate) fn replayed_db(
+    input: &etcdsnap::input::Input,
+    no_wal: bool,
+    near: &std::path::Path,
+) -> anyhow::Result<Option<ReplayedDb>> {
+    use anyhow::Context;
+    let Some(dir) = etcdsnap::wal::open::wal_dir_of(input) else {
+        return Ok(None);
+    };
+    if no_wal {
+        eprintln!(
+            "etcdsnap: --no-wal: the db alone, not the WAL in {}",
+            dir.display()
+        );
+        return Ok(None);
+    }
+    let snap = etcdsnap::etcd::Snapshot::open(&input.db)?;
+    let mut slot = None;
+    let (store, ov) = open_store_replayed(input, &snap, false, &mut slot)?;
+    let Some(ov) = ov.filter(|o| o.report.replayed > 0) else {
+        return Ok(None);
+    };
+    let parent = near
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let dir = parent.join(format!(".etcdsnap-replay-{}", std::process::id()));
+    let mut b = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(&dir)
+        .with_context(|| format!("{}: creating a temp dir", dir.display()))?;
+    let out = ReplayedDb {
+        db: dir.join("db"),
+        dir,
+    };
+    etcdsnap::wal::materialize::write_replayed_db(&store, ov, &out.db)
+        .with_context(|| format!("{}: writing the db with the WAL replayed", out.db.display()))?;
+    eprintln!(
+        "etcdsnap: starting from the db with the WAL's {} entries replayed (--no-wal: the db alone)",
+        ov.report.replayed
+    );
+    Ok(Some(out))
+}
+
 /// Prints JSON to stdout, pretty, with a trailing newline.
 pub(crate) fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
     use std::io::Write;
@@ -240,8 +394,9 @@ pub(crate) fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Builds the key ring from `--keys` (and, for an OpenShift backup dir, its
-/// paired tarball), then loads the key Secrets found inside the snapshot.
+/// Builds the key ring from `--keys` and, for an OpenShift backup dir, its
+/// paired tarball (unless `--no-pair`: `--keys` add to it), then loads
+/// the key Secrets found inside the snapshot.
 /// `None` when no key source was given or found.
 pub(crate) fn load_keys(
     input: &etcdsnap::input::Input,
@@ -260,8 +415,15 @@ pub(crate) fn load_keys(
         }
         any = true;
     }
-    if keys.is_empty() {
-        if let Some(t) = &input.tarball {
+    let no_pair = NO_PAIR.load(std::sync::atomic::Ordering::Relaxed);
+    // Already among --keys (the tarball itself, or the backup dir).
+    let given = |t: &PathBuf| keys.iter().any(|k| k == t || *k == input.given);
+    let paired = input.tarball.as_ref().filter(|t| !no_pair && !given(t));
+    if no_pair && input.tarball.is_some() {
+        note("keys: --no-pair: the backup dir's tarball is not used");
+    }
+    {
+        if let Some(t) = paired {
             match ring.load_tarball(t) {
                 Ok(revs) => {
                     note(format_args!(

@@ -34,6 +34,10 @@ pub struct RestoreArgs {
     /// Do not verify the SHA-256 trailer (needed for a raw member/snap/db).
     #[arg(long)]
     pub skip_hash_check: bool,
+    /// For an etcd data dir: restore the db alone, without the WAL entries
+    /// a restarted etcd would apply on top of it.
+    #[arg(long = "no-wal")]
+    pub no_wal: bool,
     /// Mark the bumped revision compacted (needs --bump-revision).
     #[arg(long)]
     pub mark_compacted: bool,
@@ -45,6 +49,8 @@ pub struct RestoreArgs {
     /// from the snapshot by default.
     #[arg(long)]
     pub etcd_version: Option<etcdsnap::restore::EtcdVersion>,
+    #[command(flatten)]
+    pub keys: super::KeysArg,
     #[command(flatten)]
     pub out_fmt: super::OutputArg,
 }
@@ -67,12 +73,44 @@ pub fn run(a: RestoreArgs) -> anyhow::Result<i32> {
         bump_revision: a.bump_revision,
         etcd_version: a.etcd_version,
     };
-    match restore::restore(&input.db, &cfg) {
-        Ok(r) => {
+    let replayed = super::replayed_db(&input, a.no_wal, &cfg.data_dir)?;
+    let db = replayed
+        .as_ref()
+        .map(|r| r.db.clone())
+        .unwrap_or(input.db.clone());
+    match restore::restore(&db, &cfg) {
+        Ok(mut r) => {
+            r.warnings.extend(value_warnings(&input, &a.keys.keys));
+            let openshift =
+                input.kind == etcdsnap::input::InputKind::BackupDir || cfg.mark_compacted;
+            let steps = if openshift {
+                next_steps(&input, &r)
+            } else {
+                Vec::new()
+            };
             if a.out_fmt.output == Format::Json {
-                super::print_json(&r)?;
+                let mut v = serde_json::to_value(&r)?;
+                // Member IDs in one format, hex, as etcd logs them.
+                if let Some(ms) = v.get_mut("members").and_then(|m| m.as_array_mut()) {
+                    for m in ms {
+                        if let Some(id) = m.get("id").and_then(|i| i.as_u64()) {
+                            m["id"] = format!("{id:x}").into();
+                        }
+                    }
+                }
+                if openshift {
+                    v["next_steps"] = serde_json::to_value(&steps)?;
+                }
+                super::print_json(&v)?;
             } else {
                 print_text(&input.db, &r);
+                if !steps.is_empty() {
+                    println!();
+                    println!("next steps (OpenShift's restore procedure, after the etcd restore):");
+                    for (i, s) in steps.iter().enumerate() {
+                        println!("  {}. {s}", i + 1);
+                    }
+                }
             }
             Ok(0)
         }
@@ -140,12 +178,72 @@ fn print_text(input: &Path, r: &restore::RestoreReport) {
             None => String::new(),
         }
     );
-    println!("  keys:           {}", r.restored.total_key);
+    println!("  etcd keys:      {}", r.restored.total_key);
     println!(
-        "  db size:        {} → {} bytes (compacted)",
+        "  db size:        {} → {} bytes (defragmented)",
         r.source.total_size, r.restored.total_size
     );
     println!("  WAL dir:        {}", r.wal_dir.display());
     println!("  snap file:      {}", r.snap_file.display());
     println!("  took:           {:.2}s", r.seconds);
+}
+
+/// Warnings about the values the restored cluster will hold: encrypted
+/// values no loaded key reads (or, with no keys at all, that the
+/// encryption config must come along).
+fn value_warnings(input: &etcdsnap::input::Input, keys: &[PathBuf]) -> Vec<String> {
+    let Ok(snap) = etcdsnap::etcd::Snapshot::open(&input.db) else {
+        return Vec::new();
+    };
+    let Ok(store) = etcdsnap::mvcc::Store::open(&snap) else {
+        return Vec::new();
+    };
+    let needed = etcdsnap::verify::encrypted_values(&store);
+    let encrypted: u64 = needed.values().flat_map(|m| m.values()).sum();
+    if encrypted == 0 {
+        return Vec::new();
+    }
+    let ring = match super::load_keys(input, keys, &store) {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            return vec![format!(
+                "{encrypted} values are encrypted at rest ({}) and no key was given: the restored kube-apiserver reads them only with the encryption config of the backup's static_kuberesources tarball",
+                etcdsnap::verify::describe_needed(&needed)
+            )]
+        }
+        Err(e) => return vec![format!("keys: {e:#}")],
+    };
+    let u = etcdsnap::verify::key_use(&store, &ring, super::decodes);
+    let mut w = Vec::new();
+    if u.failure_count > 0 {
+        w.push(format!(
+            "{} values cannot be read with the loaded keys ({} damaged: the restored apiserver cannot read them either; {} not readable offline: it needs their keys, or the KMS) — `etcdsnap verify` names each",
+            u.failure_count, u.damaged_count, u.unreadable_offline_count
+        ));
+        w.extend(u.failures.iter().take(10).cloned());
+    }
+    w
+}
+
+/// The steps of OpenShift's "restore to a previous cluster state" that
+/// remain once the data dir is built.
+fn next_steps(input: &etcdsnap::input::Input, r: &restore::RestoreReport) -> Vec<String> {
+    let tarball = input
+        .tarball
+        .as_ref()
+        .map(|t| t.display().to_string())
+        .unwrap_or_else(|| "static_kuberesources_<timestamp>.tar.gz (of the same backup)".into());
+    vec![
+        "on every control-plane host, stop the static pods (move etcd-pod.yaml, kube-apiserver-pod.yaml, kube-controller-manager-pod.yaml and kube-scheduler-pod.yaml out of /etc/kubernetes/manifests) and move /var/lib/etcd aside".into(),
+        format!(
+            "on the recovery host, put {} in place as /var/lib/etcd (same owner and SELinux context as the old one)",
+            r.data_dir.display()
+        ),
+        format!(
+            "the control plane needs the static pod resources and the kube-apiserver encryption config from {tarball}: restore them under /etc/kubernetes/static-pod-resources as cluster-restore.sh does"
+        ),
+        "put the recovery host's etcd and kube-apiserver static pod manifests back, then restart kubelet on every control-plane host (`sudo systemctl restart kubelet.service`)".into(),
+        "approve pending CSRs (`oc get csr`, `oc adm certificate approve <name>`)".into(),
+        "force new rollouts of etcd, kube-apiserver, kube-controller-manager and kube-scheduler: `oc patch etcd cluster -p='{\"spec\": {\"forceRedeploymentReason\": \"recovery-'\"$(date --rfc-3339=ns)\"'\"}}' --type=merge`, then the same for kubeapiserver, kubecontrollermanager and kubescheduler".into(),
+    ]
 }

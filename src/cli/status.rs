@@ -61,7 +61,7 @@ pub fn run(input: &Path, output: Format, detail: bool) -> anyhow::Result<i32> {
     row(
         "free",
         format!(
-            "{} pages, {} ({:.1}%) — what a defrag reclaims",
+            "{} pages, {} ({:.1}%) — a defrag reclaims at least this (`etcdsnap stats` sizes it)",
             d.pages_free,
             human(d.bytes_free),
             pct(d.pages_free, d.pages)

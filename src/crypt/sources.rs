@@ -159,6 +159,12 @@ enum KeySecret {
     Config(Component),
 }
 
+/// Whether `etcd_key` is one of the Secrets the second stage reads keys
+/// from (key material: see `crate::redact`).
+pub fn is_key_secret(etcd_key: &[u8]) -> bool {
+    classify(etcd_key).is_some()
+}
+
 fn classify(etcd_key: &[u8]) -> Option<KeySecret> {
     let k = std::str::from_utf8(etcd_key).ok()?;
     let rest = SECRET_PREFIXES.iter().find_map(|p| k.strip_prefix(p))?;

@@ -23,8 +23,12 @@ impl MetaInfo {
         match key {
             b"consistent_index" => self.consistent_index = Some(be_u64(value)?),
             b"term" => self.term = Some(be_u64(value)?),
-            b"scheduledCompactRev" => self.scheduled_compact_revision = Some(rev(value)?),
-            b"finishedCompactRev" => self.finished_compact_revision = Some(rev(value)?),
+            crate::etcd::schema::SCHEDULED_COMPACT_KEY => {
+                self.scheduled_compact_revision = Some(rev(value)?)
+            }
+            crate::etcd::schema::FINISHED_COMPACT_KEY => {
+                self.finished_compact_revision = Some(rev(value)?)
+            }
             b"confState" => {
                 self.conf_state = Some(
                     serde_json::from_slice(value)

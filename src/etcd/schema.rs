@@ -20,6 +20,10 @@ pub const MEMBERS_BUCKET: &[u8] = b"members";
 pub const MEMBERS_REMOVED_BUCKET: &[u8] = b"members_removed";
 pub const CLUSTER_BUCKET: &[u8] = b"cluster";
 pub const LEASE_BUCKET: &[u8] = b"lease";
+/// Meta-bucket keys of a compaction: the revision it was asked for and the
+/// one it finished, each a 17-byte revision key `{main: REV, sub: 0}`.
+pub const SCHEDULED_COMPACT_KEY: &[u8] = b"scheduledCompactRev";
+pub const FINISHED_COMPACT_KEY: &[u8] = b"finishedCompactRev";
 
 /// Length of a revision key: main (8, BE) `_` sub (8, BE).
 pub const REV_KEY_LEN: usize = 17;

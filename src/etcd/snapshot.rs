@@ -56,6 +56,27 @@ impl Snapshot {
         })
     }
 
+    /// Opens for salvage: as [`Snapshot::open`], but a file whose meta pages
+    /// are all invalid still opens (see `Db::from_storage_salvage`).
+    pub fn open_salvage(path: &Path) -> Result<Snapshot> {
+        let storage = Storage::map(path).map_err(|e| bolt(path, e))?;
+        let len = storage.bytes().len();
+        let (bolt_len, trailer) = if has_trailer(len as u64) {
+            let mut stored = [0u8; 32];
+            stored.copy_from_slice(&storage.bytes()[len - TRAILER_LEN..]);
+            (len - TRAILER_LEN, Some(Trailer { stored }))
+        } else {
+            (len, None)
+        };
+        let db = Db::from_storage_salvage(storage, bolt_len).map_err(|e| bolt(path, e))?;
+        Ok(Snapshot {
+            path: path.to_path_buf(),
+            db,
+            trailer,
+            file_len: len as u64,
+        })
+    }
+
     /// SHA-256 of the bbolt bytes (what the trailer should hold).
     pub fn compute_sha256(&self) -> [u8; 32] {
         sha256(self.db.data())

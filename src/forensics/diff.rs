@@ -11,6 +11,73 @@ use serde_json::Value;
 
 use crate::mvcc::Record;
 
+/// The uids of an object that was deleted and created again under the
+/// same key: `Some((old, new))` when both carry a uid and they differ.
+pub fn recreated(old: &Value, new: &Value) -> Option<(String, String)> {
+    let uid = |v: &Value| {
+        v.pointer("/metadata/uid")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    match (uid(old), uid(new)) {
+        (Some(a), Some(b)) if a != b => Some((a, b)),
+        _ => None,
+    }
+}
+
+/// One `metadata.managedFields` entry: who wrote, how, when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldManager {
+    pub manager: String,
+    pub operation: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub time: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub subresource: String,
+}
+
+fn managers(v: &Value) -> Vec<FieldManager> {
+    let s = |e: &Value, k: &str| e.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    v.pointer("/metadata/managedFields")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|e| FieldManager {
+                    manager: s(e, "manager"),
+                    operation: s(e, "operation"),
+                    time: s(e, "time"),
+                    subresource: s(e, "subresource"),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The managedFields entries of `new` that `old` lacks or held with other
+/// fields or another time: who changed the object between the two.
+pub fn changed_by(old: &Value, new: &Value) -> Vec<FieldManager> {
+    let before = managers(old);
+    let (mut out, after): (Vec<_>, Vec<_>) = (Vec::new(), managers(new));
+    let fields = |v: &Value, m: &FieldManager| {
+        v.pointer("/metadata/managedFields")
+            .and_then(Value::as_array)
+            .and_then(|a| {
+                a.iter().find(|e| {
+                    e.get("manager").and_then(Value::as_str) == Some(m.manager.as_str())
+                        && e.get("operation").and_then(Value::as_str) == Some(m.operation.as_str())
+                })
+            })
+            .and_then(|e| e.get("fieldsV1").cloned())
+    };
+    for m in after {
+        let same = before.contains(&m) && fields(old, &m) == fields(new, &m);
+        if !same {
+            out.push(m);
+        }
+    }
+    out
+}
+
 /// The keys that differ between two key-sorted states.
 #[derive(Debug, Default)]
 pub struct KeyDiff<'a, 'b> {

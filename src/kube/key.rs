@@ -274,6 +274,15 @@ const SHORT_NAMES: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// kubectl short names of one resource (e.g. `po` for pods).
+pub fn short_names(group: &str, plural: &str) -> Vec<String> {
+    SHORT_NAMES
+        .iter()
+        .filter(|(s, g, p)| *g == group && *p == plural && *s != "crds")
+        .map(|(s, _, _)| s.to_string())
+        .collect()
+}
+
 /// Go's `meta.UnsafeGuessKindToResource` plural.
 pub fn plural_of(kind: &str) -> String {
     let k = kind.to_ascii_lowercase();

@@ -32,6 +32,7 @@ pub mod encode;
 mod error;
 pub mod json_emit;
 pub mod key;
+pub mod print;
 pub mod proto;
 pub mod render;
 pub mod schema;
@@ -102,7 +103,7 @@ fn decode_other(key: &[u8], value: &[u8]) -> Result<J, KubeError> {
         Encoding::Cbor => cbor::decode(value),
         Encoding::Decimal(n) => Ok(J::Number(n.into())),
         Encoding::Yaml => {
-            serde_saphyr::from_slice(value).map_err(|e| KubeError::Yaml(e.to_string()))
+            serde_saphyr::from_slice(value).map_err(|e| KubeError::Yaml(yaml_error(&e)))
         }
         Encoding::Base64Protobuf => {
             use base64::Engine as _;
@@ -117,6 +118,15 @@ fn decode_other(key: &[u8], value: &[u8]) -> Result<J, KubeError> {
             key: e.key_name_str(),
         }),
         Encoding::Unknown => Err(KubeError::Unknown),
+    }
+}
+
+/// A YAML parse error without the parser's message or snippet, which
+/// quote the value (possibly secret text): only where it failed.
+fn yaml_error(e: &serde_saphyr::Error) -> String {
+    match e.location() {
+        Some(l) => format!("does not parse at line {}, column {}", l.line(), l.column()),
+        None => "does not parse".into(),
     }
 }
 

@@ -1,27 +1,13 @@
-//! Sinks that select or edit while the traversal runs, so `get -l` and
-//! `get --redact` need no `serde_json::Value`:
+//! Sinks that select while the traversal runs, so `get -l` needs no
+//! `serde_json::Value` of each object:
 //!
 //! * [`LabelsSink`] keeps only `metadata.labels` (everything else is
 //!   ignored as it streams past), for a label selector to test.
-//! * [`RedactSink`] passes every event to another sink, except that a
-//!   Secret's `data`/`stringData` values become `sha256:<hex>` of their
-//!   bytes ([`digest`], the one definition of that redaction).
+//! * [`emit`] pushes a `serde_json::Value` into any sink as events.
 
 use serde_json::{Map, Value as J};
 
 use super::decode::Sink;
-
-/// `sha256:<hex>` of `bytes`: what a redacted Secret value shows.
-pub fn digest(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    let mut s = String::with_capacity(71);
-    s.push_str("sha256:");
-    for b in Sha256::digest(bytes) {
-        s.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
-        s.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
-    }
-    s
-}
 
 /// Pushes a `serde_json::Value` into a sink as events.
 pub fn emit<S: Sink + ?Sized>(s: &mut S, v: &J) {
@@ -143,196 +129,22 @@ impl Sink for LabelsSink {
     }
 }
 
-/// Which top-level field of a Secret a value is in.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Field {
-    Other,
-    Kind,
-    Data,
-    StringData,
-}
-
-/// Forwards events to `inner`, replacing a Secret's `data` and
-/// `stringData` values by [`digest`]s (of the decoded bytes for `data`).
-/// `kind` comes before the fields in every object the traversal emits.
-pub struct RedactSink<'s, S: Sink> {
-    inner: &'s mut S,
-    depth: usize,
-    field: Field,
-    secret: bool,
-}
-
-impl<'s, S: Sink> RedactSink<'s, S> {
-    pub fn new(inner: &'s mut S) -> Self {
-        RedactSink {
-            inner,
-            depth: 0,
-            field: Field::Other,
-            secret: false,
-        }
-    }
-
-    fn top_key(&mut self, k: &[u8]) {
-        if self.depth == 1 {
-            self.field = match k {
-                b"kind" => Field::Kind,
-                b"data" => Field::Data,
-                b"stringData" => Field::StringData,
-                _ => Field::Other,
-            };
-        }
-    }
-
-    /// Whether a value here is one to redact.
-    fn redacting(&self) -> bool {
-        self.secret && self.depth == 2 && matches!(self.field, Field::Data | Field::StringData)
-    }
-
-    /// A string value: noted if it is the kind, redacted if it must be.
-    fn text(&mut self, b: &[u8]) -> bool {
-        if self.depth == 1 && self.field == Field::Kind {
-            self.secret = b == b"Secret";
-        }
-        if !self.redacting() {
-            return false;
-        }
-        let d = if self.field == Field::Data {
-            use base64::Engine as _;
-            match base64::engine::general_purpose::STANDARD.decode(b) {
-                Ok(raw) => digest(&raw),
-                Err(_) => digest(b),
-            }
-        } else {
-            digest(b)
-        };
-        self.inner.str(&d);
-        true
-    }
-}
-
-impl<S: Sink> Sink for RedactSink<'_, S> {
-    fn begin_object(&mut self) {
-        self.depth += 1;
-        self.inner.begin_object();
-    }
-    fn end_object(&mut self) {
-        self.depth = self.depth.saturating_sub(1);
-        self.inner.end_object();
-    }
-    fn begin_array(&mut self) {
-        self.depth += 1;
-        self.inner.begin_array();
-    }
-    fn end_array(&mut self) {
-        self.depth = self.depth.saturating_sub(1);
-        self.inner.end_array();
-    }
-    fn key(&mut self, k: &str) {
-        self.top_key(k.as_bytes());
-        self.inner.key(k);
-    }
-    fn key_bytes(&mut self, k: &[u8]) {
-        self.top_key(k);
-        self.inner.key_bytes(k);
-    }
-    fn null(&mut self) {
-        if self.redacting() {
-            self.inner.str(&digest(b"null"));
-        } else {
-            self.inner.null();
-        }
-    }
-    fn bool(&mut self, b: bool) {
-        if self.redacting() {
-            self.inner.str(&digest(if b { b"true" } else { b"false" }));
-        } else {
-            self.inner.bool(b);
-        }
-    }
-    fn i64(&mut self, v: i64) {
-        if self.redacting() {
-            self.inner.str(&digest(v.to_string().as_bytes()));
-        } else {
-            self.inner.i64(v);
-        }
-    }
-    fn u64(&mut self, v: u64) {
-        if self.redacting() {
-            self.inner.str(&digest(v.to_string().as_bytes()));
-        } else {
-            self.inner.u64(v);
-        }
-    }
-    fn f64(&mut self, v: f64) {
-        if self.redacting() {
-            self.inner.str(&digest(J::from(v).to_string().as_bytes()));
-        } else {
-            self.inner.f64(v);
-        }
-    }
-    fn str_bytes(&mut self, b: &[u8]) {
-        if !self.text(b) {
-            self.inner.str_bytes(b);
-        }
-    }
-    fn str(&mut self, s: &str) {
-        if !self.text(s.as_bytes()) {
-            self.inner.str(s);
-        }
-    }
-    fn base64(&mut self, b: &[u8]) {
-        if self.redacting() {
-            // `data` holds the bytes themselves here, not their base64.
-            self.inner.str(&digest(b));
-        } else {
-            self.inner.base64(b);
-        }
-    }
-    fn time(&mut self, seconds: i64, micros: Option<u32>) {
-        self.inner.time(seconds, micros);
-    }
-    fn raw_json(&mut self, b: &[u8]) {
-        if self.depth >= 2 && !self.redacting() {
-            self.inner.raw_json(b);
-            return;
-        }
-        match serde_json::from_slice::<J>(b) {
-            Ok(v) => emit(self, &v),
-            Err(_) => self.str_bytes(b),
-        }
-    }
-    fn value(&mut self, v: &J) {
-        emit(self, v);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kube::json_emit::{JsonEmitter, Style};
     use serde_json::json;
 
     #[test]
-    fn streamed_redaction_and_labels_equal_the_value_path() {
+    fn streamed_labels_equal_the_value_path() {
         let secret = json!({"kind": "Secret", "apiVersion": "v1",
-            "metadata": {"name": "s", "namespace": "ns", "labels": {"app": "web", "tier": "db"}},
-            "data": {"a": "aGVsbG8=", "b": ""}, "type": "Opaque"});
+            "metadata": {"name": "s", "namespace": "ns", "labels": {"app": "web", "tier": "db"},
+                "annotations": {"labels": "not-these"}},
+            "data": {"a": "aGVsbG8="}, "type": "Opaque"});
         let cm = json!({"kind": "ConfigMap", "apiVersion": "v1",
-            "metadata": {"name": "c", "namespace": "ns"}, "data": {"a": "plain"}});
+            "metadata": {"name": "c", "namespace": "ns"}, "data": {"labels": "x"}});
         for obj in [secret, cm] {
             let b = crate::kube::encode::encode_object(&obj).unwrap();
-            let mut want = crate::kube::decode_value_rv(b"", &b, Some(7)).unwrap();
-            crate::query::redact(&mut want);
-            let mut out = Vec::new();
-            let mut j = JsonEmitter::new(&mut out, Style::COMPACT);
-            crate::kube::decode_into(&b, Some(7), &mut RedactSink::new(&mut j)).unwrap();
-            let got: J = serde_json::from_slice(&out).unwrap();
-            assert_eq!(got, want);
-            assert_eq!(
-                serde_json::to_vec(&got).unwrap(),
-                serde_json::to_vec(&want).unwrap()
-            );
-
+            let want = crate::kube::decode_value(b"", &b).unwrap();
             let mut l = LabelsSink::new();
             crate::kube::decode_into(&b, None, &mut l).unwrap();
             let labels = l.finish();
@@ -341,9 +153,5 @@ mod tests {
                 want.pointer("/metadata/labels")
             );
         }
-        assert_eq!(
-            digest(b"hello"),
-            "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
-        );
     }
 }

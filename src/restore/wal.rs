@@ -1,12 +1,8 @@
 //! The etcd WAL (write-ahead log) as a restore creates it
 //! (etcd `server/wal/{wal,encoder,decoder}.go`; docs/wal-and-snap.md).
-//!
-//! A frame is an 8-byte little-endian length field, the `walpb.Record`
-//! bytes, and zero padding to 8 bytes; when there is padding the length
-//! field's top byte is `0x80 | pad`. Each record's CRC is CRC32C continued
-//! over the previous records' data; a `crc` record carries the running
-//! value. The file is preallocated to 64,000,000 bytes of zeros, and a zero
-//! length field ends the log.
+//! The frame and record format is defined once in [`crate::wal::record`],
+//! which the reader uses too; the file is preallocated to 64,000,000 bytes
+//! of zeros.
 
 use std::io::Write;
 use std::path::Path;
@@ -15,13 +11,10 @@ use prost::Message;
 
 use crate::proto::{etcdserverpb, raftpb, walpb};
 
-pub const SEGMENT_SIZE: u64 = 64_000_000;
-
-pub const METADATA_TYPE: i64 = 1;
-pub const ENTRY_TYPE: i64 = 2;
-pub const STATE_TYPE: i64 = 3;
-pub const CRC_TYPE: i64 = 4;
-pub const SNAPSHOT_TYPE: i64 = 5;
+use crate::wal::record::{decode_frame_size, encode_frame};
+pub use crate::wal::record::{
+    CRC_TYPE, ENTRY_TYPE, METADATA_TYPE, SEGMENT_SIZE, SNAPSHOT_TYPE, STATE_TYPE,
+};
 
 /// Builds the bytes of a WAL segment in memory (a restore's WAL is a few
 /// hundred bytes per member).
@@ -59,17 +52,7 @@ impl WalEncoder {
     }
 
     fn frame(&mut self, rec: &walpb::Record) {
-        let b = rec.encode_to_vec();
-        let len = b.len() as u64;
-        let pad = (8 - len % 8) % 8;
-        let field = if pad == 0 {
-            len
-        } else {
-            len | ((0x80 | pad) << 56)
-        };
-        self.buf.extend_from_slice(&field.to_le_bytes());
-        self.buf.extend_from_slice(&b);
-        self.buf.resize(self.buf.len() + pad as usize, 0);
+        encode_frame(&mut self.buf, rec);
     }
 
     /// The metadata record: raw bytes (etcd writes an encoded
@@ -166,11 +149,7 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<DecodedRecord>, String> {
         if field == 0 {
             break;
         }
-        let (len, pad) = if field >> 63 == 1 {
-            (field & 0x00FF_FFFF_FFFF_FFFF, (field >> 56) & 0x7)
-        } else {
-            (field, 0)
-        };
+        let (len, pad) = decode_frame_size(field);
         let start = off + 8;
         let end = start
             .checked_add(len as usize)

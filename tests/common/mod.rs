@@ -191,6 +191,36 @@ impl Etcd {
     }
 
     fn spawn_in(version: Version, b: &Boot<'_>, dir: tempfile::TempDir) -> Etcd {
+        Etcd::spawn_with(version, b, dir, &[])
+    }
+
+    /// A fresh single-member server in a temp dir, with extra flags (e.g.
+    /// a long `--backend-batch-interval`), healthy.
+    pub fn start_with(version: Version, extra: &[&str]) -> Etcd {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data = dir.path().join("data");
+        let peer = peer_url();
+        let b = Boot {
+            name: "t",
+            data_dir: &data,
+            peer: &peer,
+            cluster: None,
+            token: "etcdsnap-test",
+            wal_dir: None,
+        };
+        let e = Etcd::spawn_with(version, &b, dir, extra);
+        e.wait_healthy();
+        e
+    }
+
+    /// Kills the server with SIGKILL (no shutdown, as in a crash) and
+    /// reaps it; the data dir stays.
+    pub fn sigkill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn spawn_with(version: Version, b: &Boot<'_>, dir: tempfile::TempDir, extra: &[&str]) -> Etcd {
         let client = format!("http://127.0.0.1:{}", free_port());
         let log = dir.path().join("etcd.log");
         let logf = std::fs::File::create(&log).expect("log");
@@ -208,6 +238,7 @@ impl Etcd {
         if let Some(w) = b.wal_dir {
             cmd.arg("--wal-dir").arg(w);
         }
+        cmd.args(extra);
         let child = cmd
             .stdout(Stdio::null())
             .stderr(logf)

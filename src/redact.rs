@@ -1,0 +1,248 @@
+//! What output hides, decided in one place for every command (`get`,
+//! `export`, `ls --decode`, `diff`, and `serve`):
+//!
+//! - Under `--redact`, every Secret's `data`/`stringData` value becomes
+//!   `sha256:<hex>` of its bytes, including Secrets embedded in other
+//!   fields as JSON text (`kubectl.kubernetes.io/last-applied-configuration`
+//!   and the like); values that cannot be decoded are shown only as a
+//!   digest.
+//! - Key material — the Secrets that hold encryption keys
+//!   (`openshift-config-managed/encryption-key-*`, and the
+//!   `encryption-config*` Secrets an EncryptionConfiguration is read from)
+//!   — is redacted the same way by default, with or without `--redact`;
+//!   only `--show-key-material` shows it.
+
+use serde_json::Value as J;
+use sha2::{Digest, Sha256};
+
+/// `sha256:<hex>` of `bytes`.
+pub fn digest(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(7 + 64);
+    s.push_str("sha256:");
+    for b in Sha256::digest(bytes) {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// Whether an etcd key names a Secret that holds encryption keys: an
+/// OpenShift key Secret or an API server's `encryption-config*` Secret.
+pub fn is_key_material(etcd_key: &[u8]) -> bool {
+    if crate::crypt::sources::is_key_secret(etcd_key) {
+        return true;
+    }
+    match secret_place(etcd_key) {
+        Some((ns, name)) => {
+            (ns == b"openshift-config-managed" && name.starts_with(b"encryption-key-"))
+                || name.starts_with(b"encryption-config")
+        }
+        None => false,
+    }
+}
+
+/// Whether an etcd key is a Secret's (by its storage layout).
+pub fn is_secret_key(etcd_key: &[u8]) -> bool {
+    secret_place(etcd_key).is_some()
+}
+
+/// The namespace and name of a Secret's key, as bytes (names may hold
+/// anything in a hostile snapshot).
+fn secret_place(etcd_key: &[u8]) -> Option<(&[u8], &[u8])> {
+    for p in [
+        &b"/registry/secrets/"[..],
+        b"/kubernetes.io/secrets/",
+        b"/openshift.io/secrets/",
+    ] {
+        if let Some(rest) = etcd_key.strip_prefix(p) {
+            let i = rest.iter().position(|&b| b == b'/')?;
+            return Some((&rest[..i], &rest[i + 1..]));
+        }
+    }
+    None
+}
+
+/// What to hide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Redaction {
+    /// `--redact`: every Secret's values.
+    pub secrets: bool,
+    /// Key material (on unless `--show-key-material`).
+    pub key_material: bool,
+}
+
+impl Default for Redaction {
+    /// Key material hidden, other Secrets shown.
+    fn default() -> Self {
+        Redaction {
+            secrets: false,
+            key_material: true,
+        }
+    }
+}
+
+impl Redaction {
+    pub fn new(redact: bool, show_key_material: bool) -> Redaction {
+        Redaction {
+            secrets: redact,
+            key_material: !show_key_material,
+        }
+    }
+
+    /// Whether the value under `etcd_key` must not be shown as stored
+    /// bytes (`get -o raw`, an undecodable value in `export`).
+    pub fn hides_bytes(&self, etcd_key: &[u8]) -> bool {
+        (self.secrets && is_secret_key(etcd_key))
+            || (self.key_material && is_key_material(etcd_key))
+    }
+
+    /// Whether objects may need changing (so a fast path that streams
+    /// stored bytes unchanged must not be taken).
+    pub fn may_change(&self, etcd_key: &[u8]) -> bool {
+        self.secrets || (self.key_material && is_key_material(etcd_key))
+    }
+
+    /// Applies the redaction to the decoded object stored under `etcd_key`.
+    pub fn apply(&self, etcd_key: &[u8], obj: &mut J) {
+        if self.secrets {
+            redact_all(obj);
+        } else if self.key_material && is_key_material(etcd_key) {
+            // The Secret itself, whatever its kind says, and anything
+            // embedded in it.
+            redact_fields(obj);
+            redact_all(obj);
+        }
+    }
+}
+
+/// Replaces every value of `data`/`stringData` of `obj` with its digest.
+fn redact_fields(obj: &mut J) {
+    for field in ["data", "stringData"] {
+        if let Some(m) = obj.get_mut(field).and_then(J::as_object_mut) {
+            for v in m.values_mut() {
+                let bytes: Vec<u8> = match v.as_str() {
+                    Some(s) if field == "data" => {
+                        use base64::Engine as _;
+                        base64::engine::general_purpose::STANDARD
+                            .decode(s)
+                            .unwrap_or_else(|_| s.as_bytes().to_vec())
+                    }
+                    Some(s) => s.as_bytes().to_vec(),
+                    None => v.to_string().into_bytes(),
+                };
+                *v = J::String(digest(&bytes));
+            }
+        }
+    }
+}
+
+/// How deep embedded JSON is followed.
+const MAX_EMBED_DEPTH: usize = 4;
+
+/// Redacts every Secret in `v`: the value itself when it is one, any
+/// object nested in it, and any string holding a JSON document that holds
+/// one (re-serialised compactly after redaction).
+pub fn redact_all(v: &mut J) {
+    walk(v, 0);
+}
+
+fn walk(v: &mut J, depth: usize) -> bool {
+    let mut changed = false;
+    match v {
+        J::Object(m) => {
+            if m.get("kind").and_then(J::as_str) == Some("Secret") {
+                let had = m.contains_key("data") || m.contains_key("stringData");
+                redact_fields(v);
+                changed |= had;
+                if let J::Object(m) = v {
+                    for x in m.values_mut() {
+                        changed |= walk(x, depth);
+                    }
+                }
+            } else {
+                for x in m.values_mut() {
+                    changed |= walk(x, depth);
+                }
+            }
+        }
+        J::Array(a) => {
+            for x in a {
+                changed |= walk(x, depth);
+            }
+        }
+        J::String(s) if depth < MAX_EMBED_DEPTH && looks_like_json(s) => {
+            if let Ok(mut inner) = serde_json::from_str::<J>(s) {
+                if walk(&mut inner, depth + 1) {
+                    *s = inner.to_string();
+                    if s.ends_with('}') {
+                        // kubectl writes the annotation with a newline.
+                        s.push('\n');
+                    }
+                    changed = true;
+                }
+            }
+        }
+        _ => {}
+    }
+    changed
+}
+
+fn looks_like_json(s: &str) -> bool {
+    let t = s.trim_start();
+    (t.starts_with('{') || t.starts_with('[')) && t.contains("Secret")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn redacts_secret_data_only() {
+        let r = Redaction::new(true, false);
+        let mut s = json!({"kind": "Secret", "data": {"password": "aHVudGVyMg=="}});
+        r.apply(b"/registry/secrets/a/b", &mut s);
+        // sha256("hunter2")
+        assert_eq!(
+            s["data"]["password"],
+            "sha256:f52fbd32b2b3b86ff88ef6c490628285f482af15ddcb29541f94bcf526a3f6c7"
+        );
+        let mut c = json!({"kind": "ConfigMap", "data": {"a": "b"}});
+        r.apply(b"/registry/configmaps/a/b", &mut c);
+        assert_eq!(c["data"]["a"], "b");
+    }
+
+    #[test]
+    fn redacts_last_applied_configuration() {
+        let inner = r#"{"apiVersion":"v1","data":{"password":"aHVudGVyMg=="},"kind":"Secret","metadata":{"name":"s"}}"#;
+        let mut s = json!({"kind": "Secret", "data": {"password": "aHVudGVyMg=="},
+            "metadata": {"annotations": {"kubectl.kubernetes.io/last-applied-configuration": format!("{inner}\n")}}});
+        Redaction::new(true, false).apply(b"/registry/secrets/a/s", &mut s);
+        let text = s.to_string();
+        assert!(!text.contains("aHVudGVyMg=="), "{text}");
+        // A ConfigMap that embeds a Secret (e.g. in a List) is redacted too.
+        let mut c = json!({"kind": "ConfigMap", "data": {"x": format!("{{\"kind\":\"List\",\"items\":[{inner}]}}")}});
+        Redaction::new(true, false).apply(b"/registry/configmaps/a/c", &mut c);
+        assert!(!c.to_string().contains("aHVudGVyMg=="), "{c}");
+    }
+
+    #[test]
+    fn key_material_hidden_by_default() {
+        let k =
+            b"/kubernetes.io/secrets/openshift-config-managed/encryption-key-openshift-apiserver-1";
+        assert!(is_key_material(k));
+        assert!(is_key_material(
+            b"/kubernetes.io/secrets/openshift-kube-apiserver/encryption-config-7"
+        ));
+        assert!(!is_key_material(b"/kubernetes.io/secrets/default/db"));
+        let mut s = json!({"kind": "Secret", "data": {"encryption.apiserver.operator.openshift.io-key": "AAAA"}});
+        Redaction::default().apply(k, &mut s);
+        assert!(s["data"]["encryption.apiserver.operator.openshift.io-key"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:"));
+        assert!(Redaction::default().hides_bytes(k));
+        assert!(!Redaction::new(false, true).hides_bytes(k));
+        assert!(!Redaction::default().hides_bytes(b"/registry/secrets/a/b"));
+        assert!(Redaction::new(true, true).hides_bytes(b"/registry/secrets/a/b"));
+    }
+}

@@ -1,0 +1,114 @@
+//! A bbolt file holding what a restarted etcd would hold after replaying
+//! its WAL: the db's buckets with the replayed revisions added, revisions
+//! a replayed compaction removes dropped, leases granted/revoked, and the
+//! meta bucket's consistent index (and compaction revisions) advanced.
+//! `restore` and `defrag` of a data dir start from it.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use prost::Message;
+
+use super::replay::Overlay;
+use crate::bolt::{copy_db, BoltWriter, BucketEdit, CopyError, WriteSummary, WriterOptions};
+use crate::etcd::schema::{Revision, KEY_BUCKET, LEASE_BUCKET, META_BUCKET};
+use crate::mvcc::Store;
+
+/// Writes `store`'s db with `ov` applied to `out` (a new 0600 file).
+/// `store` must be the store `ov` was applied to.
+pub fn write_replayed_db(
+    store: &Store<'_>,
+    ov: &Overlay,
+    out: &Path,
+) -> Result<WriteSummary, CopyError> {
+    let db = &store.snapshot().db;
+    let mut edits: BTreeMap<Vec<u8>, BucketEdit> = BTreeMap::new();
+
+    let mut keys = BucketEdit::default();
+    for r in &ov.records {
+        keys.set.insert(r.rev.to_bytes(), Some(r.value.clone()));
+    }
+    if let Some(at) = ov.compacted {
+        // What the store still holds at or below the compaction is what
+        // etcd keeps; the rest of the db's revisions there go.
+        let kept: HashSet<(i64, i64)> = store
+            .records()
+            .iter()
+            .filter(|r| r.rev.main <= at)
+            .map(|r| (r.rev.main, r.rev.sub))
+            .collect();
+        if let Ok(kb) = db.bucket(KEY_BUCKET) {
+            db.for_each(&kb, |e| {
+                if let Ok(r) = Revision::parse(e.key) {
+                    if r.main <= at && !kept.contains(&(r.main, r.sub)) {
+                        keys.set.insert(e.key.to_vec(), None);
+                    }
+                }
+                Ok(())
+            })?;
+        }
+        // Replayed revisions a later compaction in the same WAL removed.
+        for r in &ov.records {
+            if r.rev.main <= at && !kept.contains(&(r.rev.main, r.rev.sub)) {
+                keys.set.insert(r.rev.to_bytes(), None);
+            }
+        }
+    }
+    edits.insert(KEY_BUCKET.to_vec(), keys);
+
+    let rep = &ov.report;
+    let mut meta = BucketEdit::default();
+    meta.set.insert(
+        b"consistent_index".to_vec(),
+        Some(rep.applied_index.to_be_bytes().to_vec()),
+    );
+    let mut has_term = false;
+    if let Ok(mb) = db.bucket(META_BUCKET) {
+        db.for_each(&mb, |e| {
+            has_term |= e.key == b"term";
+            Ok(())
+        })?;
+    }
+    if has_term {
+        meta.set.insert(
+            b"term".to_vec(),
+            Some(rep.applied_term.to_be_bytes().to_vec()),
+        );
+    }
+    if let Some(at) = ov.compacted {
+        let rev = Revision {
+            main: at,
+            sub: 0,
+            tombstone: false,
+        }
+        .to_bytes();
+        meta.set
+            .insert(b"scheduledCompactRev".to_vec(), Some(rev.clone()));
+        meta.set.insert(b"finishedCompactRev".to_vec(), Some(rev));
+    }
+    edits.insert(META_BUCKET.to_vec(), meta);
+
+    let mut leases = BucketEdit::default();
+    for &(id, ttl) in &rep.leases_granted {
+        let l = crate::proto::leasepb::Lease {
+            id,
+            ttl,
+            remaining_ttl: 0,
+        };
+        leases
+            .set
+            .insert(id.to_be_bytes().to_vec(), Some(l.encode_to_vec()));
+    }
+    for &id in &rep.leases_revoked {
+        leases.set.insert(id.to_be_bytes().to_vec(), None);
+    }
+    edits.insert(LEASE_BUCKET.to_vec(), leases);
+
+    let opts = WriterOptions {
+        page_size: db.page_size(),
+        ..WriterOptions::default()
+    };
+    let mut w = BoltWriter::create(out, opts).map_err(CopyError::from)?;
+    copy_db(db, &mut w, edits)?;
+    Ok(w.finish_file()?)
+}

@@ -1,0 +1,18 @@
+//! The etcd write-ahead log of a data dir (`member/wal/`): its record
+//! format ([`record`], shared with restore's writer), reading segments with
+//! the CRC chain checked ([`read`]), the raft log it holds ([`log`]), the
+//! requests of its entries ([`request`]) and replaying them over a db as a
+//! restarting etcd does ([`replay`]).
+
+pub mod check;
+pub mod list;
+pub mod log;
+pub mod materialize;
+pub mod open;
+pub mod read;
+pub mod record;
+pub mod replay;
+pub mod request;
+
+pub use log::{Entry, HardState, Log, LogError, SnapMark};
+pub use read::{Record, Segment, Torn, WalError, WalFiles, WalRecords};

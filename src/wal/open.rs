@@ -1,0 +1,67 @@
+//! A data dir as a restarted etcd serves it: where its WAL is, and the
+//! replay of that WAL over the db's [`Store`].
+
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+use super::log::{Log, LogError};
+use super::read::{WalError, WalFiles};
+use super::replay::{replay, Overlay};
+use crate::etcd::meta::MetaInfo;
+use crate::etcd::schema::META_BUCKET;
+use crate::input::{Input, InputKind};
+use crate::mvcc::{MvccError, Store};
+
+#[derive(Debug, Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Wal(#[from] WalError),
+    #[error(transparent)]
+    Log(#[from] LogError),
+    #[error(transparent)]
+    Mvcc(#[from] MvccError),
+}
+
+/// The WAL dir of a data-dir input (`member/wal` beside `member/snap`),
+/// when it exists.
+pub fn wal_dir_of(input: &Input) -> Option<PathBuf> {
+    if input.kind != InputKind::DataDir {
+        return None;
+    }
+    let snap_dir = input.db.parent()?;
+    let dir = snap_dir.parent()?.join("wal");
+    dir.is_dir().then_some(dir)
+}
+
+/// The db's consistent index (0 when the meta bucket has none).
+pub fn consistent_index(store: &Store<'_>) -> u64 {
+    let db = &store.snapshot().db;
+    let mut meta = MetaInfo::default();
+    if let Ok(mb) = db.bucket(META_BUCKET) {
+        let _ = db.for_each(&mb, |e| {
+            let _ = meta.apply(e.key, e.value);
+            Ok(())
+        });
+    }
+    meta.consistent_index.unwrap_or(0)
+}
+
+/// Reads the WAL in `dir`, replays the entries above the db's consistent
+/// index, and lays the result over `store`. The overlay is kept in `slot`
+/// (the store borrows it). Returns what the replay did and the torn tail,
+/// if any, as etcd would drop it.
+pub fn replay_wal<'a>(
+    store: &mut Store<'a>,
+    dir: &Path,
+    slot: &'a mut Option<Overlay>,
+) -> Result<(&'a Overlay, Option<super::read::Torn>), OpenError> {
+    let files = WalFiles::open(dir)?;
+    let records = files.records()?;
+    let log = Log::decode(&files, &records)?;
+    let ci = consistent_index(store);
+    let ov = replay(store, &log, ci);
+    let ov: &'a Overlay = slot.insert(ov);
+    store.apply_overlay(ov)?;
+    Ok((ov, log.torn.clone()))
+}

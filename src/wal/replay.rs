@@ -1,0 +1,625 @@
+//! Replaying the WAL over a db as a restarting etcd 3.4/3.5 does: every
+//! normal entry above the db's consistent index is applied in log order
+//! with etcd's semantics (etcdserver `applierV3backend` and `mvcc`):
+//!
+//! - a write gets main revision current+1 only if it changes something;
+//!   each change in it takes the next sub revision;
+//! - a put keeps the key's create revision and bumps its version (create =
+//!   mod = the new revision and version 1 for a new key); `ignore_value` /
+//!   `ignore_lease` take the current ones and fail on a missing key; a put
+//!   naming a lease that does not exist fails;
+//! - a delete range writes a tombstone (`KeyValue{key}` under a `t`
+//!   revision key) per live key in range, in key order;
+//! - a txn evaluates its compares against the state before it (a range
+//!   compare needs every key in range to pass; a value compare on no key
+//!   fails; a missing key compares as zeros), then runs the chosen branch,
+//!   nested txns included; a branch whose put names a missing lease or
+//!   ignores the value of a missing key fails the whole txn;
+//! - lease grant/revoke: a revoke deletes the lease's keys in one write;
+//! - compaction: revisions at or below it that are not the newest of their
+//!   key (or are tombstones) are dropped, as etcd drops them when it
+//!   finishes the compaction.
+//!
+//! Not modelled: auth checks of requests (etcd refuses requests whose
+//! auth revision is stale once auth is enabled) and the v2 store.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::Serialize;
+
+use super::log::{Entry, Log, ENTRY_NORMAL};
+use super::request::{decode, Body};
+use crate::etcd::schema::{Revision, LEASE_BUCKET};
+use crate::etcd::KeyValue;
+use crate::mvcc::Store;
+use crate::proto::etcdserverpb::{
+    compare, request_op, Compare, DeleteRangeRequest, PutRequest, TxnRequest,
+};
+
+/// The state of one live key during replay.
+#[derive(Debug, Clone)]
+struct Live<'a> {
+    create: i64,
+    modr: i64,
+    version: i64,
+    lease: i64,
+    value: Cow<'a, [u8]>,
+}
+
+/// One revision written by the replay: its revision key and the
+/// `mvccpb.KeyValue` bytes etcd writes under it.
+#[derive(Debug, Clone)]
+pub struct ReplayedRecord {
+    pub rev: Revision,
+    pub value: Vec<u8>,
+}
+
+/// What a replay did, for a note and for `wal`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReplayReport {
+    /// The db's consistent index.
+    pub consistent_index: u64,
+    /// Entries at or below it (already in the db).
+    pub in_db: usize,
+    /// Entries above it that were applied.
+    pub replayed: usize,
+    /// Of those, requests that changed the key space.
+    pub writes: usize,
+    /// Requests etcd would answer with an error (lease not found, key not
+    /// found for ignore_value, compacted revision…), changing nothing.
+    pub failed: usize,
+    /// Entries whose data does not decode (skipped).
+    pub undecodable: usize,
+    /// The revision after the replay.
+    pub revision: i64,
+    /// A compaction applied by the replay.
+    pub compacted: Option<i64>,
+    /// The raft index and term of the last entry applied.
+    pub applied_index: u64,
+    pub applied_term: u64,
+    /// Entries above the last recorded commit index (applied: a restarted
+    /// single member commits its whole log).
+    pub beyond_commit: usize,
+    /// Leases granted (ID, TTL) and revoked (ID) by the replay.
+    pub leases_granted: Vec<(i64, i64)>,
+    pub leases_revoked: Vec<i64>,
+}
+
+/// The revisions a replay adds, owned; a [`Store`] borrows them through
+/// [`Store::apply_overlay`].
+#[derive(Debug, Clone, Default)]
+pub struct Overlay {
+    pub records: Vec<ReplayedRecord>,
+    pub compacted: Option<i64>,
+    pub report: ReplayReport,
+}
+
+/// Why one request changed nothing.
+#[derive(Debug)]
+enum Refused {
+    LeaseNotFound,
+    KeyNotFound,
+    LeaseExists,
+    Compacted,
+    FutureRev,
+}
+
+struct State<'a> {
+    live: BTreeMap<Cow<'a, [u8]>, Live<'a>>,
+    leases: BTreeSet<i64>,
+    current: i64,
+    compacted: i64,
+    out: Vec<ReplayedRecord>,
+    /// Changes in the write in progress.
+    changes: i64,
+}
+
+/// Which entries of `log` a replay over a db with `consistent_index`
+/// applies: the normal and conf-change entries above it.
+pub fn pending<'l, 'a>(log: &'l Log<'a>, consistent_index: u64) -> &'l [Entry<'a>] {
+    let start = log.entries.partition_point(|e| e.index <= consistent_index);
+    &log.entries[start..]
+}
+
+/// Replays `log` over `store` (the db alone). `consistent_index` is the
+/// db's.
+pub fn replay(store: &Store<'_>, log: &Log<'_>, consistent_index: u64) -> Overlay {
+    let todo = pending(log, consistent_index);
+    let mut report = ReplayReport {
+        consistent_index,
+        in_db: log.entries.len() - todo.len(),
+        revision: store.current,
+        ..ReplayReport::default()
+    };
+    // A compaction scheduled but not finished in the db: etcd finishes it
+    // when it starts.
+    let scheduled = store
+        .scheduled_compaction()
+        .filter(|&s| s > store.compacted.unwrap_or(-1));
+    if todo.is_empty() {
+        report.compacted = scheduled;
+        return Overlay {
+            records: Vec::new(),
+            compacted: scheduled,
+            report,
+        };
+    }
+    let mut st = State {
+        live: BTreeMap::new(),
+        leases: db_leases(store),
+        current: store.current,
+        compacted: crate::hashkv::compact_revision(store),
+        out: Vec::new(),
+        changes: 0,
+    };
+    // etcd: an empty store is at revision 1, and the current revision is
+    // never below the compaction revision.
+    st.current = st.current.max(st.compacted).max(1);
+    if let Ok(recs) = store.state_at(None, |_| true) {
+        for r in recs {
+            st.live.insert(
+                Cow::Borrowed(r.kv.key),
+                Live {
+                    create: r.kv.create_revision,
+                    modr: r.kv.mod_revision,
+                    version: r.kv.version,
+                    lease: r.kv.lease,
+                    value: Cow::Borrowed(r.kv.value),
+                },
+            );
+        }
+    }
+    let commit = log.hard_state.map(|h| h.commit).unwrap_or(0);
+    let mut compacted = scheduled;
+    for e in todo {
+        report.replayed += 1;
+        report.applied_index = e.index;
+        report.applied_term = e.term;
+        if e.index > commit {
+            report.beyond_commit += 1;
+        }
+        if e.typ != ENTRY_NORMAL {
+            continue;
+        }
+        let body = match decode(e) {
+            Ok(b) => b,
+            Err(_) => {
+                report.undecodable += 1;
+                continue;
+            }
+        };
+        let Body::Raft(r) = body else { continue };
+        let before = st.out.len();
+        let res = if let Some(p) = &r.put {
+            st.write(|st| st.put(p))
+        } else if let Some(d) = &r.delete_range {
+            st.write(|st| {
+                st.delete_range(d);
+                Ok(())
+            })
+        } else if let Some(t) = &r.txn {
+            st.write(|st| st.txn(t))
+        } else if let Some(g) = &r.lease_grant {
+            if st.leases.insert(g.id) {
+                report.leases_granted.push((g.id, g.ttl));
+                Ok(())
+            } else {
+                Err(Refused::LeaseExists)
+            }
+        } else if let Some(l) = &r.lease_revoke {
+            if st.leases.remove(&l.id) {
+                report.leases_revoked.push(l.id);
+                st.write(|st| {
+                    let keys: Vec<Vec<u8>> = st
+                        .live
+                        .iter()
+                        .filter(|(_, v)| v.lease == l.id)
+                        .map(|(k, _)| k.to_vec())
+                        .collect();
+                    for k in keys {
+                        st.tombstone(&k);
+                    }
+                    Ok(())
+                })
+            } else {
+                Err(Refused::LeaseNotFound)
+            }
+        } else if let Some(c) = &r.compaction {
+            if c.revision <= st.compacted {
+                Err(Refused::Compacted)
+            } else if c.revision > st.current {
+                Err(Refused::FutureRev)
+            } else {
+                st.compacted = c.revision;
+                compacted = Some(c.revision);
+                Ok(())
+            }
+        } else {
+            Ok(())
+        };
+        match res {
+            Ok(()) if st.out.len() > before => report.writes += 1,
+            Ok(()) => {}
+            Err(_) => report.failed += 1,
+        }
+    }
+    report.revision = st.current;
+    report.compacted = compacted;
+    Overlay {
+        records: st.out,
+        compacted,
+        report,
+    }
+}
+
+/// The lease IDs of the db's `lease` bucket (`leasepb.Lease`, field 1).
+fn db_leases(store: &Store<'_>) -> BTreeSet<i64> {
+    let db = &store.snapshot().db;
+    let mut out = BTreeSet::new();
+    if let Ok(b) = db.bucket(LEASE_BUCKET) {
+        let _ = db.for_each(&b, |e| {
+            if let Some(id) = lease_id(e.value) {
+                out.insert(id);
+            }
+            Ok(())
+        });
+    }
+    out
+}
+
+fn lease_id(v: &[u8]) -> Option<i64> {
+    for f in crate::wire::Fields::new(v) {
+        let (n, val) = f.ok()?;
+        if n == 1 {
+            return crate::wire::expect_varint(n, val).ok().map(|x| x as i64);
+        }
+    }
+    Some(0)
+}
+
+/// etcd's `mkGteRange`: a range end of `\0` means "every key from key on".
+fn in_range(k: &[u8], key: &[u8], end: &[u8]) -> bool {
+    if end.is_empty() {
+        return k == key;
+    }
+    if end == [0] {
+        return k >= key;
+    }
+    k >= key && k < end
+}
+
+impl<'a> State<'a> {
+    /// Runs one write: on success with changes the revision advances; on
+    /// failure whatever it wrote is undone.
+    fn write<F>(&mut self, f: F) -> Result<(), Refused>
+    where
+        F: FnOnce(&mut Self) -> Result<(), Refused>,
+    {
+        // Every check runs before the first change (as etcd's
+        // checkRequests do), so a refused write has changed nothing.
+        self.changes = 0;
+        f(self)?;
+        if self.changes > 0 {
+            self.current += 1;
+        }
+        Ok(())
+    }
+
+    fn rev(&self) -> i64 {
+        self.current + 1
+    }
+
+    fn check_put(&self, p: &PutRequest) -> Result<(), Refused> {
+        if p.lease != 0 && !p.ignore_lease && !self.leases.contains(&p.lease) {
+            return Err(Refused::LeaseNotFound);
+        }
+        if (p.ignore_value || p.ignore_lease) && !self.live.contains_key(&p.key[..]) {
+            return Err(Refused::KeyNotFound);
+        }
+        Ok(())
+    }
+
+    fn put(&mut self, p: &PutRequest) -> Result<(), Refused> {
+        self.check_put(p)?;
+        self.put_checked(p);
+        Ok(())
+    }
+
+    fn put_checked(&mut self, p: &PutRequest) {
+        let rev = self.rev();
+        let prev = self.live.get(&p.key[..]);
+        let value: Cow<'a, [u8]> = if p.ignore_value {
+            prev.map(|l| l.value.clone()).unwrap_or_default()
+        } else {
+            Cow::Owned(p.value.clone())
+        };
+        let lease = if p.ignore_lease {
+            prev.map(|l| l.lease).unwrap_or(0)
+        } else {
+            p.lease
+        };
+        let (create, version) = match prev {
+            Some(l) => (l.create, l.version + 1),
+            None => (rev, 1),
+        };
+        let kv = KeyValue {
+            key: &p.key,
+            create_revision: create,
+            mod_revision: rev,
+            version,
+            value: &value,
+            lease,
+        };
+        self.out.push(ReplayedRecord {
+            rev: Revision {
+                main: rev,
+                sub: self.changes,
+                tombstone: false,
+            },
+            value: kv.encode(),
+        });
+        self.changes += 1;
+        self.live.insert(
+            Cow::Owned(p.key.clone()),
+            Live {
+                create,
+                modr: rev,
+                version,
+                lease,
+                value,
+            },
+        );
+    }
+
+    fn tombstone(&mut self, key: &[u8]) {
+        let kv = KeyValue {
+            key,
+            ..KeyValue::default()
+        };
+        self.out.push(ReplayedRecord {
+            rev: Revision {
+                main: self.rev(),
+                sub: self.changes,
+                tombstone: true,
+            },
+            value: kv.encode(),
+        });
+        self.changes += 1;
+        self.live.remove(key);
+    }
+
+    fn keys_in(&self, key: &[u8], end: &[u8]) -> Vec<Vec<u8>> {
+        if end.is_empty() {
+            return self
+                .live
+                .get_key_value(key)
+                .map(|(k, _)| vec![k.to_vec()])
+                .unwrap_or_default();
+        }
+        self.live
+            .range::<[u8], _>((std::ops::Bound::Included(key), std::ops::Bound::Unbounded))
+            .map(|(k, _)| k)
+            .take_while(|k| in_range(k, key, end))
+            .map(|k| k.to_vec())
+            .collect()
+    }
+
+    fn delete_range(&mut self, d: &DeleteRangeRequest) {
+        for k in self.keys_in(&d.key, &d.range_end) {
+            self.tombstone(&k);
+        }
+    }
+
+    /// etcd's `applyCompare`.
+    fn compare(&self, c: &Compare) -> bool {
+        let keys = self.keys_in(&c.key, &c.range_end);
+        if keys.is_empty() {
+            if c.target == compare::CompareTarget::Value as i32 {
+                return false;
+            }
+            return compare_kv(c, None);
+        }
+        keys.iter().all(|k| compare_kv(c, self.live.get(&k[..])))
+    }
+
+    /// etcd's `compareToPath`: the branch taken by the txn and by each
+    /// nested txn of a taken branch, all evaluated against the state before
+    /// the txn, depth first.
+    fn path(&self, t: &TxnRequest, out: &mut Vec<bool>) {
+        let ok = t.compare.iter().all(|c| self.compare(c));
+        out.push(ok);
+        for op in if ok { &t.success } else { &t.failure } {
+            if let Some(request_op::Request::RequestTxn(n)) = &op.request {
+                self.path(n, out);
+            }
+        }
+    }
+
+    /// The checks etcd runs on the taken branches before applying any.
+    fn check_ops(&self, t: &TxnRequest, path: &[bool], at: &mut usize) -> Result<(), Refused> {
+        let ok = path.get(*at).copied().unwrap_or(false);
+        *at += 1;
+        for op in if ok { &t.success } else { &t.failure } {
+            match &op.request {
+                Some(request_op::Request::RequestPut(p)) => self.check_put(p)?,
+                Some(request_op::Request::RequestTxn(n)) => self.check_ops(n, path, at)?,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn apply_ops(&mut self, t: &TxnRequest, path: &[bool], at: &mut usize) {
+        let ok = path.get(*at).copied().unwrap_or(false);
+        *at += 1;
+        for op in if ok { &t.success } else { &t.failure } {
+            match &op.request {
+                Some(request_op::Request::RequestPut(p)) => self.put_checked(p),
+                Some(request_op::Request::RequestDeleteRange(d)) => self.delete_range(d),
+                Some(request_op::Request::RequestTxn(n)) => self.apply_ops(n, path, at),
+                Some(request_op::Request::RequestRange(_)) | None => {}
+            }
+        }
+    }
+
+    fn txn(&mut self, t: &TxnRequest) -> Result<(), Refused> {
+        let mut path = Vec::new();
+        self.path(t, &mut path);
+        self.check_ops(t, &path, &mut 0)?;
+        self.apply_ops(t, &path, &mut 0);
+        Ok(())
+    }
+}
+
+/// etcd's `compareKV` (a missing key compares as an empty KeyValue; a
+/// target union of another kind compares against 0 / empty).
+fn compare_kv(c: &Compare, kv: Option<&Live<'_>>) -> bool {
+    use compare::{CompareResult as R, CompareTarget as T, TargetUnion as U};
+    let num = |got: i64, want: Option<i64>| got.cmp(&want.unwrap_or(0));
+    let ord = match T::try_from(c.target).unwrap_or(T::Version) {
+        T::Value => {
+            let want: &[u8] = match &c.target_union {
+                Some(U::Value(v)) => v,
+                _ => &[],
+            };
+            let got: &[u8] = kv.map(|l| &l.value[..]).unwrap_or(&[]);
+            got.cmp(want)
+        }
+        T::Create => num(
+            kv.map(|l| l.create).unwrap_or(0),
+            match c.target_union {
+                Some(U::CreateRevision(x)) => Some(x),
+                _ => None,
+            },
+        ),
+        T::Mod => num(
+            kv.map(|l| l.modr).unwrap_or(0),
+            match c.target_union {
+                Some(U::ModRevision(x)) => Some(x),
+                _ => None,
+            },
+        ),
+        T::Version => num(
+            kv.map(|l| l.version).unwrap_or(0),
+            match c.target_union {
+                Some(U::Version(x)) => Some(x),
+                _ => None,
+            },
+        ),
+        T::Lease => num(
+            kv.map(|l| l.lease).unwrap_or(0),
+            match c.target_union {
+                Some(U::Lease(x)) => Some(x),
+                _ => None,
+            },
+        ),
+    };
+    match R::try_from(c.result).unwrap_or(R::Equal) {
+        R::Equal => ord.is_eq(),
+        R::NotEqual => ord.is_ne(),
+        R::Greater => ord.is_gt(),
+        R::Less => ord.is_lt(),
+    }
+}
+
+/// The keep-set of a compaction at `at` over `records` (revision order):
+/// per key its newest revision ≤ `at` unless a tombstone.
+pub fn compaction_keep(
+    records: &[crate::mvcc::Record<'_>],
+    at: i64,
+) -> std::collections::HashSet<(i64, i64)> {
+    let mut newest: HashMap<&[u8], Revision> = HashMap::new();
+    for r in records {
+        if r.rev.main > at {
+            break;
+        }
+        newest.insert(r.kv.key, r.rev);
+    }
+    newest
+        .into_values()
+        .filter(|r| !r.tombstone)
+        .map(|r| (r.main, r.sub))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use compare::{CompareResult as R, CompareTarget as T, TargetUnion as U};
+
+    fn cmp(target: T, result: R, u: Option<U>) -> Compare {
+        Compare {
+            result: result as i32,
+            target: target as i32,
+            key: b"/k".to_vec(),
+            target_union: u,
+            range_end: Vec::new(),
+        }
+    }
+
+    fn live(modr: i64, value: &[u8]) -> Live<'_> {
+        Live {
+            create: 2,
+            modr,
+            version: 3,
+            lease: 0,
+            value: Cow::Borrowed(value),
+        }
+    }
+
+    /// etcd's compareKV: a missing key compares as zeros, and a target
+    /// union of another kind compares against 0.
+    #[test]
+    fn compare_like_etcd() {
+        let k = live(7, b"abc");
+        assert!(compare_kv(
+            &cmp(T::Mod, R::Equal, Some(U::ModRevision(7))),
+            Some(&k)
+        ));
+        assert!(compare_kv(
+            &cmp(T::Mod, R::Greater, Some(U::ModRevision(6))),
+            Some(&k)
+        ));
+        assert!(compare_kv(
+            &cmp(T::Mod, R::Less, Some(U::ModRevision(8))),
+            Some(&k)
+        ));
+        assert!(compare_kv(
+            &cmp(T::Version, R::NotEqual, Some(U::Version(2))),
+            Some(&k)
+        ));
+        // A MOD compare carrying a version union compares against 0.
+        assert!(compare_kv(
+            &cmp(T::Mod, R::Greater, Some(U::Version(100))),
+            Some(&k)
+        ));
+        assert!(compare_kv(
+            &cmp(T::Value, R::Equal, Some(U::Value(b"abc".to_vec()))),
+            Some(&k)
+        ));
+        assert!(compare_kv(
+            &cmp(T::Value, R::Greater, Some(U::Value(b"abb".to_vec()))),
+            Some(&k)
+        ));
+        // Missing key: create/mod/version 0.
+        assert!(compare_kv(
+            &cmp(T::Create, R::Equal, Some(U::CreateRevision(0))),
+            None
+        ));
+        assert!(!compare_kv(
+            &cmp(T::Version, R::Greater, Some(U::Version(0))),
+            None
+        ));
+    }
+
+    #[test]
+    fn range_end_as_etcd_reads_it() {
+        assert!(in_range(b"/a", b"/a", b""));
+        assert!(!in_range(b"/ab", b"/a", b""));
+        assert!(in_range(b"/ab", b"/a", b"/b"));
+        assert!(!in_range(b"/b", b"/a", b"/b"));
+        assert!(in_range(b"/zzz", b"/a", b"\0"));
+        assert!(!in_range(b"/", b"/a", b"\0"));
+    }
+}
