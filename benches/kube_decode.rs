@@ -1,9 +1,12 @@
 //! Throughput of the Kubernetes values layer on synthetic objects built with
-//! the encoder: protobuf → JSON value, and protobuf → JSON text.
+//! the encoder: protobuf → JSON value, protobuf → JSON text, protobuf → YAML
+//! text (the YAML sink, and the Value + serde-saphyr path it replaced).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use etcdsnap::kube::render::{write_value, Style};
+use etcdsnap::kube::sink_yaml::write_value_rv as write_yaml;
 use etcdsnap::kube::{decode_value, encode::encode_object};
+use etcdsnap::query::sort_keys;
 use serde_json::{json, Value};
 
 fn managed_fields(n: usize) -> Value {
@@ -158,6 +161,21 @@ fn bench(c: &mut Criterion) {
                 write_value(&bytes, &mut out, Style::PRETTY).map(|_| out.len())
             })
         });
+        g.bench_function("stream-yaml", |b| {
+            b.iter(|| {
+                out.clear();
+                write_yaml(&bytes, None, &mut out).map(|_| out.len())
+            })
+        });
+        // What `get -o yaml` did before the YAML sink.
+        g.bench_function("value+saphyr-yaml", |b| {
+            b.iter(|| {
+                decode_value(b"", &bytes).map(|mut v| {
+                    sort_keys(&mut v);
+                    serde_saphyr::to_string(&v).map_or(0, |t| t.len())
+                })
+            })
+        });
         g.finish();
         all.push(bytes);
     }
@@ -180,6 +198,26 @@ fn bench(c: &mut Criterion) {
                 let _ = write_value(v, &mut out, Style::PRETTY);
             }
             out.len()
+        })
+    });
+    g.bench_function("stream-yaml", |b| {
+        b.iter(|| {
+            out.clear();
+            for v in &all {
+                let _ = write_yaml(v, None, &mut out);
+            }
+            out.len()
+        })
+    });
+    g.bench_function("value+saphyr-yaml", |b| {
+        b.iter(|| {
+            all.iter()
+                .filter_map(|v| decode_value(b"", v).ok())
+                .map(|mut v| {
+                    sort_keys(&mut v);
+                    serde_saphyr::to_string(&v).map_or(0, |t| t.len())
+                })
+                .sum::<usize>()
         })
     });
     g.finish();

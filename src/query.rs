@@ -390,10 +390,12 @@ impl<'a> Item<'a> {
         if self.is_encrypted() {
             return Err(self.encrypted_note());
         }
-        let mut v = crate::kube::decode_value(self.record.kv.key, &self.plain)
-            .map_err(|e: KubeError| e.to_string())?;
-        crate::kube::set_resource_version(&mut v, self.record.kv.mod_revision);
-        Ok(v)
+        crate::kube::decode_value_rv(
+            self.record.kv.key,
+            &self.plain,
+            Some(self.record.kv.mod_revision),
+        )
+        .map_err(|e: KubeError| e.to_string())
     }
 
     /// Appends the object's JSON to `out` (fast path, no `Value`).
@@ -416,6 +418,46 @@ impl<'a> Item<'a> {
             out.truncate(at);
             e.to_string()
         })
+    }
+
+    /// Appends the object's YAML to `out`, keys sorted as kubectl prints
+    /// them (the YAML sink of the one traversal, no `Value`).
+    pub fn write_yaml(&self, out: &mut Vec<u8>) -> Result<(), String> {
+        self.write_as(out, true)
+    }
+
+    /// Appends the object as YAML (`yaml`, keys sorted) or pretty JSON,
+    /// streamed through the one traversal without a `Value`.
+    pub fn write_as(&self, out: &mut Vec<u8>, yaml: bool) -> Result<(), String> {
+        if !yaml {
+            return self.write_json(out, crate::kube::render::Style::PRETTY);
+        }
+        if self.is_encrypted() {
+            return Err(self.encrypted_note());
+        }
+        let at = out.len();
+        let rv = Some(self.record.kv.mod_revision);
+        crate::kube::sink_yaml::write_value_rv(&self.plain, rv, out).map_err(|e| {
+            out.truncate(at);
+            e.to_string()
+        })
+    }
+
+    /// The object's labels, as `{"metadata": {"labels": …}}` for
+    /// [`LabelSelector::matches`]: for protobuf values only the labels are
+    /// kept as the traversal streams (no `Value` of the object).
+    pub fn labels(&self) -> Result<J, String> {
+        if self.is_encrypted() {
+            return Err(self.encrypted_note());
+        }
+        let mut s = crate::kube::sink_filter::LabelsSink::new();
+        match crate::kube::detect(&self.plain) {
+            crate::kube::Encoding::Protobuf => {
+                crate::kube::decode_into(&self.plain, None, &mut s).map_err(|e| e.to_string())?;
+                Ok(s.finish())
+            }
+            _ => self.object(),
+        }
     }
 
     pub fn key_str(&self) -> Cow<'_, str> {

@@ -4,8 +4,9 @@
 //! repository or from `$KUBE_TESTDATA`. The data cannot be committed; see
 //! `docs/kubernetes.md` ("Checking against upstream testdata").
 //!
-//! For every `.pb`: the decoder's JSON (the `Value` path and the streaming
-//! writer) must equal the `.json` byte for byte, and the encoder must turn the
+//! For every `.pb`: the decoder's JSON (the `Value` and JSON text sinks of the
+//! one traversal) must equal the `.json` byte for byte, its YAML sink must
+//! equal serde-saphyr's YAML of the key-sorted `.json`, and the encoder must turn the
 //! `.json` and the `.yaml` back into the `.pb` bytes exactly.
 //! `examples/kube_check.rs` runs the same comparison by hand with a report.
 
@@ -91,6 +92,22 @@ fn upstream_api_testdata_round_trips_byte_exact() {
             Err(e) => failures.push(format!("{stem}: stream: {e}")),
         }
 
+        // YAML: the sink's text is what serde-saphyr writes for the
+        // key-sorted object (the YAML `get` printed before it had a sink).
+        let mut sorted = want.clone();
+        etcdsnap::query::sort_keys(&mut sorted);
+        let want_yaml = serde_saphyr::to_string(&sorted).unwrap();
+        let mut y = Vec::new();
+        let mut sink = etcdsnap::kube::sink_yaml::YamlEmitter::new(&mut y);
+        match etcdsnap::kube::decode::protobuf(&bytes, hint, None, &mut sink) {
+            Ok(()) if y == want_yaml.as_bytes() => {}
+            Ok(()) => failures.push(format!(
+                "{stem}: YAML differs:\n{}\n--- want ---\n{want_yaml}",
+                String::from_utf8_lossy(&y)
+            )),
+            Err(e) => failures.push(format!("{stem}: yaml: {e}")),
+        }
+
         match etcdsnap::kube::encode::encode_object_as(&want, hint) {
             Ok(b) if b == bytes => {}
             Ok(_) => failures.push(format!("{stem}: encoding the .json differs from the .pb")),
@@ -109,9 +126,9 @@ fn upstream_api_testdata_round_trips_byte_exact() {
     }
     assert!(
         failures.is_empty(),
-        "{} of {} checks failed ({} objects × decode, stream, encode .json, encode .yaml):\n{}",
+        "{} of {} checks failed ({} objects × decode, stream, YAML, encode .json, encode .yaml):\n{}",
         failures.len(),
-        pbs.len() * 4,
+        pbs.len() * 5,
         pbs.len(),
         failures.join("\n")
     );

@@ -7,7 +7,7 @@ use etcdsnap::crypt::KeyRing;
 use etcdsnap::escape::{bytes, controls as esc};
 use etcdsnap::kube::render::Style;
 use etcdsnap::mvcc::Record;
-use etcdsnap::query::{sort_keys, Filter, Item, LabelSelector};
+use etcdsnap::query::{Filter, Item, LabelSelector};
 use etcdsnap::redact::Redaction;
 use rayon::prelude::*;
 use serde_json::Value as J;
@@ -387,35 +387,29 @@ pub struct Render<'r> {
 }
 
 impl Render<'_> {
-    /// Whether objects must be decoded to a `Value` (labels, redaction,
-    /// YAML) rather than streamed.
-    fn needs_value(&self, etcd_key: &[u8]) -> bool {
-        self.yaml || self.redaction.may_change(etcd_key) || self.filter.labels.is_some()
-    }
-
     /// Renders one record as a list item into `buf`; `None` when it does
-    /// not pass the label selector. Errors name the key.
+    /// not pass the label selector. Errors name the key. The selector reads
+    /// the labels alone (no `Value` of the object). Objects the redaction
+    /// may change are decoded to a `Value`, redacted, and printed by the
+    /// same emitters; all others stream from the stored bytes.
     fn item(&self, r: &Record<'_>, buf: &mut Vec<u8>) -> Result<Option<()>, String> {
         let it = Item::new(*r, self.keys);
         let fail = |e: String| format!("{}: {e}", bytes(r.kv.key));
-        if !self.needs_value(r.kv.key) {
-            it.write_json(buf, Style::PRETTY).map_err(fail)?;
-            return Ok(Some(()));
-        }
-        let mut obj = it.object().map_err(fail)?;
         if let Some(l) = &self.filter.labels {
-            if !l.matches(&obj) {
+            if !l.matches(&it.labels().map_err(fail)?) {
                 return Ok(None);
             }
         }
+        if !self.redaction.may_change(r.kv.key) {
+            it.write_as(buf, self.yaml).map_err(fail)?;
+            return Ok(Some(()));
+        }
+        let mut obj = it.object().map_err(fail)?;
         self.redaction.apply(r.kv.key, &mut obj);
         if self.yaml {
-            sort_keys(&mut obj);
-            let y = serde_saphyr::to_string(&obj).map_err(|e| fail(e.to_string()))?;
-            buf.extend_from_slice(y.as_bytes());
+            etcdsnap::kube::sink_yaml::write_json_value(&obj, buf);
         } else {
-            let s = serde_json::to_string_pretty(&obj).map_err(|e| fail(e.to_string()))?;
-            buf.extend_from_slice(s.as_bytes());
+            etcdsnap::kube::render::write_json_value(&obj, buf, Style::PRETTY);
         }
         Ok(Some(()))
     }
@@ -440,7 +434,7 @@ fn indented(out: &mut Vec<u8>, first: &[u8], indent: &[u8], text: &[u8]) {
 /// Records rendered per parallel task, and at most this many per window;
 /// a window also ends once its stored values reach `WINDOW_BYTES`, so the
 /// rendered output held in memory is bounded by bytes (each value renders
-/// to at most `kube::render::expansion_limit` of its size), not by count.
+/// to at most `kube::decode::expansion_limit` of its size), not by count.
 const CHUNK: usize = 64;
 const WINDOW: usize = CHUNK * 64;
 const WINDOW_BYTES: usize = 4 << 20;

@@ -53,7 +53,7 @@ pub enum KubeError {
     Unknown,
     /// The value decodes to far more than it stores (e.g. a Pod of many
     /// empty containers, each rendered with its defaults): refused.
-    #[error("decodes to more than {limit} bytes of JSON from {stored} stored bytes (more than {factor}x): refused as an amplifying value", factor = super::render::EXPANSION_FACTOR)]
+    #[error("decodes to more than {limit} bytes of JSON from {stored} stored bytes (more than {factor}x): refused as an amplifying value", factor = super::decode::EXPANSION_FACTOR)]
     TooLarge { stored: usize, limit: usize },
     /// The encoder could not map an object onto a message.
     #[error("encode {message} at {path}: {what}")]

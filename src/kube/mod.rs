@@ -2,16 +2,23 @@
 //!
 //! * [`value::detect`] — the encoding of a stored value (encrypted, protobuf,
 //!   CBOR, JSON, YAML, …).
-//! * [`decode_value`] — any stored value → `serde_json::Value` (convenient,
-//!   ~60 MB/s on protobuf Pods: one allocation and hash per key).
-//! * [`render::write_value`] — any stored value → JSON text appended to a
-//!   buffer, pretty or compact, Go-style escaping; the bulk output path
-//!   (~150-240 MB/s per core on dense Pods/Leases, ~650 MB/s on a mix with
-//!   ConfigMaps and Secrets; no per-key allocation).
-//!   [`render::write_value_rv`] also fills `metadata.resourceVersion` from the
-//!   etcd `mod_revision`, as [`set_resource_version`] does for a `Value`.
-//! * [`proto::decode`] — `k8s\0` protobuf → Kubernetes JSON via the embedded
-//!   schema ([`schema`]), which is indexed lazily (~0.6 ms on first use).
+//! * [`decode`] — the one schema traversal: `k8s\0` protobuf → the object,
+//!   pushed as events into a [`decode::Sink`]. Its sinks:
+//!   [`json_emit::JsonEmitter`] (Go-compatible JSON text, pretty or compact),
+//!   [`sink_yaml::YamlEmitter`] (kubectl's key-sorted YAML) and
+//!   [`sink_tree::TreeSink`] (a `serde_json::Value`, for filters, redaction,
+//!   diffs). Each is monomorphised, so JSON text pays nothing for the others.
+//! * [`decode_value`] / [`decode_value_rv`] — any stored value →
+//!   `serde_json::Value` (convenient; one allocation per key).
+//! * [`render::write_value`] / [`render::write_value_rv`] — any stored value →
+//!   JSON text appended to a buffer (the bulk output path, no per-key
+//!   allocation); [`sink_yaml::write_value_rv`] the same as YAML. The `_rv`
+//!   forms fill `metadata.resourceVersion` from the etcd `mod_revision`.
+//! * [`sink_filter`] — sinks that select (labels) or redact (Secret data)
+//!   while the traversal streams, for `get -l` and `--redact`;
+//!   [`decode_into`] runs any stored value into any sink.
+//! * [`proto::decode`] — `k8s\0` protobuf → `Value` via the embedded schema
+//!   ([`schema`]), which is indexed lazily (~0.6 ms on first use).
 //! * [`cbor::decode`] — the CBOR subset of custom resources.
 //! * [`key::parse`] — storage keys → resource, namespace, name;
 //!   [`key::resolve`] — kubectl-style resource names.
@@ -23,14 +30,19 @@
 
 pub mod apply;
 pub mod cbor;
+pub mod decode;
 pub mod encode;
 mod error;
+pub mod json_emit;
 pub mod jsonpath;
 pub mod key;
 pub mod print;
 pub mod proto;
 pub mod render;
 pub mod schema;
+pub mod sink_filter;
+pub mod sink_tree;
+pub mod sink_yaml;
 #[cfg(test)]
 mod tests;
 pub mod timefmt;
@@ -47,12 +59,50 @@ use serde_json::Value as J;
 /// hints; today only the value bytes decide). Encrypted values give
 /// [`KubeError::Encrypted`]; the caller decrypts and calls again.
 pub fn decode_value(key: &[u8], value: &[u8]) -> Result<J, KubeError> {
+    decode_value_rv(key, value, None)
+}
+
+/// Like [`decode_value`], and sets `metadata.resourceVersion` to
+/// `resource_version` (the etcd `mod_revision`) where the apiserver puts it:
+/// protobuf objects get it from the schema traversal, other encodings from
+/// [`set_resource_version`].
+pub fn decode_value_rv(
+    key: &[u8],
+    value: &[u8],
+    resource_version: Option<i64>,
+) -> Result<J, KubeError> {
+    let mut v = match detect(value) {
+        Encoding::Protobuf => return proto::decode_rv(value, None, resource_version),
+        _ => decode_other(key, value)?,
+    };
+    if let Some(rv) = resource_version {
+        set_resource_version(&mut v, rv);
+    }
+    Ok(v)
+}
+
+/// Pushes any stored value into `sink`: protobuf through the schema
+/// traversal, other encodings decoded (with [`set_resource_version`]) and
+/// then emitted. On error the sink may hold a partial document.
+pub fn decode_into<S: decode::Sink>(
+    value: &[u8],
+    resource_version: Option<i64>,
+    sink: &mut S,
+) -> Result<(), KubeError> {
+    match detect(value) {
+        Encoding::Protobuf => decode::protobuf(value, None, resource_version, sink),
+        _ => {
+            let v = decode_value_rv(b"", value, resource_version)?;
+            sink.value(&v);
+            Ok(())
+        }
+    }
+}
+
+fn decode_other(key: &[u8], value: &[u8]) -> Result<J, KubeError> {
     let _ = key;
     match detect(value) {
-        Encoding::Protobuf => {
-            render::check_expansion(value)?;
-            proto::decode(value)
-        }
+        Encoding::Protobuf => proto::decode(value),
         Encoding::Json => serde_json::from_slice(value).map_err(|e| KubeError::Json(e.to_string())),
         Encoding::Cbor => cbor::decode(value),
         Encoding::Decimal(n) => Ok(J::Number(n.into())),
@@ -65,7 +115,6 @@ pub fn decode_value(key: &[u8], value: &[u8]) -> Result<J, KubeError> {
             let raw = base64::engine::general_purpose::STANDARD
                 .decode(t)
                 .map_err(|_| KubeError::Unknown)?;
-            render::check_expansion(&raw)?;
             proto::decode(&raw)
         }
         Encoding::Encrypted(e) => Err(KubeError::Encrypted {
@@ -85,24 +134,8 @@ fn yaml_error(e: &serde_saphyr::Error) -> String {
     }
 }
 
-/// ObjectMeta keys in Go order, to place `resourceVersion` after `uid`.
-const OBJECT_META_ORDER: [&str; 15] = [
-    "name",
-    "generateName",
-    "namespace",
-    "selfLink",
-    "uid",
-    "resourceVersion",
-    "generation",
-    "creationTimestamp",
-    "deletionTimestamp",
-    "deletionGracePeriodSeconds",
-    "labels",
-    "annotations",
-    "ownerReferences",
-    "finalizers",
-    "managedFields",
-];
+/// The full proto name of ObjectMeta, whose field order is Go's.
+pub(crate) const OBJECT_META: &str = "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 
 /// Sets `metadata.resourceVersion` (from the etcd `mod_revision`), as the
 /// apiserver does when serving; the stored bytes never contain it. The key
@@ -119,11 +152,18 @@ pub fn set_resource_version(obj: &mut J, rv: i64) {
     }
     let keys: Vec<&String> = meta.keys().collect();
     let sorted = keys.windows(2).all(|w| w[0] <= w[1]) && keys.len() > 1;
-    let rank = |k: &str| OBJECT_META_ORDER.iter().position(|x| *x == k);
+    // Go's field order of ObjectMeta, from the schema (the traversal places
+    // resourceVersion of protobuf objects by the same order).
+    let fields = schema::schema()
+        .message(OBJECT_META)
+        .map_or(&[][..], |m| m.fields.as_slice());
+    let rank = |k: &str| fields.iter().position(|f| !f.retired && f.json == k);
+    let rv_rank = rank("resourceVersion").unwrap_or(5);
     let at = if sorted {
         keys.iter().position(|k| k.as_str() > "resourceVersion")
     } else {
-        keys.iter().position(|k| rank(k).is_some_and(|r| r > 5))
+        keys.iter()
+            .position(|k| rank(k).is_some_and(|r| r > rv_rank))
     }
     .unwrap_or(keys.len());
     let old = std::mem::take(meta);

@@ -1,5 +1,6 @@
-//! Cross-module tests: hostile input never panics, the Value and streaming
-//! paths agree, unknown fields and types are kept, golden round trips.
+//! Cross-module tests: hostile input never panics, the sinks of the one
+//! traversal (Value, JSON text, YAML text) agree with each other, unknown
+//! fields and types are kept, golden round trips.
 
 use serde_json::{json, Value as J};
 
@@ -34,6 +35,21 @@ fn both(v: &[u8]) -> (Result<J, KubeError>, Result<J, KubeError>) {
             String::from_utf8_lossy(&out),
             "Value and stream texts differ"
         );
+    }
+    // The YAML sink: serde-saphyr's text for the key-sorted Value, and an
+    // error exactly when the other sinks fail.
+    let mut y = Vec::new();
+    let yr = super::sink_yaml::write_value_rv(v, None, &mut y);
+    assert_eq!(
+        yr.is_ok(),
+        a.is_ok(),
+        "YAML and Value sinks disagree on failing"
+    );
+    if let Ok(a) = &a {
+        let mut sorted = a.clone();
+        crate::query::sort_keys(&mut sorted);
+        let want = serde_saphyr::to_string(&sorted).unwrap_or_default();
+        assert_eq!(String::from_utf8_lossy(&y), want, "YAML sink text differs");
     }
     (a, b)
 }

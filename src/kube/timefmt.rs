@@ -30,14 +30,52 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 
 /// `2006-01-02T15:04:05Z`, or with `micros` six fractional digits.
 pub fn rfc3339(seconds: i64, micros: Option<u32>) -> String {
+    let mut out = Vec::with_capacity(27);
+    write_rfc3339(&mut out, seconds, micros);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends the text of [`rfc3339`] to `out` (no quotes, no allocation for
+/// years 0000-9999). The one RFC 3339 formatter every output uses.
+pub fn write_rfc3339(out: &mut Vec<u8>, seconds: i64, micros: Option<u32>) {
+    // Nanos beyond a second (hostile input) show as .999999.
+    let micros = micros.map(|us| us.min(999_999));
     let days = seconds.div_euclid(86_400);
-    let sod = seconds.rem_euclid(86_400);
+    let sod = seconds.rem_euclid(86_400) as u32;
     let (y, mo, d) = civil_from_days(days);
     let (h, mi, s) = (sod / 3600, (sod / 60) % 60, sod % 60);
-    match micros {
-        Some(us) => format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{us:06}Z"),
-        None => format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z"),
+    if !(0..=9999).contains(&y) {
+        use std::io::Write as _;
+        let _ = write!(out, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}");
+        if let Some(us) = micros {
+            let _ = write!(out, ".{us:06}");
+        }
+        out.push(b'Z');
+        return;
     }
+    let y = y as u32;
+    let two = |out: &mut Vec<u8>, v: u32| {
+        out.extend_from_slice(&[b'0' + (v / 10) as u8, b'0' + (v % 10) as u8])
+    };
+    two(out, y / 100);
+    two(out, y % 100);
+    out.push(b'-');
+    two(out, mo);
+    out.push(b'-');
+    two(out, d);
+    out.push(b'T');
+    two(out, h);
+    out.push(b':');
+    two(out, mi);
+    out.push(b':');
+    two(out, s);
+    if let Some(us) = micros {
+        out.push(b'.');
+        two(out, us / 10_000);
+        two(out, us / 100 % 100);
+        two(out, us % 100);
+    }
+    out.push(b'Z');
 }
 
 /// Parses RFC 3339 (`Z` or `±hh:mm`, optional fraction) → (seconds, nanos).
