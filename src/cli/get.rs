@@ -177,7 +177,7 @@ pub fn run(a: GetArgs) -> anyhow::Result<i32> {
         for d in &gone {
             eprintln!(
                 "etcdsnap: {}: deleted at revision {}{}",
-                String::from_utf8_lossy(d.key),
+                bytes(d.key),
                 d.deleted_at,
                 match &d.last {
                     Some(r) => format!(", last written at {}", r.kv.mod_revision),
@@ -292,7 +292,7 @@ fn deletion_hints(store: &etcdsnap::mvcc::Store<'_>, a: &GetArgs, wanted: &dyn F
     };
     let input = a.input.input.display();
     for d in gone.iter().take(20) {
-        let key = String::from_utf8_lossy(d.key);
+        let key = bytes(d.key);
         let Some(last) = &d.last else {
             eprintln!(
                 "etcdsnap: {key}: deleted at revision {}; its earlier revisions were compacted away",
@@ -339,7 +339,7 @@ fn select_words(a: &GetArgs, key: &[u8]) -> String {
                 None => format!("{res} {}", sk.name),
             }
         }
-        _ => format!("--key {}", String::from_utf8_lossy(key)),
+        _ => format!("--key {}", bytes(key)),
     }
 }
 

@@ -239,7 +239,7 @@ fn deleted(
                 opt(r.mod_revision),
                 r.deleted_revision,
                 r.last_live_revision,
-                r.key
+                esc(&r.key)
             );
         }
     }

@@ -86,16 +86,7 @@ impl Selection {
 /// Lossy text with control characters escaped (for people; JSON carries
 /// `key_hex` when the key is not UTF-8).
 pub fn escape(b: &[u8]) -> String {
-    let s = String::from_utf8_lossy(b);
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_control() {
-            out.push_str(&format!("\\x{:02x}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::escape::bytes(b).into_owned()
 }
 
 fn key_row(t: &Touch, f: &Filter) -> KeyRow {
