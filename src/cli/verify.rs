@@ -121,7 +121,21 @@ pub fn run(a: VerifyArgs) -> anyhow::Result<i32> {
         None
     };
     let salvage = salvage_snap.as_ref().map(etcdsnap::salvage::Salvage::run);
+    // And a data dir's WAL: where it is damaged and which entries past the
+    // damage are lost.
+    let wal_loss = match (&salvage, etcdsnap::wal::open::wal_dir_of(&input)) {
+        (Some(s), Some(dir)) => {
+            let ci = s.meta.consistent_index.unwrap_or(0);
+            let files = etcdsnap::wal::salvage::open(&dir)?;
+            etcdsnap::wal::salvage::read_until_damage(&files, ci).2
+        }
+        _ => None,
+    };
     let exit = super::salvage::exit(exit, salvage.as_ref());
+    let exit = match &wal_loss {
+        Some(l) if exit == 0 && l.may_be_lost => 1,
+        _ => exit,
+    };
     if output == Format::Json {
         let mut v = serde_json::to_value(&report)?;
         if let Some(o) = v.as_object_mut() {
@@ -132,6 +146,9 @@ pub fn run(a: VerifyArgs) -> anyhow::Result<i32> {
             }
             if let Some(s) = &salvage {
                 o.insert("salvage".into(), serde_json::to_value(&s.report)?);
+            }
+            if let Some(l) = &wal_loss {
+                o.insert("wal_salvage".into(), serde_json::to_value(l)?);
             }
             o.insert("exit_code".into(), exit.into());
         }
@@ -195,6 +212,9 @@ pub fn run(a: VerifyArgs) -> anyhow::Result<i32> {
         for l in s.summary_lines() {
             println!("{}", esc(&l));
         }
+    }
+    for l in wal_loss.iter().flat_map(|l| l.summary_lines()) {
+        println!("{}", esc(&l));
     }
     Ok(exit)
 }
