@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use crate::bolt::{PageAt, PageClass, PageScan};
 use crate::etcd::meta::MetaInfo;
-use crate::etcd::schema::{Revision, KEY_BUCKET, META_BUCKET};
+use crate::etcd::schema::{Revision, FINISHED_COMPACT_KEY, KEY_BUCKET, META_BUCKET};
 use crate::etcd::snapshot::hex;
 use crate::etcd::{KeyValue, Snapshot};
 use crate::mvcc::Record;
@@ -306,7 +306,7 @@ impl<'a> Salvage<'a> {
                             if let Ok(Some(rec)) = record_of(e.key, e.value) {
                                 out.push((rec, e.value));
                             }
-                        } else if e.key == b"finishedCompactRev" {
+                        } else if e.key == FINISHED_COMPACT_KEY {
                             let mut m = MetaInfo::default();
                             if m.apply(e.key, e.value).is_ok() {
                                 compact = m.finished_compact_revision;
