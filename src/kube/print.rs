@@ -312,6 +312,16 @@ pub fn builtin(group: &str, kind: &str) -> Option<Printer> {
     })
 }
 
+/// The printer the apiservers use for a resource: its CRD's
+/// `additionalPrinterColumns` when a CRD defines it (`crd`), else the
+/// built-in printer of (group, kind), else NAME and AGE.
+pub fn printer_for(group: &str, kind: &str, crd: Option<&[J]>) -> Printer {
+    match crd {
+        Some(cols) => crd_columns(cols),
+        None => builtin(group, kind).unwrap_or_else(default_printer),
+    }
+}
+
 /// NAME and AGE: what the apiserver prints for a kind without a printer.
 pub fn default_printer() -> Printer {
     Printer {
