@@ -493,10 +493,7 @@ impl Selection {
 }
 
 fn printer(res: &ApiResource) -> Printer {
-    match &res.printer_columns {
-        Some(cols) => print::crd_columns(cols),
-        None => print::builtin(&res.group, &res.kind).unwrap_or_else(print::default_printer),
-    }
+    print::printer_for(&res.group, &res.kind, res.printer_columns.as_deref())
 }
 
 fn columns_json(p: &Printer) -> J {
