@@ -403,7 +403,7 @@ async function objectPage(main, s, params, seq, reveal) {
 
 async function diffPage(main, s, params, seq) {
   const two = params.snapshots === "1";
-  const from = params.from || String(s.compacted_revision || s.oldest_revision || 1);
+  const from = params.from || String(two ? s.revision : (s.compacted_revision || s.oldest_revision || 1));
   const to = params.to || String(s.revision);
   const fromIn = h("input#d-from", { type: "number", value: from, min: 0, max: s.current_revision });
   const toIn = h("input#d-to", { type: "number", value: to, min: 0, max: s.current_revision, disabled: two ? true : null });
@@ -431,7 +431,7 @@ async function diffPage(main, s, params, seq) {
       h("summary.s-chg", {}, "~ " + c.name + " (" + c.changes.length + " fields" + (c.recreated ? ", recreated" : "") + ")"),
       c.error ? h("p.v-bad", { text: c.error }) : changeList(c.changes),
       two ? null : h("a", { href: link("object", { key: c.key, rev: to }), text: "history of " + c.name })))));
-  out.replaceChildren(sum, groups.length ? groups : h("p", { text: "No difference." }));
+  out.replaceChildren(sum, ...(groups.length ? groups : [h("p", { text: "No difference." })]));
 }
 
 // ---------------------------------------------------------------- keys and start
