@@ -35,6 +35,8 @@ pub struct State {
     pub bookmark_every: u64,
     /// The bearer token every request must carry (with --tls).
     pub token: Option<String>,
+    /// The web console's caches and second snapshot (`/ui/`).
+    pub console: super::ui::Console,
 }
 
 /// A reply body: whole, or chunks from a producer (lists, watches).
