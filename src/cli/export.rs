@@ -339,7 +339,9 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
         }
     }
     let idx = a.out.join("index.json");
-    write_file(&idx, &serde_json::to_vec_pretty(&index)?)
+    let index = serde_json::json!({ "objects": index });
+    let doc = etcdsnap::machine_output::EXPORT_INDEX.document(&index);
+    write_file(&idx, &serde_json::to_vec_pretty(&doc)?)
         .with_context(|| idx.display().to_string())?;
     super::note(format_args!(
         "wrote {} objects under {} ({} failed; index.json lists every one)",

@@ -303,12 +303,14 @@ pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
     );
     let different = !(added.is_empty() && removed.is_empty() && changed.is_empty());
     if a.out_fmt.output == super::Format::Json {
-        super::print_json(&serde_json::json!({
-            "summary": summary,
-            "added": added,
-            "removed": removed,
-            "changed": changed,
-        }))?;
+        super::print_json(
+            &etcdsnap::machine_output::DIFF.document(&serde_json::json!({
+                "summary": summary,
+                "added": added,
+                "removed": removed,
+                "changed": changed,
+            })),
+        )?;
     } else {
         println!("{summary}");
         // Grouped by resource and namespace.
@@ -521,27 +523,29 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
     progress.finish();
     let ps = u64::from(detail.page_size);
     if a.out_fmt.output == super::Format::Json {
-        super::print_json(&serde_json::json!({
-            "database": {
-                "total_size": detail.status.total_size,
-                "file_size": detail.file_size,
-                "bytes_in_use": detail.bytes_in_use,
-                "bytes_free": detail.bytes_free,
-                "defrag_size": defrag_size,
-                "defrag_reclaims": reclaim,
-                "free_pages": detail.pages_free,
-                "total_key": detail.status.total_key,
-                "revision": detail.status.revision,
-                "compacted_revision": s.compacted_revision,
-                "scheduled_compact_revision": detail.meta.scheduled_compact_revision,
-                "oldest_revision": s.oldest_revision,
-                "revisions_held": s.revisions,
-                "live_objects": s.live_objects,
-            },
-            "resources": s.resources,
-            "largest": s.largest,
-            "namespaces": s.namespaces,
-        }))?;
+        super::print_json(
+            &etcdsnap::machine_output::STATS.document(&serde_json::json!({
+                "database": {
+                    "total_size": detail.status.total_size,
+                    "file_size": detail.file_size,
+                    "bytes_in_use": detail.bytes_in_use,
+                    "bytes_free": detail.bytes_free,
+                    "defrag_size": defrag_size,
+                    "defrag_reclaims": reclaim,
+                    "free_pages": detail.pages_free,
+                    "total_key": detail.status.total_key,
+                    "revision": detail.status.revision,
+                    "compacted_revision": s.compacted_revision,
+                    "scheduled_compact_revision": detail.meta.scheduled_compact_revision,
+                    "oldest_revision": s.oldest_revision,
+                    "revisions_held": s.revisions,
+                    "live_objects": s.live_objects,
+                },
+                "resources": s.resources,
+                "largest": s.largest,
+                "namespaces": s.namespaces,
+            })),
+        )?;
         return Ok(super::salvage::exit(0, sv.as_ref()));
     }
     let h = super::status::human;
