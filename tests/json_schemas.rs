@@ -26,21 +26,27 @@ use etcdsnap::machine_output::{self as mo, Format};
 const CHECK: &str = r#"
 import json, sys, glob, os
 import jsonschema
-from referencing import Registry
-from referencing.jsonschema import DRAFT202012
 schemas = {}
 for p in sorted(glob.glob(os.path.join(sys.argv[1], '*.schema.json'))):
     s = json.load(open(p))
     jsonschema.Draft202012Validator.check_schema(s)
     schemas[s['$id']] = s
-reg = Registry().with_resources([(k, DRAFT202012.create_resource(v)) for k, v in schemas.items()])
+try:
+    from referencing import Registry
+    from referencing.jsonschema import DRAFT202012
+    reg = Registry().with_resources([(k, DRAFT202012.create_resource(v)) for k, v in schemas.items()])
+    def validator(s):
+        return jsonschema.Draft202012Validator(s, registry=reg)
+except ImportError:  # jsonschema < 4.18 (Debian's python3-jsonschema)
+    def validator(s):
+        return jsonschema.Draft202012Validator(s, resolver=jsonschema.RefResolver.from_schema(s, store=schemas))
 for f in sys.argv[2:]:
     doc = json.load(open(f))
     sid = '%s.v%s' % (doc.get('format'), doc.get('version'))
     if sid not in schemas:
         print('FAIL %s: no schema with $id %s' % (f, sid))
         continue
-    v = jsonschema.Draft202012Validator(schemas[sid], registry=reg)
+    v = validator(schemas[sid])
     errs = ['%s: %s' % ('/'.join(map(str, e.absolute_path)), e.message[:300]) for e in v.iter_errors(doc)]
     print(('FAIL %s: ' % f + ' | '.join(errs[:5])) if errs else 'OK %s' % f)
 "#;
