@@ -21,6 +21,7 @@ pub mod crc;
 pub mod crypt;
 pub mod escape;
 pub mod etcd;
+pub mod export;
 pub mod forensics;
 pub mod hashkv;
 pub mod input;
