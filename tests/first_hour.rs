@@ -209,7 +209,8 @@ fn type_slash_name_everywhere() {
     assert!(o.status.success(), "{}", stderr(&o));
     let index: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("index.json")).unwrap()).unwrap();
-    assert_eq!(index.as_array().unwrap().len(), 1, "{index}");
+    assert_eq!(index["format"], "etcdsnap.export-index", "{index}");
+    assert_eq!(index["objects"].as_array().unwrap().len(), 1, "{index}");
 
     let older = fixture("openshift-backup/snapshot_2026-11-19_101500.db");
     let older = older.to_str().unwrap();
@@ -654,7 +655,9 @@ fn deletions_are_findable() {
 
     // --deleted lists it with its revisions.
     let o = etcdsnap(&["ls", s, "--deleted", "-o", "json"]);
-    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["format"], "etcdsnap.ls-deleted", "{doc}");
+    let rows = &doc["deleted"];
     assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
     assert_eq!(rows[0]["key"], key);
     assert_eq!(rows[0]["deleted_revision"], deleted);

@@ -458,7 +458,8 @@ fn no_raw_control_bytes_in_human_output() {
     // JSON is exact.
     let o = run(&["ls", &db, "-o", "json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
-    assert!(v
+    assert_eq!(v["format"], "etcdsnap.ls");
+    assert!(v["keys"]
         .as_array()
         .expect("array")
         .iter()
@@ -480,7 +481,8 @@ fn export_writes_every_object_and_names_the_bad_ones() {
     let index: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("index.json")).expect("index.json"))
             .expect("json");
-    let index = index.as_array().expect("array");
+    assert_eq!(index["format"], "etcdsnap.export-index");
+    let index = index["objects"].as_array().expect("array");
     // Every key put (the Secret put twice is one live key).
     let m = manifest();
     let mut want: Vec<String> = m["keys"]

@@ -225,7 +225,7 @@ fn get_ls_history_export_and_decode_read_through_the_keys() {
     );
     let index: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
-    let lost = index
+    let lost = index["objects"]
         .as_array()
         .unwrap()
         .iter()

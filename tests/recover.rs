@@ -246,8 +246,9 @@ fn export_for_apply_writes_clean_files_in_apply_order() {
         "--for-apply",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let index: Vec<Value> =
+    let index: Value =
         serde_json::from_slice(&std::fs::read(out.join("index.json")).unwrap()).unwrap();
+    let index = index["objects"].as_array().unwrap();
     let ranks: Vec<u64> = index
         .iter()
         .map(|e| e["apply_rank"].as_u64().unwrap())
@@ -257,7 +258,7 @@ fn export_for_apply_writes_clean_files_in_apply_order() {
     assert_eq!(index[0]["kind"], "Namespace");
     assert_eq!(index[1]["kind"], "ServiceAccount");
     assert!(!index.iter().any(|e| e["kind"] == "ReplicaSet"));
-    for e in &index {
+    for e in index {
         let text = std::fs::read_to_string(out.join(e["file"].as_str().unwrap())).unwrap();
         let v: Value = serde_saphyr::from_str(&text).unwrap();
         for f in DROPPED {

@@ -143,7 +143,9 @@ fn check_fixture(rel: &str) {
         let o = etcdsnap(&["ls", "--salvage", "-o", "json", file.to_str().unwrap()]);
         assert_eq!(o.status.code(), Some(1), "{rel} {kind}: {}", stderr(&o));
         assert!(stderr(&o).contains("salvage:"), "{}", stderr(&o));
-        let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout(&o)).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(doc["format"], "etcdsnap.ls", "{rel} {kind}");
+        let rows = doc["keys"].as_array().unwrap();
         assert!(!rows.is_empty(), "{rel} {kind}");
         let by_mod: BTreeMap<(Vec<u8>, i64), &Rec> = want
             .records
@@ -151,7 +153,7 @@ fn check_fixture(rel: &str) {
             .filter(|(k, _)| !k.2)
             .map(|(_, r)| ((r.0.clone(), r.3), r))
             .collect();
-        for row in &rows {
+        for row in rows {
             let key = row["key"].as_str().unwrap().as_bytes().to_vec();
             let m = row["mod_revision"].as_i64().unwrap();
             let w = by_mod

@@ -81,6 +81,7 @@ fn restore_and_boot(v: V, fixture: &str, kinds: &[&str]) {
         let report = format!("{}.salvage-report.json", data.display());
         let r: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+        assert_eq!(r["format"], "etcdsnap.salvage-report");
         assert_eq!(r["may_be_lost"], true);
         let e = Etcd::boot(
             v,

@@ -148,24 +148,24 @@ pub fn run(a: CertsArgs) -> anyhow::Result<i32> {
                     v
                 })
                 .collect();
-            super::print_json(&serde_json::json!({
-                "format": "etcdsnap.certs",
-                "version": 1,
-                "at": rfc3339(at, None),
-                "at_source": at_source,
-                "warn_days": a.warn_days,
-                "tarball": tarball.as_ref().map(|t| t.display().to_string()),
-                "counts": {
-                    "expired": expired,
-                    "expiring": count(Status::Expiring),
-                    "not_yet_valid": count(Status::NotYetValid),
-                    "valid": count(Status::Valid),
-                    "unreadable": found.unreadable.len(),
-                },
-                "certificates": certs,
-                "unreadable": found.unreadable,
-                "not_searched": undecoded,
-            }))?;
+            super::print_json(
+                &etcdsnap::machine_output::CERTS.document(&serde_json::json!({
+                    "at": rfc3339(at, None),
+                    "at_source": at_source,
+                    "warn_days": a.warn_days,
+                    "tarball": tarball.as_ref().map(|t| t.display().to_string()),
+                    "counts": {
+                        "expired": expired,
+                        "expiring": count(Status::Expiring),
+                        "not_yet_valid": count(Status::NotYetValid),
+                        "valid": count(Status::Valid),
+                        "unreadable": found.unreadable.len(),
+                    },
+                    "certificates": certs,
+                    "unreadable": found.unreadable,
+                    "not_searched": undecoded,
+                })),
+            )?;
         }
         Format::Text | Format::Table | Format::Wide => {
             let esc = |s: &str| s.escape_debug().to_string();

@@ -46,7 +46,7 @@ pub fn run(a: DefragArgs) -> anyhow::Result<i32> {
     match result {
         Ok(r) => {
             if output == Format::Json {
-                super::print_json(&r)?;
+                super::print_json(&etcdsnap::machine_output::DEFRAG.document(&r))?;
             } else {
                 println!("wrote {}", r.output.display());
                 println!(

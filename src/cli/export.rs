@@ -7,6 +7,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
+use etcdsnap::export::{plan, ExportIndex, IndexEntry};
 use etcdsnap::query::{sort_keys, Item};
 use etcdsnap::redact::{digest, Redaction};
 use rayon::prelude::*;
@@ -43,120 +44,6 @@ pub struct ExportArgs {
     /// them in apply order, each with its `apply_rank`.
     #[command(flatten)]
     pub apply: super::forms::ApplyArgs,
-}
-
-/// The longest file-name segment written (file systems allow 255 bytes;
-/// room is left for a `~<hash>` suffix and `.undecoded.sha256`).
-const MAX_SEG: usize = 200;
-
-/// Bytes kept as they are in a file name; every other byte (including
-/// `%`, `/`, controls and bytes that are not UTF-8) is written `%XX`, so
-/// the mapping from names to segments is one to one.
-fn keep(b: u8, first: bool, top: bool) -> bool {
-    match b {
-        b'a'..=b'z'
-        | b'A'..=b'Z'
-        | b'0'..=b'9'
-        | b'-'
-        | b'~'
-        | b':'
-        | b'@'
-        | b'+'
-        | b'='
-        | b',' => true,
-        // A leading `.` (hidden, `.`/`..`) and, at the top level, any `.`
-        // or `_`: namespaces (DNS labels) have neither, so `index.json`,
-        // `_cluster` and `_etcd` stay ours.
-        b'.' => !first && !top,
-        b'_' => !top,
-        _ => false,
-    }
-}
-
-/// A path segment for `name` (raw bytes): one to one, no `/`, never `.`
-/// or `..`, bounded to `MAX_SEG` bytes (a longer one is cut and marked
-/// with a hash of `key`, the full etcd key, which keeps it distinct).
-fn seg(name: &[u8], top: bool, key: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut o = String::with_capacity(name.len());
-    for (i, &b) in name.iter().enumerate() {
-        if keep(b, i == 0, top) {
-            o.push(b as char);
-        } else {
-            let _ = write!(o, "%{b:02X}");
-        }
-    }
-    if o.is_empty() {
-        o.push('%');
-    }
-    if o.len() > MAX_SEG {
-        let mut cut = MAX_SEG - 20;
-        // Never inside a %XX triplet.
-        while o.as_bytes()[..cut].iter().rev().take(2).any(|&c| c == b'%') {
-            cut -= 1;
-        }
-        o.truncate(cut);
-        o.push('~');
-        o.push_str(&short_hash(key));
-    }
-    o
-}
-
-/// 16 hex digits of the SHA-256 of `key`.
-fn short_hash(key: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(key)[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// Where one record goes: `(dir, stem)` relative to `--out`.
-fn place(filter: &etcdsnap::query::Filter, key: &[u8]) -> (PathBuf, String) {
-    match filter.parse_key(key) {
-        Some(k) if k.kind == etcdsnap::kube::key::KeyKind::Object => {
-            let res = match k.group {
-                Some(g) if !g.is_empty() => format!("{}.{g}", k.resource),
-                _ => k.resource.to_string(),
-            };
-            let ns = match k.namespace {
-                Some(ns) => seg(ns.as_bytes(), true, key),
-                None => "_cluster".to_string(),
-            };
-            (
-                PathBuf::from(ns).join(seg(res.as_bytes(), false, key)),
-                seg(k.name.as_bytes(), false, key),
-            )
-        }
-        _ => {
-            let k = key.strip_prefix(b"/").unwrap_or(key);
-            (PathBuf::from("_etcd"), seg(k, false, key))
-        }
-    }
-}
-
-/// Stems for every record, one to one: records that would share a file
-/// (keys under two etcd prefixes, names equal but for case on a
-/// case-insensitive file system) all get a `~<hash of the key>` suffix.
-fn plan(filter: &etcdsnap::query::Filter, records: &[etcdsnap::mvcc::Record<'_>]) -> Vec<PathBuf> {
-    let placed: Vec<(PathBuf, String)> = records.iter().map(|r| place(filter, r.kv.key)).collect();
-    let mut count: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for (d, s) in &placed {
-        *count
-            .entry(d.join(s).to_string_lossy().to_lowercase())
-            .or_default() += 1;
-    }
-    placed
-        .into_iter()
-        .zip(records)
-        .map(|((d, s), r)| {
-            if count[&d.join(&s).to_string_lossy().to_lowercase()] > 1 {
-                d.join(format!("{s}~{}", short_hash(r.kv.key)))
-            } else {
-                d.join(s)
-            }
-        })
-        .collect()
 }
 
 fn mkdir(p: &Path) -> std::io::Result<()> {
@@ -218,33 +105,19 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
     let stems = plan(&filter, &records);
     // Every object is tried; what fails is recorded in its index entry and
     // the export goes on.
-    let results: Vec<Option<serde_json::Value>> = records
+    let results: Vec<Option<IndexEntry>> = records
         .par_iter()
         .zip(stems.par_iter())
         .map(|(r, stem)| {
             progress.inc(1);
             let it = Item::new(*r, keys.as_ref());
-            let key = it.key_str().into_owned();
-            let mut entry = serde_json::json!({
-                "key": key,
-                "mod_revision": r.kv.mod_revision,
-                "encoding": it.encoding,
-                "encryption": it.encryption,
-            });
-            if std::str::from_utf8(r.kv.key).is_err() {
-                entry["key_hex"] =
-                    r.kv.key
-                        .iter()
-                        .map(|b| format!("{b:02x}"))
-                        .collect::<String>()
-                        .into();
-            }
+            let mut entry = IndexEntry::of(r, it.encoding, it.encryption.clone());
             let with_ext = |ext: &str| {
                 let mut p = stem.clone().into_os_string();
                 p.push(ext);
                 PathBuf::from(p)
             };
-            let (rel, bytes, error) = match it.object() {
+            let (rel, bytes) = match it.object() {
                 Ok(mut o) => {
                     if let Some(l) = &filter.labels {
                         if !l.matches(&o) {
@@ -258,30 +131,35 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
                             return None;
                         }
                         etcdsnap::kube::apply::strip(&mut o, a.apply.options());
-                        entry["apply_rank"] = etcdsnap::kube::apply::rank(&o).into();
+                        entry.apply_rank = Some(etcdsnap::kube::apply::rank(&o));
                     }
-                    for f in ["apiVersion", "kind"] {
-                        entry[f] = o.get(f).cloned().unwrap_or_default();
-                    }
+                    let text = |f: &str| o.get(f).and_then(|v| v.as_str()).map(str::to_string);
+                    entry.api_version = text("apiVersion");
+                    entry.kind = text("kind");
                     sort_keys(&mut o);
                     match serde_saphyr::to_string(&o) {
-                        Ok(y) => (Some(with_ext(".yaml")), y.into_bytes(), None),
-                        Err(e) => (None, Vec::new(), Some(format!("rendering YAML: {e}"))),
+                        Ok(y) => (Some(with_ext(".yaml")), y.into_bytes()),
+                        Err(e) => {
+                            entry.fail(format!("rendering YAML: {e}"));
+                            (None, Vec::new())
+                        }
                     }
                 }
                 // Under redaction only the digest of what may be secret.
                 Err(e) if redaction.hides_bytes(r.kv.key) => {
-                    entry["redacted"] = true.into();
+                    entry.redacted = true;
+                    entry.fail(e);
                     (
                         Some(with_ext(".undecoded.sha256")),
                         format!("{}\n", digest(&it.plain)).into_bytes(),
-                        Some(e),
                     )
                 }
                 // Kept as stored (or as decrypted), so nothing is lost.
-                Err(e) => (Some(with_ext(".undecoded")), it.plain.to_vec(), Some(e)),
+                Err(e) => {
+                    entry.fail(e);
+                    (Some(with_ext(".undecoded")), it.plain.to_vec())
+                }
             };
-            let mut error = error;
             if let Some(rel) = rel {
                 let path = a.out.join(&rel);
                 let written = path
@@ -289,57 +167,40 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
                     .map_or(Ok(()), mkdir)
                     .and_then(|()| write_file(&path, &bytes));
                 match written {
-                    Ok(()) => entry["file"] = rel.display().to_string().into(),
-                    Err(e) => {
-                        let w = format!("writing {}: {e}", rel.display());
-                        error = Some(match error {
-                            Some(prev) => format!("{prev}; {w}"),
-                            None => w,
-                        });
-                    }
+                    Ok(()) => entry.file = Some(rel.display().to_string()),
+                    Err(e) => entry.fail(format!("writing {}: {e}", rel.display())),
                 }
-            }
-            if let Some(e) = error {
-                entry["error"] = e.into();
             }
             Some(entry)
         })
         .collect();
     progress.finish();
-    let mut t = Tally::default();
-    let mut index = Vec::new();
-    for e in results.into_iter().flatten() {
-        if let Some(err) = e.get("error").and_then(|x| x.as_str()) {
+    let mut index = ExportIndex {
+        objects: results.into_iter().flatten().collect(),
+    };
+    for e in &index.objects {
+        if let Some(err) = &e.error {
             eprintln!(
                 "etcdsnap: {}: {}",
-                etcdsnap::escape::controls(e["key"].as_str().unwrap_or("")),
+                etcdsnap::escape::controls(&e.key),
                 etcdsnap::escape::controls(err)
             );
-            t.failed += 1;
         }
-        index.push(e);
-        t.shown += 1;
     }
+    let t = Tally {
+        shown: index.objects.len(),
+        failed: index.failed(),
+    };
     if a.apply.for_apply {
-        // Apply order: rank, then the file path (namespace, resource, name).
-        index.sort_by_cached_key(|e| {
-            (
-                e.get("apply_rank")
-                    .and_then(|r| r.as_u64())
-                    .unwrap_or(u64::MAX),
-                e.get("file")
-                    .and_then(|f| f.as_str())
-                    .unwrap_or("")
-                    .to_string(),
-            )
-        });
+        index.sort_for_apply();
         let n = left_out.into_inner();
         if n > 0 {
             eprintln!("etcdsnap: left out {n} object{} a controller owns (--keep-owner-references keeps them)", if n == 1 { "" } else { "s" });
         }
     }
     let idx = a.out.join("index.json");
-    write_file(&idx, &serde_json::to_vec_pretty(&index)?)
+    let doc = etcdsnap::machine_output::EXPORT_INDEX.document(&index);
+    write_file(&idx, &serde_json::to_vec_pretty(&doc)?)
         .with_context(|| idx.display().to_string())?;
     super::note(format_args!(
         "wrote {} objects under {} ({} failed; index.json lists every one)",

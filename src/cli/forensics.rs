@@ -6,15 +6,10 @@ use std::path::PathBuf;
 use anyhow::bail;
 use etcdsnap::escape::controls as esc;
 use etcdsnap::etcd::Snapshot;
-use etcdsnap::forensics::diff::{
-    changed_by, diff_states, json_diff, recreated, FieldChange, FieldManager, PathPattern,
-    DEFAULT_IGNORES,
-};
+use etcdsnap::forensics::diff::{PathPattern, DEFAULT_IGNORES};
+use etcdsnap::forensics::diff_report::{diff_report, place, DiffOptions, DiffReport};
 use etcdsnap::forensics::stats::{collect, Place};
-use etcdsnap::mvcc::Record;
-use etcdsnap::query::{Filter, Item};
-use rayon::prelude::*;
-use serde::Serialize;
+use etcdsnap::query::Filter;
 
 use super::get::SelectArgs;
 use super::{InputArg, KeysArg, OutputArg};
@@ -65,76 +60,6 @@ pub struct DiffArgs {
     /// Read both inputs with --salvage (see `ls --salvage`).
     #[command(flatten)]
     pub salvage: super::salvage::SalvageArg,
-}
-
-#[derive(Serialize)]
-struct Changed {
-    key: String,
-    resource: String,
-    namespace: String,
-    name: String,
-    old_revision: i64,
-    new_revision: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    note: Option<String>,
-    /// Deleted and created again: the old and new uid.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    recreated: Option<(String, String)>,
-    /// managedFields entries that are new or changed: who changed it.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    changed_by: Vec<FieldManager>,
-    fields: Vec<FieldChange>,
-}
-
-#[derive(Serialize)]
-struct Entry {
-    key: String,
-    resource: String,
-    namespace: String,
-    name: String,
-    revision: i64,
-}
-
-fn place(f: &Filter, k: &[u8]) -> (String, String, String) {
-    match f.parse_key(k) {
-        Some(sk) if sk.kind == etcdsnap::kube::key::KeyKind::CompactRevKey => (
-            "(compact_rev_key: apiserver's compaction mark)".into(),
-            String::new(),
-            String::from_utf8_lossy(k).into_owned(),
-        ),
-        Some(sk) if sk.resource.is_empty() => (
-            "(etcd keys of no Kubernetes layout)".into(),
-            String::new(),
-            String::from_utf8_lossy(k).into_owned(),
-        ),
-        Some(sk) => {
-            let res = match sk.group {
-                Some(g) if !g.is_empty() => format!("{}.{g}", sk.resource),
-                _ => sk.resource.to_string(),
-            };
-            (
-                res,
-                sk.namespace.unwrap_or("").to_string(),
-                sk.name.to_string(),
-            )
-        }
-        None => (
-            "(etcd keys of no Kubernetes layout)".into(),
-            String::new(),
-            String::from_utf8_lossy(k).into_owned(),
-        ),
-    }
-}
-
-fn entry(f: &Filter, r: &Record<'_>) -> Entry {
-    let (resource, namespace, name) = place(f, r.kv.key);
-    Entry {
-        key: String::from_utf8_lossy(r.kv.key).into_owned(),
-        resource,
-        namespace,
-        name,
-        revision: r.kv.mod_revision,
-    }
 }
 
 pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
@@ -237,89 +162,35 @@ pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
     };
     let old = store_a.state_at(a.from_rev, |k| filter.key_matches(k))?;
     let new = new_store.state_at(a.to_rev, |k| filter.key_matches(k))?;
-    let d = diff_states(&old, &new);
     let redaction = etcdsnap::redact::Redaction::new(a.redact, a.show_key_material);
     progress.set_message("comparing changed objects");
-
-    // Field-level differences of the changed objects, in parallel.
-    let changed: Vec<Changed> = d
-        .changed
-        .par_iter()
-        .filter_map(|(o, n)| {
-            let (io, inew) = (Item::new(*o, keys_a.as_ref()), Item::new(*n, keys_new));
-            let (resource, namespace, name) = place(&filter, n.kv.key);
-            let mut again = None;
-            let mut who = Vec::new();
-            let (fields, note) = match (io.object(), inew.object()) {
-                (Ok(mut x), Ok(mut y)) => {
-                    again = recreated(&x, &y);
-                    who = changed_by(&x, &y);
-                    redaction.apply(o.kv.key, &mut x);
-                    redaction.apply(n.kv.key, &mut y);
-                    (json_diff(&x, &y, &ignore), None)
-                }
-                (x, y) => {
-                    let why = x.err().or(y.err()).unwrap_or_default();
-                    let note = if io.is_encrypted() || inew.is_encrypted() {
-                        format!("compared as ciphertext: the stored bytes differ ({why})")
-                    } else {
-                        format!("stored bytes differ; not decoded: {why}")
-                    };
-                    (Vec::new(), Some(note))
-                }
-            };
-            if fields.is_empty() && note.is_none() && again.is_none() {
-                return None; // only ignored paths changed
-            }
-            Some(Changed {
-                key: String::from_utf8_lossy(n.kv.key).into_owned(),
-                resource,
-                namespace,
-                name,
-                old_revision: o.kv.mod_revision,
-                new_revision: n.kv.mod_revision,
-                note,
-                recreated: again,
-                changed_by: who,
-                fields,
-            })
-        })
-        .collect();
+    let opts = DiffOptions {
+        filter: &filter,
+        ignore: &ignore,
+        redaction,
+    };
+    let report = diff_report(&old, &new, keys_a.as_ref(), keys_new, &opts);
     progress.finish();
-    let added: Vec<Entry> = d.added.iter().map(|r| entry(&filter, r)).collect();
-    let removed: Vec<Entry> = d.removed.iter().map(|r| entry(&filter, r)).collect();
-    let recreated_n = changed.iter().filter(|c| c.recreated.is_some()).count();
-    let summary = format!(
-        "{} added, {} removed, {} changed{}, {} unchanged",
-        added.len(),
-        removed.len(),
-        changed.len() - recreated_n,
-        if recreated_n > 0 {
-            format!(", {recreated_n} recreated (deleted and created again)")
-        } else {
-            String::new()
-        },
-        d.unchanged + (d.changed.len() - changed.len())
-    );
-    let different = !(added.is_empty() && removed.is_empty() && changed.is_empty());
+    let different = report.is_different();
     if a.out_fmt.output == super::Format::Json {
-        super::print_json(&serde_json::json!({
-            "summary": summary,
-            "added": added,
-            "removed": removed,
-            "changed": changed,
-        }))?;
+        super::print_json(&etcdsnap::machine_output::DIFF.document(&report))?;
     } else {
+        let DiffReport {
+            summary,
+            added,
+            removed,
+            changed,
+        } = &report;
         println!("{summary}");
         // Grouped by resource and namespace.
         let mut groups: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
-        for e in &added {
+        for e in added {
             groups
                 .entry((e.resource.clone(), e.namespace.clone()))
                 .or_default()
                 .push(format!("+ {} (revision {})", esc(&e.name), e.revision));
         }
-        for e in &removed {
+        for e in removed {
             groups
                 .entry((e.resource.clone(), e.namespace.clone()))
                 .or_default()
@@ -329,7 +200,7 @@ pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
                     e.revision
                 ));
         }
-        for c in &changed {
+        for c in changed {
             let mut s =
                 match &c.recreated {
                     Some((a, b)) => format!(
@@ -521,27 +392,29 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
     progress.finish();
     let ps = u64::from(detail.page_size);
     if a.out_fmt.output == super::Format::Json {
-        super::print_json(&serde_json::json!({
-            "database": {
-                "total_size": detail.status.total_size,
-                "file_size": detail.file_size,
-                "bytes_in_use": detail.bytes_in_use,
-                "bytes_free": detail.bytes_free,
-                "defrag_size": defrag_size,
-                "defrag_reclaims": reclaim,
-                "free_pages": detail.pages_free,
-                "total_key": detail.status.total_key,
-                "revision": detail.status.revision,
-                "compacted_revision": s.compacted_revision,
-                "scheduled_compact_revision": detail.meta.scheduled_compact_revision,
-                "oldest_revision": s.oldest_revision,
-                "revisions_held": s.revisions,
-                "live_objects": s.live_objects,
-            },
-            "resources": s.resources,
-            "largest": s.largest,
-            "namespaces": s.namespaces,
-        }))?;
+        super::print_json(
+            &etcdsnap::machine_output::STATS.document(&serde_json::json!({
+                "database": {
+                    "total_size": detail.status.total_size,
+                    "file_size": detail.file_size,
+                    "bytes_in_use": detail.bytes_in_use,
+                    "bytes_free": detail.bytes_free,
+                    "defrag_size": defrag_size,
+                    "defrag_reclaims": reclaim,
+                    "free_pages": detail.pages_free,
+                    "total_key": detail.status.total_key,
+                    "revision": detail.status.revision,
+                    "compacted_revision": s.compacted_revision,
+                    "scheduled_compact_revision": detail.meta.scheduled_compact_revision,
+                    "oldest_revision": s.oldest_revision,
+                    "revisions_held": s.revisions,
+                    "live_objects": s.live_objects,
+                },
+                "resources": s.resources,
+                "largest": s.largest,
+                "namespaces": s.namespaces,
+            })),
+        )?;
         return Ok(super::salvage::exit(0, sv.as_ref()));
     }
     let h = super::status::human;

@@ -39,13 +39,15 @@ pub fn run(a: HashKvArgs) -> anyhow::Result<i32> {
         }
     };
     if a.output.output == Format::Json {
+        // etcdctl's names for the three values.
+        let body = serde_json::json!({
+            "hash": h.hash,
+            "compact_revision": h.compact_revision,
+            "hash_revision": h.hash_revision,
+        });
         println!(
             "{}",
-            serde_json::json!({
-                "hash": h.hash,
-                "compact_revision": h.compact_revision,
-                "hash_revision": h.hash_revision,
-            })
+            serde_json::to_string(&etcdsnap::machine_output::HASHKV.document(&body))?
         );
     } else {
         println!("hash             {} ({:#010x})", h.hash, h.hash);

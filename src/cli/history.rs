@@ -72,12 +72,12 @@ pub fn run(a: HistoryArgs) -> anyhow::Result<i32> {
                 v
             })
             .collect();
-        super::print_json(&serde_json::json!({
+        super::print_json(&etcdsnap::machine_output::HISTORY.document(&serde_json::json!({
             "key": key,
             "compacted_revision": store.compacted.or(sv.as_ref().and_then(|s| s.meta.finished_compact_revision)),
             "current_revision": store.current,
             "revisions": entries,
-        }))?;
+        })))?;
     } else {
         println!(
             "{:>8} {:>4} {:<7} {:>8} {:>8} {:>10} {:>9}  {}ENCODING",

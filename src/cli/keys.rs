@@ -17,11 +17,13 @@ pub fn run(input: &Path, keys: &[PathBuf], output: Format) -> anyhow::Result<i32
     let ring = super::load_keys(&input, keys, &store)?.unwrap_or_default();
     let usage = key_use(&store, &ring, decodes);
     if output == Format::Json {
-        super::print_json(&serde_json::json!({
-            "keys": ring.summary(),
-            "notes": ring.notes(),
-            "values": usage,
-        }))?;
+        super::print_json(
+            &etcdsnap::machine_output::KEYS.document(&serde_json::json!({
+                "keys": ring.summary(),
+                "notes": ring.notes(),
+                "values": usage,
+            })),
+        )?;
     } else {
         println!("KEYS FOUND ({}):", ring.len());
         for k in ring.summary() {

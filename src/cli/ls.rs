@@ -120,7 +120,12 @@ pub fn run(a: LsArgs) -> anyhow::Result<i32> {
     let mut out = std::io::BufWriter::with_capacity(1 << 20, out.lock());
     let mut t = Tally::default();
     if a.output == LsFormat::Json {
-        out.write_all(b"[")?;
+        // Streamed: {"format":…,"version":1,"keys":[ one row a line ]}.
+        writeln!(
+            out,
+            "{{{},\"keys\":[",
+            etcdsnap::machine_output::LS.members()
+        )?;
         let mut first = true;
         for window in records.chunks(4096) {
             let parts: Vec<(Vec<Vec<u8>>, usize)> = window
@@ -145,14 +150,14 @@ pub fn run(a: LsArgs) -> anyhow::Result<i32> {
             for (rows, failed) in parts {
                 t.failed += failed;
                 for r in rows {
-                    out.write_all(if first { b"\n  " } else { b",\n  " })?;
+                    out.write_all(if first { b"  " } else { b",\n  " })?;
                     first = false;
                     out.write_all(&r)?;
                     t.shown += 1;
                 }
             }
         }
-        out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
+        out.write_all(if first { b"]}\n" } else { b"\n]}\n" })?;
     } else {
         writeln!(
             out,
@@ -225,7 +230,9 @@ fn deleted(
         })
         .collect();
     if output == LsFormat::Json {
-        super::print_json(&rows)?;
+        super::print_json(
+            &etcdsnap::machine_output::LS_DELETED.document(&serde_json::json!({ "deleted": rows })),
+        )?;
     } else {
         let opt = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_else(|| "-".into());
         println!(

@@ -15,6 +15,8 @@ mod forms;
 mod get;
 mod hashkv;
 mod history;
+#[cfg(test)]
+mod json_formats;
 mod keys;
 mod ls;
 mod progress;

@@ -105,19 +105,7 @@ pub fn run(a: RestoreArgs) -> anyhow::Result<i32> {
                 Vec::new()
             };
             if a.out_fmt.output == Format::Json {
-                let mut v = serde_json::to_value(&r)?;
-                // Member IDs in one format, hex, as etcd logs them.
-                if let Some(ms) = v.get_mut("members").and_then(|m| m.as_array_mut()) {
-                    for m in ms {
-                        if let Some(id) = m.get("id").and_then(|i| i.as_u64()) {
-                            m["id"] = format!("{id:x}").into();
-                        }
-                    }
-                }
-                if openshift {
-                    v["next_steps"] = serde_json::to_value(&steps)?;
-                }
-                super::print_json(&v)?;
+                print_json(&r, openshift.then_some(&steps))?;
             } else {
                 print_text(&input.db, &r);
                 if !steps.is_empty() {
@@ -205,7 +193,9 @@ fn run_salvage(
                     etcdsnap::bolt::writer::create_new_0600(&report_path)
                 })
                 .map_err(|e| anyhow::anyhow!("{}: {e}", report_path.display()))?;
-            let mut report = serde_json::to_value(&s.report)?;
+            let mut report = serde_json::to_value(
+                etcdsnap::machine_output::SALVAGE_REPORT.document(&s.report),
+            )?;
             if let (Some(l), Some(o)) = (&wal_loss, report.as_object_mut()) {
                 o.insert("wal_salvage".into(), serde_json::to_value(l)?);
             }
@@ -215,7 +205,7 @@ fn run_salvage(
                 report_path.display()
             );
             if output == Format::Json {
-                super::print_json(&r)?;
+                print_json(&r, None)?;
             } else {
                 print_text(db, &r);
             }
@@ -238,6 +228,23 @@ pub(crate) fn exit_code(e: &RestoreError) -> i32 {
     } else {
         2
     }
+}
+
+/// The `etcdsnap.restore` document: the report with member IDs in hex, as
+/// etcd logs them, and OpenShift's next steps when they apply.
+fn print_json(r: &restore::RestoreReport, steps: Option<&Vec<String>>) -> anyhow::Result<()> {
+    let mut v = serde_json::to_value(r)?;
+    if let Some(ms) = v.get_mut("members").and_then(|m| m.as_array_mut()) {
+        for m in ms {
+            if let Some(id) = m.get("id").and_then(|i| i.as_u64()) {
+                m["id"] = format!("{id:x}").into();
+            }
+        }
+    }
+    if let Some(steps) = steps {
+        v["next_steps"] = serde_json::to_value(steps)?;
+    }
+    super::print_json(&etcdsnap::machine_output::RESTORE.document(&v))
 }
 
 fn print_text(input: &Path, r: &restore::RestoreReport) {

@@ -14,8 +14,9 @@ pub fn run(input: &Path, output: Format, detail: bool) -> anyhow::Result<i32> {
         .with_context(|| "run `etcdsnap verify` for the full report".to_string())?;
     if output == Format::Json {
         // The four fields etcdctl prints come first, in its order (the
-        // struct's field order).
-        println!("{}", serde_json::to_string(&d)?);
+        // struct's field order), then the format's name and version.
+        let doc = etcdsnap::machine_output::STATUS.document_after(&d, 4)?;
+        println!("{}", serde_json::to_string(&doc)?);
         return Ok(0);
     }
     if output == Format::Table && !detail {

@@ -208,11 +208,9 @@ pub fn run(a: TimelineArgs) -> anyhow::Result<i32> {
     let rows = timeline(&backups, &filter, &ignore)?;
     spin.finish();
     match a.output.output {
-        Format::Json => super::print_json(&serde_json::json!({
-            "format": "etcdsnap.timeline",
-            "version": 1,
-            "backups": rows,
-        }))?,
+        Format::Json => super::print_json(
+            &etcdsnap::machine_output::TIMELINE.document(&serde_json::json!({ "backups": rows })),
+        )?,
         Format::Text | Format::Table | Format::Wide => print_text(&rows),
     }
     if rows.iter().all(|r| r.objects == 0) {

@@ -152,7 +152,7 @@ pub fn run(a: VerifyArgs) -> anyhow::Result<i32> {
             }
             o.insert("exit_code".into(), exit.into());
         }
-        super::print_json(&v)?;
+        super::print_json(&etcdsnap::machine_output::VERIFY.document(&v))?;
         return Ok(exit);
     }
     println!("file: {} ({} bytes)", report.file, report.file_size);

@@ -106,7 +106,7 @@ pub fn run(a: WalArgs) -> anyhow::Result<i32> {
             "overwritten": log.overwritten,
             "entries": entries,
         });
-        super::print_json(&v)?;
+        super::print_json(&etcdsnap::machine_output::WAL.document(&v))?;
     } else {
         let mut out = std::io::stdout().lock();
         writeln!(

@@ -7,5 +7,6 @@
 
 pub mod certs;
 pub mod diff;
+pub mod diff_report;
 pub mod stats;
 pub mod timeline;
