@@ -257,7 +257,9 @@ impl<'a> Store<'a> {
             }
             None => i64::MAX,
         };
-        let mut latest: HashMap<&'a [u8], Record<'a>> = HashMap::new();
+        // Sized up front: growing it rehashes every key again.
+        let mut latest: HashMap<&'a [u8], Record<'a>> =
+            HashMap::with_capacity(self.records.len().min(1 << 22));
         for r in &self.records {
             if r.rev.main > limit {
                 break;

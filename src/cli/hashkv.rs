@@ -23,7 +23,11 @@ pub fn run(a: HashKvArgs) -> anyhow::Result<i32> {
     }
     let input = super::resolve(&a.input.input)?;
     let snap = etcdsnap::etcd::Snapshot::open(&input.db)?;
-    let replays = !a.input.no_wal && etcdsnap::wal::open::wal_dir_of(&input).is_some();
+    // A data dir replays its WAL only when it holds entries above the db's
+    // consistent index (a restored or cleanly stopped member's has none).
+    let replays = !a.input.no_wal
+        && etcdsnap::wal::open::wal_dir_of(&input)
+            .is_some_and(|dir| etcdsnap::wal::open::has_pending(&snap, &dir));
     // A db never compacted and without a WAL to replay needs no decoding.
     let fast = if replays {
         None

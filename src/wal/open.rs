@@ -52,6 +52,31 @@ pub fn consistent_index(store: &Store<'_>) -> u64 {
     meta.consistent_index.unwrap_or(0)
 }
 
+/// Whether the WAL in `dir` holds entries above the consistent index of
+/// `snap`'s meta bucket (what a replay would apply); true when either
+/// cannot be read, so that the full path reports why.
+pub fn has_pending(snap: &crate::etcd::Snapshot, dir: &Path) -> bool {
+    let db = &snap.db;
+    let mut meta = MetaInfo::default();
+    if let Ok(mb) = db.bucket(META_BUCKET) {
+        let _ = db.for_each(&mb, |e| {
+            let _ = meta.apply(e.key, e.value);
+            Ok(())
+        });
+    }
+    let ci = meta.consistent_index.unwrap_or(0);
+    let Ok(files) = WalFiles::open(dir) else {
+        return true;
+    };
+    let Ok(records) = files.records() else {
+        return true;
+    };
+    match Log::decode(&files, &records) {
+        Ok(log) => log.last_index() > ci,
+        Err(_) => true,
+    }
+}
+
 /// Reads the WAL in `dir`, replays the entries above the db's consistent
 /// index, and lays the result over `store`. The overlay is kept in `slot`
 /// (the store borrows it). Returns what the replay did and the torn tail,

@@ -157,18 +157,22 @@ pub fn replay(store: &Store<'_>, log: &Log<'_>, consistent_index: u64) -> Overla
     // never below the compaction revision.
     st.current = st.current.max(st.compacted).max(1);
     if let Ok(recs) = store.state_at(None, |_| true) {
-        for r in recs {
-            st.live.insert(
-                Cow::Borrowed(r.kv.key),
-                Live {
-                    create: r.kv.create_revision,
-                    modr: r.kv.mod_revision,
-                    version: r.kv.version,
-                    lease: r.kv.lease,
-                    value: Cow::Borrowed(r.kv.value),
-                },
-            );
-        }
+        // Sorted by key: collected in one bulk build, not one insert each.
+        st.live = recs
+            .into_iter()
+            .map(|r| {
+                (
+                    Cow::Borrowed(r.kv.key),
+                    Live {
+                        create: r.kv.create_revision,
+                        modr: r.kv.mod_revision,
+                        version: r.kv.version,
+                        lease: r.kv.lease,
+                        value: Cow::Borrowed(r.kv.value),
+                    },
+                )
+            })
+            .collect();
     }
     let commit = log.hard_state.map(|h| h.commit).unwrap_or(0);
     let mut compacted = scheduled;
