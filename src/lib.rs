@@ -26,6 +26,7 @@ pub mod hashkv;
 pub mod input;
 pub mod kube;
 pub mod mvcc;
+pub mod private_files;
 pub mod proto;
 pub mod query;
 pub mod redact;
