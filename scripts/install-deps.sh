@@ -11,6 +11,9 @@
 #   archivers    : Debian gzip, zstd, zip, tar (tests/packed_inputs.rs makes archives with them)
 #   jsonschema   : PyPI (or Debian python3-jsonschema): docs/json schemas checked against real output
 #   script(1)    : Debian bsdutils (the progress-bar test runs under a pty)
+#   Windows check: rustup target x86_64-pc-windows-gnu + Debian gcc-mingw-w64-x86-64
+#                  (scripts/test.sh runs `cargo check --target x86_64-pc-windows-gnu`;
+#                  ring and zstd-sys compile C for the target in their build scripts)
 #
 # Idempotent: does nothing (and is fast) when everything is already present.
 # Options:
@@ -208,6 +211,23 @@ if [ "$WITH_GO" -eq 1 ]; then
   command -v go >/dev/null 2>&1 || [ -x /usr/lib/go/bin/go ] || need+=(golang-go)
   [ -f /usr/share/gocode/src/go.etcd.io/bbolt/db.go ] || need+=(golang-github-coreos-bbolt-dev)
   if [ "${#need[@]}" -gt 0 ]; then apt_install "${need[@]}"; say "installed ${need[*]}"; else say "go + bbolt source: present"; fi
+fi
+
+# ---------------------------------------------------------------- Windows cross-check (scripts/test.sh)
+WIN_TARGET="x86_64-pc-windows-gnu"
+if rustup target list --installed 2>/dev/null | grep -qx "$WIN_TARGET"; then
+  say "rust std for $WIN_TARGET: present"
+else
+  command -v rustup >/dev/null 2>&1 || die "rustup not found: needed to add the $WIN_TARGET target"
+  say "rustup target add $WIN_TARGET"
+  rustup target add "$WIN_TARGET" >/dev/null || die "rustup target add $WIN_TARGET failed"
+fi
+if command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1; then
+  say "MinGW-w64 C compiler: present"
+else
+  apt_install gcc-mingw-w64-x86-64
+  command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || die "x86_64-w64-mingw32-gcc missing after apt install"
+  say "MinGW-w64 C compiler: installed via apt"
 fi
 
 say "all dependencies present"

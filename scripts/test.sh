@@ -11,4 +11,6 @@ export ETCDSNAP_ETCD35_DIR="${ETCDSNAP_ETCD35_DIR:-$PWD/.tools/etcd-3.5.1/etcd_d
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
+# The crate builds for a non-unix target (file modes are unix-only).
+cargo check --target x86_64-pc-windows-gnu --lib --bins
 cargo test --all-targets

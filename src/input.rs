@@ -215,7 +215,6 @@ pub fn backup_set(input: &Input) -> (Vec<String>, Vec<String>) {
 
 /// Why a snapshot path cannot be read as a file, if it cannot.
 fn unusable_why(p: &Path) -> Option<String> {
-    use std::os::unix::fs::FileTypeExt;
     let lmd = match std::fs::symlink_metadata(p) {
         Ok(m) => m,
         Err(e) => return Some(e.to_string()),
@@ -237,16 +236,30 @@ fn unusable_why(p: &Path) -> Option<String> {
         return None;
     } else if ft.is_dir() {
         "a directory"
-    } else if ft.is_fifo() {
-        "a FIFO (named pipe), not a file"
-    } else if ft.is_block_device() || ft.is_char_device() {
-        "a device, not a file"
-    } else if ft.is_socket() {
-        "a socket, not a file"
     } else {
-        "not a regular file"
+        special_file_kind(&ft).unwrap_or("not a regular file")
     };
     Some(what.to_string())
+}
+
+/// What a special file is (FIFO, device, socket), where the OS tells.
+#[cfg(unix)]
+fn special_file_kind(ft: &std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    if ft.is_fifo() {
+        Some("a FIFO (named pipe), not a file")
+    } else if ft.is_block_device() || ft.is_char_device() {
+        Some("a device, not a file")
+    } else if ft.is_socket() {
+        Some("a socket, not a file")
+    } else {
+        None
+    }
+}
+
+#[cfg(not(unix))]
+fn special_file_kind(_: &std::fs::FileType) -> Option<&'static str> {
+    None
 }
 
 /// `snapshot_<ts>.db` → `<ts>` (a `__POSSIBLY_DIRTY__` suffix is kept in it).

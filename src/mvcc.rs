@@ -358,7 +358,7 @@ fn decode_leaves<'a>(file: &str, leaves: &[LeafRef<'a>]) -> Result<Vec<Record<'a
                 key: crate::etcd::snapshot::hex(e.key),
                 what,
             };
-            let rev = Revision::parse(e.key).map_err(bad)?;
+            let rev = Revision::parse(e.key).map_err(|e| bad(e.to_string()))?;
             if e.value.is_empty() {
                 // A restore's --bump-revision marker holds no key.
                 continue;

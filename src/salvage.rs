@@ -160,7 +160,7 @@ struct Found<'a> {
 /// A `key`-bucket element as a record: `Ok(None)` for a restore's bump
 /// marker, `Err` when it is not a valid revision.
 pub fn record_of<'a>(key: &'a [u8], value: &'a [u8]) -> Result<Option<Record<'a>>, String> {
-    let rev = Revision::parse(key)?;
+    let rev = Revision::parse(key).map_err(|e| e.to_string())?;
     if value.is_empty() {
         if rev.sub == 0 && !rev.tombstone {
             return Ok(None);

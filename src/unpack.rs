@@ -90,6 +90,7 @@ impl TempArea {
                 std::process::id(),
                 N.fetch_add(1, Ordering::Relaxed)
             ));
+            #[cfg_attr(not(unix), allow(unused_mut))]
             let mut b = fs::DirBuilder::new();
             #[cfg(unix)]
             {
@@ -130,6 +131,7 @@ impl TempArea {
             p = d.parent();
         }
         for d in dirs.into_iter().rev() {
+            #[cfg_attr(not(unix), allow(unused_mut))]
             let mut b = fs::DirBuilder::new();
             #[cfg(unix)]
             {

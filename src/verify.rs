@@ -591,7 +591,9 @@ fn structure_and_schema(snap: &Snapshot) -> (Layer, Layer) {
             let res = if name == META_BUCKET {
                 meta.apply(e.key, e.value).map_err(|e| e.to_string())
             } else if name == MEMBERS_BUCKET {
-                Member::parse(e.key, e.value).map(|_| members += 1)
+                Member::parse(e.key, e.value)
+                    .map(|_| members += 1)
+                    .map_err(|e| e.to_string())
             } else {
                 check_lease(e.key, e.value).map(|_| leases += 1)
             };

@@ -325,17 +325,7 @@ impl<O: WriteObserver> BoltWriter<BufWriter<File>, O> {
     }
 }
 
-/// Creates a new file with mode 0600, failing if it exists.
-pub fn create_new_0600(path: &Path) -> std::io::Result<File> {
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).read(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    o.open(path)
-}
+pub use crate::private_files::create_new_0600;
 
 impl<W: Write + Seek> BoltWriter<W> {
     /// A writer over any seekable sink; `name` is used in messages.

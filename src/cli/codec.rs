@@ -144,12 +144,7 @@ pub fn encode(a: EncodeArgs) -> anyhow::Result<i32> {
     let stored = stored(&obj)?;
     match &a.out {
         Some(p) => {
-            use std::os::unix::fs::OpenOptionsExt;
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(p)
+            let mut f = etcdsnap::private_files::create_new_0600(p)
                 .with_context(|| p.display().to_string())?;
             f.write_all(&stored)?;
         }

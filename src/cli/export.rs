@@ -3,7 +3,6 @@
 //! Files are 0600 and dirs 0700: they may hold Secrets.
 
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
@@ -47,18 +46,11 @@ pub struct ExportArgs {
 }
 
 fn mkdir(p: &Path) -> std::io::Result<()> {
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(p)
+    etcdsnap::private_files::mkdir_all_0700(p)
 }
 
 fn write_file(p: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(p)?;
+    let mut f = etcdsnap::private_files::create_new_0600(p)?;
     f.write_all(bytes)
 }
 

@@ -411,13 +411,7 @@ pub(crate) fn replayed_db(
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."));
     let dir = parent.join(format!(".etcdsnap-replay-{}", std::process::id()));
-    let mut b = std::fs::DirBuilder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(&dir)
+    etcdsnap::private_files::mkdir_0700(&dir)
         .with_context(|| format!("{}: creating a temp dir", dir.display()))?;
     let out = ReplayedDb {
         db: dir.join("db"),

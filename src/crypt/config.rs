@@ -6,7 +6,7 @@ use base64::Engine as _;
 use serde::Deserialize;
 
 use super::error::{CryptError, Result};
-use super::providers::{Cipher, KeyBytes, ProviderKind};
+use super::providers::{Cipher, KeyBytes, KeyError, ProviderKind};
 
 /// A parsed configuration. Key bytes are decoded and length-checked.
 #[derive(Debug, Clone)]
@@ -167,7 +167,7 @@ impl EncryptionConfig {
             let mut providers = Vec::with_capacity(r.providers.len());
             for (j, p) in r.providers.into_iter().enumerate() {
                 let at = format!("resources[{i}].providers[{j}]");
-                providers.push(provider(p, &at).map_err(bad)?);
+                providers.push(provider(p, &at).map_err(|e| bad(e.to_string()))?);
             }
             resources.push(ResourceEntry {
                 resources: r.resources,
@@ -181,7 +181,37 @@ impl EncryptionConfig {
     }
 }
 
-fn provider(p: RawProvider, at: &str) -> std::result::Result<Provider, String> {
+/// Why one `providers[]` entry is unusable; `at` is its path in the config.
+#[derive(Debug, thiserror::Error)]
+enum ProviderError {
+    #[error("{at}: sets {set} provider types; exactly one of aescbc, aesgcm, secretbox, identity, kms is required")]
+    ProviderCount { at: String, set: usize },
+    #[error("{at}.kms: apiVersion {version:?} is not v1 or v2")]
+    KmsVersion { at: String, version: String },
+    #[error("{at}.kms: name is empty")]
+    KmsName { at: String },
+    #[error("{at}: no provider")]
+    NoProvider { at: String },
+    #[error("{at}.{kind}: keys is empty")]
+    NoKeys { at: String, kind: ProviderKind },
+    #[error("{at}.{kind}.keys[{n}]: name is empty")]
+    KeyName {
+        at: String,
+        kind: ProviderKind,
+        n: usize,
+    },
+    #[error("{at}: secret is not valid standard base64")]
+    Base64 { at: String },
+    #[error("{at}: {source}")]
+    Key {
+        at: String,
+        #[source]
+        source: KeyError,
+    },
+}
+
+fn provider(p: RawProvider, at: &str) -> std::result::Result<Provider, ProviderError> {
+    let at_ = || at.to_string();
     let set = [
         p.aescbc.is_some(),
         p.aesgcm.is_some(),
@@ -193,9 +223,7 @@ fn provider(p: RawProvider, at: &str) -> std::result::Result<Provider, String> {
     .filter(|&&b| b)
     .count();
     if set != 1 {
-        return Err(format!(
-            "{at}: sets {set} provider types; exactly one of aescbc, aesgcm, secretbox, identity, kms is required"
-        ));
+        return Err(ProviderError::ProviderCount { at: at_(), set });
     }
     if p.identity.is_some() {
         return Ok(Provider::Identity);
@@ -204,10 +232,15 @@ fn provider(p: RawProvider, at: &str) -> std::result::Result<Provider, String> {
         let kind = match k.api_version.as_deref() {
             None | Some("") | Some("v1") => ProviderKind::KmsV1,
             Some("v2") => ProviderKind::KmsV2,
-            Some(v) => return Err(format!("{at}.kms: apiVersion {v:?} is not v1 or v2")),
+            Some(v) => {
+                return Err(ProviderError::KmsVersion {
+                    at: at_(),
+                    version: v.to_string(),
+                })
+            }
         };
         if k.name.is_empty() {
-            return Err(format!("{at}.kms: name is empty"));
+            return Err(ProviderError::KmsName { at: at_() });
         }
         return Ok(Provider::Kms { kind, name: k.name });
     }
@@ -215,23 +248,26 @@ fn provider(p: RawProvider, at: &str) -> std::result::Result<Provider, String> {
         (Some(r), _, _) => (ProviderKind::AesCbc, r),
         (_, Some(r), _) => (ProviderKind::AesGcm, r),
         (_, _, Some(r)) => (ProviderKind::Secretbox, r),
-        _ => return Err(format!("{at}: no provider")),
+        _ => return Err(ProviderError::NoProvider { at: at_() }),
     };
     if raw.keys.is_empty() {
-        return Err(format!("{at}.{kind}: keys is empty"));
+        return Err(ProviderError::NoKeys { at: at_(), kind });
     }
     let mut keys = Vec::with_capacity(raw.keys.len());
     for (n, k) in raw.keys.into_iter().enumerate() {
         let where_ = format!("{at}.{kind}.keys[{n}] (name {:?})", k.name);
         if k.name.is_empty() {
-            return Err(format!("{at}.{kind}.keys[{n}]: name is empty"));
+            return Err(ProviderError::KeyName { at: at_(), kind, n });
         }
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(k.secret.trim().as_bytes())
-            .map_err(|_| format!("{where_}: secret is not valid standard base64"))?;
+            .map_err(|_| ProviderError::Base64 { at: where_.clone() })?;
         let secret = KeyBytes::new(bytes);
         // Checks the length (the message gives lengths only).
-        Cipher::new(kind, &secret).map_err(|e| format!("{where_}: {e}"))?;
+        Cipher::new(kind, &secret).map_err(|source| ProviderError::Key {
+            at: where_.clone(),
+            source,
+        })?;
         keys.push(ConfigKey {
             name: k.name,
             secret,

@@ -234,6 +234,19 @@ impl fmt::Debug for Cipher {
     }
 }
 
+/// Why a key cannot make a cipher: lengths only, never the bytes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("{kind} key is {len} bytes; {kind} needs {want} bytes")]
+    BadLength {
+        kind: ProviderKind,
+        len: usize,
+        want: &'static str,
+    },
+    #[error("{0} has no key to decrypt with")]
+    NoKey(ProviderKind),
+}
+
 const CBC_IV: usize = 16;
 const GCM_NONCE: usize = 12;
 const TAG: usize = 16;
@@ -242,11 +255,14 @@ const SB_NONCE: usize = 24;
 impl Cipher {
     /// Builds the cipher; the error says which lengths are allowed (never
     /// the bytes).
-    pub fn new(kind: ProviderKind, key: &KeyBytes) -> Result<Cipher, String> {
+    pub fn new(kind: ProviderKind, key: &KeyBytes) -> Result<Cipher, KeyError> {
         use cbc::cipher::KeyInit as _;
         let k = key.expose();
-        let bad =
-            |want: &str| format!("{kind} key is {} bytes; {kind} needs {want} bytes", k.len());
+        let bad = |want: &'static str| KeyError::BadLength {
+            kind,
+            len: k.len(),
+            want,
+        };
         Ok(match (kind, k.len()) {
             (ProviderKind::AesCbc, 16) => Cipher::Cbc128(aes::Aes128::new(k.into())),
             (ProviderKind::AesCbc, 24) => Cipher::Cbc192(aes::Aes192::new(k.into())),
@@ -263,7 +279,7 @@ impl Cipher {
             }
             (ProviderKind::AesCbc | ProviderKind::AesGcm, _) => return Err(bad("16, 24 or 32")),
             (ProviderKind::Secretbox, _) => return Err(bad("32")),
-            (other, _) => return Err(format!("{other} has no key to decrypt with")),
+            (other, _) => return Err(KeyError::NoKey(other)),
         })
     }
 
@@ -417,6 +433,9 @@ mod tests {
             for len in [0usize, 15, 16, 24, 31, 32, 33] {
                 let r = Cipher::new(kind, &KeyBytes::new(vec![7; len]));
                 assert_eq!(r.is_ok(), ok.contains(&len), "{kind} {len}");
+                if let Err(e) = r {
+                    assert!(matches!(e, KeyError::BadLength { len: l, .. } if l == len));
+                }
             }
         }
     }

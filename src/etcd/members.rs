@@ -17,6 +17,17 @@ pub struct Member {
     pub client_urls: Vec<String>,
 }
 
+/// Why a `members` bucket entry does not decode (the caller names the key).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MemberError {
+    #[error("not member JSON: {0}")]
+    NotJson(String),
+    #[error("key is not a hexadecimal member id")]
+    KeyNotHex,
+    #[error("key says id {key:x}, JSON says {json:x}")]
+    IdMismatch { key: u64, json: u64 },
+}
+
 fn is_false(b: &bool) -> bool {
     !*b
 }
@@ -24,15 +35,18 @@ fn is_false(b: &bool) -> bool {
 impl Member {
     /// Parses a `members` bucket entry, checking that the key (lowercase hex
     /// id) agrees with the id in the JSON.
-    pub fn parse(key: &[u8], value: &[u8]) -> Result<Member, String> {
+    pub fn parse(key: &[u8], value: &[u8]) -> Result<Member, MemberError> {
         let m: Member =
-            serde_json::from_slice(value).map_err(|e| format!("not member JSON: {e}"))?;
+            serde_json::from_slice(value).map_err(|e| MemberError::NotJson(e.to_string()))?;
         let key_id = std::str::from_utf8(key)
             .ok()
             .and_then(|s| u64::from_str_radix(s, 16).ok())
-            .ok_or_else(|| "key is not a hexadecimal member id".to_string())?;
+            .ok_or(MemberError::KeyNotHex)?;
         if key_id != m.id {
-            return Err(format!("key says id {key_id:x}, JSON says {:x}", m.id));
+            return Err(MemberError::IdMismatch {
+                key: key_id,
+                json: m.id,
+            });
         }
         Ok(m)
     }
@@ -53,6 +67,8 @@ mod tests {
         let m = Member::parse(b"8e9e05c52164694d", v).unwrap();
         assert_eq!(m.name, "default");
         assert_eq!(serde_json::to_string(&m).unwrap().as_bytes(), v);
-        assert!(Member::parse(b"1", v).unwrap_err().contains("key says"));
+        let e = Member::parse(b"1", v).unwrap_err();
+        assert!(matches!(e, MemberError::IdMismatch { key: 1, .. }));
+        assert!(e.to_string().contains("key says"));
     }
 }

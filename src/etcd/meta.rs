@@ -14,7 +14,7 @@ pub enum MetaValueError {
     #[error("{0} bytes, expected an 8-byte big-endian integer")]
     NotU64(usize),
     #[error("not a revision key: {0}")]
-    NotRevision(String),
+    NotRevision(#[from] super::schema::RevisionError),
     #[error("confState is not JSON: {0}")]
     ConfStateNotJson(String),
     #[error("storageVersion is not UTF-8")]
@@ -77,9 +77,7 @@ fn be_u64(v: &[u8]) -> Result<u64, MetaValueError> {
 }
 
 fn rev(v: &[u8]) -> Result<i64, MetaValueError> {
-    Revision::parse(v)
-        .map(|r| r.main)
-        .map_err(MetaValueError::NotRevision)
+    Ok(Revision::parse(v)?.main)
 }
 
 #[cfg(test)]

@@ -15,6 +15,6 @@ pub mod status;
 pub use error::{EtcdError, Result};
 pub use kv::KeyValue;
 pub use members::Member;
-pub use schema::{Revision, BUCKETS};
+pub use schema::{Revision, RevisionError, BUCKETS};
 pub use snapshot::{Snapshot, Trailer, TRAILER_LEN};
 pub use status::{BucketStats, Status, StatusDetail};

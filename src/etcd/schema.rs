@@ -41,6 +41,17 @@ pub const REV_KEY_LEN: usize = 17;
 /// A tombstone's revision key has one more byte: `t`.
 pub const TOMBSTONE_KEY_LEN: usize = 18;
 
+/// Why a `key`-bucket key is not a revision key (the caller names it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RevisionError {
+    #[error("{0}-byte key (a revision key has 17 or 18)")]
+    Length(usize),
+    #[error("18-byte key ends in {0:#04x}, not 't'")]
+    NotTombstone(u8),
+    #[error("byte 8 is {0:#04x}, not '_'")]
+    NoSeparator(u8),
+}
+
 /// A revision key of the `key` bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 pub struct Revision {
@@ -52,17 +63,15 @@ pub struct Revision {
 impl Revision {
     /// Parses a revision key, strictly: 17 bytes with `_` at 8, or 18 with a
     /// trailing `t`.
-    pub fn parse(k: &[u8]) -> Result<Revision, String> {
+    pub fn parse(k: &[u8]) -> Result<Revision, RevisionError> {
         let tombstone = match k.len() {
             REV_KEY_LEN => false,
             TOMBSTONE_KEY_LEN if k[17] == b't' => true,
-            TOMBSTONE_KEY_LEN => {
-                return Err(format!("18-byte key ends in {:#04x}, not 't'", k[17]));
-            }
-            n => return Err(format!("{n}-byte key (a revision key has 17 or 18)")),
+            TOMBSTONE_KEY_LEN => return Err(RevisionError::NotTombstone(k[17])),
+            n => return Err(RevisionError::Length(n)),
         };
         if k[8] != b'_' {
-            return Err(format!("byte 8 is {:#04x}, not '_'", k[8]));
+            return Err(RevisionError::NoSeparator(k[8]));
         }
         let main = be_i64(&k[0..8]);
         let sub = be_i64(&k[9..17]);
@@ -125,7 +134,9 @@ mod tests {
         assert!(Revision::parse(b"short").is_err());
         let mut bad = b.clone();
         bad[8] = b'x';
-        assert!(Revision::parse(&bad).unwrap_err().contains("'_'"));
+        let e = Revision::parse(&bad).unwrap_err();
+        assert_eq!(e, RevisionError::NoSeparator(b'x'));
+        assert!(e.to_string().contains("'_'"));
         bad = b.clone();
         bad[17] = b'x';
         assert!(Revision::parse(&bad).is_err());

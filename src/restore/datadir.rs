@@ -52,15 +52,18 @@ pub enum EtcdVersion {
     V3_5,
 }
 
+/// An `--etcd-version` this restore cannot reproduce.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("unsupported etcd version {0:?} (expected 3.4 or 3.5)")]
+pub struct UnsupportedVersion(pub String);
+
 impl std::str::FromStr for EtcdVersion {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnsupportedVersion;
+    fn from_str(s: &str) -> Result<Self, UnsupportedVersion> {
         match s {
             "3.4" => Ok(EtcdVersion::V3_4),
             "3.5" => Ok(EtcdVersion::V3_5),
-            _ => Err(format!(
-                "unsupported etcd version {s:?} (expected 3.4 or 3.5)"
-            )),
+            _ => Err(UnsupportedVersion(s.to_string())),
         }
     }
 }
@@ -198,34 +201,43 @@ impl ClusterPlan {
     }
 }
 
+/// A URL etcd's `types.NewURLs` would refuse, with the URL.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum UrlError {
+    #[error("URL {0:?} has no scheme")]
+    NoScheme(String),
+    #[error("URL scheme must be http, https, unix, or unixs: {0}")]
+    Scheme(String),
+    #[error("URL must not contain a path: {0}")]
+    Path(String),
+    #[error("URL address does not have the form \"host:port\": {0}")]
+    NoPort(String),
+}
+
 /// Parses a comma-separated URL list as etcd's `types.NewURLs`: each URL
 /// needs a scheme http, https, unix or unixs, a `host:port` for http(s), no
 /// path. Returned sorted.
-pub fn parse_urls(s: &str) -> Result<Vec<String>, String> {
+pub fn parse_urls(s: &str) -> Result<Vec<String>, UrlError> {
     let mut out = Vec::new();
     for u in s.split(',') {
         let u = u.trim();
         let (scheme, rest) = u
             .split_once("://")
-            .ok_or_else(|| format!("URL {u:?} has no scheme"))?;
+            .ok_or_else(|| UrlError::NoScheme(u.to_string()))?;
         let scheme_lc = scheme.to_ascii_lowercase();
         let scheme = scheme_lc.as_str();
         if !matches!(scheme, "http" | "https" | "unix" | "unixs") {
-            return Err(format!(
-                "URL scheme must be http, https, unix, or unixs: {u}"
-            ));
+            return Err(UrlError::Scheme(u.to_string()));
         }
         let (host, path) = match rest.find('/') {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, ""),
         };
         if !path.is_empty() {
-            return Err(format!("URL must not contain a path: {u}"));
+            return Err(UrlError::Path(u.to_string()));
         }
         if matches!(scheme, "http" | "https") && !has_port(host) {
-            return Err(format!(
-                "URL address does not have the form \"host:port\": {u}"
-            ));
+            return Err(UrlError::NoPort(u.to_string()));
         }
         // Go's url.Parse lowercases the scheme; etcd hashes the parsed form.
         out.push(format!("{scheme}://{rest}"));
@@ -624,7 +636,7 @@ fn build(
 
     let snap_bytes = snapfile::encode(
         snapfile::v2_store_json(&members)
-            .map_err(RestoreError::Other)?
+            .map_err(|e| RestoreError::Other(e.to_string()))?
             .into_bytes(),
         &ids,
         n,

@@ -149,32 +149,21 @@ pub fn resolve(given: &Path) -> Result<Target, RestoreError> {
     }
 }
 
-/// Creates `p` (one level) with mode 0700.
-pub fn mkdir_0700(p: &Path) -> std::io::Result<()> {
-    let mut b = fs::DirBuilder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(p)
-}
+pub use crate::private_files::{mkdir_0700, mkdir_all_0700};
 
-/// Creates `p` and its missing parents with mode 0700 (inside a temp dir
-/// this run owns).
-pub fn mkdir_all_0700(p: &Path) -> std::io::Result<()> {
-    let mut b = fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(p)
-}
-
+/// Makes a directory's entries durable (fsync of the directory). Only
+/// unix can open a directory for that; elsewhere the entries are as
+/// durable as the file system makes them and this does nothing.
 pub fn fsync_dir(p: &Path) -> std::io::Result<()> {
-    fs::File::open(p)?.sync_all()
+    #[cfg(unix)]
+    {
+        fs::File::open(p)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = p;
+        Ok(())
+    }
 }
 
 /// A target's content being built in a temp dir on its filesystem.

@@ -66,17 +66,33 @@ fn node_head(o: &mut String, path: &str, idx: u64) {
     ));
 }
 
+/// Why a `.snap` file cannot be built or read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SnapFileError {
+    #[error("no members")]
+    NoMembers,
+    #[error("{0} members: more than etcd's event history holds")]
+    TooManyMembers(usize),
+    #[error("empty snapshot file")]
+    Empty,
+    #[error("not a snappb.snapshot: {0}")]
+    NotSnappb(String),
+    #[error("snapshot has no data or no crc")]
+    NoData,
+    #[error("crc mismatch: stored {stored:#x}, computed {computed:#x}")]
+    Crc { stored: u32, computed: u32 },
+    #[error("not a raftpb.Snapshot: {0}")]
+    NotRaftSnapshot(String),
+}
+
 /// The v2 store JSON after adding `members` (ascending ID order, the order
 /// etcd adds them) to an empty store.
-pub fn v2_store_json(members: &[NewMember]) -> Result<String, String> {
+pub fn v2_store_json(members: &[NewMember]) -> Result<String, SnapFileError> {
     if members.is_empty() {
-        return Err("no members".into());
+        return Err(SnapFileError::NoMembers);
     }
     if members.len() >= HISTORY_CAPACITY {
-        return Err(format!(
-            "{} members: more than etcd's event history holds",
-            members.len()
-        ));
+        return Err(SnapFileError::TooManyMembers(members.len()));
     }
     let mut o = String::with_capacity(8192 + members.len() * 512);
     o.push_str("{\"Root\":");
@@ -158,21 +174,24 @@ pub fn encode(data: Vec<u8>, voters: &[u64], index: u64, term: u64) -> Vec<u8> {
 }
 
 /// Decodes and checks a .snap file's bytes, as etcd's snapshotter does.
-pub fn decode(bytes: &[u8]) -> Result<raftpb::Snapshot, String> {
+pub fn decode(bytes: &[u8]) -> Result<raftpb::Snapshot, SnapFileError> {
     if bytes.is_empty() {
-        return Err("empty snapshot file".into());
+        return Err(SnapFileError::Empty);
     }
-    let s = snappb::Snapshot::decode(bytes).map_err(|e| format!("not a snappb.snapshot: {e}"))?;
+    let s = snappb::Snapshot::decode(bytes).map_err(|e| SnapFileError::NotSnappb(e.to_string()))?;
     let data = s.data.unwrap_or_default();
     let crc = s.crc.unwrap_or(0);
     if data.is_empty() || crc == 0 {
-        return Err("snapshot has no data or no crc".into());
+        return Err(SnapFileError::NoData);
     }
     let want = crc32c::crc32c(&data);
     if want != crc {
-        return Err(format!("crc mismatch: stored {crc:#x}, computed {want:#x}"));
+        return Err(SnapFileError::Crc {
+            stored: crc,
+            computed: want,
+        });
     }
-    raftpb::Snapshot::decode(&data[..]).map_err(|e| format!("not a raftpb.Snapshot: {e}"))
+    raftpb::Snapshot::decode(&data[..]).map_err(|e| SnapFileError::NotRaftSnapshot(e.to_string()))
 }
 
 /// Writes the .snap file into `dir` (mode 0600, fsynced); returns its path.

@@ -136,9 +136,18 @@ pub struct DecodedRecord {
     pub data: Vec<u8>,
 }
 
+/// Why a WAL segment does not decode: the byte offset of the record and
+/// what is wrong there.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("offset {offset}: {what}")]
+pub struct WalDecodeError {
+    pub offset: usize,
+    pub what: String,
+}
+
 /// Decodes a segment, checking frame padding and the CRC chain. Stops at
 /// the first zero length field.
-pub fn decode(bytes: &[u8]) -> Result<Vec<DecodedRecord>, String> {
+pub fn decode(bytes: &[u8]) -> Result<Vec<DecodedRecord>, WalDecodeError> {
     let mut out = Vec::new();
     let mut off = 0usize;
     let mut crc = 0u32;
@@ -154,9 +163,14 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<DecodedRecord>, String> {
         let end = start
             .checked_add(len as usize)
             .filter(|&e| e + pad as usize <= bytes.len())
-            .ok_or_else(|| format!("offset {off}: record of {len} bytes runs past the end"))?;
-        let rec = walpb::Record::decode(&bytes[start..end])
-            .map_err(|e| format!("offset {off}: not a walpb.Record: {e}"))?;
+            .ok_or_else(|| WalDecodeError {
+                offset: off,
+                what: format!("record of {len} bytes runs past the end"),
+            })?;
+        let rec = walpb::Record::decode(&bytes[start..end]).map_err(|e| WalDecodeError {
+            offset: off,
+            what: format!("not a walpb.Record: {e}"),
+        })?;
         let typ = rec.r#type.unwrap_or(0);
         let data = rec.data.unwrap_or_default();
         let stored = rec.crc.unwrap_or(0);
@@ -164,14 +178,18 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<DecodedRecord>, String> {
             if off == 0 {
                 crc = stored;
             } else if stored != crc {
-                return Err(format!("offset {off}: crc record {stored:#x} != {crc:#x}"));
+                return Err(WalDecodeError {
+                    offset: off,
+                    what: format!("crc record {stored:#x} != {crc:#x}"),
+                });
             }
         } else {
             crc = crc32c::crc32c_append(crc, &data);
             if stored != crc {
-                return Err(format!(
-                    "offset {off}: record crc {stored:#x}, computed {crc:#x}"
-                ));
+                return Err(WalDecodeError {
+                    offset: off,
+                    what: format!("record crc {stored:#x}, computed {crc:#x}"),
+                });
             }
         }
         out.push(DecodedRecord {
