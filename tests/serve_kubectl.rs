@@ -170,6 +170,14 @@ const OBJECTS: &[(&str, &str)] = &[
         "manifests/08-widget.json",
         "/registry/example.com/widgets/shop/blue",
     ),
+    (
+        "serve/apiservice-metrics.yaml",
+        "/registry/apiregistration.k8s.io/apiservices/v1beta1.metrics.k8s.io",
+    ),
+    (
+        "serve/apiservice-batch-v1beta1.yaml",
+        "/registry/apiregistration.k8s.io/apiservices/v1beta1.batch",
+    ),
 ];
 
 fn encode(rel: &str) -> Vec<u8> {
@@ -284,6 +292,42 @@ fn kubectl_and_python_read_a_served_snapshot() {
         .iter()
         .any(|g| g["name"] == "route.openshift.io"));
 
+    // APIServices: an aggregated group with no schema appears (without
+    // resources); another version of a built-in group lists what the
+    // schema knows in it.
+    let metrics = s.raw("/apis/metrics.k8s.io");
+    assert_eq!(metrics["kind"], "APIGroup");
+    assert_eq!(
+        metrics["preferredVersion"]["groupVersion"],
+        "metrics.k8s.io/v1beta1"
+    );
+    let m = s.raw("/apis/metrics.k8s.io/v1beta1");
+    assert_eq!(m["resources"], serde_json::json!([]), "{m}");
+    let batch = s.raw("/apis/batch");
+    assert_eq!(batch["preferredVersion"]["version"], "v1", "{batch}");
+    assert!(batch["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v["version"] == "v1beta1"));
+    let b1 = s.raw("/apis/batch/v1beta1");
+    let names: Vec<&str> = b1["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"cronjobs") && !names.contains(&"jobs"),
+        "{names:?}"
+    );
+    assert_eq!(
+        s.kubectl(&["get", "--raw", "/apis/nothere.example/v1"])
+            .status
+            .code(),
+        Some(1)
+    );
+
     // Aggregated discovery, as kubectl >= 1.30 asks for it first.
     let addr = s.url.trim_start_matches("http://");
     let (code, body) = http_fetch(
@@ -308,6 +352,13 @@ fn kubectl_and_python_read_a_served_snapshot() {
         widgets["versions"][0]["resources"][0]["scope"],
         "Namespaced"
     );
+    let metrics = agg["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["metadata"]["name"] == "metrics.k8s.io")
+        .expect("the APIService's group");
+    assert_eq!(metrics["versions"][0]["version"], "v1beta1");
 
     // Default tables, as the apiserver prints them.
     let (head, rows) = table(&s.ok(&["get", "pods", "-A"]));
@@ -504,6 +555,7 @@ fn kubectl_and_python_read_a_served_snapshot() {
         ),
         (vec!["namespaces"], vec!["namespaces"]),
         (vec!["crd"], vec!["crd"]),
+        (vec!["apiservices"], vec!["apiservices"]),
         (
             vec!["pods", "-A", "-L", "app", "--show-labels"],
             vec!["pods", "-A", "-L", "app", "--show-labels"],

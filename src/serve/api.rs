@@ -329,12 +329,12 @@ fn api_group(state: &Arc<State>, g: &str) -> Reply {
 const VERBS: [&str; 3] = ["get", "list", "watch"];
 
 fn resource_list(state: &Arc<State>, g: &str, v: &str) -> Reply {
-    let rs = state.catalog.in_version(g, v);
-    if rs.is_empty() {
+    let rs = state.catalog.discovered(g, v);
+    if rs.is_empty() && !state.catalog.has_version(g, v) {
         return not_found_path();
     }
     let mut out = Vec::new();
-    for r in rs {
+    for r in &rs {
         let mut one = json!({
             "name": r.plural,
             "singularName": r.singular,
@@ -386,7 +386,7 @@ fn aggregated(state: &Arc<State>, core: bool) -> Reply {
             .map(|v| {
                 let resources: Vec<J> = state
                     .catalog
-                    .in_version(&g, v)
+                    .discovered(&g, v)
                     .iter()
                     .map(|r| {
                         let kind = json!({"group": r.group, "version": r.version, "kind": r.kind});
