@@ -730,19 +730,51 @@ fn kubectl_and_python_read_a_served_snapshot() {
         "{}",
         stderr(&del)
     );
-    let apply = s.kubectl(&[
-        "apply",
-        "--validate=false",
-        "-f",
-        fixture("manifests/02-configmap.yaml").to_str().unwrap(),
-    ]);
-    assert!(
-        !apply.status.success() && stderr(&apply).contains("read-only snapshot"),
-        "{}",
-        stderr(&apply)
+    // With kubectl's default validation: the OpenAPI v3 documents say the
+    // server validates fields, so the write itself reaches the server and
+    // is refused (existing objects, new ones, a custom resource, a Route).
+    let index = s.raw("/openapi/v3");
+    for gv in [
+        "api/v1",
+        "apis/apps/v1",
+        "apis/example.com/v1",
+        "apis/route.openshift.io/v1",
+    ] {
+        assert!(
+            index["paths"][gv]["serverRelativeURL"].is_string(),
+            "{gv}: {index}"
+        );
+    }
+    let doc = s.raw("/openapi/v3/api/v1");
+    let patch = &doc["paths"]["/api/v1/namespaces/{namespace}/configmaps/{name}"]["patch"];
+    assert_eq!(
+        patch["x-kubernetes-group-version-kind"]["kind"],
+        "ConfigMap"
     );
+    let dir = tempfile::tempdir().unwrap();
+    let new_cm = dir.path().join("new.yaml");
+    std::fs::write(
+        &new_cm,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: not-in-the-snapshot\n  namespace: shop\ndata:\n  a: b\n",
+    )
+    .unwrap();
+    for f in [
+        fixture("manifests/02-configmap.yaml"),
+        new_cm,
+        fixture("manifests/08-widget.json"),
+        fixture("manifests/06-route.yaml"),
+    ] {
+        let apply = s.kubectl(&["apply", "-f", f.to_str().unwrap()]);
+        assert!(
+            !apply.status.success()
+                && stderr(&apply).contains("MethodNotAllowed")
+                && stderr(&apply).contains("read-only snapshot"),
+            "{f:?}: {}",
+            stderr(&apply)
+        );
+    }
     let edit = s.kubectl_env(
-        &["edit", "--validate=false", "cm", "web-config", "-n", "shop"],
+        &["edit", "cm", "web-config", "-n", "shop"],
         &[("KUBE_EDITOR", "sed -i s/production/edited/")],
     );
     assert!(

@@ -55,7 +55,7 @@ const JSON: &str = "application/json";
 const DISCOVERY_V2: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
 impl Reply {
-    fn json(code: u16, v: &J) -> Reply {
+    pub(super) fn json(code: u16, v: &J) -> Reply {
         Reply {
             code,
             content_type: JSON,
@@ -182,6 +182,10 @@ pub fn handle(state: &Arc<State>, req: &Request<'_>) -> Reply {
         ["api", "v1"] if read => return resource_list(state, "", "v1"),
         ["apis", g] if read => return api_group(state, g),
         ["apis", g, v] if read => return resource_list(state, g, v),
+        ["openapi", "v3"] if read => return super::openapi::index(state),
+        ["openapi", "v3", gv @ ..] if read => {
+            return super::openapi::document(state, gv).unwrap_or_else(not_found_path)
+        }
         _ => {}
     }
     let (group, version, rest) = match segs.as_slice() {

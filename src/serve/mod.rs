@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod catalog;
+pub mod openapi;
 
 use std::convert::Infallible;
 use std::io::Write;
