@@ -170,6 +170,14 @@ const OBJECTS: &[(&str, &str)] = &[
         "manifests/08-widget.json",
         "/registry/example.com/widgets/shop/blue",
     ),
+    (
+        "serve/apiservice-metrics.yaml",
+        "/registry/apiregistration.k8s.io/apiservices/v1beta1.metrics.k8s.io",
+    ),
+    (
+        "serve/apiservice-batch-v1beta1.yaml",
+        "/registry/apiregistration.k8s.io/apiservices/v1beta1.batch",
+    ),
 ];
 
 fn encode(rel: &str) -> Vec<u8> {
@@ -284,6 +292,42 @@ fn kubectl_and_python_read_a_served_snapshot() {
         .iter()
         .any(|g| g["name"] == "route.openshift.io"));
 
+    // APIServices: an aggregated group with no schema appears (without
+    // resources); another version of a built-in group lists what the
+    // schema knows in it.
+    let metrics = s.raw("/apis/metrics.k8s.io");
+    assert_eq!(metrics["kind"], "APIGroup");
+    assert_eq!(
+        metrics["preferredVersion"]["groupVersion"],
+        "metrics.k8s.io/v1beta1"
+    );
+    let m = s.raw("/apis/metrics.k8s.io/v1beta1");
+    assert_eq!(m["resources"], serde_json::json!([]), "{m}");
+    let batch = s.raw("/apis/batch");
+    assert_eq!(batch["preferredVersion"]["version"], "v1", "{batch}");
+    assert!(batch["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v["version"] == "v1beta1"));
+    let b1 = s.raw("/apis/batch/v1beta1");
+    let names: Vec<&str> = b1["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"cronjobs") && !names.contains(&"jobs"),
+        "{names:?}"
+    );
+    assert_eq!(
+        s.kubectl(&["get", "--raw", "/apis/nothere.example/v1"])
+            .status
+            .code(),
+        Some(1)
+    );
+
     // Aggregated discovery, as kubectl >= 1.30 asks for it first.
     let addr = s.url.trim_start_matches("http://");
     let (code, body) = http_fetch(
@@ -308,6 +352,13 @@ fn kubectl_and_python_read_a_served_snapshot() {
         widgets["versions"][0]["resources"][0]["scope"],
         "Namespaced"
     );
+    let metrics = agg["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["metadata"]["name"] == "metrics.k8s.io")
+        .expect("the APIService's group");
+    assert_eq!(metrics["versions"][0]["version"], "v1beta1");
 
     // Default tables, as the apiserver prints them.
     let (head, rows) = table(&s.ok(&["get", "pods", "-A"]));
@@ -504,6 +555,7 @@ fn kubectl_and_python_read_a_served_snapshot() {
         ),
         (vec!["namespaces"], vec!["namespaces"]),
         (vec!["crd"], vec!["crd"]),
+        (vec!["apiservices"], vec!["apiservices"]),
         (
             vec!["pods", "-A", "-L", "app", "--show-labels"],
             vec!["pods", "-A", "-L", "app", "--show-labels"],
@@ -678,19 +730,51 @@ fn kubectl_and_python_read_a_served_snapshot() {
         "{}",
         stderr(&del)
     );
-    let apply = s.kubectl(&[
-        "apply",
-        "--validate=false",
-        "-f",
-        fixture("manifests/02-configmap.yaml").to_str().unwrap(),
-    ]);
-    assert!(
-        !apply.status.success() && stderr(&apply).contains("read-only snapshot"),
-        "{}",
-        stderr(&apply)
+    // With kubectl's default validation: the OpenAPI v3 documents say the
+    // server validates fields, so the write itself reaches the server and
+    // is refused (existing objects, new ones, a custom resource, a Route).
+    let index = s.raw("/openapi/v3");
+    for gv in [
+        "api/v1",
+        "apis/apps/v1",
+        "apis/example.com/v1",
+        "apis/route.openshift.io/v1",
+    ] {
+        assert!(
+            index["paths"][gv]["serverRelativeURL"].is_string(),
+            "{gv}: {index}"
+        );
+    }
+    let doc = s.raw("/openapi/v3/api/v1");
+    let patch = &doc["paths"]["/api/v1/namespaces/{namespace}/configmaps/{name}"]["patch"];
+    assert_eq!(
+        patch["x-kubernetes-group-version-kind"]["kind"],
+        "ConfigMap"
     );
+    let dir = tempfile::tempdir().unwrap();
+    let new_cm = dir.path().join("new.yaml");
+    std::fs::write(
+        &new_cm,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: not-in-the-snapshot\n  namespace: shop\ndata:\n  a: b\n",
+    )
+    .unwrap();
+    for f in [
+        fixture("manifests/02-configmap.yaml"),
+        new_cm,
+        fixture("manifests/08-widget.json"),
+        fixture("manifests/06-route.yaml"),
+    ] {
+        let apply = s.kubectl(&["apply", "-f", f.to_str().unwrap()]);
+        assert!(
+            !apply.status.success()
+                && stderr(&apply).contains("MethodNotAllowed")
+                && stderr(&apply).contains("read-only snapshot"),
+            "{f:?}: {}",
+            stderr(&apply)
+        );
+    }
     let edit = s.kubectl_env(
-        &["edit", "--validate=false", "cm", "web-config", "-n", "shop"],
+        &["edit", "cm", "web-config", "-n", "shop"],
         &[("KUBE_EDITOR", "sed -i s/production/edited/")],
     );
     assert!(

@@ -57,7 +57,7 @@ const JSON: &str = "application/json";
 const DISCOVERY_V2: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
 impl Reply {
-    fn json(code: u16, v: &J) -> Reply {
+    pub(super) fn json(code: u16, v: &J) -> Reply {
         Reply {
             code,
             content_type: JSON,
@@ -184,6 +184,10 @@ pub fn handle(state: &Arc<State>, req: &Request<'_>) -> Reply {
         ["api", "v1"] if read => return resource_list(state, "", "v1"),
         ["apis", g] if read => return api_group(state, g),
         ["apis", g, v] if read => return resource_list(state, g, v),
+        ["openapi", "v3"] if read => return super::openapi::index(state),
+        ["openapi", "v3", gv @ ..] if read => {
+            return super::openapi::document(state, gv).unwrap_or_else(not_found_path)
+        }
         _ => {}
     }
     let (group, version, rest) = match segs.as_slice() {
@@ -331,12 +335,12 @@ fn api_group(state: &Arc<State>, g: &str) -> Reply {
 const VERBS: [&str; 3] = ["get", "list", "watch"];
 
 fn resource_list(state: &Arc<State>, g: &str, v: &str) -> Reply {
-    let rs = state.catalog.in_version(g, v);
-    if rs.is_empty() {
+    let rs = state.catalog.discovered(g, v);
+    if rs.is_empty() && !state.catalog.has_version(g, v) {
         return not_found_path();
     }
     let mut out = Vec::new();
-    for r in rs {
+    for r in &rs {
         let mut one = json!({
             "name": r.plural,
             "singularName": r.singular,
@@ -388,7 +392,7 @@ fn aggregated(state: &Arc<State>, core: bool) -> Reply {
             .map(|v| {
                 let resources: Vec<J> = state
                     .catalog
-                    .in_version(&g, v)
+                    .discovered(&g, v)
                     .iter()
                     .map(|r| {
                         let kind = json!({"group": r.group, "version": r.version, "kind": r.kind});

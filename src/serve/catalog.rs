@@ -228,6 +228,13 @@ impl<'a> Index<'a> {
 /// Every resource served, keyed by (group, plural).
 pub struct Catalog {
     pub resources: BTreeMap<(String, String), ApiResource>,
+    /// Group versions named by the snapshot's APIService objects
+    /// (`apiregistration.k8s.io`), group → versions: served in discovery
+    /// even when no resource of the catalog is in that version.
+    pub announced: BTreeMap<String, Vec<String>>,
+    /// Every served version of each CRD's resource, (group, plural) →
+    /// versions.
+    pub crd_versions: HashMap<(String, String), Vec<String>>,
 }
 
 impl Catalog {
@@ -291,12 +298,36 @@ impl Catalog {
             }
         }
         // CRDs in the snapshot.
+        let mut crd_versions = HashMap::new();
         for e in index.select("apiextensions.k8s.io", "customresourcedefinitions", None) {
             let Ok(crd) = Item::new(e.record, keys).object() else {
                 continue;
             };
             if let Some(r) = from_crd(&crd) {
+                crd_versions.insert((r.group.clone(), r.plural.clone()), served_versions(&crd));
                 resources.insert((r.group.clone(), r.plural.clone()), r);
+            }
+        }
+        // APIServices: the group versions the cluster announced (built-in
+        // ones, CRD groups, and aggregated APIs such as metrics.k8s.io).
+        let mut announced: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for e in index.select("apiregistration.k8s.io", "apiservices", None) {
+            let Ok(o) = Item::new(e.record, keys).object() else {
+                continue;
+            };
+            let (Some(g), Some(v)) = (
+                o.pointer("/spec/group").and_then(J::as_str),
+                o.pointer("/spec/version").and_then(J::as_str),
+            ) else {
+                continue;
+            };
+            // The core group is /api, never an APIService's.
+            if g.is_empty() || v.is_empty() || NOT_SERVED.contains(&g) {
+                continue;
+            }
+            let vs = announced.entry(g.to_string()).or_default();
+            if !vs.iter().any(|x| x == v) {
+                vs.push(v.to_string());
             }
         }
         // Resources seen only as keys (a custom resource whose CRD is gone).
@@ -349,7 +380,11 @@ impl Catalog {
                 break;
             }
         }
-        let mut c = Catalog { resources };
+        let mut c = Catalog {
+            resources,
+            announced,
+            crd_versions,
+        };
         c.count(index);
         c
     }
@@ -375,6 +410,14 @@ impl Catalog {
                 v.push(r.version.clone());
             }
         }
+        for (group, versions) in &self.announced {
+            let v = g.entry(group.clone()).or_default();
+            for x in versions {
+                if !v.contains(x) {
+                    v.push(x.clone());
+                }
+            }
+        }
         let mut out: Vec<(String, Vec<String>)> = g
             .into_iter()
             .map(|(k, mut v)| {
@@ -394,6 +437,50 @@ impl Catalog {
             .values()
             .filter(|r| r.group == group && r.version == version)
             .collect()
+    }
+
+    /// The resources discovery lists in one group version: those served
+    /// in it, and for another version an APIService announced, every
+    /// resource of the group the schema (or its CRD) also knows in that
+    /// version.
+    pub fn discovered(&self, group: &str, version: &str) -> Vec<ApiResource> {
+        let mut out: Vec<ApiResource> = self
+            .in_version(group, version)
+            .into_iter()
+            .cloned()
+            .collect();
+        let announced = self
+            .announced
+            .get(group)
+            .is_some_and(|vs| vs.iter().any(|v| v == version));
+        if !announced || group.is_empty() {
+            return out;
+        }
+        let gv = format!("{group}/{version}");
+        let schema_kinds = schema().kinds_of(&gv);
+        for r in self.resources.values() {
+            if r.group != group || r.version == version {
+                continue;
+            }
+            let known = match self.crd_versions.get(&(r.group.clone(), r.plural.clone())) {
+                Some(vs) => vs.iter().any(|v| v == version),
+                None => schema_kinds.is_some_and(|k| k.contains_key(r.kind.as_str())),
+            };
+            if known {
+                let mut other = r.clone();
+                other.version = version.to_string();
+                out.push(other);
+            }
+        }
+        out
+    }
+
+    /// Whether discovery offers this group version (resources or an
+    /// APIService naming it).
+    pub fn has_version(&self, group: &str, version: &str) -> bool {
+        self.groups()
+            .iter()
+            .any(|(g, vs)| g == group && vs.iter().any(|v| v == version))
     }
 
     /// A resource by group and plural (any version the client names).
@@ -459,6 +546,26 @@ const ALL_CATEGORY: &[(&str, &str)] = &[
     ("image.openshift.io", "ImageStream"),
     ("route.openshift.io", "Route"),
 ];
+
+/// The versions a CRD serves (v1 `versions[].served`, or v1beta1's single
+/// `version`).
+fn served_versions(crd: &J) -> Vec<String> {
+    let spec = crd.get("spec");
+    let mut out: Vec<String> = spec
+        .and_then(|s| s.get("versions"))
+        .and_then(J::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|v| v.get("served").and_then(J::as_bool) != Some(false))
+        .filter_map(|v| v.get("name").and_then(J::as_str).map(str::to_string))
+        .collect();
+    if out.is_empty() {
+        if let Some(v) = spec.and_then(|s| s.get("version")).and_then(J::as_str) {
+            out.push(v.to_string());
+        }
+    }
+    out
+}
 
 /// The resource a CRD object defines (v1 or v1beta1 layout).
 pub fn from_crd(crd: &J) -> Option<ApiResource> {

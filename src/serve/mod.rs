@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod catalog;
+pub mod openapi;
 pub mod ui;
 
 use std::convert::Infallible;
