@@ -11,6 +11,7 @@
 #   archivers    : Debian gzip, zstd, zip, tar (tests/packed_inputs.rs makes archives with them)
 #   jsonschema   : PyPI (or Debian python3-jsonschema): docs/json schemas checked against real output
 #   script(1)    : Debian bsdutils (the progress-bar test runs under a pty)
+#   chromium     : Debian chromium + chromium-driver (the web console's browser test)
 #
 # Idempotent: does nothing (and is fast) when everything is already present.
 # Options:
@@ -123,6 +124,18 @@ for t in gzip:gzip zstd:zstd zip:zip tar:tar; do
   command -v "${t%%:*}" >/dev/null 2>&1 || arch_need+=("${t##*:}")
 done
 if [ "${#arch_need[@]}" -gt 0 ]; then apt_install "${arch_need[@]}"; say "installed ${arch_need[*]}"; else say "gzip, zstd, zip, tar: present"; fi
+
+# ---------------------------------------------------------------- chromium (tests/console_browser.rs)
+# The web console is tested in a real headless Chromium driven over
+# WebDriver: Debian's chromium and chromium-driver (/usr/bin/chromedriver).
+if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
+  say "chromium, chromedriver: present"
+else
+  apt_install chromium chromium-driver
+  [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] \
+    || die "after apt install, /usr/bin/chromium or /usr/bin/chromedriver is missing"
+  say "chromium, chromedriver: installed via apt"
+fi
 
 # ---------------------------------------------------------------- Python
 command -v python3 >/dev/null 2>&1 || apt_install python3
