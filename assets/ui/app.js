@@ -277,7 +277,7 @@ async function browse(main, s, params, seq) {
   const loading = new Set();
   const drawn = new Map();
   function rowEl(i, r) {
-    const cells = r.error ? [h("span", { text: r.name }), h("span", { text: r.error, title: r.error })]
+    const cells = r.error ? [h("span", { text: r.name }), h("span", { text: "cannot read: " + r.error, title: r.error, style: "grid-column:" + (allNs ? 3 : 2) + " / -1" })]
       : cols.map(x => h("span", { text: r.cells[x.i] === undefined ? "" : String(r.cells[x.i]) }));
     return h("a.row" + (r.error ? ".err" : ""), {
       href: link("object", { key: r.key }), style: "top:" + (i * ROW) + "px;grid-template-columns:" + template,
