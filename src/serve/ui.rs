@@ -296,7 +296,11 @@ fn list(state: &State, q: &HashMap<String, String>) -> Reply {
     let idx = at.index.as_ref().unwrap_or(&state.index);
     let ns = q.get("ns").map(String::as_str).filter(|s| !s.is_empty());
     let entries = idx.select(&res.group, &res.plural, ns);
-    let page = browse::list(&entries, res, state.keys, state.now, &query);
+    let hide = Redaction {
+        secrets: true,
+        ..state.redaction
+    };
+    let page = browse::list(&entries, res, state.keys, state.now, &query, hide);
     json_reply(
         &json!({"revision": rev, "kind": res.kind, "namespaced": res.namespaced, "page": page}),
     )
