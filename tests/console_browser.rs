@@ -434,7 +434,34 @@ async fn console_walk_in_headless_chromium() {
     c.goto(&format!("{url}#/browse?r=deployments&g=apps&ns=shop"))
         .await
         .unwrap();
-    click(&c, ".row[data-name='web']").await;
+    wait_text(&c, "#count", "1 deployments in shop").await;
+    // Search by label selector: none, then the one.
+    for (sel, want) in [("app=nope", "0 deployments"), ("app=web", "1 deployments")] {
+        let input = c.find(Locator::Css("#q-labels")).await.unwrap();
+        input.clear().await.unwrap();
+        input.send_keys(&format!("{sel}\u{E007}")).await.unwrap();
+        wait_text(&c, "#count", want).await;
+        assert!(
+            hash(&c)
+                .await
+                .contains(&format!("labels={}", sel.replace('=', "%3D"))),
+            "{}",
+            hash(&c).await
+        );
+    }
+    // Keyboard: j focuses the first row, Enter opens it.
+    c.find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys("j")
+        .await
+        .unwrap();
+    let focused = c.active_element().await.unwrap();
+    assert_eq!(
+        focused.attr("data-name").await.unwrap().as_deref(),
+        Some("web")
+    );
+    focused.send_keys("\u{E007}").await.unwrap();
     let hist = wait_text(&c, "#history", "created").await;
     for r in s.dep_revs {
         assert!(hist.contains(&r.to_string()), "{r}: {hist}");
