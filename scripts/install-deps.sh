@@ -14,6 +14,7 @@
 #   Windows check: rustup target x86_64-pc-windows-gnu + Debian gcc-mingw-w64-x86-64
 #                  (scripts/test.sh runs `cargo check --target x86_64-pc-windows-gnu`;
 #                  ring and zstd-sys compile C for the target in their build scripts)
+#   chromium     : Debian chromium + chromium-driver (the web console's browser test)
 #
 # Idempotent: does nothing (and is fast) when everything is already present.
 # Options:
@@ -126,6 +127,18 @@ for t in gzip:gzip zstd:zstd zip:zip tar:tar; do
   command -v "${t%%:*}" >/dev/null 2>&1 || arch_need+=("${t##*:}")
 done
 if [ "${#arch_need[@]}" -gt 0 ]; then apt_install "${arch_need[@]}"; say "installed ${arch_need[*]}"; else say "gzip, zstd, zip, tar: present"; fi
+
+# ---------------------------------------------------------------- chromium (tests/console_browser.rs)
+# The web console is tested in a real headless Chromium driven over
+# WebDriver: Debian's chromium and chromium-driver (/usr/bin/chromedriver).
+if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
+  say "chromium, chromedriver: present"
+else
+  apt_install chromium chromium-driver
+  [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] \
+    || die "after apt install, /usr/bin/chromium or /usr/bin/chromedriver is missing"
+  say "chromium, chromedriver: installed via apt"
+fi
 
 # ---------------------------------------------------------------- Python
 command -v python3 >/dev/null 2>&1 || apt_install python3

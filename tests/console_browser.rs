@@ -99,24 +99,49 @@ fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
         body.len()
     )
     .unwrap();
-    let mut text = String::new();
-    let _ = c.read_to_string(&mut text);
-    let code = text
+    // Read the head, then exactly the body it announces (a WebDriver
+    // server may keep the connection open).
+    let mut r = BufReader::new(c);
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+            break;
+        }
+        head.push_str(&line);
+    }
+    let code = head
         .split_whitespace()
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
-    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let rest = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        // The one chunk a small reply comes in.
-        rest.split_once("\r\n").map(|x| x.1).unwrap_or(rest)
-    } else {
-        rest
-    };
-    (code, rest.to_string())
+    let lower = head.to_ascii_lowercase();
+    let length = lower
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|n| n.trim().parse::<usize>().ok());
+    let mut body = Vec::new();
+    match length {
+        Some(n) => {
+            body.resize(n, 0);
+            r.read_exact(&mut body).expect("read body");
+        }
+        None if lower.contains("transfer-encoding: chunked") => loop {
+            let mut size = String::new();
+            r.read_line(&mut size).expect("chunk size");
+            let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+            let mut chunk = vec![0; n + 2];
+            r.read_exact(&mut chunk).expect("chunk");
+            if n == 0 {
+                break;
+            }
+            body.extend_from_slice(&chunk[..n]);
+        },
+        None => {
+            let _ = r.read_to_end(&mut body);
+        }
+    }
+    (code, String::from_utf8_lossy(&body).into_owned())
 }
 
 struct Snaps {
@@ -335,6 +360,26 @@ async fn console_walk_in_headless_chromium() {
 
     // Overview: the verdict, the keys, what does not decrypt, the chart.
     c.goto(&format!("{url}#/overview")).await.unwrap();
+    // The log is read for real: a probe error shows up in it (and is
+    // consumed, so later checks see only the console's own messages).
+    c.execute("console.error('etcdsnap-probe')", vec![])
+        .await
+        .unwrap();
+    let probe = console_log(&c, &driver).await;
+    assert!(
+        probe
+            .iter()
+            .any(|m| m["level"] == "SEVERE" && m["message"].to_string().contains("etcdsnap-probe")),
+        "the browser log did not show the probe: {probe:?}"
+    );
+    let other: Vec<&Value> = probe
+        .iter()
+        .filter(|m| m["level"] == "SEVERE" && !m["message"].to_string().contains("etcdsnap-probe"))
+        .collect();
+    assert!(
+        other.is_empty(),
+        "the browser console logged errors: {other:#?}"
+    );
     let verdict = wait_text(&c, "#verdict", "").await;
     let t0 = Instant::now();
     let mut verdict = verdict;
@@ -389,7 +434,34 @@ async fn console_walk_in_headless_chromium() {
     c.goto(&format!("{url}#/browse?r=deployments&g=apps&ns=shop"))
         .await
         .unwrap();
-    click(&c, ".row[data-name='web']").await;
+    wait_text(&c, "#count", "1 deployments in shop").await;
+    // Search by label selector: none, then the one.
+    for (sel, want) in [("app=nope", "0 deployments"), ("app=web", "1 deployments")] {
+        let input = c.find(Locator::Css("#q-labels")).await.unwrap();
+        input.clear().await.unwrap();
+        input.send_keys(&format!("{sel}\u{E007}")).await.unwrap();
+        wait_text(&c, "#count", want).await;
+        assert!(
+            hash(&c)
+                .await
+                .contains(&format!("labels={}", sel.replace('=', "%3D"))),
+            "{}",
+            hash(&c).await
+        );
+    }
+    // Keyboard: j focuses the first row, Enter opens it.
+    c.find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys("j")
+        .await
+        .unwrap();
+    let focused = c.active_element().await.unwrap();
+    assert_eq!(
+        focused.attr("data-name").await.unwrap().as_deref(),
+        Some("web")
+    );
+    focused.send_keys("\u{E007}").await.unwrap();
     let hist = wait_text(&c, "#history", "created").await;
     for r in s.dep_revs {
         assert!(hist.contains(&r.to_string()), "{r}: {hist}");

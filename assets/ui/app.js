@@ -277,7 +277,7 @@ async function browse(main, s, params, seq) {
   const loading = new Set();
   const drawn = new Map();
   function rowEl(i, r) {
-    const cells = r.error ? [h("span", { text: r.name }), h("span", { text: r.error, title: r.error })]
+    const cells = r.error ? [h("span", { text: r.name }), h("span", { text: "cannot read: " + r.error, title: r.error, style: "grid-column:" + (allNs ? 3 : 2) + " / -1" })]
       : cols.map(x => h("span", { text: r.cells[x.i] === undefined ? "" : String(r.cells[x.i]) }));
     return h("a.row" + (r.error ? ".err" : ""), {
       href: link("object", { key: r.key }), style: "top:" + (i * ROW) + "px;grid-template-columns:" + template,
@@ -401,6 +401,10 @@ async function objectPage(main, s, params, seq, reveal) {
 
 // ---------------------------------------------------------------- diff
 
+const LIST_CAP = 500; // names shown per list of a group
+const capped = xs => xs.slice(0, LIST_CAP);
+const more = xs => xs.length > LIST_CAP ? h("div.muted", { text: "… and " + num(xs.length - LIST_CAP) + " more (narrow the revisions to see them)" }) : null;
+
 async function diffPage(main, s, params, seq) {
   const two = params.snapshots === "1";
   const from = params.from || String(two ? s.revision : (s.compacted_revision || s.oldest_revision || 1));
@@ -417,6 +421,10 @@ async function diffPage(main, s, params, seq) {
       h("span.muted", { text: " · start `etcdsnap serve A B` to compare two snapshots" }));
   const out = h("div#diff-out", {}, h("p.muted", { text: "Comparing…" }));
   main.replaceChildren(h("h1", { text: two ? "Diff: A (revision " + from + ") → B (" + s.compare.file + ")" : "Diff: revision " + from + " → " + to }), modes, form, out);
+  if (!two && !params.from && !params.to) {
+    out.replaceChildren(h("p.muted", { text: "Pick two revisions and Compare (a history's \u201cdiff\u201d links fill them in)." }));
+    return;
+  }
   const r = await api("diff", { from, to: two ? "" : to, snapshots: two ? "1" : "" });
   if (seq !== renderSeq) return;
   const d = r.body.diff;
@@ -425,9 +433,12 @@ async function diffPage(main, s, params, seq) {
   const groups = d.groups.map(g => h("details.group", { "data-resource": g.resource, "data-namespace": g.namespace, open: d.groups.length <= 12 ? true : null },
     h("summary", {}, g.resource + (g.namespace ? " · " + g.namespace : "") + " ",
       h("span.s-add", { text: "+" + g.added.length }), " ", h("span.s-del", { text: "−" + g.removed.length }), " ", h("span.s-chg", { text: "~" + g.changed.length })),
-    g.added.map(x => h("div.s-add", {}, "+ ", h("a", { href: two ? null : link("object", { key: x.key, rev: to }), text: x.name }))),
-    g.removed.map(x => h("div.s-del", {}, "− ", h("a", { href: link("object", { key: x.key, rev: from }), text: x.name }))),
-    g.changed.map(c => h("details.item", { "data-name": c.name },
+    capped(g.added).map(x => h("div.s-add", {}, "+ ", h("a", { href: two ? null : link("object", { key: x.key, rev: to }), text: x.name }))),
+    more(g.added),
+    capped(g.removed).map(x => h("div.s-del", {}, "− ", h("a", { href: link("object", { key: x.key, rev: from }), text: x.name }))),
+    more(g.removed),
+    more(g.changed),
+    capped(g.changed).map(c => h("details.item", { "data-name": c.name },
       h("summary.s-chg", {}, "~ " + c.name + " (" + c.changes.length + " fields" + (c.recreated ? ", recreated" : "") + ")"),
       c.error ? h("p.v-bad", { text: c.error }) : changeList(c.changes),
       two ? null : h("a", { href: link("object", { key: c.key, rev: to }), text: "history of " + c.name })))));

@@ -58,13 +58,15 @@ pub struct ListPage {
 
 /// One page of `entries` (sorted by namespace and name) that match `q`.
 /// Names and key prefixes are matched without decoding; a label selector
-/// decodes labels only; the page's rows alone are decoded in full.
+/// decodes labels only; the page's rows alone are decoded in full, and
+/// redacted by `red` before their cells are taken.
 pub fn list(
     entries: &[Entry<'_>],
     res: &ApiResource,
     keys: Option<&KeyRing>,
     now: i64,
     q: &ListQuery,
+    red: Redaction,
 ) -> ListPage {
     let needle = q.name.to_lowercase();
     let cheap = |e: &&Entry<'_>| {
@@ -91,7 +93,11 @@ pub fn list(
         .map(|e| {
             let it = Item::new(e.record, keys);
             let (cells, error) = match it.object() {
-                Ok(o) => (p.row(&o, now), None),
+                Ok(mut o) => {
+                    // A CRD's columns may point anywhere in the object.
+                    red.apply(e.record.kv.key, &mut o);
+                    (p.row(&o, now), None)
+                }
                 Err(err) => (Vec::new(), Some(err)),
             };
             Row {

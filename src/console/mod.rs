@@ -91,4 +91,63 @@ mod tests {
         assert_eq!(provider_of(b"k8s:enc:aescbc:v1:k:xx"), "aescbc");
         assert_eq!(provider_of(b"k8s\0xx"), "identity");
     }
+
+    fn fixture() -> crate::session::Session<'static> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/encrypted");
+        crate::session::Session::open_path(&dir, &[]).unwrap()
+    }
+
+    const PLAIN: &str = "Y29ycmVjdCBob3JzZSBiYXR0ZXJ5IHN0YXBsZQ==";
+    const KEY: &[u8] = b"/kubernetes.io/secrets/default/db-password";
+
+    #[test]
+    fn history_diffs_and_hides_secret_data() {
+        let s = fixture();
+        let hide = crate::redact::Redaction::new(true, false);
+        let h = browse::history(&s.store, s.keys.as_ref(), KEY, hide);
+        assert_eq!(
+            h.iter().map(|x| x.entry.revision).collect::<Vec<_>>(),
+            [4, 11, 18]
+        );
+        assert!(
+            h[0].created && !h[1].created && h[1].changes.iter().any(|c| c.path == "data.password")
+        );
+        let text = serde_json::to_string(&h).unwrap();
+        assert!(!text.contains(PLAIN), "{text}");
+        let o = browse::object(&s.store, s.keys.as_ref(), KEY, 38, hide).unwrap();
+        assert!(o.secret && o.hidden && !o.yaml.as_deref().unwrap().contains(PLAIN));
+        let show = crate::redact::Redaction::new(false, false);
+        let o = browse::object(&s.store, s.keys.as_ref(), KEY, 38, show).unwrap();
+        assert!(!o.hidden && o.yaml.as_deref().unwrap().contains(PLAIN));
+        assert_eq!(o.encryption.unwrap().provider, "aescbc");
+        // Before its first revision it is not held.
+        assert!(browse::object(&s.store, s.keys.as_ref(), KEY, 3, show).is_none());
+    }
+
+    #[test]
+    fn compare_groups_by_resource_and_namespace() {
+        let s = fixture();
+        let side = |rev| compare::Side {
+            store: &s.store,
+            keys: s.keys.as_ref(),
+            rev: Some(rev),
+        };
+        let red = crate::redact::Redaction::new(true, false);
+        let d = compare::diff(&side(10), &side(18), red, 100).unwrap();
+        assert_eq!((d.added, d.removed, d.changed), (6, 0, 1));
+        let g = d
+            .groups
+            .iter()
+            .find(|g| g.resource == "secrets" && g.namespace == "default")
+            .unwrap();
+        assert_eq!(g.changed[0].name, "db-password");
+        assert!(g.changed[0]
+            .changes
+            .iter()
+            .any(|c| c.path == "data.password"));
+        assert!(!serde_json::to_string(&d).unwrap().contains(PLAIN));
+        // Only the count is kept past the limit.
+        let d = compare::diff(&side(10), &side(18), red, 0).unwrap();
+        assert_eq!((d.changed, d.truncated), (1, 1));
+    }
 }

@@ -4,7 +4,8 @@
 //! only parses queries and serialises.
 //!
 //! What is costly is computed once: the overview (it reads every value)
-//! on a background thread started by the first console request, the
+//! on a background thread started by the first request for it (after the
+//! page's summary, so the page is interactive first), the
 //! resource counts and namespaces of the served revision on first use, and
 //! the index of the one other revision last asked for.
 
@@ -105,7 +106,6 @@ pub fn handle(state: &Arc<State>, method: &str, path: &str, q: &HashMap<String, 
             None,
         );
     }
-    start_overview(state);
     match path {
         "/ui" | "/ui/" | "/ui/index.html" => {
             reply(200, "text/html; charset=utf-8", INDEX_HTML.into())
@@ -113,7 +113,10 @@ pub fn handle(state: &Arc<State>, method: &str, path: &str, q: &HashMap<String, 
         "/ui/app.js" => reply(200, "text/javascript; charset=utf-8", APP_JS.into()),
         "/ui/app.css" => reply(200, "text/css; charset=utf-8", APP_CSS.into()),
         "/ui/api/summary" => summary(state, q),
-        "/ui/api/overview" => match state.console.overview.get() {
+        "/ui/api/overview" => match state.console.overview.get().or_else(|| {
+            start_overview(state);
+            None
+        }) {
             Some(v) => json_reply(v),
             None => reply(202, "application/json", b"{\"pending\":true}".to_vec()),
         },
@@ -293,7 +296,11 @@ fn list(state: &State, q: &HashMap<String, String>) -> Reply {
     let idx = at.index.as_ref().unwrap_or(&state.index);
     let ns = q.get("ns").map(String::as_str).filter(|s| !s.is_empty());
     let entries = idx.select(&res.group, &res.plural, ns);
-    let page = browse::list(&entries, res, state.keys, state.now, &query);
+    let hide = Redaction {
+        secrets: true,
+        ..state.redaction
+    };
+    let page = browse::list(&entries, res, state.keys, state.now, &query, hide);
     json_reply(
         &json!({"revision": rev, "kind": res.kind, "namespaced": res.namespaced, "page": page}),
     )
