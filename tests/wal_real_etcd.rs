@@ -234,7 +234,7 @@ fn check(v: Version) {
     let count = |o: &std::process::Output| {
         serde_json::from_slice::<serde_json::Value>(&o.stdout)
             .ok()
-            .and_then(|v| v.as_array().map(|a| a.len()))
+            .and_then(|v| v["keys"].as_array().map(|a| a.len()))
             .unwrap_or(0)
     };
     assert!(
