@@ -247,6 +247,18 @@ fn check(v: Version) {
     let w = etcdsnap(&["wal", path_str(&a), "-o", "json"]);
     assert!(w.status.success(), "{}", stderr(&w));
     let wj: serde_json::Value = serde_json::from_slice(&w.stdout).unwrap();
+    // Real entries (puts, txns, leases, compaction) match docs/json/wal.schema.json,
+    // and so does verify's report with its WAL layer.
+    let doc = a.with_extension("wal.json");
+    std::fs::write(&doc, &w.stdout).unwrap();
+    let vdoc = a.with_extension("verify.json");
+    std::fs::write(
+        &vdoc,
+        etcdsnap(&["verify", path_str(&a), "-o", "json"]).stdout,
+    )
+    .unwrap();
+    let bad = common::schema_violations(&[doc, vdoc]);
+    assert!(bad.is_empty(), "{v:?}: {bad:?}");
     let entries = wj["entries"].as_array().unwrap();
     let idx: Vec<u64> = entries
         .iter()
