@@ -199,15 +199,17 @@ else
 fi
 
 # ---------------------------------------------------------------- jsonschema (validates -o json against docs/json/*.schema.json)
-if python3 -c 'import jsonschema' >/dev/null 2>&1; then
+# Draft 2020-12 support (jsonschema >= 4.0) is what tests/json_schemas.rs needs.
+if python3 -c 'import jsonschema; jsonschema.Draft202012Validator' >/dev/null 2>&1; then
   say "python jsonschema: present"
 else
   python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
-  say "pip install jsonschema"
-  python3 -m pip install -q --disable-pip-version-check jsonschema >/dev/null 2>&1 \
-    || python3 -m pip install -q --disable-pip-version-check --break-system-packages jsonschema >/dev/null 2>&1 \
+  say "pip install 'jsonschema>=4'"
+  python3 -m pip install -q --disable-pip-version-check 'jsonschema>=4' >/dev/null 2>&1 \
+    || python3 -m pip install -q --disable-pip-version-check --break-system-packages 'jsonschema>=4' >/dev/null 2>&1 \
     || apt_install python3-jsonschema
-  python3 -c 'import jsonschema' || die "python jsonschema could not be installed"
+  python3 -c 'import jsonschema; jsonschema.Draft202012Validator' \
+    || die "python jsonschema with draft 2020-12 support (>= 4.0) could not be installed: python3 -m pip install 'jsonschema>=4'"
 fi
 
 # ---------------------------------------------------------------- script(1) (progress test runs under a pty)

@@ -39,5 +39,6 @@ pub mod serve;
 pub mod session;
 pub mod unpack;
 pub mod verify;
+pub mod verify_input;
 pub mod wal;
 pub mod wire;

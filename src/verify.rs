@@ -671,6 +671,37 @@ pub struct KeyUse {
     pub unreadable_offline_count: usize,
 }
 
+/// The `keys` report: which keys were found where (never their bytes),
+/// the notes of loading them, and which keys the values need. Its serde
+/// shape is the body of the `etcdsnap.keys` document
+/// (docs/json/keys.schema.json).
+#[derive(Debug, Clone, Serialize)]
+pub struct KeysReport {
+    pub keys: Vec<crate::crypt::KeySummary>,
+    pub notes: Vec<String>,
+    pub values: KeyUse,
+}
+
+impl KeysReport {
+    /// Tries every encrypted value of every held revision with `keys`;
+    /// `decode` checks that a plaintext is an object.
+    pub fn new<D>(store: &crate::mvcc::Store<'_>, keys: &crate::crypt::KeyRing, decode: D) -> Self
+    where
+        D: Fn(&[u8], &[u8]) -> Result<(), String> + Sync,
+    {
+        KeysReport {
+            keys: keys.summary(),
+            notes: keys.notes().to_vec(),
+            values: key_use(store, keys, decode),
+        }
+    }
+
+    /// 1 when some value cannot be read with these keys, else 0.
+    pub fn exit_code(&self) -> i32 {
+        i32::from(self.values.failure_count > 0)
+    }
+}
+
 /// Why a value could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -884,4 +915,41 @@ pub fn decryption_layer(u: &KeyUse) -> Layer {
         ));
     }
     l
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_report_with_and_without_the_tarball() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/encrypted");
+        let snap = Snapshot::open(&dir.join("snapshot_2026-11-21_101500.db")).unwrap();
+        let store = crate::mvcc::Store::open(&snap).unwrap();
+        let decode = |k: &[u8], v: &[u8]| {
+            crate::kube::decode_value(k, v)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        let none = KeysReport::new(&store, &crate::crypt::KeyRing::new(), decode);
+        assert!(none.keys.is_empty());
+        assert_eq!(none.values.decrypted, 0);
+        let encrypted: u64 = encrypted_values(&store)
+            .values()
+            .flat_map(|m| m.values())
+            .sum();
+        assert_eq!(none.values.failure_count as u64, encrypted);
+        assert_eq!(none.exit_code(), 1);
+
+        let mut ring = crate::crypt::KeyRing::new();
+        ring.load_tarball(&dir.join("static_kuberesources_2026-11-21_101500.tar.gz"))
+            .unwrap();
+        let r = KeysReport::new(&store, &ring, decode);
+        assert!(!r.keys.is_empty());
+        assert!(r.values.decrypted > 0);
+        assert!(r.values.failure_count < none.values.failure_count);
+        let v = serde_json::to_value(&r).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["keys", "notes", "values"]);
+    }
 }

@@ -237,7 +237,7 @@ fn check(v: Version) {
     let count = |o: &std::process::Output| {
         serde_json::from_slice::<serde_json::Value>(&o.stdout)
             .ok()
-            .and_then(|v| v.as_array().map(|a| a.len()))
+            .and_then(|v| v["keys"].as_array().map(|a| a.len()))
             .unwrap_or(0)
     };
     assert!(
@@ -250,6 +250,18 @@ fn check(v: Version) {
     let w = etcdsnap(&["wal", path_str(&a), "-o", "json"]);
     assert!(w.status.success(), "{}", stderr(&w));
     let wj: serde_json::Value = serde_json::from_slice(&w.stdout).unwrap();
+    // Real entries (puts, txns, leases, compaction) match docs/json/wal.schema.json,
+    // and so does verify's report with its WAL layer.
+    let doc = a.with_extension("wal.json");
+    std::fs::write(&doc, &w.stdout).unwrap();
+    let vdoc = a.with_extension("verify.json");
+    std::fs::write(
+        &vdoc,
+        etcdsnap(&["verify", path_str(&a), "-o", "json"]).stdout,
+    )
+    .unwrap();
+    let bad = common::schema_violations(&[doc, vdoc]);
+    assert!(bad.is_empty(), "{v:?}: {bad:?}");
     let entries = wj["entries"].as_array().unwrap();
     let idx: Vec<u64> = entries
         .iter()

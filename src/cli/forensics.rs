@@ -8,7 +8,7 @@ use etcdsnap::escape::controls as esc;
 use etcdsnap::etcd::Snapshot;
 use etcdsnap::forensics::diff::{PathPattern, DEFAULT_IGNORES};
 use etcdsnap::forensics::diff_report::{diff_report, place, DiffOptions, DiffReport};
-use etcdsnap::forensics::stats::{collect, Place};
+use etcdsnap::forensics::stats::{collect, Place, StatsReport};
 use etcdsnap::query::Filter;
 
 use super::get::SelectArgs;
@@ -372,7 +372,6 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
         Err(_) if sv.is_some() => detail.status.total_size,
         Err(e) => return Err(e.into()),
     };
-    let reclaim = detail.status.total_size.saturating_sub(defrag_size);
     let f = Filter::default();
     let s = collect(
         &store,
@@ -390,68 +389,48 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
         },
     );
     progress.finish();
-    let ps = u64::from(detail.page_size);
+    let r = StatsReport::new(&detail, defrag_size, s);
     if a.out_fmt.output == super::Format::Json {
-        super::print_json(
-            &etcdsnap::machine_output::STATS.document(&serde_json::json!({
-                "database": {
-                    "total_size": detail.status.total_size,
-                    "file_size": detail.file_size,
-                    "bytes_in_use": detail.bytes_in_use,
-                    "bytes_free": detail.bytes_free,
-                    "defrag_size": defrag_size,
-                    "defrag_reclaims": reclaim,
-                    "free_pages": detail.pages_free,
-                    "total_key": detail.status.total_key,
-                    "revision": detail.status.revision,
-                    "compacted_revision": s.compacted_revision,
-                    "scheduled_compact_revision": detail.meta.scheduled_compact_revision,
-                    "oldest_revision": s.oldest_revision,
-                    "revisions_held": s.revisions,
-                    "live_objects": s.live_objects,
-                },
-                "resources": s.resources,
-                "largest": s.largest,
-                "namespaces": s.namespaces,
-            })),
-        )?;
+        super::print_json(&etcdsnap::machine_output::STATS.document(&r))?;
         return Ok(super::salvage::exit(0, sv.as_ref()));
     }
+    let d = &r.database;
+    let ps = u64::from(r.page_size);
     let h = super::status::human;
     println!("DATABASE");
     println!(
         "  total size        {} ({} pages of {ps})",
-        h(detail.status.total_size),
-        detail.pages
+        h(d.total_size),
+        r.pages
     );
-    println!("  in use            {}", h(detail.bytes_in_use));
+    println!("  in use            {}", h(d.bytes_in_use));
     println!(
         "  free              {} ({} pages)",
-        h(detail.bytes_free),
-        detail.pages_free
+        h(d.bytes_free),
+        d.free_pages
     );
     println!(
         "  defrag reclaims   {} (rewritten compactly: {}; `etcdsnap defrag`)",
-        h(reclaim),
-        h(defrag_size)
+        h(d.defrag_reclaims),
+        h(d.defrag_size)
     );
-    println!("  keys (all buckets) {}", detail.status.total_key);
+    println!("  keys (all buckets) {}", d.total_key);
     println!(
         "  revision          {} (oldest held {}, compacted at {})",
-        s.current_revision,
-        s.oldest_revision
+        r.current_revision,
+        d.oldest_revision
             .map(|r| r.to_string())
             .unwrap_or("-".into()),
-        s.compacted_revision
+        d.compacted_revision
             .map(|r| r.to_string())
             .unwrap_or("never".into())
     );
     println!(
         "  revisions held    {} for {} live objects",
-        s.revisions, s.live_objects
+        d.revisions_held, d.live_objects
     );
     println!();
-    let w = s
+    let w = r
         .resources
         .iter()
         .map(|r| r.resource.chars().count())
@@ -462,26 +441,26 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
         "{:<w$} {:>8} {:>11} {:>10} {:>9} {:>11}  ENCRYPTION",
         "RESOURCE", "OBJECTS", "BYTES", "LARGEST", "REVS", "HISTORY"
     );
-    for r in &s.resources {
-        let enc: Vec<String> = r
+    for x in &r.resources {
+        let enc: Vec<String> = x
             .encryption
             .iter()
             .map(|(p, n)| format!("{p} {n}"))
             .collect();
         println!(
             "{:<w$} {:>8} {:>11} {:>10} {:>9} {:>11}  {}",
-            esc(&r.resource),
-            r.objects,
-            h(r.bytes),
-            h(r.largest),
-            r.revisions,
-            h(r.history_bytes),
+            esc(&x.resource),
+            x.objects,
+            h(x.bytes),
+            h(x.largest),
+            x.revisions,
+            h(x.history_bytes),
             enc.join(", ")
         );
     }
     println!();
     println!("LARGEST OBJECTS");
-    for o in &s.largest {
+    for o in &r.largest {
         println!(
             "  {:>10}  {} (revision {})",
             h(o.bytes),
@@ -491,7 +470,7 @@ pub fn stats(a: StatsArgs) -> anyhow::Result<i32> {
     }
     println!();
     println!("NAMESPACES BY SIZE");
-    for n in s.namespaces.iter().take(a.top) {
+    for n in r.namespaces.iter().take(a.top) {
         println!(
             "  {:>10}  {:>7} objects  {}",
             h(n.bytes),

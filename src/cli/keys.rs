@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use etcdsnap::etcd::Snapshot;
 use etcdsnap::mvcc::Store;
-use etcdsnap::verify::key_use;
+use etcdsnap::verify::KeysReport;
 
 use super::{decodes, Format};
 
@@ -15,21 +15,16 @@ pub fn run(input: &Path, keys: &[PathBuf], output: Format) -> anyhow::Result<i32
     let snap = Snapshot::open(&input.db)?;
     let store = Store::open(&snap)?;
     let ring = super::load_keys(&input, keys, &store)?.unwrap_or_default();
-    let usage = key_use(&store, &ring, decodes);
+    let report = KeysReport::new(&store, &ring, decodes);
     if output == Format::Json {
-        super::print_json(
-            &etcdsnap::machine_output::KEYS.document(&serde_json::json!({
-                "keys": ring.summary(),
-                "notes": ring.notes(),
-                "values": usage,
-            })),
-        )?;
+        super::print_json(&etcdsnap::machine_output::KEYS.document(&report))?;
     } else {
+        let usage = &report.values;
         println!("KEYS FOUND ({}):", ring.len());
-        for k in ring.summary() {
+        for k in &report.keys {
             println!("  {}", esc(&k.to_string()));
         }
-        for n in ring.notes() {
+        for n in &report.notes {
             println!("  note: {}", esc(n));
         }
         println!();
@@ -56,5 +51,5 @@ pub fn run(input: &Path, keys: &[PathBuf], output: Format) -> anyhow::Result<i32
             );
         }
     }
-    Ok(if usage.failure_count > 0 { 1 } else { 0 })
+    Ok(report.exit_code())
 }

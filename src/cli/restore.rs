@@ -193,9 +193,8 @@ fn run_salvage(
                     etcdsnap::bolt::writer::create_new_0600(&report_path)
                 })
                 .map_err(|e| anyhow::anyhow!("{}: {e}", report_path.display()))?;
-            let mut report = serde_json::to_value(
-                etcdsnap::machine_output::SALVAGE_REPORT.document(&s.report),
-            )?;
+            let mut report =
+                serde_json::to_value(etcdsnap::machine_output::SALVAGE_REPORT.document(&s.report))?;
             if let (Some(l), Some(o)) = (&wal_loss, report.as_object_mut()) {
                 o.insert("wal_salvage".into(), serde_json::to_value(l)?);
             }

@@ -129,3 +129,121 @@ where
         oldest_revision: records.first().map(|r| r.rev.main),
     }
 }
+
+/// The database's own numbers in the `stats` report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Database {
+    /// bbolt bytes (the file without its trailer).
+    pub total_size: u64,
+    pub file_size: u64,
+    pub bytes_in_use: u64,
+    pub bytes_free: u64,
+    /// What a compact rewrite (`defrag`) would write.
+    pub defrag_size: u64,
+    /// `total_size - defrag_size`.
+    pub defrag_reclaims: u64,
+    pub free_pages: u64,
+    pub total_key: u64,
+    pub revision: i64,
+    pub compacted_revision: Option<i64>,
+    pub scheduled_compact_revision: Option<i64>,
+    pub oldest_revision: Option<i64>,
+    pub revisions_held: u64,
+    pub live_objects: u64,
+}
+
+/// The whole `stats` report; its serde shape is the body of the
+/// `etcdsnap.stats` document (docs/json/stats.schema.json).
+#[derive(Debug, Clone, Serialize)]
+pub struct StatsReport {
+    pub database: Database,
+    pub resources: Vec<ResourceStats>,
+    pub largest: Vec<ObjectSize>,
+    pub namespaces: Vec<NamespaceStats>,
+    /// Page size and high-water mark, for people.
+    #[serde(skip)]
+    pub page_size: u32,
+    #[serde(skip)]
+    pub pages: u64,
+    /// The newest revision the counts saw.
+    #[serde(skip)]
+    pub current_revision: i64,
+}
+
+impl StatsReport {
+    /// Joins the status numbers, the size a defrag would write and the
+    /// counts.
+    pub fn new(detail: &crate::etcd::status::StatusDetail, defrag_size: u64, s: Stats) -> Self {
+        StatsReport {
+            database: Database {
+                total_size: detail.status.total_size,
+                file_size: detail.file_size,
+                bytes_in_use: detail.bytes_in_use,
+                bytes_free: detail.bytes_free,
+                defrag_size,
+                defrag_reclaims: detail.status.total_size.saturating_sub(defrag_size),
+                free_pages: detail.pages_free,
+                total_key: detail.status.total_key,
+                revision: detail.status.revision,
+                compacted_revision: s.compacted_revision,
+                scheduled_compact_revision: detail.meta.scheduled_compact_revision,
+                oldest_revision: s.oldest_revision,
+                revisions_held: s.revisions,
+                live_objects: s.live_objects,
+            },
+            resources: s.resources,
+            largest: s.largest,
+            namespaces: s.namespaces,
+            page_size: detail.page_size,
+            pages: detail.pages,
+            current_revision: s.current_revision,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::etcd::{status, Snapshot};
+
+    #[test]
+    fn report_joins_status_defrag_size_and_counts() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/etcd-3.5/small.db");
+        let snap = Snapshot::open(&path).unwrap();
+        let store = Store::open(&snap).unwrap();
+        let detail = status::detail(&snap).unwrap();
+        let place = |k: &[u8]| Place {
+            resource: String::from_utf8_lossy(k)
+                .split('/')
+                .nth(2)
+                .unwrap_or("")
+                .to_string(),
+            namespace: String::new(),
+        };
+        let s = collect(&store, 3, place, |_| "identity".to_string());
+        let live = s.live_objects;
+        let r = StatsReport::new(&detail, 90112, s);
+        let d = &r.database;
+        assert_eq!(d.total_size, 212992);
+        assert_eq!(d.defrag_reclaims, 212992 - 90112);
+        assert_eq!((d.revision, d.total_key), (52, 58));
+        assert_eq!(d.compacted_revision, Some(37));
+        assert_eq!(d.live_objects, live);
+        assert!(r.largest.len() <= 3);
+        let sum: u64 = r.resources.iter().map(|x| x.objects).sum();
+        assert_eq!(sum, live);
+        // The serde shape is the etcdsnap.stats body.
+        let v = serde_json::to_value(&r).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["database", "resources", "largest", "namespaces"]);
+        // A defrag never reclaims less than nothing.
+        let s = collect(&store, 3, place, |_| "identity".to_string());
+        assert_eq!(
+            StatsReport::new(&detail, u64::MAX, s)
+                .database
+                .defrag_reclaims,
+            0
+        );
+    }
+}

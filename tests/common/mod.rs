@@ -360,3 +360,67 @@ impl Etcd {
         let _ = self.child.wait();
     }
 }
+
+/// Loads every docs/json/*.schema.json (each checked as a draft 2020-12
+/// schema), registers them under their `$id` (so `verify` can refer to the
+/// salvage report's definition), and validates each file named on the
+/// command line against the schema its `format`/`version` name. Prints one
+/// line per file: `OK path` or `FAIL path: errors`.
+const SCHEMA_CHECK: &str = r#"
+import json, sys, glob, os
+import jsonschema
+schemas = {}
+for p in sorted(glob.glob(os.path.join(sys.argv[1], '*.schema.json'))):
+    s = json.load(open(p))
+    jsonschema.Draft202012Validator.check_schema(s)
+    schemas[s['$id']] = s
+try:
+    from referencing import Registry
+    from referencing.jsonschema import DRAFT202012
+    reg = Registry().with_resources([(k, DRAFT202012.create_resource(v)) for k, v in schemas.items()])
+    def validator(s):
+        return jsonschema.Draft202012Validator(s, registry=reg)
+except ImportError:  # jsonschema < 4.18 (Debian's python3-jsonschema)
+    def validator(s):
+        return jsonschema.Draft202012Validator(s, resolver=jsonschema.RefResolver.from_schema(s, store=schemas))
+for f in sys.argv[2:]:
+    doc = json.load(open(f))
+    sid = '%s.v%s' % (doc.get('format'), doc.get('version'))
+    if sid not in schemas:
+        print('FAIL %s: no schema with $id %s' % (f, sid))
+        continue
+    v = validator(schemas[sid])
+    errs = ['%s: %s' % ('/'.join(map(str, e.absolute_path)), e.message[:300]) for e in v.iter_errors(doc)]
+    print(('FAIL %s: ' % f + ' | '.join(errs[:5])) if errs else 'OK %s' % f)
+"#;
+
+pub fn schema_dir() -> PathBuf {
+    repo().join("docs/json")
+}
+
+/// Validates versioned `-o json` documents (files) against their schemas
+/// in docs/json/ with Python's jsonschema (scripts/install-deps.sh);
+/// returns the files that failed, with why.
+pub fn schema_violations(files: &[PathBuf]) -> Vec<String> {
+    let o = Command::new("python3")
+        .arg("-c")
+        .arg(SCHEMA_CHECK)
+        .arg(schema_dir())
+        .args(files)
+        .stdin(Stdio::null())
+        .output()
+        .expect("python3 (scripts/install-deps.sh installs it and jsonschema)");
+    assert!(
+        o.status.success(),
+        "the schema check failed to run (python3 -m pip install jsonschema, or scripts/install-deps.sh): {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), files.len(), "one verdict per file: {out}");
+    lines
+        .into_iter()
+        .filter(|l| !l.starts_with("OK "))
+        .map(str::to_string)
+        .collect()
+}
