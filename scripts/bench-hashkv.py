@@ -10,12 +10,16 @@ etcd is started on it on 127.0.0.1 (ports picked here, stopped by pid), and
 runs alternate: `etcdctl endpoint hashkv`, `etcdsnap hashkv SNAPSHOT`,
 `etcdsnap hashkv DATA-DIR` (the restored db), `etcdctl endpoint health` (the
 process + RPC floor), back to back, after one warm-up round. Medians and
-minimums of wall time, each process's start included.
+minimums of wall time, each process's start included, and the median CPU
+time (user + system) each run cost: etcdsnap's own, and for the RPCs the
+live etcd server's (from /proc/PID/stat) plus etcdctl's. On a shared
+machine the CPU times are the steadier comparison.
 """
 
 import argparse
 import json
 import os
+import resource
 import shutil
 import socket
 import statistics
@@ -41,10 +45,24 @@ def port():
     return p
 
 
-def timed(cmd, env=None):
+def server_cpu(pid):
+    f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def timed(cmd, env=None, server=None):
+    s0 = server_cpu(server) if server else 0.0
+    c0 = children_cpu()
     t = time.perf_counter()
     out = subprocess.run(cmd, capture_output=True, check=True, env=env).stdout
-    return time.perf_counter() - t, out
+    wall = time.perf_counter() - t
+    cpu = children_cpu() - c0 + ((server_cpu(server) - s0) if server else 0.0)
+    return wall, cpu, out
 
 
 def main():
@@ -83,18 +101,20 @@ def main():
                 sys.exit(f"etcd did not become healthy; see {work / 'etcd.log'}")
             time.sleep(0.5)
         cmds = {
-            "etcdctl endpoint hashkv (live etcd)": (ctl + ["endpoint", "hashkv", "-w", "json"], env),
-            "etcdsnap hashkv SNAPSHOT": ([ETCDSNAP, "hashkv", a.snapshot, "-o", "json"], None),
-            "etcdsnap hashkv DATA-DIR": ([ETCDSNAP, "hashkv", data, "-o", "json", "-q"], None),
-            "etcdctl endpoint health (floor)": (ctl + ["endpoint", "health"], env),
+            "etcdctl endpoint hashkv (live etcd)": (ctl + ["endpoint", "hashkv", "-w", "json"], env, proc.pid),
+            "etcdsnap hashkv SNAPSHOT": ([ETCDSNAP, "hashkv", a.snapshot, "-o", "json"], None, None),
+            "etcdsnap hashkv DATA-DIR": ([ETCDSNAP, "hashkv", data, "-o", "json", "-q"], None, None),
+            "etcdctl endpoint health (floor)": (ctl + ["endpoint", "health"], env, proc.pid),
         }
         times = {k: [] for k in cmds}
+        cpus = {k: [] for k in cmds}
         outs = {}
         for r in range(a.runs + 1):
-            for k, (c, e) in cmds.items():
-                t, out = timed(c, e)
+            for k, (c, e, server) in cmds.items():
+                t, cpu, out = timed(c, e, server)
                 if r > 0:
                     times[k].append(t)
+                    cpus[k].append(cpu)
                 outs[k] = out
         live = json.loads(outs["etcdctl endpoint hashkv (live etcd)"])[0]["HashKV"]
         mine = json.loads(outs["etcdsnap hashkv SNAPSHOT"])
@@ -104,13 +124,14 @@ def main():
         if live["hash"] != mine["hash"] or live["hash"] != mine_dir["hash"]:
             sys.exit("hashes differ")
         print(f"\n{a.runs} runs each, alternating, after one warm-up; wall seconds\n")
-        print("| command | median | min |")
-        print("|---|---|---|")
+        print("| command | wall median | wall min | CPU median (user+sys) |")
+        print("|---|---|---|---|")
         for k, v in times.items():
-            print(f"| {k} | {statistics.median(v):.3f} | {min(v):.3f} |")
-        lm = statistics.median(times["etcdctl endpoint hashkv (live etcd)"])
+            print(f"| {k} | {statistics.median(v):.3f} | {min(v):.3f} | {statistics.median(cpus[k]):.3f} |")
+        live = "etcdctl endpoint hashkv (live etcd)"
         for k in ("etcdsnap hashkv SNAPSHOT", "etcdsnap hashkv DATA-DIR"):
-            print(f"\nlive / {k}: {lm / statistics.median(times[k]):.1f}x (medians)")
+            print(f"\nlive / {k}: wall {statistics.median(times[live]) / statistics.median(times[k]):.2f}x, "
+                  f"CPU {statistics.median(cpus[live]) / statistics.median(cpus[k]):.2f}x (medians)")
     finally:
         if proc is not None:
             proc.kill()
