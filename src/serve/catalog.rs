@@ -166,24 +166,36 @@ pub struct Index<'a> {
 impl<'a> Index<'a> {
     /// Indexes the live records of one revision (sorted by key).
     pub fn build(live: &[Record<'a>]) -> Index<'a> {
+        use rayon::prelude::*;
+        // Keys parsed in parallel (the costliest step: UTF-8 checks of
+        // every segment), grouped in key order, each group sorted in
+        // parallel.
+        let parsed: Vec<Option<(&'a str, Entry<'a>)>> = live
+            .par_iter()
+            .with_min_len(4096)
+            .map(|r| {
+                let k = key::parse(r.kv.key)?;
+                if k.kind == KeyKind::CompactRevKey || k.kind == KeyKind::Range {
+                    return None;
+                }
+                Some((
+                    k.resource,
+                    Entry {
+                        group: k.group,
+                        namespace: k.namespace,
+                        name: k.name,
+                        record: *r,
+                    },
+                ))
+            })
+            .collect();
         let mut by_plural: HashMap<&'a str, Vec<Entry<'a>>> = HashMap::new();
-        for r in live {
-            let Some(k) = key::parse(r.kv.key) else {
-                continue;
-            };
-            if k.kind == KeyKind::CompactRevKey || k.kind == KeyKind::Range {
-                continue;
-            }
-            by_plural.entry(k.resource).or_default().push(Entry {
-                group: k.group,
-                namespace: k.namespace,
-                name: k.name,
-                record: *r,
-            });
+        for (plural, e) in parsed.into_iter().flatten() {
+            by_plural.entry(plural).or_default().push(e);
         }
-        for v in by_plural.values_mut() {
-            v.sort_by(|a, b| (a.namespace, a.name).cmp(&(b.namespace, b.name)));
-        }
+        by_plural
+            .par_iter_mut()
+            .for_each(|(_, v)| v.sort_by(|a, b| (a.namespace, a.name).cmp(&(b.namespace, b.name))));
         Index { by_plural }
     }
 
@@ -332,13 +344,21 @@ impl Catalog {
         }
         // Resources seen only as keys (a custom resource whose CRD is gone).
         for (plural, entries) in &index.by_plural {
+            // The group a key without one means, resolved once per plural;
+            // each distinct group of the plural's keys looked up once.
+            let default_group = match key::resolve(plural) {
+                Some(r) => r.group,
+                None => String::new(),
+            };
+            let mut seen: Vec<Option<&str>> = Vec::new();
             for e in entries {
+                if seen.contains(&e.group) {
+                    continue;
+                }
+                seen.push(e.group);
                 let group = match e.group {
                     Some(g) => g.to_string(),
-                    None => match key::resolve(plural) {
-                        Some(r) => r.group,
-                        None => String::new(),
-                    },
+                    None => default_group.clone(),
                 };
                 let k = (group.clone(), plural.to_string());
                 if resources.contains_key(&k) {

@@ -164,9 +164,10 @@ pub fn state(session: Session<'static>, opts: &Options) -> Result<State, ServeEr
     let live = store.state_at(opts.rev, |_| true)?;
     let rev = opts.rev.unwrap_or(store.current);
     let index = Index::build(Box::leak(live.into_boxed_slice()));
-    let catalog = Catalog::build(&index, keys);
+    // Independent reads of the index: side by side.
+    let (catalog, version) =
+        rayon::join(|| Catalog::build(&index, keys), || version_of(&index, keys));
     let now = snapshot_time(&session.input.db).unwrap_or(0);
-    let version = version_of(&index, keys);
     Ok(State {
         store,
         keys,
