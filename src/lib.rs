@@ -17,6 +17,7 @@
 //! `docs/`.
 
 pub mod bolt;
+pub mod console;
 pub mod crc;
 pub mod crypt;
 pub mod escape;

@@ -15,6 +15,8 @@
 use serde_json::Value as J;
 use sha2::{Digest, Sha256};
 
+use crate::kube::key::secret_place;
+
 /// `sha256:<hex>` of `bytes`.
 pub fn digest(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(7 + 64);
@@ -43,22 +45,6 @@ pub fn is_key_material(etcd_key: &[u8]) -> bool {
 /// Whether an etcd key is a Secret's (by its storage layout).
 pub fn is_secret_key(etcd_key: &[u8]) -> bool {
     secret_place(etcd_key).is_some()
-}
-
-/// The namespace and name of a Secret's key, as bytes (names may hold
-/// anything in a hostile snapshot).
-fn secret_place(etcd_key: &[u8]) -> Option<(&[u8], &[u8])> {
-    for p in [
-        &b"/registry/secrets/"[..],
-        b"/kubernetes.io/secrets/",
-        b"/openshift.io/secrets/",
-    ] {
-        if let Some(rest) = etcd_key.strip_prefix(p) {
-            let i = rest.iter().position(|&b| b == b'/')?;
-            return Some((&rest[..i], &rest[i + 1..]));
-        }
-    }
-    None
 }
 
 /// What to hide.

@@ -19,9 +19,9 @@ use std::collections::{BTreeMap, HashMap};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::bolt::{PageClass, PageScan};
+use crate::bolt::{PageAt, PageClass, PageScan};
 use crate::etcd::meta::MetaInfo;
-use crate::etcd::schema::{Revision, KEY_BUCKET, META_BUCKET};
+use crate::etcd::schema::{Revision, FINISHED_COMPACT_KEY, KEY_BUCKET, META_BUCKET};
 use crate::etcd::snapshot::hex;
 use crate::etcd::{KeyValue, Snapshot};
 use crate::mvcc::Record;
@@ -233,7 +233,7 @@ impl<'a> Salvage<'a> {
                 } else {
                     bucket.clone()
                 },
-                page: l.page,
+                page: page_no(l.page),
                 from_revision: if is_key { from } else { None },
                 to_revision: if is_key { to } else { None },
             });
@@ -245,7 +245,7 @@ impl<'a> Salvage<'a> {
             if !lost.iter().any(|l| l.bucket == "key") {
                 lost.push(LostPart {
                     bucket: "key".into(),
-                    page: db.meta().root,
+                    page: db.meta().root.get(),
                     from_revision: None,
                     to_revision: None,
                 });
@@ -269,12 +269,12 @@ impl<'a> Salvage<'a> {
                                 rec,
                                 raw: e.value,
                                 source: Source::Tree,
-                                page: leaf.page.id,
+                                page: page_no(leaf.page.at),
                             }),
                             Ok(None) => {}
                             Err(why) => bad.push(format!(
-                                "bucket key, page {}, key {}: {why}",
-                                leaf.page.id,
+                                "bucket key, {}, key {}: {why}",
+                                leaf.page.at,
                                 hex(e.key)
                             )),
                         }
@@ -290,7 +290,7 @@ impl<'a> Salvage<'a> {
         }
 
         // Records from orphaned leaves, in parallel.
-        let orphan_ids: Vec<u64> = scan.orphan_leaves().map(|p| p.id).collect();
+        let orphan_ids: Vec<u64> = scan.orphan_leaves().map(|p| p.id.get()).collect();
         let orphaned: Vec<OrphanPage<'a>> = orphan_ids
             .par_iter()
             .map(|&id| {
@@ -306,7 +306,7 @@ impl<'a> Salvage<'a> {
                             if let Ok(Some(rec)) = record_of(e.key, e.value) {
                                 out.push((rec, e.value));
                             }
-                        } else if e.key == b"finishedCompactRev" {
+                        } else if e.key == FINISHED_COMPACT_KEY {
                             let mut m = MetaInfo::default();
                             if m.apply(e.key, e.value).is_ok() {
                                 compact = m.finished_compact_revision;
@@ -463,7 +463,7 @@ impl<'a> Salvage<'a> {
         let unreadable: Vec<UnreadablePage> = scan
             .unreadable()
             .map(|p| UnreadablePage {
-                id: p.id,
+                id: p.id.get(),
                 why: match &p.class {
                     PageClass::Unreadable { why } => why.clone(),
                     _ => String::new(),
@@ -619,4 +619,10 @@ impl<'a> Salvage<'a> {
         });
         out
     }
+}
+
+/// The page number salvage reports: the file page, or 0 for an inline
+/// bucket's page (which has no page of its own).
+fn page_no(at: PageAt) -> u64 {
+    at.id().map_or(0, |id| id.get())
 }

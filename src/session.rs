@@ -183,6 +183,35 @@ pub fn load_keys(
     Ok(Some(ring))
 }
 
+/// The snapshot's time (Unix seconds): the timestamp in an OpenShift
+/// backup's file name (`snapshot_2026-11-21_101500.db`), else the file's
+/// modification time.
+pub fn snapshot_time(db: &Path) -> Option<i64> {
+    let name = db.file_name()?.to_str()?;
+    if let Some(ts) = name
+        .strip_prefix("snapshot_")
+        .and_then(|n| n.strip_suffix(".db"))
+    {
+        // YYYY-MM-DD_HHMMSS
+        if ts.len() >= 17 {
+            let text = format!(
+                "{}T{}:{}:{}Z",
+                &ts[..10],
+                &ts[11..13],
+                &ts[13..15],
+                &ts[15..17]
+            );
+            if let Some((s, _)) = crate::kube::timefmt::parse_rfc3339(&text) {
+                return Some(s);
+            }
+        }
+    }
+    let m = std::fs::metadata(db).ok()?.modified().ok()?;
+    m.duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .map(|d| d.as_secs() as i64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -187,7 +187,7 @@ fn check_key_leaf(leaf: &LeafRef<'_>, out: &mut KeyLeaf) {
     for e in leaf.elems() {
         let Ok(e) = e else { break };
         out.revisions += 1;
-        let at = || format!("bucket key, page {}, key {}", leaf.page.id, hex(e.key));
+        let at = || format!("bucket key, {}, key {}", leaf.page.at, hex(e.key));
         if e.is_bucket() {
             out.problems
                 .push(format!("{}: a nested bucket (etcd has none)", at()));
@@ -589,7 +589,7 @@ fn structure_and_schema(snap: &Snapshot) -> (Layer, Layer) {
         let r = db.for_each(&b.bucket, |e| {
             let key = String::from_utf8_lossy(e.key);
             let res = if name == META_BUCKET {
-                meta.apply(e.key, e.value)
+                meta.apply(e.key, e.value).map_err(|e| e.to_string())
             } else if name == MEMBERS_BUCKET {
                 Member::parse(e.key, e.value).map(|_| members += 1)
             } else {

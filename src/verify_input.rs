@@ -32,6 +32,8 @@ pub enum VerifyInputError {
     Etcd(#[from] EtcdError),
     #[error(transparent)]
     Session(#[from] SessionError),
+    #[error(transparent)]
+    Wal(#[from] crate::wal::WalError),
 }
 
 /// What to check beyond the bytes.
@@ -80,6 +82,10 @@ pub struct InputReport {
     pub decryption: Option<Decryption>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub salvage: Option<LossReport>,
+    /// With `--salvage` on a data dir whose WAL is damaged: where, and
+    /// which entries past the damage are lost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wal_salvage: Option<crate::wal::salvage::WalLoss>,
     /// 0 intact, 1 a problem found (or a newer snapshot of a backup dir
     /// unusable, or something a salvage may lose), 2 unreadable.
     pub exit_code: i32,
@@ -148,15 +154,27 @@ pub fn verify_input(
     } else {
         report.exit_code().max(1)
     };
-    let (salvage, salvage_lines) = if opts.salvage {
+    let (salvage, wal_salvage, salvage_lines) = if opts.salvage {
         let snap = Snapshot::open_salvage(&input.db)?;
         let s = Salvage::run(&snap);
-        if exit == 0 && s.report.may_be_lost {
+        // And a data dir's WAL: where it is damaged and which entries past
+        // the damage are lost.
+        let wal_loss = match crate::wal::open::wal_dir_of(input) {
+            Some(dir) => {
+                let ci = s.meta.consistent_index.unwrap_or(0);
+                let files = crate::wal::salvage::open(&dir)?;
+                crate::wal::salvage::read_until_damage(&files, ci).2
+            }
+            None => None,
+        };
+        if exit == 0 && (s.report.may_be_lost || wal_loss.as_ref().is_some_and(|l| l.may_be_lost)) {
             exit = 1;
         }
-        (Some(s.report.clone()), s.summary_lines())
+        let mut lines = s.summary_lines();
+        lines.extend(wal_loss.iter().flat_map(|l| l.summary_lines()));
+        (Some(s.report.clone()), wal_loss, lines)
     } else {
-        (None, Vec::new())
+        (None, None, Vec::new())
     };
     Ok(InputReport {
         verdict: verdict_word(&report),
@@ -164,6 +182,7 @@ pub fn verify_input(
         input: input.clone(),
         decryption,
         salvage,
+        wal_salvage,
         exit_code: exit,
         notes,
         salvage_lines,

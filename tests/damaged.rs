@@ -55,9 +55,9 @@ fn layout(bytes: &[u8]) -> Layout {
     let (_, leaf) = c.branch_elem(0).unwrap();
     Layout {
         page_size: db.page_size() as usize,
-        root,
-        child_branch: child,
-        leaf,
+        root: root.get(),
+        child_branch: child.get(),
+        leaf: leaf.get(),
     }
 }
 

@@ -418,8 +418,10 @@ fn no_raw_control_bytes_in_human_output() {
     let cmds: Vec<Vec<&str>> = vec![
         vec!["ls", &db],
         vec!["get", &db, "-o", "table"],
+        vec!["get", &db, "-o", "etcd"],
         vec!["get", &db, "configmaps", "-A"],
-        vec!["get", &db, "secrets", "-A"],
+        vec!["get", &db, "configmaps", "-A", "-o", "yaml"],
+        vec!["get", &db, "secrets", "-A", "-o", "yaml"],
         vec!["history", &db, "/registry/secrets/default/enc-evil"],
         vec!["keys", &db, "--keys", "/dev/null"],
         vec!["verify", &db],

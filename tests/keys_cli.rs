@@ -159,7 +159,7 @@ fn get_ls_history_export_and_decode_read_through_the_keys() {
     assert_eq!(v["kind"], "Route");
     assert_eq!(v["metadata"]["name"], "console");
     // The table says which provider and key it was under.
-    let o = etcdsnap(&["get", ds, "routes.route.openshift.io", "-o", "table"]);
+    let o = etcdsnap(&["get", ds, "routes.route.openshift.io", "-o", "etcd"]);
     let t = stdout(&o);
     assert!(t.contains("aesgcm key 3 → protobuf"), "{t}");
     // Without keys: listed with provider and key name, not decoded.

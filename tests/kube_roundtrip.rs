@@ -124,16 +124,33 @@ fn round_trip(version: Version) {
     for k in ["Deployment", "Service", "Route"] {
         assert!(kinds.contains(&k), "{kinds:?}");
     }
-    // A label selector and the table.
-    let o = etcdsnap(&["get", snap_s, "-l", "app=web", "-o", "table"]);
+    // A label selector and the table (kubectl's, the default; the
+    // etcd-level one with -o etcd).
+    let o = etcdsnap(&["get", snap_s, "-l", "app=web"]);
+    let t = stdout(&o);
+    assert!(
+        t.contains("configmap/web-config")
+            && t.contains("deployment.apps/web")
+            && !t.contains("db-credentials"),
+        "{t}"
+    );
+    let o = etcdsnap(&["get", snap_s, "-l", "app=web", "-o", "etcd"]);
     let t = stdout(&o);
     assert!(
         t.contains("web-config") && t.contains("Deployment") && !t.contains("db-credentials"),
         "{t}"
     );
-    // Nothing matched: exit 1.
+    // Nothing matched: exit 1, kubectl's words on stderr.
     let o = etcdsnap(&["get", snap_s, "pods"]);
     assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("No resources found"), "{}", stderr(&o));
+    let o = etcdsnap(&["get", snap_s, "pods", "-n", "shop"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("No resources found in shop namespace."),
+        "{}",
+        stderr(&o)
+    );
     // Redaction replaces Secret data with digests.
     let o = etcdsnap(&[
         "get",
@@ -205,7 +222,7 @@ fn hostile_values_fail_alone_and_are_counted() {
     let snap = dir.path().join("s.db");
     e.save(&snap);
     let s = snap.to_str().unwrap();
-    for fmt in ["json", "yaml", "table"] {
+    for fmt in ["json", "yaml", "table", "etcd"] {
         let o = etcdsnap(&["get", s, "-A", "-o", fmt]);
         assert_eq!(o.status.code(), Some(1), "{fmt}: some values failed");
         let err = stderr(&o);

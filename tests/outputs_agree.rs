@@ -156,7 +156,7 @@ fn yaml_json_table_and_filters_describe_the_same_objects() {
 
         // Table: one row per object, with its kind, creation time, revision
         // and name (rows that could not be decrypted show `?`).
-        let (table, _) = get(&input, &extra, &["-o", "table"]);
+        let (table, _) = get(&input, &extra, &["-o", "etcd"]);
         let rows: Vec<Vec<String>> = table_rows(&table)
             .into_iter()
             .filter(|r| r[2] != "?")
@@ -176,6 +176,17 @@ fn yaml_json_table_and_filters_describe_the_same_objects() {
                 assert_eq!(r[0], s("/metadata/namespace"), "{input}: {r:?}");
             }
         }
+
+        // kubectl's table (the default): one row per decoded object, a
+        // header per kind, kinds apart by a blank line.
+        let (table, _) = get(&input, &extra, &[]);
+        let blank = table.lines().filter(|l| l.is_empty()).count();
+        let lines = table.lines().count();
+        assert_eq!(
+            lines - blank - (blank + 1),
+            json.len(),
+            "{input}: default table rows\n{table}"
+        );
 
         // -l: the same objects as filtering the JSON, for a few selectors
         // taken from the data (equality and inequality).

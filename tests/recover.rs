@@ -500,7 +500,7 @@ fn sort_by_and_label_columns() {
         "-n",
         "shop",
         "-o",
-        "wide",
+        "etcd-wide",
         "-L",
         "app",
         "--show-labels",
@@ -510,6 +510,37 @@ fn sort_by_and_label_columns() {
     assert!(head.contains(&"SIZE"));
     for l in t.lines().skip(1) {
         assert!(l.ends_with("web   app=web"), "{l}");
+    }
+    // kubectl's wide table: a section per kind, label columns last.
+    let t = get_ok(&[
+        "get",
+        snap,
+        "deployments,replicasets",
+        "-n",
+        "shop",
+        "-o",
+        "wide",
+        "-L",
+        "app",
+        "--show-labels",
+    ]);
+    let heads: Vec<&str> = t.lines().filter(|l| l.starts_with("NAME ")).collect();
+    assert_eq!(heads.len(), 2, "{t}");
+    for h in heads {
+        assert!(
+            h.contains(" SELECTOR ") && h.ends_with("APP   LABELS"),
+            "{h}"
+        );
+    }
+    for l in t
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with("NAME "))
+    {
+        assert!(l.ends_with("web   app=web"), "{l}");
+        assert!(
+            l.starts_with("deployment.apps/") || l.starts_with("replicaset.apps/"),
+            "{l}"
+        );
     }
 }
 

@@ -539,7 +539,7 @@ fn refuses_bad_input_and_leaves_target_untouched() {
     // Structurally damaged, hash check skipped: still refused (1).
     let broken = t.path().join("broken.db");
     let mut b = bytes[..bytes.len() - 32].to_vec();
-    let root = Db::open(&raw).expect("open raw").meta().root as usize;
+    let root = Db::open(&raw).expect("open raw").meta().root.get() as usize;
     for x in &mut b[root * 4096 + 16..(root + 1) * 4096] {
         *x = 0xAA;
     }

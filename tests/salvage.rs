@@ -57,7 +57,11 @@ fn intact(path: &Path) -> Intact {
                 (r.main, r.sub, r.tombstone)
             })
             .collect();
-        pages.push((leaf.page.id, u64::from(leaf.page.overflow) + 1, revs));
+        pages.push((
+            leaf.page.id().expect("a file page").get(),
+            u64::from(leaf.page.overflow) + 1,
+            revs,
+        ));
     }
     Intact { records, pages }
 }

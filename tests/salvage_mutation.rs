@@ -71,7 +71,7 @@ fn base(i: usize) -> &'static Base {
                 .pages
                 .iter()
                 .filter(|p| !matches!(p.class, etcdsnap::bolt::PageClass::Overflow { .. }))
-                .map(|p| p.id)
+                .map(|p| p.id.get())
                 .collect();
             assert_eq!(
                 store.records().len(),

@@ -463,6 +463,78 @@ fn kubectl_and_python_read_a_served_snapshot() {
         assert_eq!(items(&via_serve), items(&direct), "{sel:?}");
         assert!(!items(&direct).is_empty(), "{sel:?}");
     }
+    // The default table and -o wide: `etcdsnap get` prints what kubectl
+    // prints through serve, byte for byte (both measure AGE from the
+    // snapshot's time, the timestamp in its name).
+    for (sel, cli) in [
+        (vec!["pods", "-A"], vec!["pods", "-A"]),
+        (
+            vec!["pods", "-n", "shop", "-o", "wide"],
+            vec!["pods", "-n", "shop", "-o", "wide"],
+        ),
+        (
+            vec!["deploy,rs", "-n", "shop"],
+            vec!["deploy,rs", "-n", "shop"],
+        ),
+        (
+            vec!["deploy", "-n", "shop", "-o", "wide"],
+            vec!["deploy", "-n", "shop", "-o", "wide"],
+        ),
+        (
+            vec!["svc", "-A", "-o", "wide"],
+            vec!["svc", "-A", "-o", "wide"],
+        ),
+        (vec!["nodes", "-o", "wide"], vec!["nodes", "-o", "wide"]),
+        (
+            vec!["events", "-n", "shop", "-o", "wide"],
+            vec!["events", "-n", "shop", "-o", "wide"],
+        ),
+        (
+            vec!["jobs", "-A", "-o", "wide"],
+            vec!["jobs", "-A", "-o", "wide"],
+        ),
+        (
+            vec!["routes", "-A"],
+            vec!["routes.route.openshift.io", "-A"],
+        ),
+        (vec!["widgets", "-A"], vec!["widgets.example.com", "-A"]),
+        (
+            vec!["secrets,configmaps", "-A"],
+            vec!["secrets,configmaps", "-A"],
+        ),
+        (vec!["namespaces"], vec!["namespaces"]),
+        (vec!["crd"], vec!["crd"]),
+        (
+            vec!["pods", "-A", "-L", "app", "--show-labels"],
+            vec!["pods", "-A", "-L", "app", "--show-labels"],
+        ),
+        (
+            vec!["pods", "-n", "shop", "--no-headers"],
+            vec!["pods", "-n", "shop", "--no-headers"],
+        ),
+        (
+            vec!["pods", "-A", "--sort-by", ".metadata.name"],
+            vec!["pods", "-A", "--sort-by", ".metadata.name"],
+        ),
+    ] {
+        let mut k = vec!["get"];
+        k.extend(sel.iter().copied());
+        let via_serve = s.ok(&k);
+        let mut c = vec!["get", snap_s];
+        c.extend(cli.iter().copied());
+        let o = etcdsnap(&c);
+        assert_eq!(o.status.code(), Some(0), "{c:?}: {}", stderr(&o));
+        assert_eq!(stdout(&o), via_serve, "{sel:?}");
+        assert!(via_serve.lines().count() >= 2, "{sel:?}: {via_serve}");
+    }
+    // Nothing matched: kubectl's words on stderr (our exit code stays 1).
+    let kube = s.kubectl(&["get", "pods", "-n", "nope"]);
+    let ours = etcdsnap(&["get", snap_s, "pods", "-n", "nope"]);
+    assert_eq!(ours.status.code(), Some(1));
+    assert_eq!(stderr(&ours), stderr(&kube));
+    assert_eq!(stderr(&ours), "No resources found in nope namespace.\n");
+    assert!(ours.stdout.is_empty() && kube.stdout.is_empty());
+
     let y: Value =
         serde_saphyr::from_str(&s.ok(&["get", "deploy", "web", "-n", "shop", "-o", "yaml"]))
             .unwrap();

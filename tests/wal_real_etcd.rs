@@ -5,7 +5,10 @@
 //! other (keys, values, revisions, versions, leases, hashkv), and a restore
 //! of that copy boots with the same keys. Damaged WALs: a torn tail is
 //! accepted as etcd accepts it; a CRC break and a missing segment are
-//! errors naming the segment and offset.
+//! errors naming the segment and offset in every command that reads a
+//! data dir, and with `--salvage` give the state a real etcd serves from
+//! the WAL cut at the damage (the rest reported lost), which `restore
+//! --salvage` boots.
 
 mod common;
 
@@ -484,6 +487,349 @@ fn damaged(v: Version, good: &Path, work: &Path) {
         "{}",
         stderr(&o)
     );
+
+    salvaged(v, good, work);
+}
+
+/// The state with `--salvage` through the library: the db plus the WAL's
+/// entries before any damage.
+fn ours_salvage(dir: &Path) -> (Vec<Kv>, Option<etcdsnap::wal::salvage::WalLoss>) {
+    let input = etcdsnap::input::resolve(dir).unwrap();
+    let snap = etcdsnap::etcd::Snapshot::open(&input.db).unwrap();
+    let mut store = etcdsnap::mvcc::Store::open(&snap).unwrap();
+    let ci = etcdsnap::wal::open::consistent_index(&store);
+    let wal = etcdsnap::wal::open::wal_dir_of(&input).expect("a WAL dir");
+    let mut slot = None;
+    let r = etcdsnap::wal::open::replay_wal_salvage(&mut store, &wal, ci, &mut slot).unwrap();
+    let loss = r.loss.clone();
+    let kvs = store
+        .state_at(None, |_| true)
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r.kv.key.to_vec(),
+                r.kv.value.to_vec(),
+                r.kv.create_revision,
+                r.kv.mod_revision,
+                r.kv.version,
+                r.kv.lease,
+            )
+        })
+        .collect();
+    (kvs, loss)
+}
+
+/// The WAL segments of a data dir, in order.
+fn segments(dir: &Path) -> Vec<PathBuf> {
+    let mut segs: Vec<PathBuf> = std::fs::read_dir(dir.join("member/wal"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "wal"))
+        .collect();
+    segs.sort();
+    segs
+}
+
+/// Re-cuts a data dir's single WAL segment into three, before two entry
+/// records, as etcd cuts a segment when it fills: each new segment starts
+/// with a crc record holding the running CRC, the metadata and the last
+/// hard state, and is named after the index of its first entry. Returns
+/// the segment paths.
+fn recut(dir: &Path) -> Vec<PathBuf> {
+    use etcdsnap::restore::wal::{decode, WalEncoder, ENTRY_TYPE, METADATA_TYPE, STATE_TYPE};
+    let segs = segments(dir);
+    assert_eq!(segs.len(), 1, "one segment to re-cut: {segs:?}");
+    let bytes = std::fs::read(&segs[0]).unwrap();
+    let recs = decode(&bytes).unwrap();
+    let entries: Vec<usize> = (0..recs.len())
+        .filter(|&i| recs[i].typ == ENTRY_TYPE)
+        .collect();
+    let cuts = [entries[entries.len() / 3], entries[2 * entries.len() / 3]];
+    let index_of = |i: usize| etcdsnap::wal::log::entry_index(&recs[i].data).unwrap();
+    let meta = recs
+        .iter()
+        .find(|r| r.typ == METADATA_TYPE)
+        .unwrap()
+        .data
+        .clone();
+    std::fs::remove_file(&segs[0]).unwrap();
+    let wal = dir.join("member/wal");
+    let mut out = Vec::new();
+    // Segment 0: the original bytes up to the first cut.
+    let first = wal.join(etcdsnap::wal::record::segment_name(0, 0));
+    std::fs::write(&first, &bytes[..recs[cuts[0]].offset]).unwrap();
+    out.push(first);
+    let bounds = [cuts[0], cuts[1], recs.len()];
+    // The running CRC at the first cut is the stored CRC of the record
+    // before it; then the chain of the segments written here.
+    let mut prev = recs[cuts[0] - 1].crc;
+    for k in 0..2 {
+        let (from, to) = (bounds[k], bounds[k + 1]);
+        // The hard state is the last one before the cut.
+        let mut w = WalEncoder::new(prev);
+        w.metadata(meta.clone());
+        if let Some(hs) = recs[..from].iter().rev().find(|r| r.typ == STATE_TYPE) {
+            w.record(STATE_TYPE, hs.data.clone());
+        }
+        for r in &recs[from..to] {
+            w.record(r.typ, r.data.clone());
+        }
+        prev = w.crc();
+        let path = wal.join(etcdsnap::wal::record::segment_name(
+            k as u64 + 1,
+            index_of(from),
+        ));
+        std::fs::write(&path, w.bytes()).unwrap();
+        out.push(path);
+    }
+    out
+}
+
+/// The keys real etcd serves from a data dir (booted on a copy).
+fn real_state(v: Version, dir: &Path, work: &Path, tag: &str) -> Vec<Kv> {
+    let copy = work.join(format!("real-{tag}"));
+    copy_dir(dir, &copy);
+    let e = boot_on(v, &copy);
+    let kvs = real_get(&e, None).1;
+    drop(e);
+    kvs
+}
+
+/// The kvs that `ls --salvage -o json` lists, with its exit code and
+/// stderr.
+fn ls_salvage(dir: &Path) -> (usize, Option<i32>, String) {
+    let o = etcdsnap(&["ls", path_str(dir), "--salvage", "-o", "json"]);
+    let n = serde_json::from_slice::<serde_json::Value>(&o.stdout)
+        .ok()
+        .and_then(|v| v["keys"].as_array().map(|a| a.len()))
+        .unwrap_or(usize::MAX);
+    (n, o.status.code(), stderr(&o))
+}
+
+/// Every command that reads a data dir refuses a damaged WAL without
+/// --salvage, naming the segment (and offset, when there is one).
+fn refused_everywhere(dir: &Path, work: &Path, names: &[&str]) {
+    let d = path_str(dir);
+    let out = work.join("refused-out");
+    let o = path_str(&out);
+    let key = "/registry/configmaps/ns0/cm-0";
+    let cmds: Vec<Vec<&str>> = vec![
+        vec!["ls", d],
+        vec!["get", d, "configmaps"],
+        vec!["history", d, key],
+        vec!["export", d, "--out", o],
+        vec!["stats", d],
+        vec!["diff", d, d],
+        vec!["hashkv", d],
+        vec!["defrag", d, "--out", o],
+        vec!["restore", d, "--data-dir", o, "--skip-hash-check"],
+        vec!["verify", d],
+    ];
+    for c in cmds {
+        let r = etcdsnap(&c);
+        let text = format!("{}{}", stdout(&r), stderr(&r));
+        let want = if c[0] == "verify" { 1 } else { 2 };
+        assert_eq!(r.status.code(), Some(want), "{c:?}: {text}");
+        for n in names {
+            assert!(text.contains(n), "{c:?} should name {n}: {text}");
+        }
+        assert!(!out.exists(), "{c:?} wrote {}", out.display());
+    }
+}
+
+/// Restores a data dir with `--salvage` and returns what real etcd serves
+/// from the restore (and the exit code and loss report file).
+fn restore_salvage(
+    v: Version,
+    dir: &Path,
+    work: &Path,
+    tag: &str,
+) -> (Vec<Kv>, Option<i32>, serde_json::Value) {
+    let restored = work.join(format!("restored-{tag}"));
+    let peer = peer_url();
+    let r = etcdsnap(&[
+        "restore",
+        path_str(dir),
+        "--salvage",
+        "--data-dir",
+        path_str(&restored),
+        "--name",
+        "t",
+        "--initial-cluster",
+        &format!("t={peer}"),
+        "--initial-advertise-peer-urls",
+        &peer,
+        "--initial-cluster-token",
+        "etcdsnap-test",
+    ]);
+    assert!(restored.exists(), "restore --salvage: {}", stderr(&r));
+    let report_path = PathBuf::from(format!("{}.salvage-report.json", restored.display()));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report_path).unwrap()).unwrap();
+    let e = Etcd::boot(
+        v,
+        &Boot {
+            name: "t",
+            data_dir: &restored,
+            peer: &peer,
+            cluster: None,
+            token: "etcdsnap-test",
+            wal_dir: None,
+        },
+    );
+    let kvs = real_get(&e, None).1;
+    drop(e);
+    (kvs, r.status.code(), report)
+}
+
+/// Damaged WALs with --salvage: the state up to the last good entry, as a
+/// real etcd serves it from the same WAL cut at the damage.
+fn salvaged(v: Version, good: &Path, work: &Path) {
+    let (_, full, _) = ours(good, None);
+
+    // A CRC break mid-segment.
+    let crc = work.join("s-crc");
+    copy_dir(good, &crc);
+    let seg = segment(&crc);
+    let name = seg.file_name().unwrap().to_str().unwrap().to_string();
+    let mut bytes = std::fs::read(&seg).unwrap();
+    let fr = frames(&bytes);
+    // The middle entry record (an entry, so the loss is an entry).
+    let recs = etcdsnap::restore::wal::decode(&bytes).unwrap();
+    let entry_offs: Vec<usize> = recs
+        .iter()
+        .filter(|r| r.typ == etcdsnap::restore::wal::ENTRY_TYPE)
+        .map(|r| r.offset)
+        .collect();
+    let off = entry_offs[entry_offs.len() * 2 / 3];
+    let n = fr.iter().find(|f| f.0 == off).unwrap().1;
+    bytes[off + n - 9] ^= 0x55;
+    std::fs::write(&seg, &bytes).unwrap();
+    refused_everywhere(&crc, work, &[&name, &format!("offset {off}")]);
+    // Real etcd on the WAL cut just before the damaged record.
+    let cut = work.join("s-crc-cut");
+    copy_dir(good, &cut);
+    let cseg = segment(&cut);
+    let mut cb = std::fs::read(&cseg).unwrap();
+    cb.truncate(off);
+    std::fs::write(&cseg, &cb).unwrap();
+    let want = real_state(v, &cut, work, "crc");
+    assert_ne!(want, full, "{v:?}: the damage must cost writes");
+    let (kvs, loss) = ours_salvage(&crc);
+    assert_eq!(
+        kvs, want,
+        "{v:?}: salvaged state vs real etcd on the cut WAL"
+    );
+    let loss = loss.expect("a loss report");
+    assert_eq!(loss.segment, name);
+    assert_eq!(loss.offset, Some(off as u64));
+    assert!(
+        loss.last_good_index > loss.consistent_index,
+        "{loss:?}: entries before the damage are replayed"
+    );
+    assert!(loss.may_be_lost);
+    assert!(
+        loss.lost_to_index.unwrap() > loss.lost_from_index,
+        "{loss:?}: the entries after the damage are seen"
+    );
+    let (n_ls, code, err) = ls_salvage(&crc);
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(n_ls, want.len(), "{err}");
+    assert!(
+        err.contains(&name)
+            && err.contains(&format!("offset {off}"))
+            && err.contains(&format!(
+                "entries from index {} on are lost",
+                loss.lost_from_index
+            )),
+        "{err}"
+    );
+    // verify --salvage -o json carries the WAL loss.
+    let vo = etcdsnap(&["verify", path_str(&crc), "--salvage", "-o", "json"]);
+    assert_eq!(vo.status.code(), Some(1), "{}", stderr(&vo));
+    let vj: serde_json::Value = serde_json::from_slice(&vo.stdout).unwrap();
+    assert_eq!(vj["wal_salvage"]["segment"], name.as_str(), "{vj}");
+    assert_eq!(vj["wal_salvage"]["offset"].as_u64(), Some(off as u64));
+    assert_eq!(
+        vj["wal_salvage"]["lost_from_index"].as_u64(),
+        Some(loss.lost_from_index)
+    );
+    // restore --salvage boots real etcd with the salvaged keys.
+    let (restored, code, report) = restore_salvage(v, &crc, work, "crc");
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        restored, want,
+        "{v:?}: restore --salvage vs the salvaged state"
+    );
+    assert_eq!(report["wal_salvage"]["segment"], name.as_str());
+
+    // A missing middle segment: the WAL re-cut into three segments (real
+    // etcd serves the re-cut WAL as the original), the middle one removed.
+    let three = work.join("s-three");
+    copy_dir(good, &three);
+    let segs = recut(&three);
+    assert_eq!(
+        ours(&three, None).1,
+        full,
+        "{v:?}: the re-cut WAL reads as the original"
+    );
+    assert_eq!(
+        real_state(v, &three, work, "three"),
+        full,
+        "{v:?}: real etcd on the re-cut WAL"
+    );
+    let gap = work.join("s-gap");
+    copy_dir(&three, &gap);
+    let mid = segments(&gap)[1].clone();
+    std::fs::remove_file(&mid).unwrap();
+    refused_everywhere(&gap, work, &["0000000000000001-*.wal is missing"]);
+    // Real etcd on the first segment alone.
+    let first = work.join("s-first");
+    copy_dir(&three, &first);
+    for s in &segments(&first)[1..] {
+        std::fs::remove_file(s).unwrap();
+    }
+    let want = real_state(v, &first, work, "first");
+    assert_ne!(want, full, "{v:?}: the missing segment must cost writes");
+    let (kvs, loss) = ours_salvage(&gap);
+    assert_eq!(
+        kvs, want,
+        "{v:?}: salvaged state vs real etcd on segment 0 alone"
+    );
+    let loss = loss.expect("a loss report");
+    assert_eq!(loss.segment, "0000000000000001-*.wal");
+    assert_eq!(loss.offset, None);
+    assert!(
+        loss.last_good_index > loss.consistent_index,
+        "{loss:?}: entries of segment 0 are replayed"
+    );
+    let last_name = segs[2].file_name().unwrap().to_str().unwrap();
+    assert_eq!(loss.segments_not_read, vec![last_name.to_string()]);
+    let (n_ls, code, err) = ls_salvage(&gap);
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(n_ls, want.len(), "{err}");
+    assert!(
+        err.contains("0000000000000001-*.wal is missing") && err.contains(last_name),
+        "{err}"
+    );
+    let (restored, code, _) = restore_salvage(v, &gap, work, "gap");
+    assert_eq!(code, Some(1));
+    assert_eq!(restored, want, "{v:?}: restore --salvage of the gap");
+
+    // A torn tail needs no --salvage, and --salvage reports no loss.
+    let torn = work.join("s-torn");
+    copy_dir(good, &torn);
+    let seg = segment(&torn);
+    let mut bytes = std::fs::read(&seg).unwrap();
+    let (off, n) = *frames(&bytes).last().unwrap();
+    bytes[off + 8..off + n].fill(0);
+    std::fs::write(&seg, &bytes).unwrap();
+    let (n_ls, code, err) = ls_salvage(&torn);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!err.contains("WAL salvage"), "{err}");
+    assert_eq!(n_ls, ours(&torn, None).1.len());
 }
 
 /// With frequent raft snapshots, the WAL's snapshot marks name the

@@ -10,6 +10,7 @@ use rayon::prelude::*;
 
 use super::db::{Bucket, Db};
 use super::error::BoltError;
+use super::layout::PageId;
 use super::meta::PGID_NO_FREELIST;
 use super::page::PageKind;
 use super::walk::{LeafRef, PendingLeaf, TreeWalk};
@@ -80,7 +81,7 @@ impl Db {
     {
         let threads = rayon::current_num_threads().max(1);
         let mut walk = TreeWalk::new(self);
-        walk.mark(0, 2);
+        walk.mark(PageId(0), 2);
         let mut buckets = Vec::new();
         let mut issues = Vec::new();
 
@@ -94,7 +95,7 @@ impl Db {
             for e in leaf.elems().flatten() {
                 if !e.is_bucket() {
                     issues.push(BoltError::corrupt(
-                        leaf.page.id,
+                        leaf.page.at,
                         format!(
                             "root bucket holds a plain key {} (only buckets belong there)",
                             super::walk::show_key(e.key)
@@ -198,7 +199,7 @@ impl Db {
         if meta.freelist != PGID_NO_FREELIST {
             match self.page(meta.freelist) {
                 Ok(p) if p.kind() == PageKind::Freelist => {
-                    if !walk.mark(meta.freelist, u64::from(p.overflow) + 1) {
+                    if !walk.mark(meta.freelist, p.span()) {
                         issues.push(BoltError::MultipleReference {
                             id: meta.freelist,
                             bucket: "(freelist)".into(),
@@ -237,7 +238,7 @@ impl Db {
         }
         if self.page_limit() < meta.pgid {
             issues.push(BoltError::corrupt(
-                self.page_limit(),
+                PageId(self.page_limit()),
                 format!(
                     "file truncated: meta's high-water mark is page {} but the file holds {} pages",
                     meta.pgid,
@@ -246,7 +247,7 @@ impl Db {
             ));
         }
         let limit = self.page_limit();
-        let reachable = (0..limit).filter(|&p| walk.is_marked(p)).count() as u64;
+        let reachable = (0..limit).filter(|&p| walk.is_marked(PageId(p))).count() as u64;
         Scan {
             buckets,
             issues,

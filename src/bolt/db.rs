@@ -8,8 +8,11 @@ use std::sync::Arc;
 use memmap2::Mmap;
 
 use super::error::{BoltError, Result};
+use super::layout::{
+    BucketHeader, BucketTree, PageAt, PageId, BUCKET_HEADER_SIZE, PAGE_HEADER_SIZE,
+};
 use super::meta::{Meta, MetaState, MAGIC_SWAPPED};
-use super::page::{bucket_header, Page, BUCKET_HEADER_SIZE, PAGE_HEADER_SIZE};
+use super::page::Page;
 use super::walk::TreeWalk;
 
 /// The bytes of a database: a read-only map of a file, or owned bytes.
@@ -53,8 +56,8 @@ impl Storage {
 /// Where a bucket's tree lives.
 #[derive(Debug, Clone, Copy)]
 pub enum BucketRoot<'a> {
-    /// A tree of pages starting at this page id.
-    Page(u64),
+    /// A tree of pages starting at this page.
+    Page(PageId),
     /// An inline bucket: a complete leaf page stored in the parent's value.
     Inline(&'a [u8]),
 }
@@ -79,21 +82,26 @@ impl<'a> Bucket<'a> {
         } else {
             format!("{parent}/{}", String::from_utf8_lossy(name))
         };
-        let (root, sequence) = bucket_header(value).ok_or_else(|| BoltError::BadBucket {
+        let header = BucketHeader::decode(value).ok_or_else(|| BoltError::BadBucket {
             bucket: path.clone(),
-            what: format!("bucket header is {} bytes, needs 16", value.len()),
+            what: format!(
+                "bucket header is {} bytes, needs {BUCKET_HEADER_SIZE}",
+                value.len()
+            ),
         })?;
-        let root = if root == 0 {
-            let inline = &value[BUCKET_HEADER_SIZE..];
-            if inline.len() < PAGE_HEADER_SIZE {
-                return Err(BoltError::BadBucket {
-                    bucket: path,
-                    what: "inline bucket shorter than a page header".into(),
-                });
+        let sequence = header.sequence;
+        let root = match header.tree {
+            BucketTree::Inline => {
+                let inline = &value[BUCKET_HEADER_SIZE..];
+                if inline.len() < PAGE_HEADER_SIZE {
+                    return Err(BoltError::BadBucket {
+                        bucket: path,
+                        what: "inline bucket shorter than a page header".into(),
+                    });
+                }
+                BucketRoot::Inline(inline)
             }
-            BucketRoot::Inline(inline)
-        } else {
-            BucketRoot::Page(root)
+            BucketTree::Root(id) => BucketRoot::Page(id),
         };
         Ok(Bucket {
             path,
@@ -234,7 +242,7 @@ impl Db {
             version: super::meta::VERSION,
             page_size,
             flags: 0,
-            root: 0,
+            root: PageId(0),
             sequence: 0,
             freelist: super::meta::PGID_NO_FREELIST,
             pgid: pages,
@@ -291,9 +299,9 @@ impl Db {
     /// Page `id` as it lies in the file, wherever it is (past the
     /// high-water mark too), with its overflow when that fits in the file:
     /// for the page scanner. `None` past the end of the file.
-    pub fn raw_page(&self, id: u64) -> Option<&[u8]> {
+    pub fn raw_page(&self, id: impl Into<PageId>) -> Option<&[u8]> {
         let ps = self.page_size as usize;
-        let start = (id as usize).checked_mul(ps)?;
+        let start = id.into().offset(self.page_size)?;
         self.data().get(start..start.checked_add(ps)?)
     }
 
@@ -339,7 +347,8 @@ impl Db {
 
     /// The logical page `id` (with its overflow pages), bounds-checked, its
     /// header id verified.
-    pub fn page(&self, id: u64) -> Result<Page<'_>> {
+    pub fn page(&self, id: impl Into<PageId>) -> Result<Page<'_>> {
+        let id: PageId = id.into();
         let limit = self.page_limit();
         let oor = || BoltError::PageOutOfRange {
             id,
@@ -347,19 +356,25 @@ impl Db {
             page_size: self.page_size,
             hwm: self.meta.pgid,
         };
-        if id >= limit {
+        if id.get() >= limit {
             return Err(oor());
         }
         let ps = self.page_size as usize;
-        let start = id as usize * ps;
+        let start = id.get() as usize * ps;
         let data = self.data();
-        let head = Page::parse(id, &data[start..start + ps])?;
+        let at = PageAt::File(id);
+        let head = Page::parse(at, &data[start..start + ps])?;
         let found = head.header_id();
-        if found != id {
+        if found != id.get() {
             return Err(BoltError::PageIdMismatch { id, found });
         }
-        let span = u64::from(head.overflow) + 1;
-        if id.checked_add(span).map(|e| e > limit).unwrap_or(true) {
+        let span = head.span();
+        if id
+            .get()
+            .checked_add(span)
+            .map(|e| e > limit)
+            .unwrap_or(true)
+        {
             return Err(BoltError::corrupt(
                 id,
                 format!(
@@ -370,7 +385,7 @@ impl Db {
             ));
         }
         let end = start + span as usize * ps;
-        Page::parse(id, &data[start..end])
+        Page::parse(at, &data[start..end])
     }
 
     /// The root bucket (its leaves hold the top-level buckets).
@@ -387,7 +402,7 @@ impl Db {
     pub fn bucket_root_page<'a>(&'a self, b: &Bucket<'a>) -> Result<Page<'a>> {
         match b.root {
             BucketRoot::Page(id) => self.page(id),
-            BucketRoot::Inline(bytes) => Page::parse(0, bytes),
+            BucketRoot::Inline(bytes) => Page::parse(PageAt::Inline, bytes),
         }
     }
 
@@ -471,13 +486,13 @@ fn check_meta(index: u8, data: &[u8], off: usize, page_size: u32) -> MetaState {
     let problem = match meta {
         None => Some("truncated: no meta struct".to_string()),
         Some(m) => match m.validate(page) {
-            Err(e) => Some(e),
+            Err(e) => Some(e.to_string()),
             Ok(()) if m.page_size != page_size => Some(format!(
                 "page size {} disagrees with the file's page size {page_size}",
                 m.page_size
             )),
             Ok(()) if m.pgid < 2 => Some(format!("high-water mark {} below 2", m.pgid)),
-            Ok(()) if m.root < 2 || m.root >= m.pgid => {
+            Ok(()) if m.root.get() < 2 || m.root.get() >= m.pgid => {
                 Some(format!("root page {} outside [2, {})", m.root, m.pgid))
             }
             Ok(()) => None,

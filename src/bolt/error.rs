@@ -2,6 +2,8 @@
 
 use thiserror::Error;
 
+use super::layout::{PageAt, PageId};
+
 pub type Result<T> = std::result::Result<T, BoltError>;
 
 #[derive(Debug, Error, Clone)]
@@ -16,21 +18,23 @@ pub enum BoltError {
     NoValidMeta { meta0: String, meta1: String },
     #[error("page {id}: out of range (file holds {pages} pages of {page_size} bytes, high-water mark {hwm})")]
     PageOutOfRange {
-        id: u64,
+        id: PageId,
         pages: u64,
         page_size: u32,
         hwm: u64,
     },
     #[error("page {id}: header says page id {found}")]
-    PageIdMismatch { id: u64, found: u64 },
-    #[error("page {id}: {what}")]
-    Corrupt { id: u64, what: String },
+    PageIdMismatch { id: PageId, found: u64 },
+    #[error("{at}: {what}")]
+    Corrupt { at: PageAt, what: String },
     #[error("page {id}: referenced more than once (cycle or shared page) in bucket {bucket}")]
-    MultipleReference { id: u64, bucket: String },
-    #[error(
-        "page {id}: unexpected page type {flags:#x} in bucket {bucket} (expected branch or leaf)"
-    )]
-    InvalidPageType { id: u64, flags: u16, bucket: String },
+    MultipleReference { id: PageId, bucket: String },
+    #[error("{at}: unexpected page type {flags:#x} in bucket {bucket} (expected branch or leaf)")]
+    InvalidPageType {
+        at: PageAt,
+        flags: u16,
+        bucket: String,
+    },
     #[error("bucket {bucket}: tree deeper than {max} levels")]
     TooDeep { bucket: String, max: usize },
     #[error("bucket {bucket}: not found")]
@@ -46,9 +50,9 @@ pub enum BoltError {
 }
 
 impl BoltError {
-    pub fn corrupt(id: u64, what: impl Into<String>) -> Self {
+    pub fn corrupt(at: impl Into<PageAt>, what: impl Into<String>) -> Self {
         BoltError::Corrupt {
-            id,
+            at: at.into(),
             what: what.into(),
         }
     }

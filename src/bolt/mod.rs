@@ -16,6 +16,7 @@
 mod check;
 mod db;
 mod error;
+pub mod layout;
 mod meta;
 mod page;
 pub mod scan;
@@ -25,12 +26,14 @@ pub mod writer;
 pub use check::{BucketScan, Scan};
 pub use db::{Bucket, BucketRoot, Db, Storage};
 pub use error::{BoltError, Result};
-pub use meta::{fnv1a64, Meta, MetaState, MAGIC, PGID_NO_FREELIST, VERSION};
-pub use page::{
-    LeafElem, Page, PageKind, BRANCH_ELEM_SIZE, BUCKET_LEAF_FLAG, LEAF_ELEM_SIZE, PAGE_HEADER_SIZE,
+pub use layout::{
+    PageAt, PageId, BRANCH_ELEM_SIZE, BUCKET_LEAF_FLAG, LEAF_ELEM_SIZE, PAGE_HEADER_SIZE,
 };
+pub use meta::{fnv1a64, Meta, MetaProblem, MetaState, MAGIC, PGID_NO_FREELIST, VERSION};
+pub use page::{LeafElem, Page, PageKind};
 pub use scan::{PageClass, PageInfo, PageScan, Reach};
 pub use walk::{show_key, CheckIssue, LeafRef, LostRange, PendingLeaf, TreeWalk, MAX_DEPTH};
 pub use writer::{
-    copy_db, BoltWriter, BucketEdit, CopyError, WriteError, WriteSummary, WriterOptions,
+    copy_db, BoltWriter, BucketEdit, CopyError, WriteError, WriteObserver, WriteSummary,
+    WriterOptions,
 };

@@ -2,40 +2,14 @@
 //!
 //! Every read is bounds-checked against the page's own byte range; element
 //! `pos` offsets are relative to the element's own address, as in bbolt.
+//! The byte layout is in `layout.rs`, shared with the writer.
 
 use super::error::{BoltError, Result};
-
-pub const PAGE_HEADER_SIZE: usize = 16;
-pub const BRANCH_ELEM_SIZE: usize = 16;
-pub const LEAF_ELEM_SIZE: usize = 16;
-pub const BUCKET_HEADER_SIZE: usize = 16;
-
-pub const FLAG_BRANCH: u16 = 0x01;
-pub const FLAG_LEAF: u16 = 0x02;
-pub const FLAG_META: u16 = 0x04;
-pub const FLAG_FREELIST: u16 = 0x10;
-/// Leaf element flag: the value is a nested bucket header.
-pub const BUCKET_LEAF_FLAG: u32 = 0x01;
-
-#[inline]
-pub(crate) fn le_u16(b: &[u8], off: usize) -> Option<u16> {
-    b.get(off..off + 2)
-        .map(|s| u16::from_le_bytes([s[0], s[1]]))
-}
-
-#[inline]
-pub(crate) fn le_u32(b: &[u8], off: usize) -> Option<u32> {
-    let s = b.get(off..off.checked_add(4)?)?;
-    Some(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
-}
-
-#[inline]
-pub(crate) fn le_u64(b: &[u8], off: usize) -> Option<u64> {
-    let s = b.get(off..off.checked_add(8)?)?;
-    let mut a = [0u8; 8];
-    a.copy_from_slice(s);
-    Some(u64::from_le_bytes(a))
-}
+use super::layout::{
+    le_u64, BranchElem, LeafElemHeader, PageAt, PageHeader, PageId, BRANCH_ELEM_SIZE,
+    BUCKET_LEAF_FLAG, FLAG_BRANCH, FLAG_FREELIST, FLAG_LEAF, FLAG_META, FREELIST_COUNT_ESCAPE,
+    LEAF_ELEM_SIZE, PAGE_HEADER_SIZE,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PageKind {
@@ -62,8 +36,9 @@ impl PageKind {
 /// (`(overflow + 1) × pageSize`, or an inline bucket's slice).
 #[derive(Debug, Clone, Copy)]
 pub struct Page<'a> {
-    /// The page id this page was reached as (0 for an inline bucket page).
-    pub id: u64,
+    /// Where the page was read: the file page id it was reached as, or an
+    /// inline bucket's page.
+    pub at: PageAt,
     pub flags: u16,
     pub count: u16,
     pub overflow: u32,
@@ -88,24 +63,33 @@ impl<'a> LeafElem<'a> {
 }
 
 impl<'a> Page<'a> {
-    /// Parses the header at the start of `data`. `id` is the id the page was
-    /// reached as (for error messages).
-    pub fn parse(id: u64, data: &'a [u8]) -> Result<Page<'a>> {
-        if data.len() < PAGE_HEADER_SIZE {
-            return Err(BoltError::corrupt(id, "shorter than a page header"));
-        }
+    /// Parses the header at the start of `data`. `at` is where the page was
+    /// reached (for error messages).
+    pub fn parse(at: PageAt, data: &'a [u8]) -> Result<Page<'a>> {
+        let h = PageHeader::decode(data)
+            .ok_or_else(|| BoltError::corrupt(at, "shorter than a page header"))?;
         Ok(Page {
-            id,
-            flags: le_u16(data, 8).unwrap_or(0),
-            count: le_u16(data, 10).unwrap_or(0),
-            overflow: le_u32(data, 12).unwrap_or(0),
+            at,
+            flags: h.flags,
+            count: h.count,
+            overflow: h.overflow,
             data,
         })
     }
 
-    /// The page id stored in the header.
+    /// The page id stored in the header (raw: an inline page stores 0).
     pub fn header_id(&self) -> u64 {
         le_u64(self.data, 0).unwrap_or(0)
+    }
+
+    /// The file page id, `None` for an inline bucket's page.
+    pub fn id(&self) -> Option<PageId> {
+        self.at.id()
+    }
+
+    /// Pages this logical page spans in the file (1 + overflow).
+    pub fn span(&self) -> u64 {
+        u64::from(self.overflow) + 1
     }
 
     pub fn kind(&self) -> PageKind {
@@ -116,7 +100,7 @@ impl<'a> Page<'a> {
         let off = PAGE_HEADER_SIZE + i * size;
         if off + size > self.data.len() {
             return Err(BoltError::corrupt(
-                self.id,
+                self.at,
                 format!(
                     "element {i} of {} lies beyond the page end ({} bytes)",
                     self.count,
@@ -140,7 +124,7 @@ impl<'a> Page<'a> {
         match (start, end) {
             (Some(s), Some(e)) if e <= self.data.len() => Ok(&self.data[s..e]),
             _ => Err(BoltError::corrupt(
-                self.id,
+                self.at,
                 format!(
                     "element {i}: {what} at pos {pos} len {len} lies beyond the page end ({} bytes)",
                     self.data.len()
@@ -149,25 +133,32 @@ impl<'a> Page<'a> {
         }
     }
 
-    /// Branch element `i`: (key, child pgid).
-    pub fn branch_elem(&self, i: usize) -> Result<(&'a [u8], u64)> {
+    /// Branch element `i`: (key, child page).
+    pub fn branch_elem(&self, i: usize) -> Result<(&'a [u8], PageId)> {
         let off = self.elem_off(i, BRANCH_ELEM_SIZE)?;
-        let d = self.data;
-        let pos = le_u32(d, off).unwrap_or(0);
-        let ksize = le_u32(d, off + 4).unwrap_or(0);
-        let pgid = le_u64(d, off + 8).unwrap_or(0);
-        let key = self.slice_at(off, pos, ksize, "key", i)?;
-        Ok((key, pgid))
+        let e = BranchElem::decode(&self.data[off..]).unwrap_or(BranchElem {
+            pos: 0,
+            ksize: 0,
+            child: PageId(0),
+        });
+        let key = self.slice_at(off, e.pos, e.ksize, "key", i)?;
+        Ok((key, e.child))
     }
 
     /// Leaf element `i`.
     pub fn leaf_elem(&self, i: usize) -> Result<LeafElem<'a>> {
         let off = self.elem_off(i, LEAF_ELEM_SIZE)?;
-        let d = self.data;
-        let flags = le_u32(d, off).unwrap_or(0);
-        let pos = le_u32(d, off + 4).unwrap_or(0);
-        let ksize = le_u32(d, off + 8).unwrap_or(0);
-        let vsize = le_u32(d, off + 12).unwrap_or(0);
+        let LeafElemHeader {
+            flags,
+            pos,
+            ksize,
+            vsize,
+        } = LeafElemHeader::decode(&self.data[off..]).unwrap_or(LeafElemHeader {
+            flags: 0,
+            pos: 0,
+            ksize: 0,
+            vsize: 0,
+        });
         let kv = self.slice_at(off, pos, ksize.saturating_add(vsize), "key/value", i)?;
         let (key, value) = kv.split_at(ksize as usize);
         Ok(LeafElem {
@@ -179,10 +170,10 @@ impl<'a> Page<'a> {
     }
 
     /// Freelist page ids (handles the 0xFFFF count escape).
-    pub fn freelist_ids(&self) -> Result<Vec<u64>> {
-        let (count, start) = if self.count == 0xFFFF {
+    pub fn freelist_ids(&self) -> Result<Vec<PageId>> {
+        let (count, start) = if self.count == FREELIST_COUNT_ESCAPE {
             let n = le_u64(self.data, PAGE_HEADER_SIZE)
-                .ok_or_else(|| BoltError::corrupt(self.id, "freelist count missing"))?;
+                .ok_or_else(|| BoltError::corrupt(self.at, "freelist count missing"))?;
             (n, PAGE_HEADER_SIZE + 8)
         } else {
             (u64::from(self.count), PAGE_HEADER_SIZE)
@@ -190,17 +181,12 @@ impl<'a> Page<'a> {
         let avail = (self.data.len().saturating_sub(start) / 8) as u64;
         if count > avail {
             return Err(BoltError::corrupt(
-                self.id,
+                self.at,
                 format!("freelist holds {count} ids but the page has room for {avail}"),
             ));
         }
         Ok((0..count as usize)
-            .filter_map(|i| le_u64(self.data, start + i * 8))
+            .filter_map(|i| le_u64(self.data, start + i * 8).map(PageId))
             .collect())
     }
-}
-
-/// Parses a 16-byte bucket header: (root pgid, sequence).
-pub fn bucket_header(v: &[u8]) -> Option<(u64, u64)> {
-    Some((le_u64(v, 0)?, le_u64(v, 8)?))
 }

@@ -14,7 +14,8 @@ use serde::Serialize;
 
 use super::db::{Bucket, Db};
 use super::error::BoltError;
-use super::page::{le_u64, Page, PageKind};
+use super::layout::{le_u64, PageAt, PageId};
+use super::page::{Page, PageKind};
 use super::walk::{LeafRef, LostRange, PendingLeaf, TreeWalk};
 
 /// What one page is, judged by itself.
@@ -30,7 +31,7 @@ pub enum PageClass {
     },
     /// Part of the overflow run of page `of`.
     Overflow {
-        of: u64,
+        of: PageId,
     },
     Freelist,
     /// Zeroed, a wrong page id in its header, an unknown type, or an
@@ -43,7 +44,7 @@ pub enum PageClass {
 /// One page of the scan.
 #[derive(Debug, Clone, Serialize)]
 pub struct PageInfo {
-    pub id: u64,
+    pub id: PageId,
     #[serde(flatten)]
     pub class: PageClass,
     /// Reached by the tree of the meta in use.
@@ -75,7 +76,7 @@ impl PageScan {
             let reachable = reach.is_reachable(id);
             if id < 2 {
                 pages.push(PageInfo {
-                    id,
+                    id: PageId(id),
                     class: PageClass::Meta,
                     reachable: true,
                 });
@@ -86,7 +87,7 @@ impl PageScan {
             let head = &data[start..start + ps];
             let found = le_u64(head, 0).unwrap_or(0);
             let unreadable = |why: String| PageInfo {
-                id,
+                id: PageId(id),
                 class: PageClass::Unreadable { why },
                 reachable,
             };
@@ -100,12 +101,12 @@ impl PageScan {
                 id += 1;
                 continue;
             }
-            let Ok(page) = Page::parse(id, head) else {
+            let Ok(page) = Page::parse(PageAt::File(PageId(id)), head) else {
                 pages.push(unreadable("shorter than a page header".into()));
                 id += 1;
                 continue;
             };
-            let span = u64::from(page.overflow) + 1;
+            let span = page.span();
             if id.saturating_add(span) > file_pages {
                 pages.push(unreadable(format!(
                     "overflow of {} pages runs past the end of the file ({} pages)",
@@ -129,14 +130,14 @@ impl PageScan {
                 },
             };
             pages.push(PageInfo {
-                id,
+                id: PageId(id),
                 class,
                 reachable,
             });
             for o in 1..span {
                 pages.push(PageInfo {
-                    id: id + o,
-                    class: PageClass::Overflow { of: id },
+                    id: PageId(id + o),
+                    class: PageClass::Overflow { of: PageId(id) },
                     reachable: reach.is_reachable(id + o),
                 });
             }
@@ -186,23 +187,25 @@ impl Db {
     /// A logical page as the scanner reads it: wherever it lies in the file
     /// (past the high-water mark too), its header id checked, its overflow
     /// inside the file. `None` when it is not such a page.
-    pub fn scan_page(&self, id: u64) -> Option<Page<'_>> {
+    pub fn scan_page(&self, id: impl Into<PageId>) -> Option<Page<'_>> {
+        let id: PageId = id.into();
         let ps = self.page_size() as usize;
         let head = self.raw_page(id)?;
-        let p = Page::parse(id, head).ok()?;
-        if p.header_id() != id {
+        let at = PageAt::File(id);
+        let p = Page::parse(at, head).ok()?;
+        if p.header_id() != id.get() {
             return None;
         }
-        let start = id as usize * ps;
+        let start = id.offset(self.page_size())?;
         let end = start.checked_add((p.overflow as usize + 1).checked_mul(ps)?)?;
-        Page::parse(id, self.data().get(start..end)?).ok()
+        Page::parse(at, self.data().get(start..end)?).ok()
     }
 
     /// The tolerant walk: every bucket and leaf the meta in use reaches,
     /// skipping (and recording) what cannot be read.
     pub fn reach(&self) -> Reach<'_> {
         let mut walk = TreeWalk::new(self);
-        walk.mark(0, 2);
+        walk.mark(PageId(0), 2);
         let mut r = Reach {
             buckets: Vec::new(),
             issues: Vec::new(),
@@ -211,7 +214,7 @@ impl Db {
         };
         if self.meta_is_placeholder() {
             r.issues.push(BoltError::corrupt(
-                0,
+                PageId(0),
                 "no valid meta page: no tree to walk, only the page scan",
             ));
             r.walk = Some(walk);
@@ -231,7 +234,7 @@ impl Db {
                             r.lost.push((
                                 bucket.path.clone(),
                                 LostRange {
-                                    page: id,
+                                    page: PageAt::File(id),
                                     lower,
                                     upper,
                                 },
@@ -263,7 +266,7 @@ impl Db {
                             r.lost.push((
                                 bucket.path.clone(),
                                 LostRange {
-                                    page: leaf.page.id,
+                                    page: leaf.page.at,
                                     lower: last.or(leaf.lower),
                                     upper: leaf.upper,
                                 },
@@ -284,7 +287,7 @@ impl Db {
         if meta.freelist != super::meta::PGID_NO_FREELIST {
             if let Ok(p) = self.page(meta.freelist) {
                 if p.kind() == PageKind::Freelist {
-                    walk.mark(meta.freelist, u64::from(p.overflow) + 1);
+                    walk.mark(meta.freelist, p.span());
                 }
             }
         }
@@ -306,7 +309,8 @@ pub struct Reach<'a> {
 }
 
 impl<'a> Reach<'a> {
-    pub fn is_reachable(&self, id: u64) -> bool {
+    pub fn is_reachable(&self, id: impl Into<PageId>) -> bool {
+        let id = id.into();
         self.walk.as_ref().map(|w| w.is_marked(id)).unwrap_or(false)
     }
 

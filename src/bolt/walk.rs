@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::db::{Bucket, BucketRoot, Db};
 use super::error::BoltError;
+use super::layout::{PageAt, PageId};
 use super::page::{LeafElem, Page, PageKind};
 
 /// Deeper than any real bbolt tree (a 4 KiB page holds ~100 children).
@@ -43,7 +44,7 @@ impl<'a> LeafRef<'a> {
         F: FnMut(&LeafElem<'a>),
     {
         let mut issues = Vec::new();
-        let id = self.page.id;
+        let id = self.page.at;
         let mut prev: Option<&[u8]> = None;
         for (i, e) in self.elems().enumerate() {
             let e = match e {
@@ -105,8 +106,8 @@ impl<'a> LeafRef<'a> {
     }
 }
 
-fn order_issue(id: u64, bucket: &str, what: String) -> BoltError {
-    BoltError::corrupt(id, format!("bucket {bucket}: {what}"))
+fn order_issue(at: impl Into<PageAt>, bucket: &str, what: String) -> BoltError {
+    BoltError::corrupt(at, format!("bucket {bucket}: {what}"))
 }
 
 /// Shows a key for a message: text when printable, else hex.
@@ -130,7 +131,7 @@ pub enum PendingLeaf<'a> {
     Ready(LeafRef<'a>),
     /// A page id with the key range its parent allows.
     Deferred {
-        id: u64,
+        id: PageId,
         lower: Option<&'a [u8]>,
         upper: Option<&'a [u8]>,
     },
@@ -141,7 +142,7 @@ pub enum PendingLeaf<'a> {
 /// uses it to tell what may be missing.
 #[derive(Debug, Clone, Copy)]
 pub struct LostRange<'a> {
-    pub page: u64,
+    pub page: PageAt,
     pub lower: Option<&'a [u8]>,
     pub upper: Option<&'a [u8]>,
 }
@@ -175,9 +176,9 @@ impl<'a> TreeWalk<'a> {
 
     /// Marks pages `[id, id + span)`; false if any was already marked or lies
     /// outside the file.
-    pub fn mark(&self, id: u64, span: u64) -> bool {
+    pub fn mark(&self, id: PageId, span: u64) -> bool {
         let mut fresh = true;
-        for p in id..id.saturating_add(span) {
+        for p in id.get()..id.get().saturating_add(span) {
             let (w, b) = ((p / 64) as usize, p % 64);
             match self.visited.get(w) {
                 Some(word) => {
@@ -191,7 +192,8 @@ impl<'a> TreeWalk<'a> {
         fresh
     }
 
-    pub fn is_marked(&self, id: u64) -> bool {
+    pub fn is_marked(&self, id: PageId) -> bool {
+        let id = id.get();
         self.visited
             .get((id / 64) as usize)
             .map(|w| w.load(Ordering::Relaxed) & (1 << (id % 64)) != 0)
@@ -205,7 +207,7 @@ impl<'a> TreeWalk<'a> {
             PendingLeaf::Deferred { id, lower, upper } => (id, lower, upper),
         };
         let page = self.db.page(id)?;
-        if !self.mark(id, u64::from(page.overflow) + 1) {
+        if !self.mark(id, page.span()) {
             return Err(BoltError::MultipleReference {
                 id,
                 bucket: bucket.to_string(),
@@ -218,7 +220,7 @@ impl<'a> TreeWalk<'a> {
                 format!("bucket {bucket}: a branch page where its siblings are leaves (unbalanced tree)"),
             )),
             _ => Err(BoltError::InvalidPageType {
-                id,
+                at: page.at,
                 flags: page.flags,
                 bucket: bucket.to_string(),
             }),
@@ -244,7 +246,7 @@ impl<'a> TreeWalk<'a> {
     pub fn pending(&mut self, bucket: &Bucket<'a>) -> Vec<PendingLeaf<'a>> {
         let mut out = Vec::new();
         match bucket.root {
-            BucketRoot::Inline(bytes) => match Page::parse(0, bytes) {
+            BucketRoot::Inline(bytes) => match Page::parse(PageAt::Inline, bytes) {
                 Ok(p) if p.kind() == PageKind::Leaf => {
                     self.max_depth = self.max_depth.max(1);
                     out.push(PendingLeaf::Ready(LeafRef {
@@ -279,7 +281,7 @@ impl<'a> TreeWalk<'a> {
 
     fn descend(
         &mut self,
-        id: u64,
+        id: PageId,
         lower: Option<&'a [u8]>,
         upper: Option<&'a [u8]>,
         depth: usize,
@@ -287,7 +289,7 @@ impl<'a> TreeWalk<'a> {
         out: &mut Vec<PendingLeaf<'a>>,
     ) {
         let lost = LostRange {
-            page: id,
+            page: PageAt::File(id),
             lower,
             upper,
         };
@@ -309,14 +311,14 @@ impl<'a> TreeWalk<'a> {
         };
         if page.kind() != PageKind::Branch {
             self.issues.push(BoltError::InvalidPageType {
-                id,
+                at: page.at,
                 flags: page.flags,
                 bucket: bucket.to_string(),
             });
             self.lost.push(lost);
             return;
         }
-        if !self.mark(id, u64::from(page.overflow) + 1) {
+        if !self.mark(id, page.span()) {
             self.issues.push(BoltError::MultipleReference {
                 id,
                 bucket: bucket.to_string(),
@@ -335,7 +337,7 @@ impl<'a> TreeWalk<'a> {
             self.lost.push(lost);
             return;
         }
-        let mut children: Vec<(&'a [u8], u64)> = Vec::with_capacity(page.count as usize);
+        let mut children: Vec<(&'a [u8], PageId)> = Vec::with_capacity(page.count as usize);
         for i in 0..page.count as usize {
             match page.branch_elem(i) {
                 Ok(c) => children.push(c),

@@ -15,6 +15,12 @@
 //! tree level; finished pages go straight to the file. Meta pages are
 //! written last (the file starts with two zero pages), then the file is
 //! fsynced.
+//!
+//! Every byte is laid out with the encoders of `layout.rs` and `meta.rs`,
+//! the same definitions the reader decodes with. The writer knows nothing
+//! of etcd: a caller that wants a digest of what was written (etcd's
+//! `snapshot status` hash) passes a [`WriteObserver`], which sees every
+//! bucket and key as it is written.
 
 use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
@@ -22,11 +28,11 @@ use std::path::Path;
 
 use thiserror::Error;
 
-use super::meta::{Meta, MAGIC, META_SIZE, PGID_NO_FREELIST, VERSION};
-use super::page::{
-    BRANCH_ELEM_SIZE, BUCKET_HEADER_SIZE, BUCKET_LEAF_FLAG, FLAG_BRANCH, FLAG_LEAF, FLAG_META,
-    LEAF_ELEM_SIZE, PAGE_HEADER_SIZE,
+use super::layout::{
+    BranchElem, BucketHeader, BucketTree, LeafElemHeader, PageHeader, PageId, BRANCH_ELEM_SIZE,
+    BUCKET_HEADER_SIZE, BUCKET_LEAF_FLAG, FLAG_BRANCH, FLAG_LEAF, LEAF_ELEM_SIZE, PAGE_HEADER_SIZE,
 };
+use super::meta::{Meta, MAGIC, PGID_NO_FREELIST, VERSION};
 use super::walk::show_key;
 
 /// bbolt's limits (`bucket.go`).
@@ -98,19 +104,35 @@ pub struct WriteSummary {
     pub pages: u64,
     /// `pages × page_size`: the file size.
     pub bytes: u64,
-    pub root: u64,
+    pub root: PageId,
     pub leaf_pages: u64,
     pub branch_pages: u64,
     pub overflow_pages: u64,
     pub inline_buckets: u64,
     pub keys: u64,
-    /// CRC-32C over every top-level bucket in order: its name, then each
-    /// key and value (a nested bucket adds only its key) — the hash
-    /// `etcdctl snapshot status` computes, taken while writing so the
-    /// output need not be read back.
-    pub content_crc: u32,
-    /// Entries of the top-level buckets (nested-bucket entries included).
-    pub top_level_keys: u64,
+}
+
+/// Sees the content as it is written, in file order: each bucket when it
+/// is begun and each key/value put. `depth` is the nesting depth of the
+/// bucket the element belongs to: 0 for the root bucket (whose elements
+/// are the top-level buckets), 1 for a top-level bucket, and so on. The
+/// default methods ignore everything; `()` observes nothing.
+pub trait WriteObserver {
+    /// A bucket `name` was begun inside a bucket at `depth`.
+    fn bucket(&mut self, _depth: usize, _name: &[u8]) {}
+    /// A key/value was put into a bucket at `depth`.
+    fn put(&mut self, _depth: usize, _key: &[u8], _value: &[u8]) {}
+}
+
+impl WriteObserver for () {}
+
+impl<T: WriteObserver + ?Sized> WriteObserver for &mut T {
+    fn bucket(&mut self, depth: usize, name: &[u8]) {
+        (**self).bucket(depth, name)
+    }
+    fn put(&mut self, depth: usize, key: &[u8], value: &[u8]) {
+        (**self).put(depth, key, value)
+    }
 }
 
 /// One pending element of a page being filled.
@@ -120,7 +142,7 @@ struct Elem {
     /// Value (leaf) or empty (branch).
     value: Vec<u8>,
     /// Child page (branch).
-    pgid: u64,
+    pgid: PageId,
 }
 
 /// One level of a bucket's tree under construction.
@@ -192,15 +214,20 @@ impl<W: Write + Seek> Sink<W> {
 
     /// Serializes a page of `elems` at the next pgid and writes it.
     /// Returns the page id.
-    fn write_page(&mut self, branch: bool, elems: &[Elem], size: usize) -> WriteResult<(u64, u32)> {
+    fn write_page(
+        &mut self,
+        branch: bool,
+        elems: &[Elem],
+        size: usize,
+    ) -> WriteResult<(PageId, u32)> {
         let ps = self.page_size;
         let npages = size.div_ceil(ps).max(1);
-        let id = self.next_pgid;
+        let id = PageId(self.next_pgid);
         let overflow = (npages - 1) as u32;
         self.buf.clear();
         self.buf.resize(npages * ps, 0);
         let flags = if branch { FLAG_BRANCH } else { FLAG_LEAF };
-        encode_page(&mut self.buf, id, flags, elems, branch, overflow);
+        encode_page(&mut self.buf, id.get(), flags, elems, branch, overflow);
         self.next_pgid += npages as u64;
         let Sink { out, buf, .. } = self;
         out.write_all(buf).map_err(|e| WriteError::Io {
@@ -211,12 +238,16 @@ impl<W: Write + Seek> Sink<W> {
     }
 }
 
-/// Lays out a page (header, elements, then keys/values) into `buf`.
+/// Lays out a page (header, elements, then keys/values) into `buf`. `id`
+/// is the raw header id (0 for an inline bucket's page).
 fn encode_page(buf: &mut [u8], id: u64, flags: u16, elems: &[Elem], branch: bool, overflow: u32) {
-    buf[0..8].copy_from_slice(&id.to_le_bytes());
-    buf[8..10].copy_from_slice(&flags.to_le_bytes());
-    buf[10..12].copy_from_slice(&(elems.len() as u16).to_le_bytes());
-    buf[12..16].copy_from_slice(&overflow.to_le_bytes());
+    PageHeader {
+        id,
+        flags,
+        count: elems.len() as u16,
+        overflow,
+    }
+    .encode(buf);
     let esize = if branch {
         BRANCH_ELEM_SIZE
     } else {
@@ -226,15 +257,22 @@ fn encode_page(buf: &mut [u8], id: u64, flags: u16, elems: &[Elem], branch: bool
     for (i, e) in elems.iter().enumerate() {
         let off = PAGE_HEADER_SIZE + esize * i;
         let pos = (data - off) as u32;
+        let ksize = e.key.len() as u32;
         if branch {
-            buf[off..off + 4].copy_from_slice(&pos.to_le_bytes());
-            buf[off + 4..off + 8].copy_from_slice(&(e.key.len() as u32).to_le_bytes());
-            buf[off + 8..off + 16].copy_from_slice(&e.pgid.to_le_bytes());
+            BranchElem {
+                pos,
+                ksize,
+                child: e.pgid,
+            }
+            .encode(&mut buf[off..]);
         } else {
-            buf[off..off + 4].copy_from_slice(&e.flags.to_le_bytes());
-            buf[off + 4..off + 8].copy_from_slice(&pos.to_le_bytes());
-            buf[off + 8..off + 12].copy_from_slice(&(e.key.len() as u32).to_le_bytes());
-            buf[off + 12..off + 16].copy_from_slice(&(e.value.len() as u32).to_le_bytes());
+            LeafElemHeader {
+                flags: e.flags,
+                pos,
+                ksize,
+                vsize: e.value.len() as u32,
+            }
+            .encode(&mut buf[off..]);
         }
         buf[data..data + e.key.len()].copy_from_slice(&e.key);
         data += e.key.len();
@@ -247,12 +285,14 @@ fn encode_page(buf: &mut [u8], id: u64, flags: u16, elems: &[Elem], branch: bool
 /// [`BoltWriter::put`] in ascending key order, then
 /// [`BoltWriter::end_bucket`]; buckets nest. Top-level buckets must also be
 /// begun in ascending name order. Finish with [`BoltWriter::finish`].
-pub struct BoltWriter<W: Write + Seek> {
+/// `O` sees the content as it is written ([`BoltWriter::observed`]).
+pub struct BoltWriter<W: Write + Seek, O: WriteObserver = ()> {
     sink: Sink<W>,
     opts: WriterOptions,
     /// stack[0] is the root bucket.
     stack: Vec<Builder>,
     summary: WriteSummary,
+    observer: O,
 }
 
 impl BoltWriter<BufWriter<File>> {
@@ -268,7 +308,9 @@ impl BoltWriter<BufWriter<File>> {
             opts,
         )
     }
+}
 
+impl<O: WriteObserver> BoltWriter<BufWriter<File>, O> {
     /// Writes the meta pages, flushes and fsyncs the file.
     pub fn finish_file(self) -> WriteResult<WriteSummary> {
         let path = self.sink.path.clone();
@@ -320,16 +362,29 @@ impl<W: Write + Seek> BoltWriter<W> {
             summary: WriteSummary {
                 pages: 0,
                 bytes: 0,
-                root: 0,
+                root: PageId(0),
                 leaf_pages: 0,
                 branch_pages: 0,
                 overflow_pages: 0,
                 inline_buckets: 0,
                 keys: 0,
-                content_crc: 0,
-                top_level_keys: 0,
             },
+            observer: (),
         })
+    }
+}
+
+impl<W: Write + Seek, O: WriteObserver> BoltWriter<W, O> {
+    /// The same writer, with `observer` seeing everything written from now
+    /// on (pass `&mut x` to keep `x`).
+    pub fn observed<P: WriteObserver>(self, observer: P) -> BoltWriter<W, P> {
+        BoltWriter {
+            sink: self.sink,
+            opts: self.opts,
+            stack: self.stack,
+            summary: self.summary,
+            observer,
+        }
     }
 
     /// Sets the root bucket's sequence (the meta's `sequence`).
@@ -347,16 +402,7 @@ impl<W: Write + Seek> BoltWriter<W> {
         } else {
             format!("{}/{}", parent.path, String::from_utf8_lossy(name))
         };
-        match self.stack.len() {
-            // A top-level bucket: its name starts its part of the hash.
-            1 => self.summary.content_crc = crc32c::crc32c_append(self.summary.content_crc, name),
-            // A nested bucket is an entry of a top-level one: key only.
-            2 => {
-                self.summary.content_crc = crc32c::crc32c_append(self.summary.content_crc, name);
-                self.summary.top_level_keys += 1;
-            }
-            _ => {}
-        }
+        self.observer.bucket(self.stack.len() - 1, name);
         // Reserve the name in the parent's order now.
         let parent = self.current_mut();
         parent.last_key = Some(name.to_vec());
@@ -389,18 +435,14 @@ impl<W: Write + Seek> BoltWriter<W> {
         }
         self.current_mut().last_key = Some(key.to_vec());
         self.summary.keys += 1;
-        if self.stack.len() == 2 {
-            let c = crc32c::crc32c_append(self.summary.content_crc, key);
-            self.summary.content_crc = crc32c::crc32c_append(c, value);
-            self.summary.top_level_keys += 1;
-        }
+        self.observer.put(self.stack.len() - 1, key, value);
         self.add(
             0,
             Elem {
                 flags: 0,
                 key: key.to_vec(),
                 value: value.to_vec(),
-                pgid: 0,
+                pgid: PageId(0),
             },
         )
     }
@@ -422,7 +464,7 @@ impl<W: Write + Seek> BoltWriter<W> {
                 flags: BUCKET_LEAF_FLAG,
                 key: b.name,
                 value,
-                pgid: 0,
+                pgid: PageId(0),
             },
         )
     }
@@ -516,7 +558,11 @@ impl<W: Write + Seek> BoltWriter<W> {
                 && l0.size <= ps / 4
             {
                 let mut v = vec![0u8; BUCKET_HEADER_SIZE + l0.size];
-                v[8..16].copy_from_slice(&seq.to_le_bytes());
+                let header = BucketHeader {
+                    tree: BucketTree::Inline,
+                    sequence: seq,
+                };
+                v[..BUCKET_HEADER_SIZE].copy_from_slice(&header.encode());
                 encode_page(
                     &mut v[BUCKET_HEADER_SIZE..],
                     0,
@@ -540,7 +586,14 @@ impl<W: Write + Seek> BoltWriter<W> {
                 // A single child at the top: that child is the root.
                 let b = &mut self.stack[n];
                 let e = b.levels[level].elems.pop();
-                break e.map(|e| e.pgid).unwrap_or(0);
+                match e {
+                    Some(e) => break e.pgid,
+                    None => {
+                        return Err(WriteError::Unbalanced {
+                            what: "tree construction lost its root".into(),
+                        })
+                    }
+                }
             }
             if pending > 0 || (level == 0 && flushed == 0) {
                 // Flush (an empty bucket still needs its empty leaf).
@@ -553,10 +606,11 @@ impl<W: Write + Seek> BoltWriter<W> {
                 });
             }
         };
-        let mut v = vec![0u8; BUCKET_HEADER_SIZE];
-        v[0..8].copy_from_slice(&root.to_le_bytes());
-        v[8..16].copy_from_slice(&seq.to_le_bytes());
-        Ok(v)
+        let header = BucketHeader {
+            tree: BucketTree::Root(root),
+            sequence: seq,
+        };
+        Ok(header.encode().to_vec())
     }
 
     fn finish_inner(mut self) -> WriteResult<(W, WriteSummary)> {
@@ -566,7 +620,14 @@ impl<W: Write + Seek> BoltWriter<W> {
             });
         }
         let header = self.close_top()?;
-        let root = u64::from_le_bytes(header[0..8].try_into().unwrap_or([0; 8]));
+        let root = match BucketHeader::decode(&header).map(|h| h.tree) {
+            Some(BucketTree::Root(id)) => id,
+            _ => {
+                return Err(WriteError::Unbalanced {
+                    what: "the root bucket has no root page".into(),
+                })
+            }
+        };
         let sequence = self.stack[0].sequence;
         let ps = self.sink.page_size;
         let pgid = self.sink.next_pgid;
@@ -586,10 +647,7 @@ impl<W: Write + Seek> BoltWriter<W> {
                 checksum: 0,
             };
             let id = t % 2;
-            let mut page = vec![0u8; PAGE_HEADER_SIZE + META_SIZE];
-            page[0..8].copy_from_slice(&id.to_le_bytes());
-            page[8..10].copy_from_slice(&FLAG_META.to_le_bytes());
-            page[PAGE_HEADER_SIZE..].copy_from_slice(&meta.to_bytes());
+            let page = meta.page_bytes(id);
             sink.out
                 .seek(SeekFrom::Start(id * ps as u64))
                 .map_err(|e| sink.io(e))?;
@@ -641,9 +699,9 @@ fn check_key(b: &Builder, key: &[u8]) -> WriteResult<()> {
 /// Copies every bucket of `db` (nested ones too, sequences kept) into `w`,
 /// applying `edits` to top-level buckets by name; an edited bucket the
 /// source lacks is created. Used by defrag and restore.
-pub fn copy_db<W: Write + Seek>(
+pub fn copy_db<W: Write + Seek, O: WriteObserver>(
     db: &super::Db,
-    w: &mut BoltWriter<W>,
+    w: &mut BoltWriter<W, O>,
     mut edits: std::collections::BTreeMap<Vec<u8>, BucketEdit>,
 ) -> Result<(), CopyError> {
     w.set_root_sequence(db.meta().sequence);
@@ -681,10 +739,10 @@ pub enum CopyError {
     Write(#[from] WriteError),
 }
 
-fn copy_bucket<W: Write + Seek>(
+fn copy_bucket<W: Write + Seek, O: WriteObserver>(
     db: &super::Db,
     src: Option<&super::Bucket<'_>>,
-    w: &mut BoltWriter<W>,
+    w: &mut BoltWriter<W, O>,
     edit: Option<BucketEdit>,
 ) -> Result<(), CopyError> {
     let edit = edit.unwrap_or_default();
@@ -771,7 +829,7 @@ pub fn for_each_streaming<'a>(
                 Ok(())
             }
             _ => Err(super::BoltError::InvalidPageType {
-                id: page.id,
+                at: page.at,
                 flags: page.flags,
                 bucket: bucket.to_string(),
             }),
@@ -785,7 +843,7 @@ pub fn for_each_streaming<'a>(
 fn wrap(slot: &mut Option<CopyError>, e: CopyError) -> super::BoltError {
     let msg = e.to_string();
     *slot = Some(e);
-    super::BoltError::corrupt(0, msg)
+    super::BoltError::corrupt(super::PageAt::Inline, msg)
 }
 
 #[cfg(test)]

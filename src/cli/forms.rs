@@ -88,7 +88,8 @@ pub fn decode_all<'a>(
             Ok(Some(d)) => out.push(d),
             Ok(None) => {}
             Err(e) => {
-                eprintln!("etcdsnap: {e}");
+                // Key names and messages come from the snapshot.
+                eprintln!("etcdsnap: {}", etcdsnap::escape::controls(&e));
                 t.failed += 1;
             }
         }
@@ -180,8 +181,13 @@ pub fn print_for_apply(
 pub enum OutputForm {
     Yaml,
     Json,
+    /// kubectl's table (the apiservers' printer columns).
     Table,
     Wide,
+    /// The etcd-level table: namespace, name, kind, created, revision,
+    /// encoding (`etcd-wide`: also version, lease, stored size).
+    Etcd,
+    EtcdWide,
     Raw,
     Name,
     JsonPath(Template),
@@ -190,7 +196,7 @@ pub enum OutputForm {
     CustomColumns(Vec<(String, Template)>),
 }
 
-/// Parses `-o`: yaml, json, table, wide, raw, name, `jsonpath=T`,
+/// Parses `-o`: yaml, json, table, wide, etcd, etcd-wide, raw, name, `jsonpath=T`,
 /// `jsonpath-file=F`, `jsonpath-as-json=T`, `custom-columns=H:P,…`,
 /// `custom-columns-file=F`.
 pub fn parse_output(s: &str) -> Result<OutputForm, String> {
@@ -208,6 +214,8 @@ pub fn parse_output(s: &str) -> Result<OutputForm, String> {
         ("json", None) => OutputForm::Json,
         ("table", None) => OutputForm::Table,
         ("wide", None) => OutputForm::Wide,
+        ("etcd", None) => OutputForm::Etcd,
+        ("etcd-wide", None) => OutputForm::EtcdWide,
         ("raw", None) => OutputForm::Raw,
         ("name", None) => OutputForm::Name,
         ("jsonpath", Some(t)) => OutputForm::JsonPath(template(t)?),
@@ -235,7 +243,7 @@ pub fn parse_output(s: &str) -> Result<OutputForm, String> {
         }
         _ => {
             return Err(format!(
-                "unknown output format {s:?}: use yaml, json, table, wide, raw, name, jsonpath=…, jsonpath-file=…, jsonpath-as-json=…, custom-columns=…, custom-columns-file=…"
+                "unknown output format {s:?}: use table, wide, yaml, json, etcd, etcd-wide, raw, name, jsonpath=…, jsonpath-file=…, jsonpath-as-json=…, custom-columns=…, custom-columns-file=…"
             ))
         }
     })
@@ -523,7 +531,11 @@ pub fn print_decoded(
             sort_keys(&mut v);
             out.write_all(serde_saphyr::to_string(&v)?.as_bytes())?;
         }
-        OutputForm::Table | OutputForm::Wide | OutputForm::Raw => {
+        OutputForm::Table
+        | OutputForm::Wide
+        | OutputForm::Etcd
+        | OutputForm::EtcdWide
+        | OutputForm::Raw => {
             anyhow::bail!("internal: table forms are printed by get")
         }
     }

@@ -119,11 +119,14 @@ pub struct GetArgs {
     pub deleted: bool,
     #[command(flatten)]
     pub salvage: super::salvage::SalvageArg,
-    /// Output format: yaml, json, table, wide, raw, name, jsonpath=…,
+    /// Output format: table (the default: the columns the apiserver
+    /// prints, as kubectl shows them), wide, yaml, json, name, jsonpath=…,
     /// jsonpath-file=…, jsonpath-as-json=…, custom-columns=…,
-    /// custom-columns-file=… (kubectl's forms).
-    #[arg(short = 'o', long = "output", default_value = "yaml", value_parser = super::forms::parse_output)]
-    pub output: OutputForm,
+    /// custom-columns-file=… (kubectl's forms); etcd, etcd-wide (one row
+    /// per key: revision, encoding, encryption; wide adds version, lease,
+    /// stored size); raw (the stored bytes). With --for-apply: yaml.
+    #[arg(short = 'o', long = "output", value_parser = super::forms::parse_output)]
+    pub output: Option<OutputForm>,
     #[command(flatten)]
     pub apply: super::forms::ApplyArgs,
     #[command(flatten)]
@@ -213,14 +216,19 @@ pub fn run(a: GetArgs) -> anyhow::Result<i32> {
         }
     }
     let single = name.is_some() || a.select.key.is_some();
+    let output = match &a.output {
+        Some(o) => o.clone(),
+        None if a.apply.for_apply => OutputForm::Yaml,
+        None => OutputForm::Table,
+    };
     let redaction = Redaction::new(a.redact, a.show_key_material);
-    if a.redact && matches!(a.output, OutputForm::Raw) {
+    if a.redact && matches!(output, OutputForm::Raw) {
         bail!("-o raw prints the stored bytes, which --redact cannot hide: use -o yaml or -o json with --redact");
     }
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, out.lock());
     let sort = a.print.sort_template()?;
-    let t = match &a.output {
+    let t = match &output {
         OutputForm::Json | OutputForm::Yaml if a.apply.for_apply => {
             let mut t = Tally::default();
             let mut records = records.clone();
@@ -232,7 +240,7 @@ pub fn run(a: GetArgs) -> anyhow::Result<i32> {
             )?);
             let objs = super::forms::decode_all(&records, keys, &filter, redaction, &mut t);
             let objs = super::forms::for_apply(objs.into_iter().map(|d| d.obj).collect(), &a.apply);
-            let yaml = matches!(a.output, OutputForm::Yaml);
+            let yaml = matches!(output, OutputForm::Yaml);
             t.shown = super::forms::print_for_apply(objs, yaml, single, &mut out)?;
             t
         }
@@ -241,7 +249,27 @@ pub fn run(a: GetArgs) -> anyhow::Result<i32> {
         }
         OutputForm::Raw => raw(&records, keys, redaction, &mut out)?,
         OutputForm::Table | OutputForm::Wide => {
-            let wide = matches!(a.output, OutputForm::Wide);
+            let several = resource.as_deref().is_none_or(|r| r.contains(','));
+            let how = TableRun {
+                store,
+                rev: if a.deleted { None } else { a.select.rev },
+                keys,
+                filter: &filter,
+                redaction,
+                now: etcdsnap::session::snapshot_time(&session.input.db).unwrap_or(0),
+                across_namespaces: a.select.namespace.is_none(),
+                several_types: several,
+            };
+            let opts = etcdsnap::kube::tabular::Options {
+                wide: matches!(output, OutputForm::Wide),
+                no_headers: a.print.no_headers,
+                label_columns: a.print.label_columns.clone(),
+                show_labels: a.print.show_labels,
+            };
+            kube_table(&records, &how, &opts, sort.as_ref(), &mut out)?
+        }
+        OutputForm::Etcd | OutputForm::EtcdWide => {
+            let wide = matches!(output, OutputForm::EtcdWide);
             table(
                 &records,
                 keys,
@@ -253,7 +281,7 @@ pub fn run(a: GetArgs) -> anyhow::Result<i32> {
             )?
         }
         OutputForm::Json | OutputForm::Yaml if sort.is_none() => {
-            let yaml = matches!(a.output, OutputForm::Yaml);
+            let yaml = matches!(output, OutputForm::Yaml);
             let opts = Render {
                 keys,
                 filter: &filter,
@@ -278,10 +306,23 @@ pub fn run(a: GetArgs) -> anyhow::Result<i32> {
         }
     };
     out.flush()?;
+    let human = matches!(output, OutputForm::Table | OutputForm::Wide);
+    if t.shown == 0 && t.failed == 0 && human {
+        // As kubectl says it (on stderr); the exit code stays 1.
+        match &a.select.namespace {
+            Some(ns) => eprintln!("No resources found in {} namespace.", esc(ns)),
+            None => eprintln!("No resources found"),
+        }
+    }
     if t.shown == 0 && t.failed == 0 && !a.deleted {
         deletion_hints(store, &a, &wanted);
     }
-    Ok(super::salvage::exit(finish(&t)?, sv.as_ref()))
+    let code = if t.shown == 0 && t.failed == 0 && human {
+        1
+    } else {
+        finish(&t)?
+    };
+    Ok(super::salvage::exit(code, sv.as_ref()))
 }
 
 /// When nothing matched: keys of the selection deleted within the held
@@ -587,8 +628,120 @@ fn raw(
     Ok(t)
 }
 
-/// The etcd-level table: one row per key; `-o wide` adds the key's
-/// version, lease and stored size; `-L`/`--show-labels` add label
+/// What kubectl's table needs besides the records.
+struct TableRun<'r, 'a> {
+    store: &'r etcdsnap::mvcc::Store<'a>,
+    /// The revision shown (for the CRDs that define printer columns).
+    rev: Option<i64>,
+    keys: Option<&'r KeyRing>,
+    filter: &'r Filter,
+    redaction: Redaction,
+    /// The snapshot's time, for ages.
+    now: i64,
+    /// No `-n`: a NAMESPACE column for namespaced kinds.
+    across_namespaces: bool,
+    /// No resource, or several, named: names prefixed with `kind.group/`
+    /// (as kubectl does when several types are asked for).
+    several_types: bool,
+}
+
+/// kubectl's table: one section per kind (in the order the kinds first
+/// appear), each with the columns the apiservers print for it (a CRD's
+/// `additionalPrinterColumns` when the snapshot holds the CRD), AGE from
+/// the snapshot's time; the same printers `serve` answers kubectl with.
+fn kube_table(
+    records: &[Record<'_>],
+    how: &TableRun<'_, '_>,
+    opts: &etcdsnap::kube::tabular::Options,
+    sort: Option<&etcdsnap::kube::jsonpath::Template>,
+    out: &mut impl Write,
+) -> anyhow::Result<Tally> {
+    use etcdsnap::kube::print;
+    use etcdsnap::kube::tabular::{kind_prefix, layout, rows, Section};
+    use std::collections::HashMap;
+    let mut t = Tally::default();
+    let mut objs = super::forms::decode_all(records, how.keys, how.filter, how.redaction, &mut t);
+    if let Some(s) = sort {
+        super::forms::sort_by(&mut objs, s)?;
+    }
+    // (group, kind) → (plural, namespaced, rank, objects), in first-seen
+    // order.
+    type Kind<'o> = ((String, String), String, bool, usize, Vec<&'o J>);
+    let mut kinds: Vec<Kind<'_>> = Vec::new();
+    let mut at: HashMap<(String, String), usize> = HashMap::new();
+    for d in &objs {
+        let api = d.obj.get("apiVersion").and_then(J::as_str).unwrap_or("");
+        let group = api.rsplit_once('/').map_or("", |(g, _)| g).to_string();
+        let kind = d
+            .obj
+            .get("kind")
+            .and_then(J::as_str)
+            .unwrap_or("")
+            .to_string();
+        let sk = how.filter.parse_key(d.record.kv.key);
+        let plural = sk.as_ref().map_or("", |k| k.resource).to_string();
+        let namespaced = sk.as_ref().is_some_and(|k| k.namespace.is_some());
+        // Kinds print in the order the resources were named, as kubectl.
+        let rank = sk
+            .as_ref()
+            .and_then(|k| how.filter.resources.iter().position(|r| r.matches(k)))
+            .unwrap_or(usize::MAX);
+        let i = *at.entry((group.clone(), kind.clone())).or_insert_with(|| {
+            kinds.push(((group, kind), plural, namespaced, rank, Vec::new()));
+            kinds.len() - 1
+        });
+        kinds[i].4.push(&d.obj);
+    }
+    kinds.sort_by_key(|k| k.3);
+    // The CRDs of the groups shown, for their printer columns.
+    let mut crd_columns: HashMap<(String, String), Vec<J>> = HashMap::new();
+    if kinds.iter().any(|((g, _), ..)| !g.is_empty()) {
+        const CRDS: &[u8] = b"/apiextensions.k8s.io/customresourcedefinitions/";
+        let crds = how
+            .store
+            .state_at(how.rev, |k| memchr::memmem::find(k, CRDS).is_some())?;
+        for rec in crds {
+            let Ok(crd) = Item::new(rec, how.keys).object() else {
+                continue;
+            };
+            if let Some(r) = etcdsnap::serve::catalog::from_crd(&crd) {
+                crd_columns.insert((r.group, r.plural), r.printer_columns.unwrap_or_default());
+            }
+        }
+    }
+    let several = how.several_types || kinds.len() > 1;
+    let mut first = true;
+    for ((group, kind), plural, namespaced, _, list) in &kinds {
+        let crd = crd_columns.get(&(group.clone(), plural.clone()));
+        let printer = print::printer_for(group, kind, crd.map(Vec::as_slice));
+        let section = Section {
+            printer: &printer,
+            kind_prefix: several.then(|| kind_prefix(group, kind)),
+            with_namespace: how.across_namespaces && *namespaced,
+            objects: list.clone(),
+        };
+        let (head, body) = rows(&section, how.now, opts);
+        let mut lines = Vec::with_capacity(body.len() + 1);
+        if !opts.no_headers {
+            lines.push(head);
+        }
+        // Every cell comes from the snapshot: escaped for the terminal.
+        lines.extend(
+            body.into_iter()
+                .map(|r| r.into_iter().map(|c| esc(&c).into_owned()).collect()),
+        );
+        if !first && !opts.no_headers {
+            out.write_all(b"\n")?;
+        }
+        first = false;
+        out.write_all(layout(&lines).as_bytes())?;
+        t.shown += list.len();
+    }
+    Ok(t)
+}
+
+/// The etcd-level table (`-o etcd`): one row per key; `-o wide` adds the key's
+/// version, lease and stored size (`-o etcd-wide`); `-L`/`--show-labels` add label
 /// columns; `--sort-by` orders rows as kubectl would.
 fn table(
     records: &[Record<'_>],

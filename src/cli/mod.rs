@@ -325,7 +325,17 @@ pub(crate) fn open_store_replayed<'a>(
     }
     let db_rev = store.current.max(1);
     let (ov, torn) = etcdsnap::wal::open::replay_wal(&mut store, &dir, slot)
-        .context("the WAL cannot be replayed (--no-wal reads the db alone)")?;
+        .context("the WAL cannot be replayed (--salvage, where a command takes it, replays the entries before the damage and reports the rest lost; --no-wal reads the db alone)")?;
+    print_replay(db_rev, ov, torn.as_ref());
+    Ok((store, Some(ov)))
+}
+
+/// Says on stderr what a WAL replay did (and the torn tail it dropped).
+pub(crate) fn print_replay(
+    db_rev: i64,
+    ov: &etcdsnap::wal::replay::Overlay,
+    torn: Option<&etcdsnap::wal::Torn>,
+) {
     let rep = &ov.report;
     if let Some(t) = torn {
         eprintln!(
@@ -355,7 +365,6 @@ pub(crate) fn open_store_replayed<'a>(
             rep.beyond_commit
         );
     }
-    Ok((store, Some(ov)))
 }
 
 /// A db file with a data dir's WAL replayed into it, in a private (0700)

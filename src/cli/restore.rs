@@ -81,7 +81,7 @@ pub fn run(a: RestoreArgs) -> anyhow::Result<i32> {
         etcd_version: a.etcd_version,
     };
     if a.salvage.salvage {
-        return run_salvage(&input.db, cfg, a.out_fmt.output);
+        return run_salvage(&input, a.no_wal, cfg, a.out_fmt.output);
     }
     let replayed = super::replayed_db(&input, a.no_wal, &cfg.data_dir)?;
     let db = replayed
@@ -140,8 +140,15 @@ pub fn run(a: RestoreArgs) -> anyhow::Result<i32> {
 }
 
 /// `restore --salvage`: the salvaged db is written to a private temp file
-/// beside the target, restored as a raw db, then removed.
-fn run_salvage(db: &Path, mut cfg: RestoreConfig, output: Format) -> anyhow::Result<i32> {
+/// beside the target (for a data dir, with the WAL's entries up to any
+/// damage replayed into a second one), restored as a raw db, then removed.
+fn run_salvage(
+    input: &etcdsnap::input::Input,
+    no_wal: bool,
+    mut cfg: RestoreConfig,
+    output: Format,
+) -> anyhow::Result<i32> {
+    let db = &input.db;
     let snap = etcdsnap::etcd::Snapshot::open_salvage(db)?;
     let s = super::salvage::run(&snap, true).ok_or_else(|| anyhow::anyhow!("salvage"))?;
     // The intermediate db lives in a private temp dir that is removed on
@@ -153,9 +160,32 @@ fn run_salvage(db: &Path, mut cfg: RestoreConfig, output: Format) -> anyhow::Res
     std::fs::remove_file(&tmp)?;
     etcdsnap::restore::salvaged::write_salvaged_db(&snap, &s, &tmp)
         .map_err(|e| anyhow::anyhow!("{}: writing the salvaged db: {e}", tmp.display()))?;
+    // A data dir's WAL, replayed over the salvaged (now intact) db up to
+    // any damage in it.
+    let mut wal_loss = None;
+    let mut source = tmp.clone();
+    if etcdsnap::wal::open::wal_dir_of(input).is_some() {
+        let salvaged = etcdsnap::etcd::Snapshot::open(&tmp)?;
+        let mut store = etcdsnap::mvcc::Store::open(&salvaged)?;
+        let mut slot = None;
+        let (ov, loss) = super::salvage::replay_wal(input, &s, &mut store, no_wal, &mut slot)?;
+        wal_loss = loss;
+        if let Some(ov) = ov.filter(|o| o.report.replayed > 0) {
+            let (replayed, f) = area.create(Path::new("replayed.db"))?;
+            drop(f);
+            std::fs::remove_file(&replayed)?;
+            etcdsnap::wal::materialize::write_replayed_db(&store, ov, &replayed).map_err(|e| {
+                anyhow::anyhow!(
+                    "{}: writing the db with the WAL replayed: {e}",
+                    replayed.display()
+                )
+            })?;
+            source = replayed;
+        }
+    }
     cfg.skip_hash_check = true;
     let report_path = PathBuf::from(format!("{}.salvage-report.json", cfg.data_dir.display()));
-    match restore::restore(&tmp, &cfg) {
+    match restore::restore(&source, &cfg) {
         Ok(r) => {
             let f = etcdsnap::bolt::writer::create_new_0600(&report_path)
                 .or_else(|_| {
@@ -163,10 +193,12 @@ fn run_salvage(db: &Path, mut cfg: RestoreConfig, output: Format) -> anyhow::Res
                     etcdsnap::bolt::writer::create_new_0600(&report_path)
                 })
                 .map_err(|e| anyhow::anyhow!("{}: {e}", report_path.display()))?;
-            serde_json::to_writer_pretty(
-                f,
-                &etcdsnap::machine_output::SALVAGE_REPORT.document(&s.report),
-            )?;
+            let mut report =
+                serde_json::to_value(etcdsnap::machine_output::SALVAGE_REPORT.document(&s.report))?;
+            if let (Some(l), Some(o)) = (&wal_loss, report.as_object_mut()) {
+                o.insert("wal_salvage".into(), serde_json::to_value(l)?);
+            }
+            serde_json::to_writer_pretty(f, &report)?;
             eprintln!(
                 "etcdsnap: salvage: loss report written to {}",
                 report_path.display()

@@ -4,6 +4,7 @@
 //! it, a damaged tree's error suggests it.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::anyhow;
 use etcdsnap::etcd::Snapshot;
@@ -84,17 +85,81 @@ pub fn store<'a>(
     }
 }
 
+/// Set when a salvaged WAL replay reported entries that may be lost (the
+/// commands' exit paths read it through [`exit`]; one process, one input
+/// pair at most).
+static WAL_MAY_BE_LOST: AtomicBool = AtomicBool::new(false);
+
 /// The exit code: 1 instead of 0 when the salvage says something may be
-/// lost.
+/// lost (in the db or in a data dir's WAL).
 pub fn exit(code: i32, salvage: Option<&Salvage<'_>>) -> i32 {
     match salvage {
-        Some(s) if code == 0 && s.report.may_be_lost => 1,
+        Some(s)
+            if code == 0 && (s.report.may_be_lost || WAL_MAY_BE_LOST.load(Ordering::Relaxed)) =>
+        {
+            1
+        }
         _ => code,
     }
 }
 
+/// The db's consistent index as salvage reads it: from the salvaged meta
+/// bucket, else from the tree.
+pub fn consistent_index(s: &Salvage<'_>, store: &Store<'_>) -> Option<u64> {
+    s.meta.consistent_index.or_else(|| {
+        let ci = etcdsnap::wal::open::consistent_index(store);
+        (ci > 0).then_some(ci)
+    })
+}
+
+/// With `--salvage`, a data dir's WAL (unless `--no-wal`): the entries
+/// before any damage replayed over `store`, the loss past it reported on
+/// stderr. Returns the replay and the loss report.
+#[allow(clippy::type_complexity)]
+pub fn replay_wal<'a>(
+    input: &etcdsnap::input::Input,
+    s: &Salvage<'_>,
+    store: &mut Store<'a>,
+    no_wal: bool,
+    slot: &'a mut Option<etcdsnap::wal::replay::Overlay>,
+) -> anyhow::Result<(
+    Option<&'a etcdsnap::wal::replay::Overlay>,
+    Option<etcdsnap::wal::salvage::WalLoss>,
+)> {
+    let Some(dir) = etcdsnap::wal::open::wal_dir_of(input) else {
+        return Ok((None, None));
+    };
+    if no_wal {
+        eprintln!(
+            "etcdsnap: --no-wal: reading the db alone, not the WAL in {}",
+            dir.display()
+        );
+        return Ok((None, None));
+    }
+    let Some(ci) = consistent_index(s, store) else {
+        eprintln!(
+            "etcdsnap: salvage: the WAL in {} is not replayed: the db's consistent index cannot be read, so which entries the db holds is unknown",
+            dir.display()
+        );
+        WAL_MAY_BE_LOST.store(true, Ordering::Relaxed);
+        return Ok((None, None));
+    };
+    let db_rev = store.current.max(1);
+    let r = etcdsnap::wal::open::replay_wal_salvage(store, &dir, ci, slot)?;
+    super::print_replay(db_rev, r.overlay, r.torn.as_ref());
+    if let Some(l) = &r.loss {
+        for line in l.summary_lines() {
+            eprintln!("etcdsnap: {line}");
+        }
+        if l.may_be_lost {
+            WAL_MAY_BE_LOST.store(true, Ordering::Relaxed);
+        }
+    }
+    Ok((Some(r.overlay), r.loss))
+}
+
 /// The store every reading command uses: the salvaged records with
-/// `--salvage`, else the tree with a data dir's WAL replayed on top (unless
+/// `--salvage` (and a data dir's WAL replayed up to any damage), else the tree with a data dir's WAL replayed on top (unless
 /// `--no-wal`).
 pub fn store_or_replay<'a>(
     input: &etcdsnap::input::Input,
@@ -105,7 +170,11 @@ pub fn store_or_replay<'a>(
     wal: &'a mut Option<etcdsnap::wal::replay::Overlay>,
 ) -> anyhow::Result<Store<'a>> {
     match salvage {
-        Some(_) => store(snap, salvage, history),
+        Some(s) => {
+            let mut st = store(snap, salvage, history)?;
+            replay_wal(input, s, &mut st, no_wal, wal)?;
+            Ok(st)
+        }
         None => super::open_store(input, snap, no_wal, wal),
     }
 }

@@ -12,6 +12,10 @@ use super::{InputArg, KeysArg};
 pub struct ServeArgs {
     #[command(flatten)]
     pub input: InputArg,
+    /// A second snapshot (B): the web console at /ui/ compares INPUT with
+    /// it on its Diff page.
+    #[arg(value_name = "B")]
+    pub compare: Option<PathBuf>,
     #[command(flatten)]
     pub keys: KeysArg,
     /// Replace Secret data with SHA-256 digests in everything served.
@@ -56,6 +60,21 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
     let store = super::open_store(&input, snap, a.input.no_wal, wal)?;
     let session = Session::with_store(input, store, &a.keys.keys, super::pair())?;
     super::print_notes(&session.notes);
+    let compare = match &a.compare {
+        Some(b) => {
+            let mut input = super::resolve(b)?;
+            input.notes.clear();
+            let snap = etcdsnap::etcd::Snapshot::open(&input.db)?;
+            let snap: &'static etcdsnap::etcd::Snapshot = Box::leak(Box::new(snap));
+            let wal: &'static mut Option<etcdsnap::wal::replay::Overlay> =
+                Box::leak(Box::new(None));
+            let store = super::open_store(&input, snap, a.input.no_wal, wal)?;
+            let s = Session::with_store(input, store, &a.keys.keys, super::pair())?;
+            super::print_notes(&s.notes);
+            Some(s)
+        }
+        None => None,
+    };
     if !a.listen.ip().is_loopback() && a.allow_remote {
         eprintln!(
             "etcdsnap: warning: serving on {} — anyone who can reach it reads every object{}",
@@ -77,7 +96,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
         bookmark_every: a.bookmark_every,
         tls: a.tls,
     };
-    etcdsnap::serve::run(session, opts, |s: &Started| {
+    etcdsnap::serve::run_pair(session, compare, opts, |s: &Started| {
         println!(
             "etcdsnap: serving {} objects at revision {} on {} (read-only)",
             s.objects, s.revision, s.url
@@ -87,6 +106,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
         } else {
             println!("etcdsnap: kubectl --server {} get pods -A", s.url);
         }
+        println!("etcdsnap: web console at {}/ui/", s.url);
         use std::io::Write;
         let _ = std::io::stdout().flush();
     })?;

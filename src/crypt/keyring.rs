@@ -18,6 +18,7 @@ use super::providers::{
     guess_name, is_known_encoding, kms_v2_key_id, split_provider, strip_name, Cipher, Failure,
     KeyBytes, ProviderKind,
 };
+use crate::kube::key::{self, ApiServer};
 
 /// The API server that wrote a value (and whose configuration holds its key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -195,168 +196,29 @@ const ANY: &[Component] = &[
     Component::OauthApiserver,
 ];
 
-/// Built-in kube-apiserver resources stored under a group-less prefix
-/// (docs/kubernetes.md): prefix segment → (resource, group).
-const KUBE_PREFIXES: &[(&str, &str, &str)] = &[
-    ("secrets", "secrets", ""),
-    ("configmaps", "configmaps", ""),
-    ("pods", "pods", ""),
-    ("namespaces", "namespaces", ""),
-    ("serviceaccounts", "serviceaccounts", ""),
-    ("events", "events", ""),
-    ("persistentvolumes", "persistentvolumes", ""),
-    ("persistentvolumeclaims", "persistentvolumeclaims", ""),
-    ("limitranges", "limitranges", ""),
-    ("resourcequotas", "resourcequotas", ""),
-    ("podtemplates", "podtemplates", ""),
-    ("minions", "nodes", ""),
-    ("controllers", "replicationcontrollers", ""),
-    ("services/specs", "services", ""),
-    ("services/endpoints", "endpoints", ""),
-    ("deployments", "deployments", "apps"),
-    ("replicasets", "replicasets", "apps"),
-    ("daemonsets", "daemonsets", "apps"),
-    ("statefulsets", "statefulsets", "apps"),
-    ("controllerrevisions", "controllerrevisions", "apps"),
-    ("jobs", "jobs", "batch"),
-    ("cronjobs", "cronjobs", "batch"),
-    ("leases", "leases", "coordination.k8s.io"),
-    ("roles", "roles", "rbac.authorization.k8s.io"),
-    ("rolebindings", "rolebindings", "rbac.authorization.k8s.io"),
-    ("clusterroles", "clusterroles", "rbac.authorization.k8s.io"),
-    (
-        "clusterrolebindings",
-        "clusterrolebindings",
-        "rbac.authorization.k8s.io",
-    ),
-    ("ingress", "ingresses", "networking.k8s.io"),
-    ("networkpolicies", "networkpolicies", "networking.k8s.io"),
-    ("poddisruptionbudgets", "poddisruptionbudgets", "policy"),
-    (
-        "horizontalpodautoscalers",
-        "horizontalpodautoscalers",
-        "autoscaling",
-    ),
-    ("storageclasses", "storageclasses", "storage.k8s.io"),
-    ("priorityclasses", "priorityclasses", "scheduling.k8s.io"),
-    (
-        "certificatesigningrequests",
-        "certificatesigningrequests",
-        "certificates.k8s.io",
-    ),
-];
-
-/// openshift-apiserver and oauth-apiserver prefixes under `/openshift.io/`
-/// (docs/kubernetes.md): prefix → (resource, group, oauth-apiserver first).
-const OPENSHIFT_PREFIXES: &[(&str, &str, &str, bool)] = &[
-    ("routes", "routes", "route.openshift.io", false),
-    (
-        "oauth/accesstokens",
-        "oauthaccesstokens",
-        "oauth.openshift.io",
-        true,
-    ),
-    (
-        "oauth/authorizetokens",
-        "oauthauthorizetokens",
-        "oauth.openshift.io",
-        true,
-    ),
-    ("oauth/clients", "oauthclients", "oauth.openshift.io", true),
-    (
-        "oauth/clientauthorizations",
-        "oauthclientauthorizations",
-        "oauth.openshift.io",
-        true,
-    ),
-    ("users", "users", "user.openshift.io", true),
-    ("groups", "groups", "user.openshift.io", true),
-    ("useridentities", "identities", "user.openshift.io", true),
-    (
-        "deploymentconfigs",
-        "deploymentconfigs",
-        "apps.openshift.io",
-        false,
-    ),
-    ("builds", "builds", "build.openshift.io", false),
-    ("buildconfigs", "buildconfigs", "build.openshift.io", false),
-    ("images", "images", "image.openshift.io", false),
-    ("imagestreams", "imagestreams", "image.openshift.io", false),
-    ("templates", "templates", "template.openshift.io", false),
-    (
-        "templateinstances",
-        "templateinstances",
-        "template.openshift.io",
-        false,
-    ),
-    (
-        "brokertemplateinstances",
-        "brokertemplateinstances",
-        "template.openshift.io",
-        false,
-    ),
-    (
-        "rangeallocations",
-        "rangeallocations",
-        "security.openshift.io",
-        false,
-    ),
-];
-
-/// `rest` starts with `seg` followed by `/`.
-fn seg_prefix(rest: &[u8], seg: &str) -> bool {
-    rest.strip_prefix(seg.as_bytes())
-        .is_some_and(|r| r.first() == Some(&b'/'))
-}
-
-/// Which API server owns an etcd key, and the key's group-resource.
+/// Which API server owns an etcd key, and the key's group-resource: both
+/// from the storage-key parser (`kube::key`), whose table says which API
+/// server serves which group. Keys the parser cannot split fall back to
+/// their etcd prefix; keys under no known prefix may be anyone's.
 pub fn locate(etcd_key: &[u8]) -> Location<'_> {
-    let kube = etcd_key
-        .strip_prefix(b"/kubernetes.io/")
-        .or_else(|| etcd_key.strip_prefix(b"/registry/"));
-    if let Some(rest) = kube {
-        for (seg, res, group) in KUBE_PREFIXES {
-            if seg_prefix(rest, seg) {
-                return Location {
-                    components: KUBE,
-                    resource: Some((res, group)),
-                };
-            }
-        }
-        // Custom resources and aggregated types: `<group>/<plural>/…`
-        // (a group always has a dot).
-        let mut segs = rest.splitn(3, |&b| b == b'/');
-        let resource = match (segs.next(), segs.next(), segs.next()) {
-            (Some(g), Some(r), Some(_)) if g.contains(&b'.') && !r.is_empty() => {
-                match (std::str::from_utf8(r), std::str::from_utf8(g)) {
-                    (Ok(r), Ok(g)) => Some((r, g)),
-                    _ => None,
-                }
-            }
-            _ => None,
-        };
-        return Location {
-            components: KUBE,
-            resource,
-        };
-    }
-    if let Some(rest) = etcd_key.strip_prefix(b"/openshift.io/") {
-        for (seg, res, group, oauth) in OPENSHIFT_PREFIXES {
-            if seg_prefix(rest, seg) {
-                return Location {
-                    components: if *oauth { OAUTH_FIRST } else { OAS_FIRST },
-                    resource: Some((res, group)),
-                };
-            }
-        }
-        return Location {
-            components: OAS_FIRST,
-            resource: None,
-        };
-    }
+    let path = key::resource_path(etcd_key).filter(|p| p.has_rest);
+    let server = match path {
+        Some(p) => p.api_server(),
+        None => key::prefix_server(etcd_key),
+    };
+    let components = match server {
+        Some(ApiServer::Kube) => KUBE,
+        Some(ApiServer::Openshift) => OAS_FIRST,
+        Some(ApiServer::Oauth) => OAUTH_FIRST,
+        None => ANY,
+    };
+    let resource = match server {
+        Some(_) => path.and_then(|p| p.group_resource()),
+        None => None,
+    };
     Location {
-        components: ANY,
-        resource: None,
+        components,
+        resource,
     }
 }
 

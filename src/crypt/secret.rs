@@ -50,14 +50,27 @@ impl SecretObject {
     }
 }
 
+/// Why a decrypted value is not a usable Secret (the caller names the key).
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error(transparent)]
+    Decode(#[from] crate::kube::KubeError),
+    #[error("kind is {0:?}, not Secret")]
+    NotSecret(String),
+    #[error("data[{0:?}] is not base64")]
+    NotBase64(String),
+}
+
 /// Decodes a stored Secret (plaintext: protobuf envelope, JSON or CBOR)
 /// with the `kube` decoder.
-pub fn decode_secret(plain: &[u8]) -> Result<SecretObject, String> {
-    let j = crate::kube::decode_value(b"", plain).map_err(|e| e.to_string())?;
+pub fn decode_secret(plain: &[u8]) -> Result<SecretObject, SecretError> {
+    let j = crate::kube::decode_value(b"", plain)?;
     if j.get("kind").and_then(|k| k.as_str()) != Some("Secret") {
-        return Err(format!(
-            "kind is {:?}, not Secret",
-            j.get("kind").and_then(|k| k.as_str()).unwrap_or("")
+        return Err(SecretError::NotSecret(
+            j.get("kind")
+                .and_then(|k| k.as_str())
+                .unwrap_or("")
+                .to_string(),
         ));
     }
     let str_of =
@@ -81,7 +94,7 @@ pub fn decode_secret(plain: &[u8]) -> Result<SecretObject, String> {
         for (k, v) in d {
             let b = base64::engine::general_purpose::STANDARD
                 .decode(v.as_str().unwrap_or(""))
-                .map_err(|_| format!("data[{k:?}] is not base64"))?;
+                .map_err(|_| SecretError::NotBase64(k.clone()))?;
             out.data.push((k.clone(), b));
         }
     }
@@ -131,6 +144,9 @@ mod tests {
         fld(&mut tm, 1, b"v1");
         fld(&mut tm, 2, b"ConfigMap");
         fld(&mut cm, 1, &tm);
-        assert!(decode_secret(&cm).unwrap_err().contains("ConfigMap"));
+        assert!(matches!(
+            decode_secret(&cm),
+            Err(SecretError::NotSecret(k)) if k == "ConfigMap"
+        ));
     }
 }

@@ -19,6 +19,7 @@ use super::keyring::{Component, KeyRing, Outcome};
 use super::providers::{KeyBytes, ProviderKind};
 use super::secret::decode_secret;
 use crate::input::{self, InputKind};
+use crate::kube::key::{self, ApiServer};
 
 /// Members bigger than this are not read (a config is a few KB).
 const MAX_MEMBER: u64 = 16 << 20;
@@ -145,7 +146,6 @@ pub struct SnapshotKeys {
     pub problems: Vec<String>,
 }
 
-const SECRET_PREFIXES: &[&str] = &["/kubernetes.io/secrets/", "/registry/secrets/"];
 const KEY_DATA: &str = "encryption.apiserver.operator.openshift.io-key";
 const MODE_ANNOTATION: &str = "encryption.apiserver.operator.openshift.io/mode";
 const MIGRATED_ANNOTATION: &str = "encryption.apiserver.operator.openshift.io/migrated-resources";
@@ -165,10 +165,13 @@ pub fn is_key_secret(etcd_key: &[u8]) -> bool {
     classify(etcd_key).is_some()
 }
 
+/// kube-apiserver's Secrets only (openshift/oauth-apiserver store none).
 fn classify(etcd_key: &[u8]) -> Option<KeySecret> {
-    let k = std::str::from_utf8(etcd_key).ok()?;
-    let rest = SECRET_PREFIXES.iter().find_map(|p| k.strip_prefix(p))?;
-    let (ns, name) = rest.split_once('/')?;
+    let (ns, name) = key::resource_path(etcd_key)
+        .filter(|p| p.api_server() == Some(ApiServer::Kube))
+        .and_then(|_| key::secret_place(etcd_key))?;
+    let ns = std::str::from_utf8(ns).ok()?;
+    let name = std::str::from_utf8(name).ok()?;
     if ns == "openshift-config-managed" {
         if let Some(r) = name.strip_prefix("encryption-key-") {
             let (comp, n) = r.rsplit_once('-')?;
@@ -341,7 +344,7 @@ impl KeyRing {
             etcd_key: shown.clone(),
             what,
         };
-        let s = decode_secret(plain).map_err(bad)?;
+        let s = decode_secret(plain).map_err(|e| bad(e.to_string()))?;
         match what {
             KeySecret::Key(comp, n) => {
                 let mode = s.annotation(MODE_ANNOTATION).unwrap_or("");

@@ -3,7 +3,23 @@
 
 use serde::Serialize;
 
-use super::schema::Revision;
+use super::schema::{
+    Revision, CONF_STATE_KEY, CONSISTENT_INDEX_KEY, FINISHED_COMPACT_KEY, SCHEDULED_COMPACT_KEY,
+    STORAGE_VERSION_KEY, TERM_KEY,
+};
+
+/// Why a meta-bucket value does not decode (the caller names the key).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MetaValueError {
+    #[error("{0} bytes, expected an 8-byte big-endian integer")]
+    NotU64(usize),
+    #[error("not a revision key: {0}")]
+    NotRevision(String),
+    #[error("confState is not JSON: {0}")]
+    ConfStateNotJson(String),
+    #[error("storageVersion is not UTF-8")]
+    StorageVersionNotUtf8,
+}
 
 /// Decoded meta-bucket values. A field is `None` when the key is absent.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -19,25 +35,21 @@ pub struct MetaInfo {
 impl MetaInfo {
     /// Applies one meta-bucket entry. Unknown keys are ignored; a known key
     /// whose value does not decode is returned as a problem.
-    pub fn apply(&mut self, key: &[u8], value: &[u8]) -> Result<(), String> {
+    pub fn apply(&mut self, key: &[u8], value: &[u8]) -> Result<(), MetaValueError> {
         match key {
-            b"consistent_index" => self.consistent_index = Some(be_u64(value)?),
-            b"term" => self.term = Some(be_u64(value)?),
-            crate::etcd::schema::SCHEDULED_COMPACT_KEY => {
-                self.scheduled_compact_revision = Some(rev(value)?)
-            }
-            crate::etcd::schema::FINISHED_COMPACT_KEY => {
-                self.finished_compact_revision = Some(rev(value)?)
-            }
-            b"confState" => {
+            CONSISTENT_INDEX_KEY => self.consistent_index = Some(be_u64(value)?),
+            TERM_KEY => self.term = Some(be_u64(value)?),
+            SCHEDULED_COMPACT_KEY => self.scheduled_compact_revision = Some(rev(value)?),
+            FINISHED_COMPACT_KEY => self.finished_compact_revision = Some(rev(value)?),
+            CONF_STATE_KEY => {
                 self.conf_state = Some(
                     serde_json::from_slice(value)
-                        .map_err(|e| format!("confState is not JSON: {e}"))?,
+                        .map_err(|e| MetaValueError::ConfStateNotJson(e.to_string()))?,
                 )
             }
-            b"storageVersion" => {
+            STORAGE_VERSION_KEY => {
                 let s = std::str::from_utf8(value)
-                    .map_err(|_| "storageVersion is not UTF-8".to_string())?;
+                    .map_err(|_| MetaValueError::StorageVersionNotUtf8)?;
                 self.storage_version = Some(s.to_string())
             }
             _ => {}
@@ -46,15 +58,28 @@ impl MetaInfo {
     }
 }
 
-fn be_u64(v: &[u8]) -> Result<u64, String> {
-    let a: [u8; 8] = v
-        .try_into()
-        .map_err(|_| format!("{} bytes, expected an 8-byte big-endian integer", v.len()))?;
+/// The value of `consistent_index` or `term`: 8 bytes big-endian, as
+/// [`MetaInfo::apply`] decodes it.
+pub fn u64_value(n: u64) -> Vec<u8> {
+    n.to_be_bytes().to_vec()
+}
+
+/// The value of `confState` for a cluster whose voters are `voters` (no
+/// learners, not in a joint configuration), as etcd 3.5 writes it.
+pub fn conf_state_value(voters: &[u64]) -> Vec<u8> {
+    let voters: Vec<String> = voters.iter().map(|i| i.to_string()).collect();
+    format!("{{\"voters\":[{}],\"auto_leave\":false}}", voters.join(",")).into_bytes()
+}
+
+fn be_u64(v: &[u8]) -> Result<u64, MetaValueError> {
+    let a: [u8; 8] = v.try_into().map_err(|_| MetaValueError::NotU64(v.len()))?;
     Ok(u64::from_be_bytes(a))
 }
 
-fn rev(v: &[u8]) -> Result<i64, String> {
-    Revision::parse(v).map(|r| r.main)
+fn rev(v: &[u8]) -> Result<i64, MetaValueError> {
+    Revision::parse(v)
+        .map(|r| r.main)
+        .map_err(MetaValueError::NotRevision)
 }
 
 #[cfg(test)]
@@ -75,5 +100,13 @@ mod tests {
         assert_eq!(m.finished_compact_revision, Some(7));
         assert!(m.apply(b"term", b"xx").is_err());
         assert!(m.apply(b"confState", b"{").is_err());
+        // What restore writes decodes back.
+        m.apply(CONF_STATE_KEY, &conf_state_value(&[1, 2])).unwrap();
+        assert_eq!(
+            m.conf_state,
+            Some(serde_json::json!({"voters": [1, 2], "auto_leave": false}))
+        );
+        m.apply(TERM_KEY, &u64_value(9)).unwrap();
+        assert_eq!(m.term, Some(9));
     }
 }

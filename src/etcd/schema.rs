@@ -24,6 +24,17 @@ pub const LEASE_BUCKET: &[u8] = b"lease";
 /// one it finished, each a 17-byte revision key `{main: REV, sub: 0}`.
 pub const SCHEDULED_COMPACT_KEY: &[u8] = b"scheduledCompactRev";
 pub const FINISHED_COMPACT_KEY: &[u8] = b"finishedCompactRev";
+/// Meta-bucket key: the raft index the backend has applied, 8 bytes
+/// big-endian (docs/etcd.md, "meta bucket").
+pub const CONSISTENT_INDEX_KEY: &[u8] = b"consistent_index";
+/// Meta-bucket key (3.5+): the raft term of that index, 8 bytes big-endian.
+pub const TERM_KEY: &[u8] = b"term";
+/// Meta-bucket key (3.5+): the raft ConfState as JSON.
+pub const CONF_STATE_KEY: &[u8] = b"confState";
+/// Meta-bucket key (3.6+): the storage version, text such as `3.6.0`.
+pub const STORAGE_VERSION_KEY: &[u8] = b"storageVersion";
+/// `cluster`-bucket key: the cluster version, text such as `3.5.0`.
+pub const CLUSTER_VERSION_KEY: &[u8] = b"clusterVersion";
 
 /// Length of a revision key: main (8, BE) `_` sub (8, BE).
 pub const REV_KEY_LEN: usize = 17;

@@ -6,15 +6,21 @@
 //! each key and value in key order (docs/etcd.md, "status hash"). Each leaf page's
 //! CRC is computed on its own (in parallel) and the results are joined with
 //! CRC combination, so the answer equals the sequential one.
+//!
+//! The same hash of a file being written comes from [`StatusHasher`], fed
+//! by the bbolt writer's stream of buckets and keys (restore uses it so its
+//! output need not be read back).
 
 use serde::Serialize;
 
 use super::error::{EtcdError, Result};
 use super::members::Member;
 use super::meta::MetaInfo;
-use super::schema::{Revision, CLUSTER_BUCKET, KEY_BUCKET, MEMBERS_BUCKET, META_BUCKET};
+use super::schema::{
+    Revision, CLUSTER_BUCKET, CLUSTER_VERSION_KEY, KEY_BUCKET, MEMBERS_BUCKET, META_BUCKET,
+};
 use super::snapshot::Snapshot;
-use crate::bolt::{Bucket, LeafRef, Scan};
+use crate::bolt::{Bucket, LeafRef, Scan, WriteObserver};
 use crate::crc::crc_combine;
 
 /// The four values etcd's tools print, with their JSON names.
@@ -112,6 +118,74 @@ pub fn combine<'a>(scan: &Scan<'a, LeafHash<'a>>, total_size: u64) -> Status {
     }
 }
 
+/// The status of a bbolt file computed from the writer's stream while it is
+/// written: the same hash, key count and revision as [`status`] on the
+/// finished file (top-level buckets arrive in name order, keys in key
+/// order, as the writer requires).
+#[derive(Debug, Clone, Default)]
+pub struct StatusHasher {
+    crc: u32,
+    total_key: u64,
+    /// The last key put into the `key` bucket.
+    last_rev_key: Option<Vec<u8>>,
+    in_key_bucket: bool,
+}
+
+impl WriteObserver for StatusHasher {
+    fn bucket(&mut self, depth: usize, name: &[u8]) {
+        match depth {
+            // A top-level bucket: its name starts its part of the hash.
+            0 => {
+                self.crc = crc32c::crc32c_append(self.crc, name);
+                self.in_key_bucket = name == KEY_BUCKET;
+            }
+            // A nested bucket is an entry of a top-level one: key only.
+            1 => {
+                self.crc = crc32c::crc32c_append(self.crc, name);
+                self.total_key += 1;
+                if self.in_key_bucket {
+                    self.last_rev_key = Some(name.to_vec());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn put(&mut self, depth: usize, key: &[u8], value: &[u8]) {
+        if depth != 1 {
+            return;
+        }
+        self.crc = crc32c::crc32c_append(crc32c::crc32c_append(self.crc, key), value);
+        self.total_key += 1;
+        if self.in_key_bucket {
+            match &mut self.last_rev_key {
+                Some(k) => {
+                    k.clear();
+                    k.extend_from_slice(key);
+                }
+                None => self.last_rev_key = Some(key.to_vec()),
+            }
+        }
+    }
+}
+
+impl StatusHasher {
+    /// The status of what was written; `total_size` is the written file's
+    /// `pages × pageSize`.
+    pub fn status(&self, total_size: u64) -> Status {
+        Status {
+            hash: self.crc,
+            revision: self
+                .last_rev_key
+                .as_deref()
+                .and_then(Revision::main_of)
+                .unwrap_or(0),
+            total_key: self.total_key,
+            total_size,
+        }
+    }
+}
+
 /// Scans the snapshot once: structure check plus status hash. Returns the
 /// scan so callers can report its issues.
 pub fn scan(snap: &Snapshot) -> Scan<'_, LeafHash<'_>> {
@@ -168,7 +242,7 @@ pub fn detail(snap: &Snapshot) -> Result<StatusDetail> {
                         String::from_utf8_lossy(e.key)
                     )),
                 }
-            } else if e.key == b"clusterVersion" {
+            } else if e.key == CLUSTER_VERSION_KEY {
                 cluster_version = Some(String::from_utf8_lossy(e.value).into_owned());
             }
             Ok(())

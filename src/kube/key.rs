@@ -5,6 +5,11 @@
 //! types (with a few historical overrides such as `minions` for nodes),
 //! `<group>/<plural>` for custom resources, CRDs and APIServices, and
 //! `oauth/accesstokens`-style paths for some OpenShift types.
+//!
+//! Which API server wrote a key (kube-apiserver, openshift-apiserver,
+//! oauth-apiserver) follows from its etcd prefix and, under
+//! `/openshift.io`, from its resource's group ([`StorageKey::api_server`],
+//! [`ResourcePath::api_server`]): the one table of that is [`SERVED_BY`].
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -100,6 +105,216 @@ const OVERRIDES: &[(&str, Option<&str>, &str)] = &[
 
 /// First segments that always take a second segment to form the prefix.
 const TWO_SEGMENT: &[&str] = &["services", "oauth", "registry", "ranges", "authorization"];
+
+/// The API servers that write to etcd (docs/openshift.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ApiServer {
+    /// kube-apiserver: `/registry` upstream, `/kubernetes.io` on OpenShift
+    /// (custom resources and CRDs included).
+    Kube,
+    /// openshift-apiserver: `/openshift.io`.
+    Openshift,
+    /// oauth-apiserver: `/openshift.io` too.
+    Oauth,
+}
+
+/// The API groups openshift-apiserver and oauth-apiserver serve (stored
+/// under `/openshift.io`); every other group is kube-apiserver's.
+pub const SERVED_BY: &[(&str, ApiServer)] = &[
+    ("oauth.openshift.io", ApiServer::Oauth),
+    ("user.openshift.io", ApiServer::Oauth),
+    ("apps.openshift.io", ApiServer::Openshift),
+    ("authorization.openshift.io", ApiServer::Openshift),
+    ("build.openshift.io", ApiServer::Openshift),
+    ("image.openshift.io", ApiServer::Openshift),
+    ("project.openshift.io", ApiServer::Openshift),
+    ("quota.openshift.io", ApiServer::Openshift),
+    ("route.openshift.io", ApiServer::Openshift),
+    ("security.openshift.io", ApiServer::Openshift),
+    ("template.openshift.io", ApiServer::Openshift),
+];
+
+/// The API server that serves `group` (`""` = core).
+pub fn served_by(group: &str) -> ApiServer {
+    SERVED_BY
+        .iter()
+        .find(|(g, _)| *g == group)
+        .map_or(ApiServer::Kube, |&(_, s)| s)
+}
+
+/// The API server that writes under an etcd prefix: `Kube` for
+/// `/registry` and `/kubernetes.io`; for `/openshift.io` (shared by two
+/// servers) the one serving `group`, openshift-apiserver when the group is
+/// unknown; `None` for other prefixes.
+fn server_of_prefix(prefix: &str, group: Option<&str>) -> Option<ApiServer> {
+    match prefix {
+        "/registry" | "/kubernetes.io" => Some(ApiServer::Kube),
+        "/openshift.io" => Some(match group.map(served_by) {
+            Some(ApiServer::Oauth) => ApiServer::Oauth,
+            _ => ApiServer::Openshift,
+        }),
+        _ => None,
+    }
+}
+
+/// The API server that wrote `key`, judged by its etcd prefix alone (for
+/// keys [`resource_path`] cannot split; see [`ResourcePath::api_server`]).
+pub fn prefix_server(key: &[u8]) -> Option<ApiServer> {
+    let (first, after) = split_seg(key.strip_prefix(b"/")?);
+    after?;
+    server_of_prefix(&format!("/{}", std::str::from_utf8(first).ok()?), None)
+}
+
+/// The first part of a storage key, up to its resource prefix; the rest
+/// (namespace and name) left as bytes. Lenient where [`parse`] is strict:
+/// any tail is accepted, and it need not be UTF-8, so a hostile key still
+/// says what resource it is stored as (redaction relies on that).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResourcePath<'a> {
+    /// The etcd prefix, e.g. `/registry`.
+    pub prefix: &'a str,
+    /// The resource prefix as stored, e.g. `services/specs`.
+    pub resource_prefix: &'a str,
+    /// As [`StorageKey::group`].
+    pub group: Option<&'a str>,
+    /// As [`StorageKey::resource`].
+    pub resource: &'a str,
+    /// What follows `<resource prefix>/` (empty when nothing does).
+    pub rest: &'a [u8],
+    /// Whether a `/` followed the resource prefix.
+    pub has_rest: bool,
+}
+
+/// The next `/`-separated segment of `b` and what follows its `/`.
+fn split_seg(b: &[u8]) -> (&[u8], Option<&[u8]>) {
+    match b.iter().position(|&c| c == b'/') {
+        Some(i) => (&b[..i], Some(&b[i + 1..])),
+        None => (b, None),
+    }
+}
+
+/// The namespace and name of a core Secret's key under any one-segment
+/// etcd prefix, as bytes (names may hold anything in a hostile snapshot).
+pub fn secret_place(key: &[u8]) -> Option<(&[u8], &[u8])> {
+    resource_path(key)
+        .filter(|p| p.has_rest && p.is_core("secrets"))?
+        .namespace_name()
+}
+
+/// [`ResourcePath`] of a key with any one-segment etcd prefix.
+pub fn resource_path(key: &[u8]) -> Option<ResourcePath<'_>> {
+    let (first, _) = split_seg(key.strip_prefix(b"/")?);
+    resource_path_at(key, first.len() + 1)
+}
+
+/// [`ResourcePath`] of a key whose etcd prefix is its first `p_len` bytes.
+fn resource_path_at(key: &[u8], p_len: usize) -> Option<ResourcePath<'_>> {
+    let prefix = std::str::from_utf8(key.get(..p_len)?).ok()?;
+    let rest = key[p_len..].strip_prefix(b"/")?;
+    let (s0, after0) = split_seg(rest);
+    let s0 = std::str::from_utf8(s0).ok()?;
+    if s0.is_empty() {
+        return None;
+    }
+    let two = s0.contains('.') || TWO_SEGMENT.contains(&s0);
+    let (rp_len, after) = if two {
+        let (s1, after1) = split_seg(after0?);
+        if s1.is_empty() {
+            return None;
+        }
+        (s0.len() + 1 + s1.len(), after1)
+    } else {
+        (s0.len(), after0)
+    };
+    let resource_prefix = std::str::from_utf8(&rest[..rp_len]).ok()?;
+    let (mut group, mut resource) = match resource_prefix.split_once('/') {
+        Some((g, r)) if s0.contains('.') => (Some(g), r),
+        _ => (None, resource_prefix),
+    };
+    if let Some(&(_, g, plural)) = OVERRIDES.iter().find(|o| o.0 == resource_prefix) {
+        group = g;
+        resource = plural;
+    }
+    Some(ResourcePath {
+        prefix,
+        resource_prefix,
+        group,
+        resource,
+        rest: after.unwrap_or(&[]),
+        has_rest: after.is_some(),
+    })
+}
+
+impl<'a> ResourcePath<'a> {
+    /// Whether the key is stored as the core-group resource `plural`.
+    pub fn is_core(&self, plural: &str) -> bool {
+        self.resource == plural && self.group.is_none_or(|g| g.is_empty())
+    }
+
+    /// The namespace and name of a namespaced key, as bytes: the rest split
+    /// at its first `/` (the name keeps any further `/`).
+    pub fn namespace_name(&self) -> Option<(&'a [u8], &'a [u8])> {
+        let i = self.rest.iter().position(|&b| b == b'/')?;
+        Some((&self.rest[..i], &self.rest[i + 1..]))
+    }
+
+    /// The API server that wrote the key, when the prefix and resource say.
+    pub fn api_server(&self) -> Option<ApiServer> {
+        server_of(self.prefix, self.group, self.resource)
+    }
+
+    /// `(resource, group)` with the group filled in for built-in resources
+    /// stored under a group-less prefix (`deployments` → `apps`); `None`
+    /// when the group is not known.
+    pub fn group_resource(&self) -> Option<(&'a str, &'a str)> {
+        group_resource(self.prefix, self.group, self.resource)
+    }
+}
+
+/// The group of a built-in resource stored without one: the most likely
+/// group serving that plural (for `/openshift.io` keys, the most likely
+/// of those openshift/oauth-apiserver serve).
+fn builtin_group(prefix: &str, plural: &str) -> Option<&'static str> {
+    let t = table();
+    let candidates = t.by_alias.get(plural)?;
+    let openshift = prefix == "/openshift.io";
+    candidates
+        .iter()
+        .map(|&i| &t.resources[i])
+        .filter(|r| r.plural == plural)
+        .find(|r| !openshift || served_by(&r.group) != ApiServer::Kube)
+        .map(|r| r.group.as_str())
+}
+
+fn group_resource<'a>(
+    prefix: &str,
+    group: Option<&'a str>,
+    resource: &'a str,
+) -> Option<(&'a str, &'a str)> {
+    let g = match group {
+        Some(g) => g,
+        None => builtin_group(prefix, resource)?,
+    };
+    if prefix == "/openshift.io" && served_by(g) == ApiServer::Kube {
+        return None;
+    }
+    Some((resource, g))
+}
+
+fn server_of(prefix: &str, group: Option<&str>, resource: &str) -> Option<ApiServer> {
+    let group = match prefix {
+        "/openshift.io" => group_resource(prefix, group, resource).map(|(_, g)| g),
+        _ => group,
+    };
+    server_of_prefix(prefix, group)
+}
+
+impl StorageKey<'_> {
+    /// The API server that wrote the key, when the prefix and resource say.
+    pub fn api_server(&self) -> Option<ApiServer> {
+        server_of(self.prefix, self.group, self.resource)
+    }
+}
 
 /// Parses a key with any one-segment etcd prefix (`/registry`,
 /// `/kubernetes.io`, `/openshift.io`, or a custom `/<x>`), and
@@ -494,6 +709,83 @@ mod tests {
         assert!(parse(b"/registry//x").is_none());
         assert!(parse(b"/registry").is_none());
         assert!(parse(b"\xff\xfe").is_none());
+    }
+
+    #[test]
+    fn api_servers_and_groups() {
+        fn at(k: &[u8]) -> (Option<ApiServer>, Option<(&str, &str)>) {
+            let p = resource_path(k).unwrap();
+            (p.api_server(), p.group_resource())
+        }
+        use ApiServer::*;
+        assert_eq!(
+            at(b"/kubernetes.io/secrets/a/b"),
+            (Some(Kube), Some(("secrets", "")))
+        );
+        assert_eq!(
+            at(b"/registry/deployments/a/b"),
+            (Some(Kube), Some(("deployments", "apps")))
+        );
+        assert_eq!(
+            at(b"/registry/ingress/a/b"),
+            (Some(Kube), Some(("ingresses", "networking.k8s.io")))
+        );
+        assert_eq!(
+            at(b"/registry/roles/a/b"),
+            (Some(Kube), Some(("roles", "rbac.authorization.k8s.io")))
+        );
+        assert_eq!(
+            at(b"/openshift.io/oauth/accesstokens/x"),
+            (
+                Some(Oauth),
+                Some(("oauthaccesstokens", "oauth.openshift.io"))
+            )
+        );
+        assert_eq!(
+            at(b"/openshift.io/useridentities/x"),
+            (Some(Oauth), Some(("identities", "user.openshift.io")))
+        );
+        assert_eq!(
+            at(b"/openshift.io/groups/x"),
+            (Some(Oauth), Some(("groups", "user.openshift.io")))
+        );
+        assert_eq!(
+            at(b"/openshift.io/routes/ns/r"),
+            (Some(Openshift), Some(("routes", "route.openshift.io")))
+        );
+        assert_eq!(
+            at(b"/openshift.io/rangeallocations/x"),
+            (
+                Some(Openshift),
+                Some(("rangeallocations", "security.openshift.io"))
+            )
+        );
+        assert_eq!(
+            at(b"/openshift.io/templateinstances/ns/x"),
+            (
+                Some(Openshift),
+                Some(("templateinstances", "template.openshift.io"))
+            )
+        );
+        // A core resource under /openshift.io: the server is not known from
+        // the group, openshift-apiserver is the better guess.
+        assert_eq!(at(b"/openshift.io/secrets/ns/x"), (Some(Openshift), None));
+        assert_eq!(at(b"/corp/pods/ns/p").0, None);
+        assert_eq!(prefix_server(b"/registry//x"), Some(Kube));
+        assert_eq!(prefix_server(b"/openshift.io/"), Some(Openshift));
+        assert_eq!(prefix_server(b"/registry"), None);
+        // Secrets, by bytes, whatever follows.
+        assert_eq!(
+            secret_place(b"/kubernetes.io/secrets/ns/a/b\xff"),
+            Some((&b"ns"[..], &b"a/b\xff"[..]))
+        );
+        assert_eq!(
+            secret_place(b"/openshift.io/secrets//x"),
+            Some((&b""[..], &b"x"[..]))
+        );
+        assert_eq!(secret_place(b"/registry/secrets/ns"), None);
+        assert_eq!(secret_place(b"/registry/example.com/secrets/ns/x"), None);
+        assert_eq!(secret_place(b"/registry/secretsx/ns/x"), None);
     }
 
     #[test]

@@ -43,6 +43,7 @@ pub mod schema;
 pub mod sink_filter;
 pub mod sink_tree;
 pub mod sink_yaml;
+pub mod tabular;
 #[cfg(test)]
 mod tests;
 pub mod timefmt;

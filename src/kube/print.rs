@@ -232,7 +232,14 @@ pub fn builtin(group: &str, kind: &str) -> Option<Printer> {
             ],
             configmap,
         ),
-        ("", "ServiceAccount") => (&[("Name", "string", 0), ("Age", "string", 0)], name_age),
+        ("", "ServiceAccount") => (
+            &[
+                ("Name", "string", 0),
+                ("Secrets", "string", 0),
+                ("Age", "string", 0),
+            ],
+            service_account,
+        ),
         ("", "Endpoints") => (
             &[
                 ("Name", "string", 0),
@@ -301,6 +308,15 @@ pub fn builtin(group: &str, kind: &str) -> Option<Printer> {
             ],
             route,
         ),
+        ("apiregistration.k8s.io", "APIService") => (
+            &[
+                ("Name", "string", 0),
+                ("Service", "string", 0),
+                ("Available", "string", 0),
+                ("Age", "string", 0),
+            ],
+            api_service,
+        ),
         ("apiextensions.k8s.io", "CustomResourceDefinition") => {
             (&[("Name", "string", 0), ("Created At", "date", 0)], crd_row)
         }
@@ -310,6 +326,16 @@ pub fn builtin(group: &str, kind: &str) -> Option<Printer> {
         columns: names.iter().map(|(n, t, p)| col(n, t, *p)).collect(),
         cells: Cells::Builtin(f),
     })
+}
+
+/// The printer the apiservers use for a resource: its CRD's
+/// `additionalPrinterColumns` when a CRD defines it (`crd`), else the
+/// built-in printer of (group, kind), else NAME and AGE.
+pub fn printer_for(group: &str, kind: &str, crd: Option<&[J]>) -> Printer {
+    match crd {
+        Some(cols) => crd_columns(cols),
+        None => builtin(group, kind).unwrap_or_else(default_printer),
+    }
 }
 
 /// NAME and AGE: what the apiserver prints for a kind without a printer.
@@ -383,30 +409,31 @@ pub fn json_path<'v>(obj: &'v J, path: &str) -> Vec<&'v J> {
     cur
 }
 
+/// A custom resource's cell as the apiextensions-apiserver makes it: the
+/// first value the path finds; `string` columns print any value (objects
+/// and lists as JSON); other types keep a value of their type only
+/// (integers truncated from numbers), else the cell is empty; `date` is
+/// the age of an RFC 3339 time (`<invalid>` when it does not parse).
 fn crd_cell(v: Vec<&J>, kind: &str, now: i64) -> J {
-    if v.is_empty() {
+    let Some(&x) = v.first() else {
         return J::Null;
+    };
+    match (kind, x) {
+        (_, J::Null) => J::Null,
+        ("string", J::String(s)) => J::String(s.clone()),
+        ("string", other) => J::String(other.to_string()),
+        ("integer", J::Number(n)) => match n.as_i64() {
+            Some(i) => json!(i),
+            None => json!(n.as_f64().unwrap_or(0.0) as i64),
+        },
+        ("number", J::Number(n)) => json!(n.as_f64().unwrap_or(0.0)),
+        ("boolean", J::Bool(b)) => json!(b),
+        ("date", J::String(s)) => match parse_rfc3339(s) {
+            Some((t, _)) => J::String(human_duration(now - t)),
+            None => J::String("<invalid>".into()),
+        },
+        _ => J::Null,
     }
-    if v.len() == 1 {
-        let x = v[0];
-        return match (kind, x) {
-            ("date", J::String(s)) => J::String(since(s, now)),
-            ("integer", J::Number(_)) | ("number", J::Number(_)) | ("boolean", J::Bool(_)) => {
-                x.clone()
-            }
-            (_, J::String(s)) => J::String(s.clone()),
-            (_, other) => J::String(other.to_string()),
-        };
-    }
-    J::String(
-        v.iter()
-            .map(|x| match x {
-                J::String(s) => s.clone(),
-                o => o.to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join(","),
-    )
 }
 
 /// kubectl's human duration (`duration.HumanDuration`) for `seconds`.
@@ -513,23 +540,73 @@ fn name_age(o: &J, now: i64) -> Vec<J> {
     vec![json!(name(o)), json!(age(o, now))]
 }
 
+/// The generic table (CRDs): the creation time in RFC 3339, UTC.
 fn crd_row(o: &J, _now: i64) -> Vec<J> {
-    vec![json!(name(o)), json!(s(o, "/metadata/creationTimestamp"))]
+    let t = match parse_rfc3339(s(o, "/metadata/creationTimestamp")) {
+        Some((secs, _)) => super::timefmt::rfc3339(secs, None),
+        // Go's zero time.
+        None => "0001-01-01T00:00:00Z".to_string(),
+    };
+    vec![json!(name(o)), json!(t)]
 }
 
-/// `matchLabels` + `matchExpressions` as a selector string.
-fn selector(sel: Option<&J>) -> String {
-    let Some(sel) = sel else {
-        return "<none>".into();
+fn service_account(o: &J, now: i64) -> Vec<J> {
+    vec![
+        json!(name(o)),
+        json!(arr(o, "/secrets").len()),
+        json!(age(o, now)),
+    ]
+}
+
+/// kube-aggregator's table: the backing Service (`Local` without one) and
+/// the Available condition (`False (Reason)` when not true and a reason
+/// is given; `Unknown` without the condition).
+fn api_service(o: &J, now: i64) -> Vec<J> {
+    let service = match o.pointer("/spec/service") {
+        Some(svc) if !svc.is_null() => format!("{}/{}", s(svc, "/namespace"), s(svc, "/name")),
+        _ => "Local".to_string(),
     };
-    let mut parts: Vec<String> = Vec::new();
-    if let Some(m) = sel.get("matchLabels").and_then(J::as_object) {
-        let mut kv: Vec<String> = m
-            .iter()
-            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-            .collect();
-        kv.sort();
-        parts.extend(kv);
+    let available = match arr(o, "/status/conditions")
+        .iter()
+        .find(|c| s(c, "/type") == "Available")
+    {
+        None => "Unknown".to_string(),
+        Some(c) if s(c, "/status") == "True" => "True".to_string(),
+        Some(c) if !s(c, "/reason").is_empty() => {
+            format!("{} ({})", s(c, "/status"), s(c, "/reason"))
+        }
+        Some(c) => s(c, "/status").to_string(),
+    };
+    vec![
+        json!(name(o)),
+        json!(service),
+        json!(available),
+        json!(age(o, now)),
+    ]
+}
+
+/// A label selector (`matchLabels` + `matchExpressions`) as the apiserver
+/// writes it: requirements sorted by key, `k=v`, `k in (a,b)`,
+/// `k notin (a,b)`, `k`, `!k` (values sorted); `<none>` when empty.
+fn selector(sel: Option<&J>) -> String {
+    none_if_empty(selector_string(sel))
+}
+
+/// The selector's string, empty when it selects everything. A plain map
+/// (a Service's, a ReplicationController's) reads as `matchLabels`.
+fn selector_string(sel: Option<&J>) -> String {
+    let Some(sel) = sel else {
+        return String::new();
+    };
+    let mut reqs: Vec<(String, String)> = Vec::new();
+    let plain = sel.get("matchLabels").is_none() && sel.get("matchExpressions").is_none();
+    let labels = if plain {
+        sel.as_object()
+    } else {
+        sel.get("matchLabels").and_then(J::as_object)
+    };
+    for (k, v) in labels.into_iter().flatten() {
+        reqs.push((k.clone(), format!("{k}={}", v.as_str().unwrap_or(""))));
     }
     for e in sel
         .get("matchExpressions")
@@ -538,33 +615,45 @@ fn selector(sel: Option<&J>) -> String {
         .flatten()
     {
         let key = e.get("key").and_then(J::as_str).unwrap_or("");
-        let vals: Vec<&str> = e
+        let mut vals: Vec<&str> = e
             .get("values")
             .and_then(J::as_array)
             .into_iter()
             .flatten()
             .filter_map(J::as_str)
             .collect();
-        match e.get("operator").and_then(J::as_str).unwrap_or("") {
-            "In" => parts.push(format!("{key} in ({})", vals.join(","))),
-            "NotIn" => parts.push(format!("{key} notin ({})", vals.join(","))),
-            "Exists" => parts.push(key.to_string()),
-            "DoesNotExist" => parts.push(format!("!{key}")),
-            _ => {}
-        }
+        vals.sort_unstable();
+        let text = match e.get("operator").and_then(J::as_str).unwrap_or("") {
+            "In" => format!("{key} in ({})", vals.join(",")),
+            "NotIn" => format!("{key} notin ({})", vals.join(",")),
+            "Exists" => key.to_string(),
+            "DoesNotExist" => format!("!{key}"),
+            _ => continue,
+        };
+        reqs.push((key.to_string(), text));
     }
-    // A plain map (Service, ReplicationController).
-    if sel.get("matchLabels").is_none() && sel.get("matchExpressions").is_none() {
-        if let Some(m) = sel.as_object() {
-            let mut kv: Vec<String> = m
-                .iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-                .collect();
-            kv.sort();
-            parts.extend(kv);
-        }
-    }
-    none_if_empty(parts.join(","))
+    reqs.sort_by(|a, b| a.0.cmp(&b.0));
+    reqs.into_iter()
+        .map(|(_, t)| t)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A string→string map as `k=v,…` sorted by key; `<none>` when empty.
+fn label_map(m: Option<&J>) -> String {
+    let mut kv: Vec<(&String, &str)> = m
+        .and_then(J::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k, v.as_str().unwrap_or("")))
+        .collect();
+    kv.sort();
+    none_if_empty(
+        kv.iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(","),
+    )
 }
 
 fn containers_images(o: &J, spec: &str) -> (String, String) {
@@ -580,78 +669,107 @@ fn containers_images(o: &J, spec: &str) -> (String, String) {
     (names.join(","), images.join(","))
 }
 
+/// Whether an init container is a sidecar (`restartPolicy: Always`).
+fn restartable(o: &J, name: &str) -> bool {
+    arr(o, "/spec/initContainers")
+        .iter()
+        .any(|c| s(c, "/name") == name && s(c, "/restartPolicy") == "Always")
+}
+
 fn pod(o: &J, now: i64) -> Vec<J> {
-    let statuses = arr(o, "/status/containerStatuses");
-    let total = arr(o, "/spec/containers").len();
+    let mut total = arr(o, "/spec/containers").len();
     let mut ready = 0;
-    let mut restarts = 0;
     let mut reason = s(o, "/status/phase").to_string();
     if !s(o, "/status/reason").is_empty() {
         reason = s(o, "/status/reason").to_string();
     }
-    let mut last_restart: Option<String> = None;
-    // Init containers first, as the printer does.
-    let inits = arr(o, "/status/initContainerStatuses");
-    let init_total = arr(o, "/spec/initContainers").len();
-    let mut initializing = false;
-    for (n, c) in inits.iter().enumerate() {
-        restarts += i(c, "/restartCount");
-        if let Some(t) = c.pointer("/state/terminated") {
-            if t.get("exitCode").and_then(J::as_i64) == Some(0) {
-                continue;
+    let conditions = arr(o, "/status/conditions");
+    if conditions
+        .iter()
+        .any(|c| s(c, "/type") == "PodScheduled" && s(c, "/reason") == "SchedulingGated")
+    {
+        reason = "SchedulingGated".into();
+    }
+    let init_specs = arr(o, "/spec/initContainers");
+    total += init_specs
+        .iter()
+        .filter(|c| s(c, "/restartPolicy") == "Always")
+        .count();
+    // Last restart: the newest lastState.terminated.finishedAt (RFC 3339
+    // strings of one format compare as times).
+    let newer = |cur: &mut Option<String>, c: &J| {
+        if let Some(t) = c
+            .pointer("/lastState/terminated/finishedAt")
+            .and_then(J::as_str)
+        {
+            if cur.as_deref().is_none_or(|l| t > l) {
+                *cur = Some(t.to_string());
             }
-            let r = t.get("reason").and_then(J::as_str).unwrap_or("");
+        }
+    };
+    let mut restarts = 0;
+    let mut last_restart: Option<String> = None;
+    let mut sidecar_restarts = 0;
+    let mut sidecar_last: Option<String> = None;
+    let mut initializing = false;
+    for (n, c) in arr(o, "/status/initContainerStatuses").iter().enumerate() {
+        restarts += i(c, "/restartCount");
+        newer(&mut last_restart, c);
+        let sidecar = restartable(o, s(c, "/name"));
+        if sidecar {
+            sidecar_restarts += i(c, "/restartCount");
+            newer(&mut sidecar_last, c);
+        }
+        let terminated = c.pointer("/state/terminated");
+        if terminated.is_some_and(|t| i(t, "/exitCode") == 0) {
+            continue;
+        }
+        if sidecar && c.get("started").and_then(J::as_bool) == Some(true) {
+            if c.get("ready").and_then(J::as_bool) == Some(true) {
+                ready += 1;
+            }
+            continue;
+        }
+        if let Some(t) = terminated {
+            let r = s(t, "/reason");
             reason = if !r.is_empty() {
                 format!("Init:{r}")
-            } else if let Some(sig) = t.get("signal").and_then(J::as_i64).filter(|s| *s != 0) {
-                format!("Init:Signal:{sig}")
+            } else if i(t, "/signal") != 0 {
+                format!("Init:Signal:{}", i(t, "/signal"))
             } else {
                 format!("Init:ExitCode:{}", i(t, "/exitCode"))
             };
-            initializing = true;
-        } else if let Some(w) = c.pointer("/state/waiting") {
-            let r = w.get("reason").and_then(J::as_str).unwrap_or("");
-            if !r.is_empty() && r != "PodInitializing" {
-                reason = format!("Init:{r}");
-            } else {
-                reason = format!("Init:{n}/{init_total}");
-            }
-            initializing = true;
-        } else if c.get("ready").and_then(J::as_bool) != Some(true) {
-            reason = format!("Init:{n}/{init_total}");
-            initializing = true;
+        } else if !s(c, "/state/waiting/reason").is_empty()
+            && s(c, "/state/waiting/reason") != "PodInitializing"
+        {
+            reason = format!("Init:{}", s(c, "/state/waiting/reason"));
+        } else {
+            reason = format!("Init:{n}/{}", init_specs.len());
         }
-        if initializing {
-            break;
-        }
+        initializing = true;
+        break;
     }
-    if !initializing {
-        restarts = 0;
+    let initialized = conditions
+        .iter()
+        .find(|c| s(c, "/type") == "Initialized")
+        .is_some_and(|c| s(c, "/status") == "True");
+    if !initializing || initialized {
+        restarts = sidecar_restarts;
+        last_restart = sidecar_last;
         let mut has_running = false;
-        for c in statuses.iter().rev() {
+        for c in arr(o, "/status/containerStatuses").iter().rev() {
             restarts += i(c, "/restartCount");
-            if let Some(t) = c
-                .pointer("/lastState/terminated/finishedAt")
-                .and_then(J::as_str)
-            {
-                if last_restart.as_deref().is_none_or(|l| t > l) {
-                    last_restart = Some(t.to_string());
-                }
-            }
-            if let Some(w) = c.pointer("/state/waiting") {
-                if let Some(r) = w
-                    .get("reason")
-                    .and_then(J::as_str)
-                    .filter(|r| !r.is_empty())
-                {
-                    reason = r.to_string();
-                }
-            } else if let Some(t) = c.pointer("/state/terminated") {
-                let r = t.get("reason").and_then(J::as_str).unwrap_or("");
+            newer(&mut last_restart, c);
+            let waiting = s(c, "/state/waiting/reason");
+            let terminated = c.pointer("/state/terminated");
+            if c.pointer("/state/waiting").is_some() && !waiting.is_empty() {
+                reason = waiting.to_string();
+            } else if let Some(t) = terminated {
+                let r = s(t, "/reason");
                 reason = if !r.is_empty() {
                     r.to_string()
-                } else if let Some(sig) = t.get("signal").and_then(J::as_i64).filter(|s| *s != 0) {
-                    format!("Signal:{sig}")
+                } else if i(t, "/signal") != 0 {
+                    format!("Signal:{}", i(t, "/signal"))
                 } else {
                     format!("ExitCode:{}", i(t, "/exitCode"))
                 };
@@ -663,7 +781,7 @@ fn pod(o: &J, now: i64) -> Vec<J> {
             }
         }
         if reason == "Completed" && has_running {
-            reason = if arr(o, "/status/conditions")
+            reason = if conditions
                 .iter()
                 .any(|c| s(c, "/type") == "Ready" && s(c, "/status") == "True")
             {
@@ -673,31 +791,41 @@ fn pod(o: &J, now: i64) -> Vec<J> {
             };
         }
     }
-    if o.pointer("/metadata/deletionTimestamp").is_some() {
-        reason = if s(o, "/status/reason") == "NodeLost" {
-            "Unknown".into()
-        } else {
-            "Terminating".into()
-        };
+    let deleting = o.pointer("/metadata/deletionTimestamp").is_some();
+    let phase = s(o, "/status/phase");
+    if deleting && s(o, "/status/reason") == "NodeLost" {
+        reason = "Unknown".into();
+    } else if deleting && phase != "Succeeded" && phase != "Failed" {
+        reason = "Terminating".into();
     }
     let restarts_cell = match &last_restart {
-        Some(t) if restarts > 0 => format!("{restarts} ({} ago)", since(t, now)),
+        Some(t) if restarts != 0 => format!("{restarts} ({} ago)", since(t, now)),
         _ => restarts.to_string(),
     };
-    let ip = none_if_empty(s(o, "/status/podIP").to_string());
+    // The first pod IP; the v1 `podIP` wins when both are given (as the
+    // apiserver converts them).
+    let ip = match s(o, "/status/podIP") {
+        "" => arr(o, "/status/podIPs")
+            .first()
+            .map(|p| s(p, "/ip").to_string())
+            .unwrap_or_default(),
+        ip => ip.to_string(),
+    };
     let node = none_if_empty(s(o, "/spec/nodeName").to_string());
     let nominated = none_if_empty(s(o, "/status/nominatedNodeName").to_string());
     let gates = arr(o, "/spec/readinessGates");
     let gates_cell = if gates.is_empty() {
         "<none>".to_string()
     } else {
+        // Each gate's condition: the first of its type.
         let ok = gates
             .iter()
             .filter(|g| {
                 let t = s(g, "/conditionType");
-                arr(o, "/status/conditions")
+                conditions
                     .iter()
-                    .any(|c| s(c, "/type") == t && s(c, "/status") == "True")
+                    .find(|c| s(c, "/type") == t)
+                    .is_some_and(|c| s(c, "/status") == "True")
             })
             .count();
         format!("{ok}/{}", gates.len())
@@ -708,7 +836,7 @@ fn pod(o: &J, now: i64) -> Vec<J> {
         json!(reason),
         json!(restarts_cell),
         json!(age(o, now)),
-        json!(ip),
+        json!(none_if_empty(ip)),
         json!(node),
         json!(nominated),
         json!(gates_cell),
@@ -726,7 +854,7 @@ fn deployment(o: &J, now: i64) -> Vec<J> {
         json!(age(o, now)),
         json!(c),
         json!(im),
-        json!(selector(o.pointer("/spec/selector"))),
+        json!(selector_string(o.pointer("/spec/selector"))),
     ]
 }
 
@@ -758,18 +886,6 @@ fn statefulset(o: &J, now: i64) -> Vec<J> {
 
 fn daemonset(o: &J, now: i64) -> Vec<J> {
     let (c, im) = containers_images(o, "/spec/template/spec");
-    let ns = o
-        .pointer("/spec/template/spec/nodeSelector")
-        .and_then(J::as_object)
-        .map(|m| {
-            let mut kv: Vec<String> = m
-                .iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-                .collect();
-            kv.sort();
-            kv.join(",")
-        })
-        .unwrap_or_default();
     vec![
         json!(name(o)),
         json!(i(o, "/status/desiredNumberScheduled")),
@@ -777,7 +893,7 @@ fn daemonset(o: &J, now: i64) -> Vec<J> {
         json!(i(o, "/status/numberReady")),
         json!(i(o, "/status/updatedNumberScheduled")),
         json!(i(o, "/status/numberAvailable")),
-        json!(none_if_empty(ns)),
+        json!(label_map(o.pointer("/spec/template/spec/nodeSelector"))),
         json!(age(o, now)),
         json!(c),
         json!(im),
@@ -802,10 +918,12 @@ fn job(o: &J, now: i64) -> Vec<J> {
             }
         }
     };
+    // A condition counts by its first entry of that type.
     let cond = |t: &str| {
         arr(o, "/status/conditions")
             .iter()
-            .any(|c| s(c, "/type") == t && s(c, "/status") == "True")
+            .find(|c| s(c, "/type") == t)
+            .is_some_and(|c| s(c, "/status") == "True")
     };
     let status = if cond("Complete") {
         "Complete"
@@ -813,7 +931,7 @@ fn job(o: &J, now: i64) -> Vec<J> {
         "Failed"
     } else if o.pointer("/metadata/deletionTimestamp").is_some() {
         "Terminating"
-    } else if cond("SuspendingJob") || cond("Suspended") {
+    } else if cond("Suspended") {
         "Suspended"
     } else if cond("FailureTarget") {
         "FailureTarget"
@@ -857,10 +975,11 @@ fn cronjob(o: &J, now: i64) -> Vec<J> {
         json!(name(o)),
         json!(s(o, "/spec/schedule")),
         json!(none_if_empty(s(o, "/spec/timeZone").to_string())),
-        json!(o
-            .pointer("/spec/suspend")
-            .and_then(J::as_bool)
-            .unwrap_or(false)),
+        json!(match o.pointer("/spec/suspend").and_then(J::as_bool) {
+            Some(true) => "True",
+            Some(false) => "False",
+            None => "<unset>",
+        }),
         json!(arr(o, "/status/active").len()),
         json!(last),
         json!(age(o, now)),
@@ -870,47 +989,66 @@ fn cronjob(o: &J, now: i64) -> Vec<J> {
     ]
 }
 
+/// Load-balancer ingress points: IPs, else host names, sorted and
+/// without duplicates.
+fn lb_points(o: &J) -> Vec<String> {
+    let mut v: Vec<String> = arr(o, "/status/loadBalancer/ingress")
+        .iter()
+        .filter_map(|x| {
+            let ip = s(x, "/ip");
+            let host = s(x, "/hostname");
+            if !ip.is_empty() {
+                Some(ip.to_string())
+            } else if !host.is_empty() {
+                Some(host.to_string())
+            } else {
+                None
+            }
+        })
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
 fn service(o: &J, now: i64) -> Vec<J> {
     let t = s(o, "/spec/type");
-    let t = if t.is_empty() { "ClusterIP" } else { t };
-    let cip = none_if_empty(s(o, "/spec/clusterIP").to_string());
+    // The first cluster IP (`clusterIP` wins over `clusterIPs`, as the
+    // apiserver converts them).
+    let cip = match s(o, "/spec/clusterIP") {
+        "" => arr(o, "/spec/clusterIPs")
+            .first()
+            .and_then(J::as_str)
+            .unwrap_or("<none>")
+            .to_string(),
+        ip => ip.to_string(),
+    };
     let ext: Vec<String> = arr(o, "/spec/externalIPs")
         .iter()
         .filter_map(J::as_str)
         .map(str::to_string)
         .collect();
-    let lb: Vec<String> = arr(o, "/status/loadBalancer/ingress")
-        .iter()
-        .map(|x| {
-            let ip = s(x, "/ip");
-            if ip.is_empty() {
-                s(x, "/hostname").to_string()
-            } else {
-                ip.to_string()
-            }
-        })
-        .collect();
     let external = match t {
-        "ExternalName" => s(o, "/spec/externalName").to_string(),
+        "ClusterIP" | "NodePort" => none_if_empty(ext.join(",")),
         "LoadBalancer" => {
-            let mut all = lb.clone();
-            all.extend(ext.clone());
+            let mut all = lb_points(o);
+            all.extend(ext);
             if all.is_empty() {
                 "<pending>".into()
             } else {
                 all.join(",")
             }
         }
-        _ => none_if_empty(ext.join(",")),
+        "ExternalName" => s(o, "/spec/externalName").to_string(),
+        _ => "<unknown>".into(),
     };
     let ports: Vec<String> = arr(o, "/spec/ports")
         .iter()
         .map(|p| {
             let port = i(p, "/port");
             let proto = s(p, "/protocol");
-            let proto = if proto.is_empty() { "TCP" } else { proto };
-            match p.get("nodePort").and_then(J::as_i64) {
-                Some(np) if np != 0 => format!("{port}:{np}/{proto}"),
+            match i(p, "/nodePort") {
+                np if np > 0 => format!("{port}:{np}/{proto}"),
                 _ => format!("{port}/{proto}"),
             }
         })
@@ -922,20 +1060,22 @@ fn service(o: &J, now: i64) -> Vec<J> {
         json!(external),
         json!(none_if_empty(ports.join(","))),
         json!(age(o, now)),
-        json!(selector(o.pointer("/spec/selector"))),
+        json!(label_map(o.pointer("/spec/selector"))),
     ]
 }
 
 fn node(o: &J, now: i64) -> Vec<J> {
+    // The Ready condition (the last entry of that type counts).
     let mut status: Vec<String> = Vec::new();
-    for c in arr(o, "/status/conditions") {
-        if s(c, "/type") == "Ready" {
-            status.push(if s(c, "/status") == "True" {
-                "Ready".into()
-            } else {
-                "NotReady".into()
-            });
-        }
+    if let Some(c) = arr(o, "/status/conditions")
+        .iter()
+        .rfind(|c| s(c, "/type") == "Ready")
+    {
+        status.push(if s(c, "/status") == "True" {
+            "Ready".into()
+        } else {
+            "NotReady".into()
+        });
     }
     if status.is_empty() {
         status.push("Unknown".into());
@@ -967,6 +1107,10 @@ fn node(o: &J, now: i64) -> Vec<J> {
             .map(|a| s(a, "/address").to_string())
             .unwrap_or_else(|| "<none>".into())
     };
+    let unknown = |p: &str| match s(o, p) {
+        "" => "<unknown>".to_string(),
+        v => v.to_string(),
+    };
     vec![
         json!(name(o)),
         json!(status.join(",")),
@@ -975,13 +1119,9 @@ fn node(o: &J, now: i64) -> Vec<J> {
         json!(s(o, "/status/nodeInfo/kubeletVersion")),
         json!(addr("InternalIP")),
         json!(addr("ExternalIP")),
-        json!(none_if_empty(s(o, "/status/nodeInfo/osImage").to_string())),
-        json!(none_if_empty(
-            s(o, "/status/nodeInfo/kernelVersion").to_string()
-        )),
-        json!(none_if_empty(
-            s(o, "/status/nodeInfo/containerRuntimeVersion").to_string()
-        )),
+        json!(unknown("/status/nodeInfo/osImage")),
+        json!(unknown("/status/nodeInfo/kernelVersion")),
+        json!(unknown("/status/nodeInfo/containerRuntimeVersion")),
     ]
 }
 
@@ -1009,7 +1149,7 @@ fn secret(o: &J, now: i64) -> Vec<J> {
     vec![
         json!(name(o)),
         json!(s(o, "/type")),
-        json!(count(o, "data") + count(o, "stringData")),
+        json!(count(o, "data")),
         json!(age(o, now)),
     ]
 }
@@ -1023,31 +1163,52 @@ fn configmap(o: &J, now: i64) -> Vec<J> {
 }
 
 fn endpoints(o: &J, now: i64) -> Vec<J> {
+    let subsets = arr(o, "/subsets");
+    if subsets.is_empty() {
+        return vec![json!(name(o)), json!("<none>"), json!(age(o, now))];
+    }
+    // At most 3 entries; ports outer, addresses inner; `+ N more...`
+    // counts every address (per port) past the third.
+    const MAX: usize = 3;
     let mut list: Vec<String> = Vec::new();
-    let mut more = 0;
-    for ss in arr(o, "/subsets") {
-        for a in arr(ss, "/addresses") {
-            for p in arr(ss, "/ports") {
-                if list.len() < 3 {
-                    list.push(format!("{}:{}", s(a, "/ip"), i(p, "/port")));
-                } else {
-                    more += 1;
+    let mut count = 0;
+    let mut more = false;
+    for ss in subsets {
+        let addrs = arr(ss, "/addresses");
+        let ports = arr(ss, "/ports");
+        if ports.is_empty() {
+            count += addrs.len();
+            for a in addrs {
+                if list.len() == MAX {
+                    more = true;
+                    break;
                 }
+                list.push(s(a, "/ip").to_string());
             }
-            if arr(ss, "/ports").is_empty() {
-                if list.len() < 3 {
-                    list.push(s(a, "/ip").to_string());
-                } else {
-                    more += 1;
+            continue;
+        }
+        for p in ports {
+            count += addrs.len();
+            for a in addrs {
+                if list.len() == MAX {
+                    more = true;
+                    break;
                 }
+                let ip = s(a, "/ip");
+                let port = i(p, "/port");
+                list.push(if ip.contains(':') {
+                    format!("[{ip}]:{port}")
+                } else {
+                    format!("{ip}:{port}")
+                });
             }
         }
     }
     let mut e = list.join(",");
-    if more > 0 {
-        e.push_str(&format!(" + {more} more..."));
+    if more {
+        e = format!("{e} + {} more...", count - MAX);
     }
-    vec![json!(name(o)), json!(none_if_empty(e)), json!(age(o, now))]
+    vec![json!(name(o)), json!(e), json!(age(o, now))]
 }
 
 fn event(o: &J, now: i64) -> Vec<J> {
@@ -1058,34 +1219,39 @@ fn event(o: &J, now: i64) -> Vec<J> {
     let first = when("/firstTimestamp")
         .or_else(|| when("/eventTime"))
         .unwrap_or_else(|| "<unknown>".into());
-    let last = when("/series/lastObservedTime")
-        .or_else(|| when("/lastTimestamp"))
-        .or_else(|| when("/eventTime"))
-        .unwrap_or_else(|| first.clone());
-    let count = o
-        .pointer("/series/count")
-        .and_then(J::as_i64)
-        .or_else(|| o.get("count").and_then(J::as_i64))
-        .unwrap_or(1);
-    let last = if count > 1 {
-        format!("{last} (x{count} over {first})")
-    } else {
-        last
+    let mut last = when("/lastTimestamp").unwrap_or_else(|| first.clone());
+    let mut count = i(o, "/count");
+    if o.get("series").is_some_and(|x| !x.is_null()) {
+        last = when("/series/lastObservedTime").unwrap_or_else(|| "<unknown>".into());
+        count = i(o, "/series/count");
+    } else if count == 0 {
+        count = 1;
+    }
+    let kind = s(o, "/involvedObject/kind").to_lowercase();
+    let target = match s(o, "/involvedObject/name") {
+        "" => kind,
+        n => format!("{kind}/{n}"),
     };
-    let kind = s(o, "/involvedObject/kind").to_ascii_lowercase();
-    let object = format!("{kind}/{}", s(o, "/involvedObject/name"));
-    let mut source = s(o, "/source/component").to_string();
-    if source.is_empty() {
-        source = s(o, "/reportingComponent").to_string();
-    }
-    if !s(o, "/source/host").is_empty() {
-        source = format!("{source}, {}", s(o, "/source/host"));
-    }
+    let or = |a: &str, b: &str| {
+        let a = s(o, a);
+        if a.is_empty() {
+            s(o, b).to_string()
+        } else {
+            a.to_string()
+        }
+    };
+    let component = or("/source/component", "/reportingComponent");
+    let instance = or("/source/host", "/reportingInstance");
+    let source = if instance.is_empty() {
+        component
+    } else {
+        format!("{component}, {instance}")
+    };
     vec![
         json!(last),
         json!(s(o, "/type")),
         json!(s(o, "/reason")),
-        json!(object),
+        json!(target),
         json!(s(o, "/involvedObject/fieldPath")),
         json!(source),
         json!(s(o, "/message").trim()),
@@ -1101,65 +1267,90 @@ fn pvc(o: &J, now: i64) -> Vec<J> {
     } else {
         s(o, "/status/phase")
     };
-    let modes: Vec<String> = arr(o, "/status/accessModes")
+    // Capacity and access modes once bound to a volume; modes in the
+    // apiserver's fixed order, each once.
+    let bound = !s(o, "/spec/volumeName").is_empty();
+    let (capacity, modes) = if bound {
+        let have: Vec<&str> = arr(o, "/status/accessModes")
+            .iter()
+            .filter_map(J::as_str)
+            .collect();
+        let modes: Vec<&str> = [
+            ("ReadWriteOnce", "RWO"),
+            ("ReadOnlyMany", "ROX"),
+            ("ReadWriteMany", "RWX"),
+            ("ReadWriteOncePod", "RWOP"),
+        ]
         .iter()
-        .filter_map(J::as_str)
-        .map(|m| match m {
-            "ReadWriteOnce" => "RWO".to_string(),
-            "ReadOnlyMany" => "ROX".to_string(),
-            "ReadWriteMany" => "RWX".to_string(),
-            "ReadWriteOncePod" => "RWOP".to_string(),
-            other => other.to_string(),
-        })
+        .filter(|(m, _)| have.contains(m))
+        .map(|(_, short)| *short)
         .collect();
+        (
+            s(o, "/status/capacity/storage").to_string(),
+            modes.join(","),
+        )
+    } else {
+        (String::new(), String::new())
+    };
+    let class = match o
+        .pointer("/metadata/annotations/volume.beta.kubernetes.io~1storage-class")
+        .and_then(J::as_str)
+    {
+        Some(c) => c,
+        None => s(o, "/spec/storageClassName"),
+    };
+    let vac = o
+        .pointer("/spec/volumeAttributesClassName")
+        .and_then(J::as_str)
+        .unwrap_or("<unset>");
     let vm = s(o, "/spec/volumeMode");
     vec![
         json!(name(o)),
         json!(phase),
         json!(s(o, "/spec/volumeName")),
-        json!(s(o, "/status/capacity/storage")),
-        json!(modes.join(",")),
-        json!(s(o, "/spec/storageClassName")),
-        json!(none_if_empty(
-            s(o, "/spec/volumeAttributesClassName").to_string()
-        )),
+        json!(capacity),
+        json!(modes),
+        json!(class),
+        json!(vac),
         json!(age(o, now)),
         json!(if vm.is_empty() { "<unset>" } else { vm }),
     ]
 }
 
 fn ingress(o: &J, now: i64) -> Vec<J> {
-    let hosts: Vec<&str> = arr(o, "/spec/rules")
-        .iter()
-        .map(|r| s(r, "/host"))
-        .filter(|h| !h.is_empty())
-        .collect();
+    // At most 3 hosts, `+ N more...` counting every rule past them.
+    let rules = arr(o, "/spec/rules");
+    let mut hosts: Vec<&str> = Vec::new();
+    let mut more = false;
+    for r in rules {
+        if hosts.len() == 3 {
+            more = true;
+        }
+        if !more && !s(r, "/host").is_empty() {
+            hosts.push(s(r, "/host"));
+        }
+    }
     let hosts = if hosts.is_empty() {
         "*".to_string()
+    } else if more {
+        format!("{} + {} more...", hosts.join(","), rules.len() - 3)
     } else {
         hosts.join(",")
     };
-    let addr: Vec<String> = arr(o, "/status/loadBalancer/ingress")
-        .iter()
-        .map(|x| {
-            let ip = s(x, "/ip");
-            if ip.is_empty() {
-                s(x, "/hostname").to_string()
-            } else {
-                ip.to_string()
-            }
-        })
-        .collect();
     let ports = if arr(o, "/spec/tls").is_empty() {
         "80"
     } else {
         "80, 443"
     };
+    let class = o
+        .pointer("/spec/ingressClassName")
+        .and_then(J::as_str)
+        .unwrap_or("<none>");
     vec![
         json!(name(o)),
-        json!(none_if_empty(s(o, "/spec/ingressClassName").to_string())),
+        json!(class),
         json!(hosts),
-        json!(addr.join(",")),
+        json!(lb_points(o).join(",")),
         json!(ports),
         json!(age(o, now)),
     ]
@@ -1174,63 +1365,82 @@ fn lease(o: &J, now: i64) -> Vec<J> {
 }
 
 fn route(o: &J, _now: i64) -> Vec<J> {
-    let mut host = s(o, "/spec/host").to_string();
-    let admitted = arr(o, "/status/ingress").iter().any(|ing| {
-        arr(ing, "/conditions")
+    let spec_host = s(o, "/spec/host");
+    let mut host = spec_host.to_string();
+    let (mut admitted, mut errors) = (0, 0);
+    let mut matched = false;
+    let mut reason = String::new();
+    let ingress = arr(o, "/status/ingress");
+    for ing in ingress {
+        // The first Admitted condition of each router.
+        let c = arr(ing, "/conditions")
             .iter()
-            .any(|c| s(c, "/type") == "Admitted" && s(c, "/status") == "True")
-    });
-    if !admitted && !arr(o, "/status/ingress").is_empty() {
-        host.push_str(" ... 1 rejected");
-    }
-    let mut services = Vec::new();
-    let to = o.pointer("/spec/to");
-    let mut backends: Vec<&J> = to.into_iter().collect();
-    backends.extend(arr(o, "/spec/alternateBackends"));
-    let total: i64 = backends
-        .iter()
-        .map(|b| b.get("weight").and_then(J::as_i64).unwrap_or(100))
-        .sum();
-    for b in &backends {
-        let n = s(b, "/name");
-        if backends.len() > 1 && total > 0 {
-            let w = b.get("weight").and_then(J::as_i64).unwrap_or(100);
-            services.push(format!("{n}({}%)", w * 100 / total));
-        } else {
-            services.push(n.to_string());
-        }
-    }
-    let port = o
-        .pointer("/spec/port/targetPort")
-        .map(|p| match p {
-            J::String(s) => s.clone(),
-            other => other.to_string(),
-        })
-        .unwrap_or_else(|| "<all>".into());
-    let tls = match s(o, "/spec/tls/termination") {
-        "" => String::new(),
-        t => {
-            let insecure = s(o, "/spec/tls/insecureEdgeTerminationPolicy");
-            if insecure.is_empty() {
-                t.to_string()
-            } else {
-                format!("{t}/{insecure}")
+            .find(|c| s(c, "/type") == "Admitted");
+        match c.map(|c| s(c, "/status")) {
+            Some("True") => {
+                admitted += 1;
+                if !matched {
+                    matched = s(ing, "/host") == spec_host;
+                    host = s(ing, "/host").to_string();
+                }
             }
+            Some("False") => {
+                reason = c.map(|c| s(c, "/reason")).unwrap_or("").to_string();
+                errors += 1;
+            }
+            _ => {}
         }
+    }
+    // No ingress at all (as protobuf stores an empty list): the spec's host.
+    if !ingress.is_empty() {
+        if admitted == 0 && errors > 0 {
+            host = reason;
+        } else if errors > 0 {
+            host = format!("{host} ... {errors} rejected");
+        } else if admitted == 0 {
+            host = "Pending".into();
+        } else if admitted > 1 {
+            host = format!("{host} ... {} more", admitted - 1);
+        }
+    }
+    let term = s(o, "/spec/tls/termination");
+    let insecure = s(o, "/spec/tls/insecureEdgeTerminationPolicy");
+    let policy = match (term.is_empty(), insecure.is_empty()) {
+        (false, false) => format!("{term}/{insecure}"),
+        (false, true) => term.to_string(),
+        (true, false) => format!("default/{insecure}"),
+        (true, true) => String::new(),
     };
-    let wildcard = s(o, "/spec/wildcardPolicy");
+    let mut backends: Vec<&J> = o.pointer("/spec/to").into_iter().collect();
+    backends.extend(arr(o, "/spec/alternateBackends"));
+    let weight = |b: &J| b.get("weight").and_then(J::as_i64);
+    let total: i64 = backends.iter().filter_map(|b| weight(b)).sum();
+    let services: Vec<String> = backends
+        .iter()
+        .map(|b| {
+            let n = s(b, "/name");
+            match weight(b) {
+                None => n.to_string(),
+                Some(_) if backends.len() == 1 && total != 0 => n.to_string(),
+                Some(_) if total == 0 => format!("{n}(0%)"),
+                Some(w) => format!("{n}({}%)", w * 100 / total),
+            }
+        })
+        .collect();
+    let port = match o.pointer("/spec/port/targetPort") {
+        Some(J::String(p)) => p.clone(),
+        Some(J::Number(n)) => n.to_string(),
+        _ if o.pointer("/spec/port").is_some_and(|p| !p.is_null()) => "0".into(),
+        _ => "<all>".into(),
+    };
     vec![
         json!(name(o)),
         json!(host),
         json!(s(o, "/spec/path")),
         json!(services.join(",")),
         json!(port),
-        json!(tls),
-        json!(if wildcard.is_empty() {
-            "None"
-        } else {
-            wildcard
-        }),
+        json!(policy),
+        json!(s(o, "/spec/wildcardPolicy")),
     ]
 }
 
@@ -1297,6 +1507,122 @@ mod tests {
                 json!("nginx:1.27"),
                 json!("app=web")
             ]
+        );
+    }
+
+    #[test]
+    fn rows_follow_the_apiservers_printers() {
+        let row = |g: &str, k: &str, o: J| builtin(g, k).unwrap().row(&o, 1_000_000);
+        // Selector: requirements sorted by key, values sorted.
+        let sel = json!({"matchLabels": {"b": "2"},
+            "matchExpressions": [{"key": "a", "operator": "In", "values": ["y", "x"]},
+                                 {"key": "c", "operator": "DoesNotExist"}]});
+        assert_eq!(selector(Some(&sel)), "a in (x,y),b=2,!c");
+        assert_eq!(selector(Some(&json!({}))), "<none>");
+        // Service: LoadBalancer points sorted, then external IPs; node ports.
+        let svc = row(
+            "",
+            "Service",
+            json!({"spec": {"type": "LoadBalancer", "clusterIP": "10.0.0.1",
+            "externalIPs": ["9.9.9.9"], "ports": [{"port": 80, "nodePort": 30080, "protocol": "TCP"}]},
+            "status": {"loadBalancer": {"ingress": [{"ip": "5.5.5.5"}, {"hostname": "a.example"}]}}}),
+        );
+        assert_eq!(svc[3], json!("5.5.5.5,a.example,9.9.9.9"));
+        assert_eq!(svc[4], json!("80:30080/TCP"));
+        // Endpoints: three shown, the rest counted.
+        let ep = row(
+            "",
+            "Endpoints",
+            json!({"subsets": [{"addresses": [{"ip": "1.1.1.1"}, {"ip": "1.1.1.2"}],
+            "ports": [{"port": 80}, {"port": 443}]}]}),
+        );
+        assert_eq!(
+            ep[1],
+            json!("1.1.1.1:80,1.1.1.2:80,1.1.1.1:443 + 1 more...")
+        );
+        // CronJob suspend as the printer writes a *bool.
+        assert_eq!(
+            row("batch", "CronJob", json!({"spec": {"suspend": true}}))[3],
+            json!("True")
+        );
+        assert_eq!(
+            row("batch", "CronJob", json!({"spec": {}}))[3],
+            json!("<unset>")
+        );
+        // PVC: capacity and modes only once bound.
+        let pvc = row(
+            "",
+            "PersistentVolumeClaim",
+            json!({"spec": {"storageClassName": "gp3"},
+            "status": {"phase": "Pending", "capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"]}}),
+        );
+        assert_eq!(
+            pvc[3..7],
+            [json!(""), json!(""), json!("gp3"), json!("<unset>")]
+        );
+        // Route: admitted by two routers, weighted backends.
+        let r = row(
+            "route.openshift.io",
+            "Route",
+            json!({"spec": {"host": "h", "to": {"name": "a", "weight": 3},
+            "alternateBackends": [{"name": "b", "weight": 1}], "wildcardPolicy": "None"},
+            "status": {"ingress": [
+                {"host": "h", "conditions": [{"type": "Admitted", "status": "True"}]},
+                {"host": "h", "conditions": [{"type": "Admitted", "status": "True"}]}]}}),
+        );
+        assert_eq!(
+            r[1..5],
+            [
+                json!("h ... 1 more"),
+                json!(""),
+                json!("a(75%),b(25%)"),
+                json!("<all>")
+            ]
+        );
+        let r = row(
+            "route.openshift.io",
+            "Route",
+            json!({"spec": {"host": "h", "to": {"name": "a"}},
+            "status": {"ingress": [{"conditions": [{"type": "Admitted", "status": "False", "reason": "HostAlreadyClaimed"}]}]}}),
+        );
+        assert_eq!(r[1], json!("HostAlreadyClaimed"));
+        // Event with a series: its count and last observation.
+        let e = row(
+            "",
+            "Event",
+            json!({"involvedObject": {"kind": "Pod"}, "count": 0,
+            "series": {"count": 4, "lastObservedTime": "1970-01-12T13:46:00Z"},
+            "reportingComponent": "kubelet", "reportingInstance": "n1"}),
+        );
+        assert_eq!(
+            (&e[0], &e[3], &e[5], &e[8]),
+            (
+                &json!("40s"),
+                &json!("pod"),
+                &json!("kubelet, n1"),
+                &json!(4)
+            )
+        );
+        // Node: OS fields unknown, not none.
+        assert_eq!(row("", "Node", json!({}))[7], json!("<unknown>"));
+        // APIService: local, and unavailable with its reason.
+        let a = row(
+            "apiregistration.k8s.io",
+            "APIService",
+            json!({"spec": {},
+            "status": {"conditions": [{"type": "Available", "status": "False", "reason": "MissingEndpoints"}]}}),
+        );
+        assert_eq!(a[1..3], [json!("Local"), json!("False (MissingEndpoints)")]);
+        // CRD cells: the first value only; wrong types empty; bad dates.
+        assert_eq!(
+            crd_cell(vec![&json!("a"), &json!("b")], "string", 0),
+            json!("a")
+        );
+        assert_eq!(crd_cell(vec![&json!("x")], "integer", 0), J::Null);
+        assert_eq!(crd_cell(vec![&json!(2.7)], "integer", 0), json!(2));
+        assert_eq!(
+            crd_cell(vec![&json!("soon")], "date", 0),
+            json!("<invalid>")
         );
     }
 

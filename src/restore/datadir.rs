@@ -33,8 +33,13 @@ use super::place::{self, fsync_dir, mkdir_all_0700};
 use super::snapfile::{self, NewMember};
 use super::wal::{self, WalEncoder};
 use crate::bolt::{copy_db, BoltWriter, BucketEdit, CopyError, WriteSummary, WriterOptions};
-use crate::etcd::schema::{KEY_BUCKET, MEMBERS_BUCKET, MEMBERS_REMOVED_BUCKET, META_BUCKET};
+use crate::etcd::meta::{conf_state_value, u64_value};
+use crate::etcd::schema::{
+    CONF_STATE_KEY, CONSISTENT_INDEX_KEY, KEY_BUCKET, MEMBERS_BUCKET, MEMBERS_REMOVED_BUCKET,
+    META_BUCKET, SCHEDULED_COMPACT_KEY, TERM_KEY,
+};
 use crate::etcd::snapshot::hex;
+use crate::etcd::status::StatusHasher;
 use crate::etcd::{EtcdError, Revision, Snapshot, Status};
 use crate::proto::raftpb;
 
@@ -546,22 +551,16 @@ fn build(
         },
     );
     let mut meta = BTreeMap::new();
-    meta.insert(b"consistent_index".to_vec(), Some(n.to_be_bytes().to_vec()));
+    meta.insert(CONSISTENT_INDEX_KEY.to_vec(), Some(u64_value(n)));
     if version == EtcdVersion::V3_4 {
         // etcd 3.4 never updates these, so from a 3.5 snapshot they would be
         // stale the moment 3.4 runs; a later upgrade to 3.5 must not trust
         // them. A 3.4 backend simply has neither.
-        meta.insert(b"term".to_vec(), None);
-        meta.insert(b"confState".to_vec(), None);
+        meta.insert(TERM_KEY.to_vec(), None);
+        meta.insert(CONF_STATE_KEY.to_vec(), None);
     } else {
-        meta.insert(b"term".to_vec(), Some(1u64.to_be_bytes().to_vec()));
-        let voters: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
-        meta.insert(
-            b"confState".to_vec(),
-            Some(
-                format!("{{\"voters\":[{}],\"auto_leave\":false}}", voters.join(",")).into_bytes(),
-            ),
-        );
+        meta.insert(TERM_KEY.to_vec(), Some(u64_value(1)));
+        meta.insert(CONF_STATE_KEY.to_vec(), Some(conf_state_value(&ids)));
     }
     let mut bumped = None;
     if cfg.bump_revision > 0 {
@@ -582,7 +581,7 @@ fn build(
             },
         );
         if cfg.mark_compacted {
-            meta.insert(b"scheduledCompactRev".to_vec(), Some(key));
+            meta.insert(SCHEDULED_COMPACT_KEY.to_vec(), Some(key));
         }
         bumped = Some(rev);
     }
@@ -607,7 +606,8 @@ fn build(
     };
 
     let db_path = snap_dir.join("db");
-    let summary = write_db(snap, &db_path, edits)?;
+    let mut hasher = StatusHasher::default();
+    let summary = write_db(snap, &db_path, edits, &mut hasher)?;
     // The written db's status numbers come from the writer's own stream;
     // reading it back only checks that its metas and root open (mapping
     // the whole output would double the peak memory).
@@ -620,12 +620,7 @@ fn build(
             source,
         })?;
     drop(written);
-    let restored = crate::etcd::Status {
-        hash: summary.content_crc,
-        revision: bumped.unwrap_or(source.revision),
-        total_key: summary.top_level_keys,
-        total_size: summary.bytes,
-    };
+    let restored = hasher.status(summary.bytes);
 
     let snap_bytes = snapfile::encode(
         snapfile::v2_store_json(&members)
@@ -679,6 +674,7 @@ fn write_db(
     snap: &Snapshot,
     path: &Path,
     edits: BTreeMap<Vec<u8>, BucketEdit>,
+    hasher: &mut StatusHasher,
 ) -> Result<WriteSummary, RestoreError> {
     let copy_err = |source: CopyError| RestoreError::Copy {
         path: path.display().to_string(),
@@ -688,7 +684,9 @@ fn write_db(
         page_size: snap.db.page_size(),
         ..WriterOptions::default()
     };
-    let mut w = BoltWriter::create(path, opts).map_err(|e| copy_err(e.into()))?;
+    let mut w = BoltWriter::create(path, opts)
+        .map_err(|e| copy_err(e.into()))?
+        .observed(hasher);
     copy_db(&snap.db, &mut w, edits).map_err(copy_err)?;
     w.finish_file().map_err(|e| copy_err(e.into()))
 }

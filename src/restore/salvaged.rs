@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::bolt::{BoltWriter, WriteError, WriteSummary, WriterOptions};
-use crate::etcd::schema::{Revision, KEY_BUCKET, META_BUCKET};
+use crate::etcd::schema::{Revision, FINISHED_COMPACT_KEY, KEY_BUCKET, META_BUCKET};
 use crate::etcd::Snapshot;
 use crate::salvage::Salvage;
 
@@ -43,15 +43,14 @@ pub fn write_salvaged_db(
     let meta = buckets
         .entry(META_BUCKET.to_vec())
         .or_insert_with(|| (0, BTreeMap::new()));
-    if !meta.1.contains_key(b"finishedCompactRev".as_slice()) {
+    if !meta.1.contains_key(FINISHED_COMPACT_KEY) {
         if let Some(c) = s.meta.finished_compact_revision {
             let rev = Revision {
                 main: c,
                 sub: 0,
                 tombstone: false,
             };
-            meta.1
-                .insert(b"finishedCompactRev".to_vec(), rev.to_bytes());
+            meta.1.insert(FINISHED_COMPACT_KEY.to_vec(), rev.to_bytes());
         }
     }
     let key_seq = reach

@@ -35,6 +35,8 @@ pub struct State {
     pub bookmark_every: u64,
     /// The bearer token every request must carry (with --tls).
     pub token: Option<String>,
+    /// The web console's caches and second snapshot (`/ui/`).
+    pub console: super::ui::Console,
 }
 
 /// A reply body: whole, or chunks from a producer (lists, watches).
@@ -493,10 +495,7 @@ impl Selection {
 }
 
 fn printer(res: &ApiResource) -> Printer {
-    match &res.printer_columns {
-        Some(cols) => print::crd_columns(cols),
-        None => print::builtin(&res.group, &res.kind).unwrap_or_else(print::default_printer),
-    }
+    print::printer_for(&res.group, &res.kind, res.printer_columns.as_deref())
 }
 
 fn columns_json(p: &Printer) -> J {

@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod catalog;
+pub mod ui;
 
 use std::convert::Infallible;
 use std::io::Write;
@@ -114,34 +115,7 @@ pub struct Started {
     pub revision: i64,
 }
 
-/// The snapshot's time (Unix seconds): the timestamp in an OpenShift
-/// backup's file name (`snapshot_2026-11-21_101500.db`), else the file's
-/// modification time.
-pub fn snapshot_time(db: &Path) -> Option<i64> {
-    let name = db.file_name()?.to_str()?;
-    if let Some(ts) = name
-        .strip_prefix("snapshot_")
-        .and_then(|n| n.strip_suffix(".db"))
-    {
-        // YYYY-MM-DD_HHMMSS
-        if ts.len() >= 17 {
-            let text = format!(
-                "{}T{}:{}:{}Z",
-                &ts[..10],
-                &ts[11..13],
-                &ts[13..15],
-                &ts[15..17]
-            );
-            if let Some((s, _)) = crate::kube::timefmt::parse_rfc3339(&text) {
-                return Some(s);
-            }
-        }
-    }
-    let m = std::fs::metadata(db).ok()?.modified().ok()?;
-    m.duration_since(std::time::UNIX_EPOCH)
-        .ok()
-        .map(|d| d.as_secs() as i64)
-}
+pub use crate::session::snapshot_time;
 
 /// `/version` as far as the snapshot shows it: the kubelet version most
 /// nodes report, else OpenShift's ClusterVersion, else unknown.
@@ -183,6 +157,7 @@ fn version_of(state_index: &Index<'_>, keys: Option<&crate::crypt::KeyRing>) -> 
 /// catalog. The session is kept for the life of the process.
 pub fn state(session: Session<'static>, opts: &Options) -> Result<State, ServeError> {
     let session: &'static Session<'static> = Box::leak(Box::new(session));
+    let console = ui::Console::new(session);
     let store = &session.store;
     let keys = session.keys.as_ref();
     let live = store.state_at(opts.rev, |_| true)?;
@@ -202,6 +177,7 @@ pub fn state(session: Session<'static>, opts: &Options) -> Result<State, ServeEr
         version,
         bookmark_every: opts.bookmark_every,
         token: None,
+        console,
     })
 }
 
@@ -340,6 +316,9 @@ async fn answer(
         };
         let rt = tokio::runtime::Handle::current();
         let _g = rt.enter();
+        if ui::is_ui(&path) {
+            return ui::handle(&st, &method, &path, &handle_req.query);
+        }
         api::handle(&st, &handle_req)
     })
     .await
@@ -373,6 +352,17 @@ pub fn run(
     opts: Options,
     on_start: impl FnOnce(&Started),
 ) -> Result<(), ServeError> {
+    run_pair(session, None, opts, on_start)
+}
+
+/// As [`run`]; with `compare`, the console's diff page also compares the
+/// served snapshot with that one (`serve A B`).
+pub fn run_pair(
+    session: Session<'static>,
+    compare: Option<Session<'static>>,
+    opts: Options,
+    on_start: impl FnOnce(&Started),
+) -> Result<(), ServeError> {
     if !opts.listen.ip().is_loopback() && !opts.allow_remote {
         return Err(ServeError::NotLoopback {
             addr: opts.listen.to_string(),
@@ -385,6 +375,9 @@ pub fn run(
     };
     let mut st = state(session, &opts)?;
     st.token = tls.as_ref().map(|t| t.token.clone());
+    st.console.compare = compare.map(|s| ui::Compare {
+        session: Box::leak(Box::new(s)),
+    });
     let state = Arc::new(st);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -154,6 +154,19 @@ fn uints(b: &[u8], upto: u32) -> Result<[u64; 4], String> {
     Ok(out)
 }
 
+/// The index of a `walpb.Record`'s entry data, if it decodes (salvage
+/// reads the entries past a damage for their indexes alone).
+pub fn entry_index(data: &[u8]) -> Option<u64> {
+    let mut index = None;
+    for f in Fields::new(data) {
+        let (n, v) = f.ok()?;
+        if n == 3 {
+            index = Some(expect_varint(n, v).ok()?);
+        }
+    }
+    index
+}
+
 /// raftpb.Entry{Type=1, Term=2, Index=3, Data=4}, zero-copy.
 fn entry<'a>(r: &Record<'a>) -> Result<Entry<'a>, String> {
     let mut e = Entry {

@@ -11,7 +11,10 @@ use prost::Message;
 
 use super::replay::Overlay;
 use crate::bolt::{copy_db, BoltWriter, BucketEdit, CopyError, WriteSummary, WriterOptions};
-use crate::etcd::schema::{Revision, KEY_BUCKET, LEASE_BUCKET, META_BUCKET};
+use crate::etcd::schema::{
+    Revision, CONSISTENT_INDEX_KEY, FINISHED_COMPACT_KEY, KEY_BUCKET, LEASE_BUCKET, META_BUCKET,
+    SCHEDULED_COMPACT_KEY, TERM_KEY,
+};
 use crate::mvcc::Store;
 
 /// Writes `store`'s db with `ov` applied to `out` (a new 0600 file).
@@ -59,19 +62,19 @@ pub fn write_replayed_db(
     let rep = &ov.report;
     let mut meta = BucketEdit::default();
     meta.set.insert(
-        b"consistent_index".to_vec(),
+        CONSISTENT_INDEX_KEY.to_vec(),
         Some(rep.applied_index.to_be_bytes().to_vec()),
     );
     let mut has_term = false;
     if let Ok(mb) = db.bucket(META_BUCKET) {
         db.for_each(&mb, |e| {
-            has_term |= e.key == b"term";
+            has_term |= e.key == TERM_KEY;
             Ok(())
         })?;
     }
     if has_term {
         meta.set.insert(
-            b"term".to_vec(),
+            TERM_KEY.to_vec(),
             Some(rep.applied_term.to_be_bytes().to_vec()),
         );
     }
@@ -83,8 +86,8 @@ pub fn write_replayed_db(
         }
         .to_bytes();
         meta.set
-            .insert(b"scheduledCompactRev".to_vec(), Some(rev.clone()));
-        meta.set.insert(b"finishedCompactRev".to_vec(), Some(rev));
+            .insert(SCHEDULED_COMPACT_KEY.to_vec(), Some(rev.clone()));
+        meta.set.insert(FINISHED_COMPACT_KEY.to_vec(), Some(rev));
     }
     edits.insert(META_BUCKET.to_vec(), meta);
 

@@ -2,7 +2,8 @@
 //! format ([`record`], shared with restore's writer), reading segments with
 //! the CRC chain checked ([`read`]), the raft log it holds ([`log`]), the
 //! requests of its entries ([`request`]) and replaying them over a db as a
-//! restarting etcd does ([`replay`]).
+//! restarting etcd does ([`replay`]); what a damaged WAL still gives
+//! ([`salvage`]).
 
 pub mod check;
 pub mod list;
@@ -13,6 +14,7 @@ pub mod read;
 pub mod record;
 pub mod replay;
 pub mod request;
+pub mod salvage;
 
 pub use log::{Entry, HardState, Log, LogError, SnapMark};
-pub use read::{Record, Segment, Torn, WalError, WalFiles, WalRecords};
+pub use read::{Damage, Record, Segment, Torn, WalError, WalFiles, WalRecords};

@@ -70,3 +70,33 @@ pub fn replay_wal<'a>(
     store.apply_overlay(ov)?;
     Ok((ov, log.torn.clone()))
 }
+
+/// What [`replay_wal_salvage`] did: the replay laid over the store, the
+/// torn tail etcd would drop, and the loss past a damage, if any.
+pub struct SalvagedReplay<'a> {
+    pub overlay: &'a Overlay,
+    pub torn: Option<super::read::Torn>,
+    pub loss: Option<super::salvage::WalLoss>,
+}
+
+/// [`replay_wal`] for `--salvage`: a damaged WAL (CRC break, bad frame,
+/// missing segment) replays the entries before the damage and reports the
+/// rest lost. `consistent_index` is the db's (the caller knows it from the
+/// tree or from the salvaged meta bucket).
+pub fn replay_wal_salvage<'a>(
+    store: &mut Store<'a>,
+    dir: &Path,
+    consistent_index: u64,
+    slot: &'a mut Option<Overlay>,
+) -> Result<SalvagedReplay<'a>, OpenError> {
+    let files = super::salvage::open(dir)?;
+    let (_records, log, loss) = super::salvage::read_until_damage(&files, consistent_index);
+    let ov = replay(store, &log, consistent_index);
+    let ov: &'a Overlay = slot.insert(ov);
+    store.apply_overlay(ov)?;
+    Ok(SalvagedReplay {
+        overlay: ov,
+        torn: log.torn.clone(),
+        loss,
+    })
+}

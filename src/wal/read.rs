@@ -80,6 +80,20 @@ pub struct WalFiles {
     pub dir: PathBuf,
     pub segments: Vec<Segment>,
     maps: Vec<Option<Mmap>>,
+    /// Opened for salvage past a gap in the sequence: the position of the
+    /// first segment after the gap, and the error naming the gap.
+    gap: Option<(usize, WalError)>,
+}
+
+/// Where reading a WAL stopped: the error, the segment (its position in
+/// [`WalFiles::segments`]) it concerns and the offset of the damaged
+/// record (`None` for a missing segment: reading resumes, if at all, at
+/// the start of `segment`).
+#[derive(Debug)]
+pub struct Damage {
+    pub error: WalError,
+    pub segment: usize,
+    pub offset: Option<u64>,
 }
 
 /// The records of a WAL, in order.
@@ -97,6 +111,16 @@ impl WalFiles {
     /// Lists and maps the segments of `dir`, checking that their sequence
     /// numbers are consecutive.
     pub fn open(dir: &Path) -> Result<WalFiles, WalError> {
+        WalFiles::open_with(dir, false)
+    }
+
+    /// As [`WalFiles::open`], but a gap in the sequence numbers is kept as
+    /// damage for [`WalFiles::records_until_damage`] to stop at.
+    pub fn open_salvage(dir: &Path) -> Result<WalFiles, WalError> {
+        WalFiles::open_with(dir, true)
+    }
+
+    fn open_with(dir: &Path, tolerate_gap: bool) -> Result<WalFiles, WalError> {
         let io = |p: &Path, source| WalError::Io {
             path: p.display().to_string(),
             source,
@@ -124,14 +148,20 @@ impl WalFiles {
             });
         }
         segments.sort_by_key(|s| s.seq);
-        for w in segments.windows(2) {
+        let mut gap = None;
+        for (i, w) in segments.windows(2).enumerate() {
             if w[1].seq != w[0].seq + 1 {
-                return Err(WalError::MissingSegment {
+                let e = WalError::MissingSegment {
                     dir: dir.display().to_string(),
                     missing: format!("{:016x}-*.wal", w[0].seq + 1),
                     before: w[0].name.clone(),
                     after: w[1].name.clone(),
-                });
+                };
+                if !tolerate_gap {
+                    return Err(e);
+                }
+                gap = Some((i + 1, e));
+                break;
             }
         }
         let mut maps = Vec::with_capacity(segments.len());
@@ -149,6 +179,7 @@ impl WalFiles {
             dir: dir.to_path_buf(),
             segments,
             maps,
+            gap,
         })
     }
 
@@ -166,17 +197,18 @@ impl WalFiles {
     pub fn records(&self) -> Result<WalRecords<'_>, WalError> {
         match self.scan() {
             (r, None) => Ok(r),
-            (_, Some(e)) => Err(e),
+            (_, Some(d)) => Err(d.error),
         }
     }
 
     /// What salvage reads of a damaged WAL: every record before the first
-    /// damage, and that damage (whatever follows it is lost).
-    pub fn records_until_damage(&self) -> (WalRecords<'_>, Option<WalError>) {
+    /// damage (a CRC break, a bad frame, a missing segment when opened with
+    /// [`WalFiles::open_salvage`]), and where that damage is.
+    pub fn records_until_damage(&self) -> (WalRecords<'_>, Option<Damage>) {
         self.scan()
     }
 
-    fn scan(&self) -> (WalRecords<'_>, Option<WalError>) {
+    fn scan(&self) -> (WalRecords<'_>, Option<Damage>) {
         let mut damage = None;
         let mut out = Vec::new();
         let mut crc = 0u32;
@@ -184,6 +216,16 @@ impl WalFiles {
         let last = self.segments.len() - 1;
         let mut used = vec![0u64; self.segments.len()];
         'segments: for (si, seg) in self.segments.iter().enumerate() {
+            if let Some((at, e)) = &self.gap {
+                if si == *at {
+                    damage = Some(Damage {
+                        error: gap_error(e),
+                        segment: si,
+                        offset: None,
+                    });
+                    break;
+                }
+            }
             let bytes: &[u8] = match self.maps.get(si) {
                 Some(Some(m)) => m,
                 _ => &[],
@@ -198,7 +240,11 @@ impl WalFiles {
                 if off + 8 > bytes.len() {
                     if off < bytes.len() && si != last {
                         {
-                            damage = Some(frame_err(off as u64, "a partial length field".into()));
+                            damage = hit(
+                                si,
+                                off,
+                                frame_err(off as u64, "a partial length field".into()),
+                            );
                             break 'segments;
                         }
                     }
@@ -227,7 +273,7 @@ impl WalFiles {
                 };
                 if len + pad >= MAX_RECORD_SIZE {
                     {
-                        damage = Some(frame_err(
+                        damage = hit(si, off, frame_err(
                         off as u64,
                         format!("length field {field:#x}: a record of {len} bytes (etcd's limit is {MAX_RECORD_SIZE})"),
                     ));
@@ -249,7 +295,7 @@ impl WalFiles {
                         break;
                     }
                     {
-                        damage = Some(frame_err(off as u64, why));
+                        damage = hit(si, off, frame_err(off as u64, why));
                         break 'segments;
                     }
                 }
@@ -262,8 +308,11 @@ impl WalFiles {
                             break;
                         }
                         {
-                            damage =
-                                Some(frame_err(off as u64, format!("not a walpb.Record: {what}")));
+                            damage = hit(
+                                si,
+                                off,
+                                frame_err(off as u64, format!("not a walpb.Record: {what}")),
+                            );
                             break 'segments;
                         }
                     }
@@ -274,12 +323,16 @@ impl WalFiles {
                     // nothing was read before it) and resets the chain.
                     if crc != 0 && stored != crc {
                         {
-                            damage = Some(WalError::Crc {
-                                segment: seg.name.clone(),
-                                offset: off as u64,
-                                stored,
-                                computed: crc,
-                            });
+                            damage = hit(
+                                si,
+                                off,
+                                WalError::Crc {
+                                    segment: seg.name.clone(),
+                                    offset: off as u64,
+                                    stored,
+                                    computed: crc,
+                                },
+                            );
                             break 'segments;
                         }
                     }
@@ -295,12 +348,16 @@ impl WalFiles {
                             break;
                         }
                         {
-                            damage = Some(WalError::Crc {
-                                segment: seg.name.clone(),
-                                offset: off as u64,
-                                stored,
-                                computed: next,
-                            });
+                            damage = hit(
+                                si,
+                                off,
+                                WalError::Crc {
+                                    segment: seg.name.clone(),
+                                    offset: off as u64,
+                                    stored,
+                                    computed: next,
+                                },
+                            );
                             break 'segments;
                         }
                     }
@@ -326,6 +383,36 @@ impl WalFiles {
             },
             damage,
         )
+    }
+}
+
+fn hit(segment: usize, off: usize, error: WalError) -> Option<Damage> {
+    Some(Damage {
+        error,
+        segment,
+        offset: Some(off as u64),
+    })
+}
+
+/// A copy of the gap error [`WalFiles::open_salvage`] kept.
+fn gap_error(e: &WalError) -> WalError {
+    match e {
+        WalError::MissingSegment {
+            dir,
+            missing,
+            before,
+            after,
+        } => WalError::MissingSegment {
+            dir: dir.clone(),
+            missing: missing.clone(),
+            before: before.clone(),
+            after: after.clone(),
+        },
+        other => WalError::Frame {
+            segment: String::new(),
+            offset: 0,
+            what: other.to_string(),
+        },
     }
 }
 
@@ -357,7 +444,7 @@ mod tests {
     /// 512-byte sectors), as etcd frames them, zero-filled to 8 KiB.
     fn segment(n: u64, prev_crc: u32) -> (Vec<u8>, Vec<usize>, u32) {
         let mut w = WalEncoder::new(prev_crc);
-        w.metadata(b"meta".to_vec());
+        w.metadata(crate::restore::wal::metadata_bytes(1, 2));
         let mut offs = Vec::new();
         for i in 1..=n {
             offs.push(w.bytes().len());
@@ -445,6 +532,26 @@ mod tests {
         let r = f.records().unwrap();
         assert_eq!(r.records.len(), 2 + 4);
         assert_eq!(r.torn.unwrap().offset, offs[4] as u64);
+    }
+
+    #[test]
+    fn salvage_reads_up_to_a_missing_segment() {
+        let (a, _, crc) = segment(2, 0);
+        let (c, _, _) = segment(1, crc);
+        let d = dir_with(&[(0, &a), (2, &c)]);
+        let f = WalFiles::open_salvage(d.path()).unwrap();
+        let (r, dmg) = f.records_until_damage();
+        assert_eq!(r.records.len(), 4);
+        let dmg = dmg.unwrap();
+        assert_eq!((dmg.segment, dmg.offset), (1, None));
+        assert!(matches!(dmg.error, WalError::MissingSegment { .. }));
+        let (_, log, loss) = crate::wal::salvage::read_until_damage(&f, 0);
+        assert_eq!(log.last_index(), 2);
+        let loss = loss.unwrap();
+        assert_eq!(loss.lost_from_index, 3);
+        // The segment after the gap holds entry 1 again (as built here).
+        assert_eq!(loss.lost_to_index, Some(1));
+        assert_eq!(loss.segments_not_read.len(), 1);
     }
 
     #[test]

@@ -221,7 +221,14 @@ impl Etcd {
     }
 
     fn spawn_with(version: Version, b: &Boot<'_>, dir: tempfile::TempDir, extra: &[&str]) -> Etcd {
-        let client = format!("http://127.0.0.1:{}", free_port());
+        // The peer port was picked (and released) earlier: the kernel may
+        // hand the same one out again.
+        let client = loop {
+            let c = format!("http://127.0.0.1:{}", free_port());
+            if c != b.peer {
+                break c;
+            }
+        };
         let log = dir.path().join("etcd.log");
         let logf = std::fs::File::create(&log).expect("log");
         let own = format!("{}={}", b.name, b.peer);
