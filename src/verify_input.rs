@@ -154,29 +154,28 @@ pub fn verify_input(
     } else {
         report.exit_code().max(1)
     };
-    let (mut salvage, mut salvage_lines, mut wal_salvage) = (None, Vec::new(), None);
-    if opts.salvage {
+    let (salvage, wal_salvage, salvage_lines) = if opts.salvage {
         let snap = Snapshot::open_salvage(&input.db)?;
         let s = Salvage::run(&snap);
-        if exit == 0 && s.report.may_be_lost {
-            exit = 1;
-        }
-        salvage_lines = s.summary_lines();
         // And a data dir's WAL: where it is damaged and which entries past
         // the damage are lost.
-        if let Some(dir) = crate::wal::open::wal_dir_of(input) {
-            let ci = s.meta.consistent_index.unwrap_or(0);
-            let files = crate::wal::salvage::open(&dir)?;
-            if let Some(l) = crate::wal::salvage::read_until_damage(&files, ci).2 {
-                if exit == 0 && l.may_be_lost {
-                    exit = 1;
-                }
-                salvage_lines.extend(l.summary_lines());
-                wal_salvage = Some(l);
+        let wal_loss = match crate::wal::open::wal_dir_of(input) {
+            Some(dir) => {
+                let ci = s.meta.consistent_index.unwrap_or(0);
+                let files = crate::wal::salvage::open(&dir)?;
+                crate::wal::salvage::read_until_damage(&files, ci).2
             }
+            None => None,
+        };
+        if exit == 0 && (s.report.may_be_lost || wal_loss.as_ref().is_some_and(|l| l.may_be_lost)) {
+            exit = 1;
         }
-        salvage = Some(s.report.clone());
-    }
+        let mut lines = s.summary_lines();
+        lines.extend(wal_loss.iter().flat_map(|l| l.summary_lines()));
+        (Some(s.report.clone()), wal_loss, lines)
+    } else {
+        (None, None, Vec::new())
+    };
     Ok(InputReport {
         verdict: verdict_word(&report),
         report,

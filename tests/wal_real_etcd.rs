@@ -603,7 +603,7 @@ fn ls_salvage(dir: &Path) -> (usize, Option<i32>, String) {
     let o = etcdsnap(&["ls", path_str(dir), "--salvage", "-o", "json"]);
     let n = serde_json::from_slice::<serde_json::Value>(&o.stdout)
         .ok()
-        .and_then(|v| v.as_array().map(|a| a.len()))
+        .and_then(|v| v["keys"].as_array().map(|a| a.len()))
         .unwrap_or(usize::MAX);
     (n, o.status.code(), stderr(&o))
 }
