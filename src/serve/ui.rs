@@ -16,8 +16,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde_json::{json, Value as J};
 
 use super::api::{status, Body, Reply, State};
-use super::catalog::Index;
+use super::catalog::{ApiResource, Index};
 use crate::console::{browse, compare, overview};
+use crate::kube::print::{self, Printer};
 use crate::query::LabelSelector;
 use crate::redact::Redaction;
 use crate::session::Session;
@@ -300,10 +301,20 @@ fn list(state: &State, q: &HashMap<String, String>) -> Reply {
         secrets: true,
         ..state.redaction
     };
-    let page = browse::list(&entries, res, state.keys, state.now, &query, hide);
+    let records: Vec<_> = entries.iter().map(|e| e.record).collect();
+    let page = browse::list(&records, &printer(res), state.keys, state.now, &query, hide);
     json_reply(
         &json!({"revision": rev, "kind": res.kind, "namespaced": res.namespaced, "page": page}),
     )
+}
+
+/// The printer `kubectl get` uses for `res` (a CRD's columns, a built-in
+/// kind's, else NAME and AGE).
+fn printer(res: &ApiResource) -> Printer {
+    match &res.printer_columns {
+        Some(cols) => print::crd_columns(cols),
+        None => print::builtin(&res.group, &res.kind).unwrap_or_else(print::default_printer),
+    }
 }
 
 /// What a request may see: Secret data only when it asks to reveal and
