@@ -6,7 +6,8 @@
 //! What is costly is computed once: the overview (it reads every value)
 //! on a background thread started by the first request for it (after the
 //! page's summary, so the page is interactive first), the
-//! resource counts and namespaces of the served revision on first use, and
+//! resource counts and namespaces of the served revision at start-up (on a
+//! thread of their own), and
 //! the index of the one other revision last asked for.
 
 use std::collections::{BTreeSet, HashMap};
@@ -131,6 +132,15 @@ pub fn handle(state: &Arc<State>, method: &str, path: &str, q: &HashMap<String, 
             None,
         ),
     }
+}
+
+/// Counts the served revision's kinds and namespaces on a thread of its
+/// own, so the console's first page does not wait for them.
+pub fn warm(state: &Arc<State>) {
+    let st = Arc::clone(state);
+    std::thread::spawn(move || {
+        let _ = at_rev(&st, st.rev);
+    });
 }
 
 /// Starts computing the overview on a thread of its own (once).
