@@ -18,6 +18,10 @@ and times over plain HTTP what each page fetches:
             for the key with the most revisions among the largest resource
   diff      with --b: the two snapshots compared (the Diff page)
 
+With --browser, a fresh server is opened in headless Chromium (chromedriver)
+and the page's own timings are read (window.etcdsnapTimings: when each view
+was usable, rendering included).
+
 Each request is timed `--runs` times (median printed) after the first, except
 the ones that only happen once.  The machine's load is printed beside.
 """
@@ -49,12 +53,72 @@ def ms(s):
     return "%.0f ms" % (s * 1000)
 
 
+def wd(driver, method, path, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(driver + path, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=120) as r:
+        return json.loads(r.read())["value"]
+
+
+def browser_times(url, key, plural, group):
+    """The page's own timings (window.etcdsnapTimings) in headless Chromium:
+    overview interactive after opening, the list's first screen, the object
+    page with its history."""
+    import socket
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        port = so.getsockname()[1]
+    d = subprocess.Popen(["/usr/bin/chromedriver", "--port=%d" % port],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    driver = "http://127.0.0.1:%d" % port
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(driver + "/status", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.05)
+        caps = {"capabilities": {"alwaysMatch": {"goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1280,800"]}}}}
+        sid = wd(driver, "POST", "/session", caps)["sessionId"]
+        ui = url + "/ui/"
+
+        def run(frag, what):
+            wd(driver, "POST", "/session/%s/url" % sid, {"url": ui + "#" + frag})
+            for _ in range(1200):
+                t = wd(driver, "POST", "/session/%s/execute/sync" % sid,
+                       {"script": "return window.etcdsnapTimings || []", "args": []})
+                hit = [x for x in t if x["what"] == what]
+                if hit:
+                    return hit[-1]
+                time.sleep(0.05)
+            raise SystemExit("%s never became ready" % what)
+        o = run("/overview", "overview-interactive")
+        print("browser: overview interactive %s after opening the page" % ms(o["sinceOpen"] / 1000))
+        o = run("/overview", "overview")
+        print("browser: overview complete %s after opening" % ms(o["sinceOpen"] / 1000))
+        q = urllib.parse.urlencode({"g": group, "r": plural}) if group else "r=" + plural
+        li = run("/browse?" + q, "list-first-screen")
+        print("browser: %s list, first screen %s after asking" % (plural, ms(li["ms"] / 1000)))
+        ob = run("/object?" + urllib.parse.urlencode({"key": key}), "object")
+        print("browser: object with history %s after asking" % ms(ob["ms"] / 1000))
+        wd(driver, "DELETE", "/session/%s" % sid)
+    finally:
+        d.kill()
+        d.wait()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("input")
     ap.add_argument("--keys")
     ap.add_argument("--b", help="a second snapshot: time the Diff page of `serve A B`")
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--browser", action="store_true",
+                    help="also read the page's own timings in headless Chromium (a fresh server)")
     a = ap.parse_args()
     cmd = [str(BIN), "serve", a.input] + ([a.b] if a.b else []) + ["--listen", "127.0.0.1:0"]
     if a.keys:
@@ -126,6 +190,17 @@ def main():
     finally:
         p.kill()
         p.wait()
+    if a.browser:
+        # A fresh server: the overview is computed for this page alone.
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            line = p.stdout.readline()
+            url = next(w for w in line.split() if w.startswith("http://"))
+            browser_times(url, best, big["plural"], big["group"])
+            print("load average after:", os.getloadavg())
+        finally:
+            p.kill()
+            p.wait()
 
 
 if __name__ == "__main__":

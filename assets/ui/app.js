@@ -96,8 +96,16 @@ function banner(text, isError) {
 
 let renderSeq = 0;
 
+// When each view became usable (ms since the page opened and since the
+// view was asked for): read by scripts/bench-console.py --browser.
+window.etcdsnapTimings = [];
+function timing(what, t0) {
+  window.etcdsnapTimings.push({ what, ms: performance.now() - t0, sinceOpen: performance.now() });
+}
+
 async function render() {
   const seq = ++renderSeq;
+  const t0 = performance.now();
   const { page, params } = route();
   for (const n of ["overview", "browse", "diff"]) {
     const a = $("#nav-" + n);
@@ -129,7 +137,8 @@ async function render() {
   const pages = { overview, browse, object: objectPage, diff: diffPage };
   const view = pages[page] || overview;
   try {
-    await view(main, s, params, seq);
+    await view(main, s, params, seq, t0);
+    if (seq === renderSeq) timing(page, t0);
   } catch (e) {
     if (seq !== renderSeq) return;
     banner(e.message, true);
@@ -138,7 +147,7 @@ async function render() {
 
 // ---------------------------------------------------------------- overview
 
-async function overview(main, s, params, seq) {
+async function overview(main, s, params, seq, t0) {
   const total = s.resources.reduce((a, r) => a + r.count, 0);
   const quick = h("div.cards", {},
     card("Revision", num(s.revision), s.revision === s.current_revision ? "latest" : "of " + num(s.current_revision)),
@@ -155,6 +164,7 @@ async function overview(main, s, params, seq) {
     s.notes.length ? h("details", {}, h("summary", { text: s.notes.length + " notes from opening the input" }),
       h("ul", {}, s.notes.map(n => h("li.mono", { text: n })))) : null,
     body);
+  timing("overview-interactive", t0);
   let o = null;
   for (let i = 0; ; i++) {
     const r = await api("overview");
@@ -224,7 +234,7 @@ function card(title, value, sub) {
 
 function kindLabel(r) { return r.group ? r.group : "core"; }
 
-async function browse(main, s, params, seq) {
+async function browse(main, s, params, seq, t0) {
   const res = s.resources;
   let cur = res.find(r => r.plural === params.r && r.group === (params.g || ""));
   if (!cur) cur = res.find(r => r.plural === "pods" && r.group === "") || res[0];
@@ -311,6 +321,7 @@ async function browse(main, s, params, seq) {
   }
   viewport.addEventListener("scroll", () => requestAnimationFrame(draw), { passive: true });
   draw();
+  timing("list-first-screen", t0);
 }
 
 // ---------------------------------------------------------------- object
@@ -356,7 +367,7 @@ function changeList(changes) {
   }));
 }
 
-async function objectPage(main, s, params, seq, reveal) {
+async function objectPage(main, s, params, seq, t0, reveal) {
   const r = await api("object", { key: params.key, rev: params.rev, reveal: reveal ? 1 : "" });
   if (seq !== renderSeq) return;
   const { object: o, history, revealable } = r.body;
@@ -373,10 +384,10 @@ async function objectPage(main, s, params, seq, reveal) {
     if (o.hidden) {
       parts.push(h("div.secret-note#secret-note", {},
         revealable ? "Secret data is hidden (shown as SHA-256 digests). " : "Secret data is redacted: this server runs with --redact and never sends it. ",
-        revealable ? h("button#reveal", { type: "button", text: "Reveal Secret data", onclick: () => objectPage(main, s, params, seq, true).catch(e => banner(e.message, true)) }) : null));
+        revealable ? h("button#reveal", { type: "button", text: "Reveal Secret data", onclick: () => objectPage(main, s, params, seq, 0, true).catch(e => banner(e.message, true)) }) : null));
     } else {
       parts.push(h("div.secret-note#secret-note", {}, "Secret data is shown in clear. ",
-        h("button#hide", { type: "button", text: "Hide", onclick: () => objectPage(main, s, params, seq, false).catch(e => banner(e.message, true)) })));
+        h("button#hide", { type: "button", text: "Hide", onclick: () => objectPage(main, s, params, seq, 0, false).catch(e => banner(e.message, true)) })));
     }
   }
   if (o.yaml) parts.push(highlight(o.yaml));

@@ -9,20 +9,11 @@ use serde_json::Value as J;
 
 use crate::crypt::KeyRing;
 use crate::forensics::diff::{json_diff, recreated, FieldChange, PathPattern, DEFAULT_IGNORES};
-use crate::kube::print::{self, Column, Printer};
+use crate::kube::key;
+use crate::kube::print::{Column, Printer};
 use crate::mvcc::{HistoryEntry, Record, Store};
 use crate::query::{Encryption, Item, LabelSelector};
 use crate::redact::{self, Redaction};
-use crate::serve::catalog::{ApiResource, Entry};
-
-/// The printer `kubectl get` uses for `res` (a CRD's columns, a built-in
-/// kind's, else NAME and AGE).
-pub fn printer(res: &ApiResource) -> Printer {
-    match &res.printer_columns {
-        Some(cols) => print::crd_columns(cols),
-        None => print::builtin(&res.group, &res.kind).unwrap_or_else(print::default_printer),
-    }
-}
 
 /// What a list request selects.
 #[derive(Debug, Default)]
@@ -56,54 +47,60 @@ pub struct ListPage {
     pub rows: Vec<Row>,
 }
 
-/// One page of `entries` (sorted by namespace and name) that match `q`.
+/// The object name an etcd key names (empty for keys of no layout).
+fn name_of(k: &[u8]) -> &str {
+    key::parse(k).map_or("", |k| k.name)
+}
+
+/// One page of `records` (sorted by namespace and name) that match `q`,
+/// with the cells of printer `p`.
 /// Names and key prefixes are matched without decoding; a label selector
 /// decodes labels only; the page's rows alone are decoded in full, and
 /// redacted by `red` before their cells are taken.
 pub fn list(
-    entries: &[Entry<'_>],
-    res: &ApiResource,
+    records: &[Record<'_>],
+    p: &Printer,
     keys: Option<&KeyRing>,
     now: i64,
     q: &ListQuery,
     red: Redaction,
 ) -> ListPage {
     let needle = q.name.to_lowercase();
-    let cheap = |e: &&Entry<'_>| {
-        (needle.is_empty() || e.name.to_lowercase().contains(&needle))
-            && (q.key_prefix.is_empty() || e.record.kv.key.starts_with(q.key_prefix.as_bytes()))
+    let cheap = |r: &&Record<'_>| {
+        (needle.is_empty() || name_of(r.kv.key).to_lowercase().contains(&needle))
+            && (q.key_prefix.is_empty() || r.kv.key.starts_with(q.key_prefix.as_bytes()))
     };
-    let selected: Vec<&Entry<'_>> = match &q.labels {
-        None => entries.iter().filter(cheap).collect(),
-        Some(sel) => entries
+    let selected: Vec<&Record<'_>> = match &q.labels {
+        None => records.iter().filter(cheap).collect(),
+        Some(sel) => records
             .par_iter()
-            .filter(|e| cheap(e))
-            .filter(|e| {
-                Item::new(e.record, keys)
-                    .labels()
-                    .is_ok_and(|l| sel.matches(&l))
-            })
+            .filter(|r| cheap(r))
+            .filter(|r| Item::new(**r, keys).labels().is_ok_and(|l| sel.matches(&l)))
             .collect(),
     };
-    let p = printer(res);
     let end = selected.len().min(q.offset.saturating_add(q.limit));
     let page = selected.get(q.offset..end).unwrap_or(&[]);
     let rows = page
         .par_iter()
-        .map(|e| {
-            let it = Item::new(e.record, keys);
+        .map(|r| {
+            let it = Item::new(**r, keys);
             let (cells, error) = match it.object() {
                 Ok(mut o) => {
                     // A CRD's columns may point anywhere in the object.
-                    red.apply(e.record.kv.key, &mut o);
+                    red.apply(r.kv.key, &mut o);
                     (p.row(&o, now), None)
                 }
                 Err(err) => (Vec::new(), Some(err)),
             };
+            let k = key::parse(r.kv.key);
             Row {
-                key: String::from_utf8_lossy(e.record.kv.key).into_owned(),
-                namespace: e.namespace.unwrap_or("").to_string(),
-                name: e.name.to_string(),
+                key: String::from_utf8_lossy(r.kv.key).into_owned(),
+                namespace: k
+                    .as_ref()
+                    .and_then(|k| k.namespace)
+                    .unwrap_or("")
+                    .to_string(),
+                name: k.map_or("", |k| k.name).to_string(),
                 cells,
                 error,
             }

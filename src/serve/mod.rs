@@ -381,6 +381,7 @@ pub fn run_pair(
         session: Box::leak(Box::new(s)),
     });
     let state = Arc::new(st);
+    ui::warm(&state);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(64)

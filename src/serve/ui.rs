@@ -6,7 +6,8 @@
 //! What is costly is computed once: the overview (it reads every value)
 //! on a background thread started by the first request for it (after the
 //! page's summary, so the page is interactive first), the
-//! resource counts and namespaces of the served revision on first use, and
+//! resource counts and namespaces of the served revision at start-up (on a
+//! thread of their own), and
 //! the index of the one other revision last asked for.
 
 use std::collections::{BTreeSet, HashMap};
@@ -16,8 +17,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde_json::{json, Value as J};
 
 use super::api::{status, Body, Reply, State};
-use super::catalog::Index;
+use super::catalog::{ApiResource, Index};
 use crate::console::{browse, compare, overview};
+use crate::kube::print::{self, Printer};
 use crate::query::LabelSelector;
 use crate::redact::Redaction;
 use crate::session::Session;
@@ -130,6 +132,15 @@ pub fn handle(state: &Arc<State>, method: &str, path: &str, q: &HashMap<String, 
             None,
         ),
     }
+}
+
+/// Counts the served revision's kinds and namespaces on a thread of its
+/// own, so the console's first page does not wait for them.
+pub fn warm(state: &Arc<State>) {
+    let st = Arc::clone(state);
+    std::thread::spawn(move || {
+        let _ = at_rev(&st, st.rev);
+    });
 }
 
 /// Starts computing the overview on a thread of its own (once).
@@ -300,10 +311,20 @@ fn list(state: &State, q: &HashMap<String, String>) -> Reply {
         secrets: true,
         ..state.redaction
     };
-    let page = browse::list(&entries, res, state.keys, state.now, &query, hide);
+    let records: Vec<_> = entries.iter().map(|e| e.record).collect();
+    let page = browse::list(&records, &printer(res), state.keys, state.now, &query, hide);
     json_reply(
         &json!({"revision": rev, "kind": res.kind, "namespaced": res.namespaced, "page": page}),
     )
+}
+
+/// The printer `kubectl get` uses for `res` (a CRD's columns, a built-in
+/// kind's, else NAME and AGE).
+fn printer(res: &ApiResource) -> Printer {
+    match &res.printer_columns {
+        Some(cols) => print::crd_columns(cols),
+        None => print::builtin(&res.group, &res.kind).unwrap_or_else(print::default_printer),
+    }
 }
 
 /// What a request may see: Secret data only when it asks to reveal and
