@@ -321,10 +321,7 @@ fn list(state: &State, q: &HashMap<String, String>) -> Reply {
 /// The printer `kubectl get` uses for `res` (a CRD's columns, a built-in
 /// kind's, else NAME and AGE).
 fn printer(res: &ApiResource) -> Printer {
-    match &res.printer_columns {
-        Some(cols) => print::crd_columns(cols),
-        None => print::builtin(&res.group, &res.kind).unwrap_or_else(print::default_printer),
-    }
+    print::printer_for(&res.group, &res.kind, res.printer_columns.as_deref())
 }
 
 /// What a request may see: Secret data only when it asks to reveal and
