@@ -498,7 +498,7 @@ impl Selection {
     }
 }
 
-fn printer(res: &ApiResource) -> Printer {
+pub(super) fn printer(res: &ApiResource) -> Printer {
     print::printer_for(&res.group, &res.kind, res.printer_columns.as_deref())
 }
 

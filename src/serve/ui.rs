@@ -16,10 +16,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::{json, Value as J};
 
-use super::api::{status, Body, Reply, State};
-use super::catalog::{ApiResource, Index};
+use super::api::{printer, status, Body, Reply, State};
+use super::catalog::Index;
 use crate::console::{browse, compare, overview};
-use crate::kube::print::{self, Printer};
 use crate::query::LabelSelector;
 use crate::redact::Redaction;
 use crate::session::Session;
@@ -316,12 +315,6 @@ fn list(state: &State, q: &HashMap<String, String>) -> Reply {
     json_reply(
         &json!({"revision": rev, "kind": res.kind, "namespaced": res.namespaced, "page": page}),
     )
-}
-
-/// The printer `kubectl get` uses for `res` (a CRD's columns, a built-in
-/// kind's, else NAME and AGE).
-fn printer(res: &ApiResource) -> Printer {
-    print::printer_for(&res.group, &res.kind, res.printer_columns.as_deref())
 }
 
 /// What a request may see: Secret data only when it asks to reveal and
