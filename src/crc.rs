@@ -59,7 +59,7 @@ fn x8nmodp(mut len: u64) -> u32 {
 }
 
 /// The CRC-32C of `A‖B` from `crc(A)`, `crc(B)` and `|B|`.
-pub fn crc_combine(crc_a: u32, crc_b: u32, len_b: u64) -> u32 {
+pub(crate) fn crc_combine(crc_a: u32, crc_b: u32, len_b: u64) -> u32 {
     if len_b == 0 {
         return crc_a;
     }

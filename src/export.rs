@@ -17,7 +17,7 @@ use crate::query::{Encryption, Filter};
 
 /// The longest file-name segment written (file systems allow 255 bytes;
 /// room is left for a `~<hash>` suffix and `.undecoded.sha256`).
-pub const MAX_SEG: usize = 200;
+pub(crate) const MAX_SEG: usize = 200;
 
 /// Bytes kept as they are in a file name; every other byte (including
 /// `%`, `/`, controls and bytes that are not UTF-8) is written `%XX`, so
@@ -46,7 +46,7 @@ fn keep(b: u8, first: bool, top: bool) -> bool {
 /// A path segment for `name` (raw bytes): one to one, no `/`, never `.`
 /// or `..`, bounded to `MAX_SEG` bytes (a longer one is cut and marked
 /// with a hash of `key`, the full etcd key, which keeps it distinct).
-pub fn seg(name: &[u8], top: bool, key: &[u8]) -> String {
+pub(crate) fn seg(name: &[u8], top: bool, key: &[u8]) -> String {
     use std::fmt::Write as _;
     let mut o = String::with_capacity(name.len());
     for (i, &b) in name.iter().enumerate() {
@@ -73,7 +73,7 @@ pub fn seg(name: &[u8], top: bool, key: &[u8]) -> String {
 }
 
 /// 16 hex digits of the SHA-256 of `key`.
-pub fn short_hash(key: &[u8]) -> String {
+pub(crate) fn short_hash(key: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     Sha256::digest(key)[..8]
         .iter()
@@ -82,7 +82,7 @@ pub fn short_hash(key: &[u8]) -> String {
 }
 
 /// Where one record goes: `(dir, stem)` relative to `--out`.
-pub fn place(filter: &Filter, key: &[u8]) -> (PathBuf, String) {
+pub(crate) fn place(filter: &Filter, key: &[u8]) -> (PathBuf, String) {
     match filter.parse_key(key) {
         Some(k) if k.kind == KeyKind::Object => {
             let res = match k.group {

@@ -61,7 +61,7 @@ pub struct HashKv {
 /// The compaction revision etcd holds after opening this store: the
 /// scheduled one when a compaction was scheduled but not finished (etcd
 /// finishes it on start), -1 when there was none.
-pub fn compact_revision(store: &Store<'_>) -> i64 {
+pub(crate) fn compact_revision(store: &Store<'_>) -> i64 {
     let finished = store.compacted.unwrap_or(-1);
     store.scheduled_compaction().unwrap_or(-1).max(finished)
 }
@@ -237,7 +237,7 @@ fn rev_of(k: &[u8]) -> Revision {
 
 /// `treeIndex.Keep(at)`: for each key, its newest revision ≤ `at` when that
 /// is not a tombstone, as (main, sub).
-pub fn keep_set(store: &Store<'_>, at: i64) -> HashSet<(i64, i64)> {
+pub(crate) fn keep_set(store: &Store<'_>, at: i64) -> HashSet<(i64, i64)> {
     let mut newest: HashMap<&[u8], Revision> = HashMap::new();
     for r in store.records() {
         if r.rev.main > at {

@@ -191,7 +191,7 @@ pub fn resolve(path: &Path) -> Result<Input, InputError> {
 /// What an OpenShift backup dir holds of the set `cluster-backup.sh`
 /// writes, and what it lacks: `(present, missing)`, each missing part
 /// named with why a restore needs it. Empty for other inputs.
-pub fn backup_set(input: &Input) -> (Vec<String>, Vec<String>) {
+pub(crate) fn backup_set(input: &Input) -> (Vec<String>, Vec<String>) {
     if input.kind != InputKind::BackupDir {
         return (Vec::new(), Vec::new());
     }

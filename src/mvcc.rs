@@ -152,14 +152,14 @@ impl<'a> Store<'a> {
 
     /// `scheduledCompactRev` of the meta bucket (a compaction etcd finishes
     /// when it starts, if newer than the finished one).
-    pub fn scheduled_compaction(&self) -> Option<i64> {
+    pub(crate) fn scheduled_compaction(&self) -> Option<i64> {
         self.scheduled
     }
 
     /// Adds the revisions a WAL replay wrote (all newer than the db's) and
     /// applies its compaction, so every reader sees what a restarted etcd
     /// serves. The overlay owns the bytes; the store borrows them.
-    pub fn apply_overlay(&mut self, ov: &'a crate::wal::replay::Overlay) -> Result<()> {
+    pub(crate) fn apply_overlay(&mut self, ov: &'a crate::wal::replay::Overlay) -> Result<()> {
         let file = self.snap.display();
         self.overlay_from = self.records.len();
         for r in &ov.records {
@@ -192,7 +192,7 @@ impl<'a> Store<'a> {
     }
 
     /// The revisions added on top of the db by [`Store::apply_overlay`].
-    pub fn overlay_records(&self) -> &[Record<'a>] {
+    pub(crate) fn overlay_records(&self) -> &[Record<'a>] {
         &self.records[self.overlay_from.min(self.records.len())..]
     }
 
@@ -214,7 +214,7 @@ impl<'a> Store<'a> {
         }
     }
 
-    pub fn snapshot(&self) -> &Snapshot {
+    pub(crate) fn snapshot(&self) -> &Snapshot {
         self.snap
     }
 
@@ -224,7 +224,7 @@ impl<'a> Store<'a> {
     }
 
     /// Checks that `rev` can be read.
-    pub fn check_rev(&self, rev: i64) -> Result<()> {
+    pub(crate) fn check_rev(&self, rev: i64) -> Result<()> {
         if let Some(c) = self.compacted {
             if rev < c {
                 return Err(MvccError::Compacted {

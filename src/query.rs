@@ -193,10 +193,10 @@ impl LabelSelector {
 /// apiserver supports them: `metadata.name` and `metadata.namespace` for
 /// every kind, and the fields each kind registers (see [`field_supported`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldSelector(Vec<(String, bool, String)>);
+pub(crate) struct FieldSelector(Vec<(String, bool, String)>);
 
 /// Whether the apiserver accepts `field` in a field selector for `kind`.
-pub fn field_supported(kind: &str, field: &str) -> bool {
+pub(crate) fn field_supported(kind: &str, field: &str) -> bool {
     if matches!(field, "metadata.name" | "metadata.namespace") {
         return true;
     }
@@ -238,7 +238,7 @@ pub fn field_supported(kind: &str, field: &str) -> bool {
 
 impl FieldSelector {
     /// Parses a selector, checking each field against `kind`.
-    pub fn parse(s: &str, kind: &str) -> Result<FieldSelector, String> {
+    pub(crate) fn parse(s: &str, kind: &str) -> Result<FieldSelector, String> {
         let mut out = Vec::new();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (f, eq, v) = if let Some((f, v)) = part.split_once("!=") {
@@ -260,7 +260,7 @@ impl FieldSelector {
     }
 
     /// Whether every term holds on `obj` (a missing field is `""`).
-    pub fn matches(&self, obj: &J) -> bool {
+    pub(crate) fn matches(&self, obj: &J) -> bool {
         self.0.iter().all(|(f, eq, want)| {
             let v = field_value(obj, f);
             (v == *want) == *eq
@@ -311,7 +311,7 @@ pub struct Item<'a> {
     pub decrypt_error: Option<String>,
 }
 
-pub fn encoding_name(v: &[u8]) -> &'static str {
+pub(crate) fn encoding_name(v: &[u8]) -> &'static str {
     match detect(v) {
         Encoding::Encrypted(_) => "encrypted",
         Encoding::Protobuf => "protobuf",
@@ -373,7 +373,7 @@ impl<'a> Item<'a> {
     }
 
     /// The message for a value that stays encrypted.
-    pub fn encrypted_note(&self) -> String {
+    pub(crate) fn encrypted_note(&self) -> String {
         match (&self.decrypt_error, &self.encryption) {
             (Some(e), _) => e.clone(),
             (None, Some(enc)) => format!(
@@ -399,7 +399,7 @@ impl<'a> Item<'a> {
     }
 
     /// Appends the object's JSON to `out` (fast path, no `Value`).
-    pub fn write_json(
+    pub(crate) fn write_json(
         &self,
         out: &mut Vec<u8>,
         style: crate::kube::render::Style,
@@ -418,12 +418,6 @@ impl<'a> Item<'a> {
             out.truncate(at);
             e.to_string()
         })
-    }
-
-    /// Appends the object's YAML to `out`, keys sorted as kubectl prints
-    /// them (the YAML sink of the one traversal, no `Value`).
-    pub fn write_yaml(&self, out: &mut Vec<u8>) -> Result<(), String> {
-        self.write_as(out, true)
     }
 
     /// Appends the object as YAML (`yaml`, keys sorted) or pretty JSON,

@@ -29,7 +29,7 @@ pub fn digest(bytes: &[u8]) -> String {
 
 /// Whether an etcd key names a Secret that holds encryption keys: an
 /// OpenShift key Secret or an API server's `encryption-config*` Secret.
-pub fn is_key_material(etcd_key: &[u8]) -> bool {
+pub(crate) fn is_key_material(etcd_key: &[u8]) -> bool {
     if crate::crypt::sources::is_key_secret(etcd_key) {
         return true;
     }
@@ -43,7 +43,7 @@ pub fn is_key_material(etcd_key: &[u8]) -> bool {
 }
 
 /// Whether an etcd key is a Secret's (by its storage layout).
-pub fn is_secret_key(etcd_key: &[u8]) -> bool {
+pub(crate) fn is_secret_key(etcd_key: &[u8]) -> bool {
     secret_place(etcd_key).is_some()
 }
 

@@ -27,7 +27,7 @@ use crate::etcd::{KeyValue, Snapshot};
 use crate::mvcc::Record;
 
 /// How many items a list of the loss report shows (counts are complete).
-pub const MAX_LISTED: usize = 50;
+pub(crate) const MAX_LISTED: usize = 50;
 
 /// Where a salvaged record was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -159,7 +159,7 @@ struct Found<'a> {
 
 /// A `key`-bucket element as a record: `Ok(None)` for a restore's bump
 /// marker, `Err` when it is not a valid revision.
-pub fn record_of<'a>(key: &'a [u8], value: &'a [u8]) -> Result<Option<Record<'a>>, String> {
+pub(crate) fn record_of<'a>(key: &'a [u8], value: &'a [u8]) -> Result<Option<Record<'a>>, String> {
     let rev = Revision::parse(key).map_err(|e| e.to_string())?;
     if value.is_empty() {
         if rev.sub == 0 && !rev.tombstone {
@@ -530,7 +530,7 @@ impl<'a> Salvage<'a> {
     }
 
     /// The record's value exactly as it lies on disk.
-    pub fn raw_value(&self, r: &Record<'_>) -> Option<&'a [u8]> {
+    pub(crate) fn raw_value(&self, r: &Record<'_>) -> Option<&'a [u8]> {
         self.sources.get(&(r.rev.main, r.rev.sub)).map(|s| s.2)
     }
 

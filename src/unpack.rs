@@ -20,7 +20,7 @@ use thiserror::Error;
 
 /// How an input is packed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Packing {
+pub(crate) enum Packing {
     Gzip,
     Zstd,
     Zip,
@@ -28,7 +28,7 @@ pub enum Packing {
 }
 
 impl Packing {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Packing::Gzip => "gzip",
             Packing::Zstd => "zstd",
@@ -38,7 +38,7 @@ impl Packing {
     }
 
     /// Recognises the first bytes of a file (512 are enough for tar).
-    pub fn sniff(head: &[u8]) -> Option<Packing> {
+    pub(crate) fn sniff(head: &[u8]) -> Option<Packing> {
         if head.starts_with(&[0x1f, 0x8b]) {
             Some(Packing::Gzip)
         } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
@@ -266,7 +266,7 @@ fn install_handler() {
 /// What was unpacked: the temp area and the path inside it to read (a file,
 /// a backup dir or a data dir).
 #[derive(Debug)]
-pub struct Unpacked {
+pub(crate) struct Unpacked {
     pub area: TempArea,
     pub path: PathBuf,
     pub note: String,
@@ -274,7 +274,7 @@ pub struct Unpacked {
 
 /// Unpacks `path` when its first bytes say it is compressed or archived;
 /// `None` for a plain file.
-pub fn unpack_if_packed(path: &Path) -> Result<Option<Unpacked>, UnpackError> {
+pub(crate) fn unpack_if_packed(path: &Path) -> Result<Option<Unpacked>, UnpackError> {
     let io_err = |source| UnpackError::Io {
         path: path.display().to_string(),
         source,

@@ -22,7 +22,7 @@ use crate::etcd::{KeyValue, Snapshot};
 use crate::wire::{expect_varint, Fields};
 
 /// How many problems a layer lists (the count is always complete).
-pub const MAX_LISTED: usize = 50;
+pub(crate) const MAX_LISTED: usize = 50;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -106,7 +106,7 @@ pub struct Report {
 
 /// What verify needs to know that the bytes do not say.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct VerifyOptions {
+pub(crate) struct VerifyOptions {
     /// `--skip-hash-check`, restore's own flag: a missing or wrong SHA-256
     /// trailer is then not checked (as restore would not check it).
     pub skip_hash_check: bool,
@@ -117,7 +117,7 @@ pub struct VerifyOptions {
 
 impl VerifyOptions {
     /// Options for a file: a path ending in `member/snap/db` is a raw db.
-    pub fn for_path(path: &Path) -> VerifyOptions {
+    pub(crate) fn for_path(path: &Path) -> VerifyOptions {
         VerifyOptions {
             skip_hash_check: false,
             raw_db: path.ends_with("member/snap/db"),
@@ -140,13 +140,13 @@ pub struct Restorability {
 }
 
 impl Report {
-    pub fn damaged(&self) -> bool {
+    pub(crate) fn damaged(&self) -> bool {
         self.layers.iter().any(|l| l.verdict == Verdict::Damaged)
     }
 
     /// Whether some layer found a problem that is not damage: a backup set
     /// missing a part, values no key given can read offline.
-    pub fn incomplete(&self) -> bool {
+    pub(crate) fn incomplete(&self) -> bool {
         self.layers
             .iter()
             .any(|l| matches!(l.verdict, Verdict::Incomplete | Verdict::UnreadableOffline))
@@ -365,15 +365,8 @@ fn meta_layer(snap: &Snapshot) -> Layer {
     Layer::new("meta", problems, summary)
 }
 
-/// Verifies the file at `path`. Errors only when it cannot be read at all;
-/// an unopenable database gives a report with `unreadable` set. A trailer
-/// is expected unless the path ends in `member/snap/db`.
-pub fn verify_path(path: &Path) -> Result<Report, crate::bolt::BoltError> {
-    verify_path_with(path, VerifyOptions::for_path(path))
-}
-
 /// [`verify_path`] with explicit options.
-pub fn verify_path_with(
+pub(crate) fn verify_path_with(
     path: &Path,
     opts: VerifyOptions,
 ) -> Result<Report, crate::bolt::BoltError> {
@@ -396,7 +389,7 @@ pub fn verify_bytes(name: &str, bytes: &[u8]) -> Report {
 }
 
 /// [`verify_bytes`] with explicit options.
-pub fn verify_bytes_with(name: &str, bytes: &[u8], opts: VerifyOptions) -> Report {
+pub(crate) fn verify_bytes_with(name: &str, bytes: &[u8], opts: VerifyOptions) -> Report {
     match Snapshot::from_bytes(name, bytes.to_vec()) {
         Ok(snap) => verify_snapshot_with(&snap, opts),
         Err(e) => unreadable(name.to_string(), bytes, e, opts),
@@ -431,14 +424,8 @@ fn unreadable(
     }
 }
 
-/// Verifies an opened snapshot (a trailer expected unless its path ends in
-/// `member/snap/db`).
-pub fn verify_snapshot(snap: &Snapshot) -> Report {
-    verify_snapshot_with(snap, VerifyOptions::for_path(&snap.path))
-}
-
 /// [`verify_snapshot`] with explicit options.
-pub fn verify_snapshot_with(snap: &Snapshot, opts: VerifyOptions) -> Report {
+pub(crate) fn verify_snapshot_with(snap: &Snapshot, opts: VerifyOptions) -> Report {
     let (trailer, (structure, schema)) = rayon::join(
         || trailer_layer(snap.db.file_bytes(), opts),
         || structure_and_schema(snap),
@@ -705,7 +692,7 @@ impl KeysReport {
 /// Why a value could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum FailureKind {
+pub(crate) enum FailureKind {
     /// The bytes are damaged (or the key is wrong): the check failed.
     Damaged,
     /// No offline key reads it: the key is absent, or a KMS holds it.
@@ -713,7 +700,7 @@ pub enum FailureKind {
 }
 
 impl FailureKind {
-    pub fn of(e: &crate::crypt::CryptError) -> FailureKind {
+    pub(crate) fn of(e: &crate::crypt::CryptError) -> FailureKind {
         use crate::crypt::CryptError as E;
         match e {
             E::MissingKey { .. } | E::Kms { .. } => FailureKind::UnreadableOffline,
@@ -729,7 +716,7 @@ impl FailureKind {
         }
     }
 
-    pub fn words(self) -> &'static str {
+    pub(crate) fn words(self) -> &'static str {
         match self {
             FailureKind::Damaged => "damaged",
             FailureKind::UnreadableOffline => "not readable offline",
@@ -772,7 +759,7 @@ pub fn describe_needed(
 
 /// The decryption layer when no key was given or found: what was not
 /// checked.
-pub fn decryption_not_checked(
+pub(crate) fn decryption_not_checked(
     needed: &std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
 ) -> Layer {
     let n: u64 = needed.values().flat_map(|m| m.values()).sum();
@@ -796,7 +783,7 @@ pub fn decryption_not_checked(
 
 /// The "backup set" layer of an OpenShift backup dir: the parts a restore
 /// needs beside the snapshot. `missing` names each absent part.
-pub fn backup_set_layer(present: String, missing: Vec<String>) -> Layer {
+pub(crate) fn backup_set_layer(present: String, missing: Vec<String>) -> Layer {
     let mut l = Layer::new("backup set", missing, present);
     if l.problem_count > 0 {
         l.verdict = Verdict::Incomplete;

@@ -254,7 +254,7 @@ fn decryption_check(
 }
 
 /// One word for the whole report, for JSON and the last text line.
-pub fn verdict_word(r: &Report) -> &'static str {
+pub(crate) fn verdict_word(r: &Report) -> &'static str {
     let has = |v: Verdict| r.layers.iter().any(|l| l.verdict == v);
     if r.unreadable {
         "unreadable"

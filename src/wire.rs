@@ -35,7 +35,7 @@ pub enum Value<'a> {
 }
 
 impl<'a> Value<'a> {
-    pub fn wire_type(&self) -> u8 {
+    pub(crate) fn wire_type(&self) -> u8 {
         match self {
             Value::Varint(_) => 0,
             Value::Fixed64(_) => 1,
@@ -47,7 +47,7 @@ impl<'a> Value<'a> {
 
 /// Reads a varint at `*pos`, advancing it.
 #[inline]
-pub fn read_varint(buf: &[u8], pos: &mut usize) -> Result<u64, WireError> {
+pub(crate) fn read_varint(buf: &[u8], pos: &mut usize) -> Result<u64, WireError> {
     let start = *pos;
     let mut v: u64 = 0;
     for i in 0..10 {
@@ -62,7 +62,7 @@ pub fn read_varint(buf: &[u8], pos: &mut usize) -> Result<u64, WireError> {
 }
 
 /// Appends a varint.
-pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
         v >>= 7;
@@ -70,8 +70,9 @@ pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
+#[cfg(test)]
 /// Appends a length-delimited field (`n`, bytes).
-pub fn put_bytes_field(out: &mut Vec<u8>, n: u32, b: &[u8]) {
+pub(crate) fn put_bytes_field(out: &mut Vec<u8>, n: u32, b: &[u8]) {
     put_varint(out, u64::from(n << 3 | 2));
     put_varint(out, b.len() as u64);
     out.extend_from_slice(b);
@@ -120,7 +121,10 @@ fn take<'a>(buf: &'a [u8], pos: &mut usize, field: u32, len: u64) -> Result<&'a 
 /// Reads the field at `*pos` of `buf`, advancing `pos` (the step of
 /// [`Fields`], for callers that keep their own position).
 #[inline(always)]
-pub fn next_field<'a>(buf: &'a [u8], pos: &mut usize) -> Result<(u32, Value<'a>), WireError> {
+pub(crate) fn next_field<'a>(
+    buf: &'a [u8],
+    pos: &mut usize,
+) -> Result<(u32, Value<'a>), WireError> {
     let at = *pos;
     let tag = read_varint(buf, pos)?;
     let field = (tag >> 3) as u32;
@@ -165,7 +169,7 @@ impl<'a> Iterator for Fields<'a> {
 }
 
 /// Reads a field expected to be a varint.
-pub fn expect_varint(field: u32, v: Value<'_>) -> Result<u64, WireError> {
+pub(crate) fn expect_varint(field: u32, v: Value<'_>) -> Result<u64, WireError> {
     match v {
         Value::Varint(x) => Ok(x),
         other => Err(WireError::Mismatch {
@@ -177,7 +181,7 @@ pub fn expect_varint(field: u32, v: Value<'_>) -> Result<u64, WireError> {
 }
 
 /// Reads a field expected to be length-delimited.
-pub fn expect_bytes(field: u32, v: Value<'_>) -> Result<&[u8], WireError> {
+pub(crate) fn expect_bytes(field: u32, v: Value<'_>) -> Result<&[u8], WireError> {
     match v {
         Value::Bytes(b) => Ok(b),
         other => Err(WireError::Mismatch {

@@ -53,7 +53,7 @@ pub struct Scan<'a, T> {
 }
 
 impl<'a, T> Scan<'a, T> {
-    pub fn top_level(&self) -> impl Iterator<Item = &BucketScan<'a, T>> {
+    pub(crate) fn top_level(&self) -> impl Iterator<Item = &BucketScan<'a, T>> {
         self.buckets.iter().filter(|b| b.level == 1)
     }
 }

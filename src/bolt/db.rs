@@ -24,7 +24,7 @@ pub enum Storage {
 impl Storage {
     /// Maps `path` read-only. An empty file cannot be mapped and is returned as
     /// empty owned bytes.
-    pub fn map(path: &Path) -> Result<Storage> {
+    pub(crate) fn map(path: &Path) -> Result<Storage> {
         let io = |e: std::io::Error| BoltError::Io {
             path: path.display().to_string(),
             source: Arc::new(e),
@@ -45,7 +45,7 @@ impl Storage {
         Ok(Storage::Mmap(m))
     }
 
-    pub fn bytes(&self) -> &[u8] {
+    pub(crate) fn bytes(&self) -> &[u8] {
         match self {
             Storage::Mmap(m) => m,
             Storage::Owned(v) => v,
@@ -76,7 +76,7 @@ pub struct Bucket<'a> {
 
 impl<'a> Bucket<'a> {
     /// Interprets a leaf value flagged as a bucket.
-    pub fn from_header(parent: &str, name: &'a [u8], value: &'a [u8]) -> Result<Bucket<'a>> {
+    pub(crate) fn from_header(parent: &str, name: &'a [u8], value: &'a [u8]) -> Result<Bucket<'a>> {
         let path = if parent.is_empty() {
             String::from_utf8_lossy(name).into_owned()
         } else {
@@ -142,7 +142,7 @@ impl Db {
     }
 
     /// Opens the first `bolt_len` bytes of `storage` as a bbolt file.
-    pub fn from_storage(storage: Storage, bolt_len: usize) -> Result<Db> {
+    pub(crate) fn from_storage(storage: Storage, bolt_len: usize) -> Result<Db> {
         let all = storage.bytes();
         let bolt_len = bolt_len.min(all.len());
         let data = &all[..bolt_len];
@@ -212,7 +212,7 @@ impl Db {
     /// page headers and a placeholder meta whose root is page 0 (so every
     /// tree walk fails at once, naming page 0) and whose high-water mark is
     /// the file's page count. Only the page scanner finds records then.
-    pub fn from_storage_salvage(storage: Storage, bolt_len: usize) -> Result<Db> {
+    pub(crate) fn from_storage_salvage(storage: Storage, bolt_len: usize) -> Result<Db> {
         let bolt_len = bolt_len.min(storage.bytes().len());
         // Probe first without moving the storage.
         let probe = {
@@ -292,14 +292,14 @@ impl Db {
 
     /// True when the meta in use is a salvage placeholder (no meta page was
     /// valid).
-    pub fn meta_is_placeholder(&self) -> bool {
+    pub(crate) fn meta_is_placeholder(&self) -> bool {
         self.placeholder_meta
     }
 
     /// Page `id` as it lies in the file, wherever it is (past the
     /// high-water mark too), with its overflow when that fits in the file:
     /// for the page scanner. `None` past the end of the file.
-    pub fn raw_page(&self, id: impl Into<PageId>) -> Option<&[u8]> {
+    pub(crate) fn raw_page(&self, id: impl Into<PageId>) -> Option<&[u8]> {
         let ps = self.page_size as usize;
         let start = id.into().offset(self.page_size)?;
         self.data().get(start..start.checked_add(ps)?)
@@ -311,7 +311,7 @@ impl Db {
     }
 
     /// All bytes of the underlying file, trailer included.
-    pub fn file_bytes(&self) -> &[u8] {
+    pub(crate) fn file_bytes(&self) -> &[u8] {
         self.storage.bytes()
     }
 
@@ -329,7 +329,7 @@ impl Db {
         self.active
     }
 
-    pub fn meta_states(&self) -> &[MetaState; 2] {
+    pub(crate) fn meta_states(&self) -> &[MetaState; 2] {
         &self.metas
     }
 
@@ -340,7 +340,7 @@ impl Db {
     }
 
     /// Pages that can be read: below the high-water mark and inside the file.
-    pub fn page_limit(&self) -> u64 {
+    pub(crate) fn page_limit(&self) -> u64 {
         let in_file = (self.bolt_len / self.page_size as usize) as u64;
         self.meta.pgid.min(in_file)
     }
@@ -389,7 +389,7 @@ impl Db {
     }
 
     /// The root bucket (its leaves hold the top-level buckets).
-    pub fn root_bucket(&self) -> Bucket<'_> {
+    pub(crate) fn root_bucket(&self) -> Bucket<'_> {
         Bucket {
             path: String::new(),
             name: b"",
@@ -399,7 +399,7 @@ impl Db {
     }
 
     /// The page of a bucket's root (an inline bucket's embedded page).
-    pub fn bucket_root_page<'a>(&'a self, b: &Bucket<'a>) -> Result<Page<'a>> {
+    pub(crate) fn bucket_root_page<'a>(&'a self, b: &Bucket<'a>) -> Result<Page<'a>> {
         match b.root {
             BucketRoot::Page(id) => self.page(id),
             BucketRoot::Inline(bytes) => Page::parse(PageAt::Inline, bytes),

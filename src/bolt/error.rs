@@ -50,7 +50,7 @@ pub enum BoltError {
 }
 
 impl BoltError {
-    pub fn corrupt(at: impl Into<PageAt>, what: impl Into<String>) -> Self {
+    pub(crate) fn corrupt(at: impl Into<PageAt>, what: impl Into<String>) -> Self {
         BoltError::Corrupt {
             at: at.into(),
             what: what.into(),

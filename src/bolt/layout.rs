@@ -16,17 +16,17 @@ pub const BRANCH_ELEM_SIZE: usize = 16;
 /// `leafPageElement`: flags u32, pos u32, ksize u32, vsize u32.
 pub const LEAF_ELEM_SIZE: usize = 16;
 /// `bucket` header: root pgid u64, sequence u64.
-pub const BUCKET_HEADER_SIZE: usize = 16;
+pub(crate) const BUCKET_HEADER_SIZE: usize = 16;
 
-pub const FLAG_BRANCH: u16 = 0x01;
-pub const FLAG_LEAF: u16 = 0x02;
-pub const FLAG_META: u16 = 0x04;
-pub const FLAG_FREELIST: u16 = 0x10;
+pub(crate) const FLAG_BRANCH: u16 = 0x01;
+pub(crate) const FLAG_LEAF: u16 = 0x02;
+pub(crate) const FLAG_META: u16 = 0x04;
+pub(crate) const FLAG_FREELIST: u16 = 0x10;
 /// Leaf element flag: the value is a nested bucket header.
 pub const BUCKET_LEAF_FLAG: u32 = 0x01;
 /// A freelist page whose `count` is this holds its real count in the first
 /// u64 after the header.
-pub const FREELIST_COUNT_ESCAPE: u16 = 0xFFFF;
+pub(crate) const FREELIST_COUNT_ESCAPE: u16 = 0xFFFF;
 
 /// A page id of the file: page `n` starts at byte `n × pageSize`. Pages 0
 /// and 1 are the meta pages. (An inline bucket's page has no id: see
@@ -40,13 +40,8 @@ impl PageId {
         self.0
     }
 
-    /// The page `n` pages after this one (saturating).
-    pub fn plus(self, n: u64) -> PageId {
-        PageId(self.0.saturating_add(n))
-    }
-
     /// The byte offset of this page for `page_size`, if it fits a usize.
-    pub fn offset(self, page_size: u32) -> Option<usize> {
+    pub(crate) fn offset(self, page_size: u32) -> Option<usize> {
         (self.0 as usize).checked_mul(page_size as usize)
     }
 }
@@ -79,7 +74,7 @@ pub enum PageAt {
 
 impl PageAt {
     /// The file page id, `None` for an inline page.
-    pub fn id(self) -> Option<PageId> {
+    pub(crate) fn id(self) -> Option<PageId> {
         match self {
             PageAt::File(id) => Some(id),
             PageAt::Inline => None,
@@ -124,7 +119,7 @@ pub(crate) fn le_u64(b: &[u8], off: usize) -> Option<u64> {
 
 /// The 16-byte page header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PageHeader {
+pub(crate) struct PageHeader {
     /// The id the page says it has (raw: 0 for an inline page).
     pub id: u64,
     pub flags: u16,
@@ -133,7 +128,7 @@ pub struct PageHeader {
 }
 
 impl PageHeader {
-    pub fn decode(b: &[u8]) -> Option<PageHeader> {
+    pub(crate) fn decode(b: &[u8]) -> Option<PageHeader> {
         Some(PageHeader {
             id: le_u64(b, 0)?,
             flags: le_u16(b, 8)?,
@@ -143,7 +138,7 @@ impl PageHeader {
     }
 
     /// Writes the header into the first 16 bytes of `b`.
-    pub fn encode(&self, b: &mut [u8]) {
+    pub(crate) fn encode(&self, b: &mut [u8]) {
         b[0..8].copy_from_slice(&self.id.to_le_bytes());
         b[8..10].copy_from_slice(&self.flags.to_le_bytes());
         b[10..12].copy_from_slice(&self.count.to_le_bytes());
@@ -153,14 +148,14 @@ impl PageHeader {
 
 /// A branch element: the key lies `pos` bytes after the element itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BranchElem {
+pub(crate) struct BranchElem {
     pub pos: u32,
     pub ksize: u32,
     pub child: PageId,
 }
 
 impl BranchElem {
-    pub fn decode(b: &[u8]) -> Option<BranchElem> {
+    pub(crate) fn decode(b: &[u8]) -> Option<BranchElem> {
         Some(BranchElem {
             pos: le_u32(b, 0)?,
             ksize: le_u32(b, 4)?,
@@ -168,7 +163,7 @@ impl BranchElem {
         })
     }
 
-    pub fn encode(&self, b: &mut [u8]) {
+    pub(crate) fn encode(&self, b: &mut [u8]) {
         b[0..4].copy_from_slice(&self.pos.to_le_bytes());
         b[4..8].copy_from_slice(&self.ksize.to_le_bytes());
         b[8..16].copy_from_slice(&self.child.0.to_le_bytes());
@@ -177,7 +172,7 @@ impl BranchElem {
 
 /// A leaf element: key then value lie `pos` bytes after the element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LeafElemHeader {
+pub(crate) struct LeafElemHeader {
     pub flags: u32,
     pub pos: u32,
     pub ksize: u32,
@@ -185,7 +180,7 @@ pub struct LeafElemHeader {
 }
 
 impl LeafElemHeader {
-    pub fn decode(b: &[u8]) -> Option<LeafElemHeader> {
+    pub(crate) fn decode(b: &[u8]) -> Option<LeafElemHeader> {
         Some(LeafElemHeader {
             flags: le_u32(b, 0)?,
             pos: le_u32(b, 4)?,
@@ -194,7 +189,7 @@ impl LeafElemHeader {
         })
     }
 
-    pub fn encode(&self, b: &mut [u8]) {
+    pub(crate) fn encode(&self, b: &mut [u8]) {
         b[0..4].copy_from_slice(&self.flags.to_le_bytes());
         b[4..8].copy_from_slice(&self.pos.to_le_bytes());
         b[8..12].copy_from_slice(&self.ksize.to_le_bytes());
@@ -205,7 +200,7 @@ impl LeafElemHeader {
 /// Where a bucket's tree starts: the 16-byte bucket header's root field,
 /// where 0 (never a tree page: page 0 is a meta page) means "inline".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BucketTree {
+pub(crate) enum BucketTree {
     /// The tree's root page.
     Root(PageId),
     /// A leaf page stored right after the header in the same value.
@@ -214,13 +209,13 @@ pub enum BucketTree {
 
 /// The bucket header at the start of a bucket's leaf value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BucketHeader {
+pub(crate) struct BucketHeader {
     pub tree: BucketTree,
     pub sequence: u64,
 }
 
 impl BucketHeader {
-    pub fn decode(b: &[u8]) -> Option<BucketHeader> {
+    pub(crate) fn decode(b: &[u8]) -> Option<BucketHeader> {
         let root = le_u64(b, 0)?;
         Some(BucketHeader {
             tree: if root == 0 {
@@ -232,7 +227,7 @@ impl BucketHeader {
         })
     }
 
-    pub fn encode(&self) -> [u8; BUCKET_HEADER_SIZE] {
+    pub(crate) fn encode(&self) -> [u8; BUCKET_HEADER_SIZE] {
         let root = match self.tree {
             BucketTree::Root(id) => id.0,
             BucketTree::Inline => 0,

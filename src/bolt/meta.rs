@@ -4,13 +4,13 @@
 use super::layout::{le_u32, le_u64, PageHeader, PageId, FLAG_META, PAGE_HEADER_SIZE};
 
 pub const MAGIC: u32 = 0xED0C_DAED;
-pub const MAGIC_SWAPPED: u32 = 0xEDDA_0CED;
+pub(crate) const MAGIC_SWAPPED: u32 = 0xEDDA_0CED;
 pub const VERSION: u32 = 2;
 /// The freelist field of a file without a freelist (what etcd writes).
 pub const PGID_NO_FREELIST: PageId = PageId(u64::MAX);
 /// Bytes of the meta struct covered by the checksum (magic through txid).
-pub const META_CHECKSUMMED: usize = 56;
-pub const META_SIZE: usize = 64;
+pub(crate) const META_CHECKSUMMED: usize = 56;
+pub(crate) const META_SIZE: usize = 64;
 
 /// Why a meta page is not valid (the meta page is named by the caller).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -55,7 +55,7 @@ pub struct MetaState {
 }
 
 impl MetaState {
-    pub fn is_valid(&self) -> bool {
+    pub(crate) fn is_valid(&self) -> bool {
         self.problem.is_none() && self.meta.is_some()
     }
 }
@@ -72,7 +72,7 @@ pub fn fnv1a64(data: &[u8]) -> u64 {
 impl Meta {
     /// Parses the meta struct found at `PAGE_HEADER_SIZE` of `page`. Returns
     /// `None` if the slice is too short.
-    pub fn parse(page: &[u8]) -> Option<Meta> {
+    pub(crate) fn parse(page: &[u8]) -> Option<Meta> {
         let m = page.get(PAGE_HEADER_SIZE..PAGE_HEADER_SIZE + META_SIZE)?;
         Some(Meta {
             magic: le_u32(m, 0)?,
@@ -89,13 +89,13 @@ impl Meta {
     }
 
     /// The checksum bbolt would compute for this meta page's bytes.
-    pub fn compute_checksum(page: &[u8]) -> Option<u64> {
+    pub(crate) fn compute_checksum(page: &[u8]) -> Option<u64> {
         page.get(PAGE_HEADER_SIZE..PAGE_HEADER_SIZE + META_CHECKSUMMED)
             .map(fnv1a64)
     }
 
     /// Validates as bbolt does: magic, then version, then checksum.
-    pub fn validate(&self, page: &[u8]) -> Result<(), MetaProblem> {
+    pub(crate) fn validate(&self, page: &[u8]) -> Result<(), MetaProblem> {
         if self.magic == MAGIC_SWAPPED {
             return Err(MetaProblem::ByteSwapped);
         }
@@ -134,7 +134,7 @@ impl Meta {
 
     /// The meta page `id` (0 or 1) holding this meta: page header then the
     /// meta struct (checksum recomputed); the rest of the page is zeros.
-    pub fn page_bytes(&self, id: u64) -> [u8; PAGE_HEADER_SIZE + META_SIZE] {
+    pub(crate) fn page_bytes(&self, id: u64) -> [u8; PAGE_HEADER_SIZE + META_SIZE] {
         let mut page = [0u8; PAGE_HEADER_SIZE + META_SIZE];
         PageHeader {
             id,

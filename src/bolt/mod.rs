@@ -16,10 +16,10 @@
 mod check;
 mod db;
 mod error;
-pub mod layout;
+pub(crate) mod layout;
 mod meta;
 mod page;
-pub mod scan;
+pub(crate) mod scan;
 mod walk;
 pub mod writer;
 

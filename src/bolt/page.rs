@@ -21,7 +21,7 @@ pub enum PageKind {
 }
 
 impl PageKind {
-    pub fn from_flags(flags: u16) -> PageKind {
+    pub(crate) fn from_flags(flags: u16) -> PageKind {
         match flags {
             FLAG_BRANCH => PageKind::Branch,
             FLAG_LEAF => PageKind::Leaf,
@@ -65,7 +65,7 @@ impl<'a> LeafElem<'a> {
 impl<'a> Page<'a> {
     /// Parses the header at the start of `data`. `at` is where the page was
     /// reached (for error messages).
-    pub fn parse(at: PageAt, data: &'a [u8]) -> Result<Page<'a>> {
+    pub(crate) fn parse(at: PageAt, data: &'a [u8]) -> Result<Page<'a>> {
         let h = PageHeader::decode(data)
             .ok_or_else(|| BoltError::corrupt(at, "shorter than a page header"))?;
         Ok(Page {
@@ -78,7 +78,7 @@ impl<'a> Page<'a> {
     }
 
     /// The page id stored in the header (raw: an inline page stores 0).
-    pub fn header_id(&self) -> u64 {
+    pub(crate) fn header_id(&self) -> u64 {
         le_u64(self.data, 0).unwrap_or(0)
     }
 
@@ -88,11 +88,11 @@ impl<'a> Page<'a> {
     }
 
     /// Pages this logical page spans in the file (1 + overflow).
-    pub fn span(&self) -> u64 {
+    pub(crate) fn span(&self) -> u64 {
         u64::from(self.overflow) + 1
     }
 
-    pub fn kind(&self) -> PageKind {
+    pub(crate) fn kind(&self) -> PageKind {
         PageKind::from_flags(self.flags)
     }
 
@@ -170,7 +170,7 @@ impl<'a> Page<'a> {
     }
 
     /// Freelist page ids (handles the 0xFFFF count escape).
-    pub fn freelist_ids(&self) -> Result<Vec<PageId>> {
+    pub(crate) fn freelist_ids(&self) -> Result<Vec<PageId>> {
         let (count, start) = if self.count == FREELIST_COUNT_ESCAPE {
             let n = le_u64(self.data, PAGE_HEADER_SIZE)
                 .ok_or_else(|| BoltError::corrupt(self.at, "freelist count missing"))?;

@@ -168,7 +168,7 @@ impl PageScan {
     }
 
     /// Leaf pages the tree does not reach.
-    pub fn orphan_leaves(&self) -> impl Iterator<Item = &PageInfo> + '_ {
+    pub(crate) fn orphan_leaves(&self) -> impl Iterator<Item = &PageInfo> + '_ {
         self.pages
             .iter()
             .filter(|p| !p.reachable && matches!(p.class, PageClass::Leaf { .. }))
@@ -176,7 +176,7 @@ impl PageScan {
 
     /// Pages that could not be read, reachable or not (zeroed free pages
     /// included: a scan cannot tell them from destroyed ones).
-    pub fn unreadable(&self) -> impl Iterator<Item = &PageInfo> + '_ {
+    pub(crate) fn unreadable(&self) -> impl Iterator<Item = &PageInfo> + '_ {
         self.pages
             .iter()
             .filter(|p| matches!(p.class, PageClass::Unreadable { .. }))
@@ -187,7 +187,7 @@ impl Db {
     /// A logical page as the scanner reads it: wherever it lies in the file
     /// (past the high-water mark too), its header id checked, its overflow
     /// inside the file. `None` when it is not such a page.
-    pub fn scan_page(&self, id: impl Into<PageId>) -> Option<Page<'_>> {
+    pub(crate) fn scan_page(&self, id: impl Into<PageId>) -> Option<Page<'_>> {
         let id: PageId = id.into();
         let ps = self.page_size() as usize;
         let head = self.raw_page(id)?;
@@ -309,13 +309,13 @@ pub struct Reach<'a> {
 }
 
 impl<'a> Reach<'a> {
-    pub fn is_reachable(&self, id: impl Into<PageId>) -> bool {
+    pub(crate) fn is_reachable(&self, id: impl Into<PageId>) -> bool {
         let id = id.into();
         self.walk.as_ref().map(|w| w.is_marked(id)).unwrap_or(false)
     }
 
     /// A top-level bucket's leaves, if the walk found the bucket.
-    pub fn bucket(&self, name: &[u8]) -> Option<&(Bucket<'a>, Vec<LeafRef<'a>>)> {
+    pub(crate) fn bucket(&self, name: &[u8]) -> Option<&(Bucket<'a>, Vec<LeafRef<'a>>)> {
         self.buckets
             .iter()
             .find(|(b, _)| b.name == name && !b.path.contains('/'))
@@ -324,7 +324,7 @@ impl<'a> Reach<'a> {
 
 /// Guesses the page size of a file whose metas are gone: the size at which
 /// most of the first pages carry their own id in their header.
-pub fn guess_page_size(data: &[u8]) -> u32 {
+pub(crate) fn guess_page_size(data: &[u8]) -> u32 {
     let mut best = (0usize, 4096u32);
     for ps in [4096u32, 8192, 16384, 32768, 65536, 1024, 2048] {
         let n = (data.len() / ps as usize).min(512) as u64;

@@ -39,7 +39,7 @@ impl<'a> LeafRef<'a> {
     /// Key order and bounds of this leaf (bbolt `check` rule 4): keys
     /// non-empty and strictly increasing, within the parent's range. Calls
     /// `each` for every element that could be read.
-    pub fn check<F>(&self, bucket: &str, mut each: F) -> Vec<BoltError>
+    pub(crate) fn check<F>(&self, bucket: &str, mut each: F) -> Vec<BoltError>
     where
         F: FnMut(&LeafElem<'a>),
     {
@@ -162,7 +162,7 @@ pub struct TreeWalk<'a> {
 }
 
 impl<'a> TreeWalk<'a> {
-    pub fn new(db: &'a Db) -> TreeWalk<'a> {
+    pub(crate) fn new(db: &'a Db) -> TreeWalk<'a> {
         let n = db.page_limit() as usize;
         TreeWalk {
             db,
@@ -176,7 +176,7 @@ impl<'a> TreeWalk<'a> {
 
     /// Marks pages `[id, id + span)`; false if any was already marked or lies
     /// outside the file.
-    pub fn mark(&self, id: PageId, span: u64) -> bool {
+    pub(crate) fn mark(&self, id: PageId, span: u64) -> bool {
         let mut fresh = true;
         for p in id.get()..id.get().saturating_add(span) {
             let (w, b) = ((p / 64) as usize, p % 64);
@@ -192,7 +192,7 @@ impl<'a> TreeWalk<'a> {
         fresh
     }
 
-    pub fn is_marked(&self, id: PageId) -> bool {
+    pub(crate) fn is_marked(&self, id: PageId) -> bool {
         let id = id.get();
         self.visited
             .get((id / 64) as usize)
@@ -201,7 +201,11 @@ impl<'a> TreeWalk<'a> {
     }
 
     /// Reads and marks a pending leaf. Safe to call from many threads.
-    pub fn resolve(&self, p: &PendingLeaf<'a>, bucket: &str) -> Result<LeafRef<'a>, BoltError> {
+    pub(crate) fn resolve(
+        &self,
+        p: &PendingLeaf<'a>,
+        bucket: &str,
+    ) -> Result<LeafRef<'a>, BoltError> {
         let (id, lower, upper) = match *p {
             PendingLeaf::Ready(l) => return Ok(l),
             PendingLeaf::Deferred { id, lower, upper } => (id, lower, upper),
@@ -229,7 +233,7 @@ impl<'a> TreeWalk<'a> {
 
     /// The leaf pages of `bucket`, in key order, read now. Problems are
     /// recorded in `issues` and the broken subtree is skipped.
-    pub fn leaves(&mut self, bucket: &Bucket<'a>) -> Vec<LeafRef<'a>> {
+    pub(crate) fn leaves(&mut self, bucket: &Bucket<'a>) -> Vec<LeafRef<'a>> {
         let pending = self.pending(bucket);
         let mut out = Vec::with_capacity(pending.len());
         for p in &pending {
@@ -243,7 +247,7 @@ impl<'a> TreeWalk<'a> {
 
     /// The leaves of `bucket` in key order, located by reading only branch
     /// pages. Problems met on the way are recorded in `issues`.
-    pub fn pending(&mut self, bucket: &Bucket<'a>) -> Vec<PendingLeaf<'a>> {
+    pub(crate) fn pending(&mut self, bucket: &Bucket<'a>) -> Vec<PendingLeaf<'a>> {
         let mut out = Vec::new();
         match bucket.root {
             BucketRoot::Inline(bytes) => match Page::parse(PageAt::Inline, bytes) {

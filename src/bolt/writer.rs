@@ -36,8 +36,8 @@ use super::meta::{Meta, MAGIC, PGID_NO_FREELIST, VERSION};
 use super::walk::show_key;
 
 /// bbolt's limits (`bucket.go`).
-pub const MAX_KEY_SIZE: usize = 32768;
-pub const MAX_VALUE_SIZE: usize = (1 << 31) - 2;
+pub(crate) const MAX_KEY_SIZE: usize = 32768;
+pub(crate) const MAX_VALUE_SIZE: usize = (1 << 31) - 2;
 
 #[derive(Debug, Error)]
 pub enum WriteError {
@@ -73,7 +73,7 @@ pub enum WriteError {
     BadPageSize(u32),
 }
 
-pub type WriteResult<T> = std::result::Result<T, WriteError>;
+pub(crate) type WriteResult<T> = std::result::Result<T, WriteError>;
 
 /// Options of the writer.
 #[derive(Debug, Clone, Copy)]
@@ -329,7 +329,7 @@ pub use crate::private_files::create_new_0600;
 
 impl<W: Write + Seek> BoltWriter<W> {
     /// A writer over any seekable sink; `name` is used in messages.
-    pub fn new(mut out: W, name: String, opts: WriterOptions) -> WriteResult<Self> {
+    pub(crate) fn new(mut out: W, name: String, opts: WriterOptions) -> WriteResult<Self> {
         let ps = opts.page_size;
         if !(1024..=65536).contains(&ps) || !ps.is_power_of_two() {
             return Err(WriteError::BadPageSize(ps));
@@ -367,7 +367,7 @@ impl<W: Write + Seek> BoltWriter<W> {
 impl<W: Write + Seek, O: WriteObserver> BoltWriter<W, O> {
     /// The same writer, with `observer` seeing everything written from now
     /// on (pass `&mut x` to keep `x`).
-    pub fn observed<P: WriteObserver>(self, observer: P) -> BoltWriter<W, P> {
+    pub(crate) fn observed<P: WriteObserver>(self, observer: P) -> BoltWriter<W, P> {
         BoltWriter {
             sink: self.sink,
             opts: self.opts,
@@ -378,13 +378,13 @@ impl<W: Write + Seek, O: WriteObserver> BoltWriter<W, O> {
     }
 
     /// Sets the root bucket's sequence (the meta's `sequence`).
-    pub fn set_root_sequence(&mut self, seq: u64) {
+    pub(crate) fn set_root_sequence(&mut self, seq: u64) {
         self.stack[0].sequence = seq;
     }
 
     /// Opens a nested bucket `name` in the current bucket (the root bucket
     /// at first). Its name must sort after the previous key of the parent.
-    pub fn begin_bucket(&mut self, name: &[u8], sequence: u64) -> WriteResult<()> {
+    pub(crate) fn begin_bucket(&mut self, name: &[u8], sequence: u64) -> WriteResult<()> {
         let parent = self.current();
         check_key(parent, name)?;
         let path = if parent.path.is_empty() {
@@ -401,14 +401,9 @@ impl<W: Write + Seek, O: WriteObserver> BoltWriter<W, O> {
         Ok(())
     }
 
-    /// Sets the sequence of the bucket being built.
-    pub fn set_sequence(&mut self, seq: u64) {
-        self.current_mut().sequence = seq;
-    }
-
     /// Adds a key/value to the current bucket. Keys must be strictly
     /// ascending (unsigned bytewise).
-    pub fn put(&mut self, key: &[u8], value: &[u8]) -> WriteResult<()> {
+    pub(crate) fn put(&mut self, key: &[u8], value: &[u8]) -> WriteResult<()> {
         if self.stack.len() < 2 {
             return Err(WriteError::Unbalanced {
                 what: "put outside any bucket (the root bucket holds only buckets)".into(),
@@ -438,7 +433,7 @@ impl<W: Write + Seek, O: WriteObserver> BoltWriter<W, O> {
     }
 
     /// Closes the current bucket and stores its header in the parent.
-    pub fn end_bucket(&mut self) -> WriteResult<()> {
+    pub(crate) fn end_bucket(&mut self) -> WriteResult<()> {
         if self.stack.len() < 2 {
             return Err(WriteError::Unbalanced {
                 what: "end_bucket without an open bucket".into(),
@@ -656,7 +651,7 @@ impl<W: Write + Seek, O: WriteObserver> BoltWriter<W, O> {
 
     /// Writes the meta pages and flushes; returns the sink (for in-memory
     /// use). Files should use [`BoltWriter::finish_file`], which fsyncs.
-    pub fn finish(self) -> WriteResult<(W, WriteSummary)> {
+    pub(crate) fn finish(self) -> WriteResult<(W, WriteSummary)> {
         self.finish_inner()
     }
 }
@@ -786,7 +781,7 @@ fn copy_bucket<W: Write + Seek, O: WriteObserver>(
 /// tree page by page: memory is O(depth), unlike collecting the leaves
 /// first. Callers check the structure beforehand (a scan); this walk still
 /// bounds its depth and checks every access.
-pub fn for_each_streaming<'a>(
+pub(crate) fn for_each_streaming<'a>(
     db: &'a super::Db,
     bucket: &super::Bucket<'a>,
     f: &mut dyn FnMut(super::page::LeafElem<'a>) -> super::Result<()>,

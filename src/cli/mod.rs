@@ -259,7 +259,7 @@ pub fn run() -> i32 {
 }
 
 /// Resolves INPUT and prints the notes saying which file was chosen.
-pub(crate) fn resolve(input: &std::path::Path) -> anyhow::Result<etcdsnap::input::Input> {
+pub fn resolve(input: &std::path::Path) -> anyhow::Result<etcdsnap::input::Input> {
     let i = etcdsnap::input::resolve(input)?;
     let no_pair = NO_PAIR.load(std::sync::atomic::Ordering::Relaxed);
     for n in &i.notes {
@@ -276,7 +276,7 @@ pub(crate) fn resolve(input: &std::path::Path) -> anyhow::Result<etcdsnap::input
 
 /// Prints a library session's notes to stderr.
 /// Warnings always print; other notes are silenced by `-q`.
-pub(crate) fn print_notes(notes: &[etcdsnap::session::Note]) {
+pub fn print_notes(notes: &[etcdsnap::session::Note]) {
     for n in notes {
         if matches!(n.kind, etcdsnap::session::NoteKind::Warning) {
             warn(n);

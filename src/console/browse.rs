@@ -17,7 +17,7 @@ use crate::redact::{self, Redaction};
 
 /// What a list request selects.
 #[derive(Debug, Default)]
-pub struct ListQuery {
+pub(crate) struct ListQuery {
     /// Substring of the name (case-insensitive).
     pub name: String,
     pub labels: Option<LabelSelector>,
@@ -28,7 +28,7 @@ pub struct ListQuery {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Row {
+pub(crate) struct Row {
     pub key: String,
     pub namespace: String,
     pub name: String,
@@ -39,7 +39,7 @@ pub struct Row {
 }
 
 #[derive(Debug, Serialize)]
-pub struct ListPage {
+pub(crate) struct ListPage {
     pub columns: Vec<Column>,
     /// Objects that match (all pages).
     pub total: usize,
@@ -57,7 +57,7 @@ fn name_of(k: &[u8]) -> &str {
 /// Names and key prefixes are matched without decoding; a label selector
 /// decodes labels only; the page's rows alone are decoded in full, and
 /// redacted by `red` before their cells are taken.
-pub fn list(
+pub(crate) fn list(
     records: &[Record<'_>],
     p: &Printer,
     keys: Option<&KeyRing>,
@@ -116,7 +116,7 @@ pub fn list(
 
 /// One object as the object page shows it.
 #[derive(Debug, Serialize)]
-pub struct ObjectView {
+pub(crate) struct ObjectView {
     pub key: String,
     #[serde(flatten)]
     pub place: super::Place,
@@ -168,7 +168,7 @@ fn is_secret(key: &[u8], obj: Option<&J>) -> bool {
 
 /// `key` as it stood at `rev`; `None` when no revision at or before `rev`
 /// is held. `red` says what to hide.
-pub fn object(
+pub(crate) fn object(
     store: &Store<'_>,
     keys: Option<&KeyRing>,
     key: &[u8],
@@ -213,7 +213,7 @@ pub fn object(
 
 /// One held revision of an object and what changed from the one before.
 #[derive(Debug, Serialize)]
-pub struct Step {
+pub(crate) struct Step {
     #[serde(flatten)]
     pub entry: HistoryEntry,
     pub encryption: Option<Encryption>,
@@ -233,7 +233,12 @@ type Decoded = (Option<Encryption>, Option<Result<J, String>>);
 
 /// Every held revision of `key`, oldest first, each with its field diff
 /// against the previous live revision.
-pub fn history(store: &Store<'_>, keys: Option<&KeyRing>, key: &[u8], red: Redaction) -> Vec<Step> {
+pub(crate) fn history(
+    store: &Store<'_>,
+    keys: Option<&KeyRing>,
+    key: &[u8],
+    red: Redaction,
+) -> Vec<Step> {
     let recs = store.history(key);
     let objs: Vec<Decoded> = recs
         .par_iter()

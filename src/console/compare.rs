@@ -17,7 +17,7 @@ use crate::query::Item;
 use crate::redact::Redaction;
 
 /// One side of a comparison.
-pub struct Side<'s, 'a> {
+pub(crate) struct Side<'s, 'a> {
     pub store: &'s Store<'a>,
     pub keys: Option<&'s KeyRing>,
     /// `None`: the latest revision.
@@ -25,13 +25,13 @@ pub struct Side<'s, 'a> {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Named {
+pub(crate) struct Named {
     pub name: String,
     pub key: String,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Changed {
+pub(crate) struct Changed {
     pub name: String,
     pub key: String,
     pub changes: Vec<FieldChange>,
@@ -41,7 +41,7 @@ pub struct Changed {
 }
 
 #[derive(Debug, Default, Serialize)]
-pub struct Group {
+pub(crate) struct Group {
     pub resource: String,
     pub namespace: String,
     pub added: Vec<Named>,
@@ -50,7 +50,7 @@ pub struct Group {
 }
 
 #[derive(Debug, Serialize)]
-pub struct DiffView {
+pub(crate) struct DiffView {
     pub from_revision: i64,
     pub to_revision: i64,
     pub added: usize,
@@ -67,7 +67,7 @@ pub struct DiffView {
 /// Compares `a` (old) with `b` (new). At most `max_detailed` changed
 /// objects are decoded for their field paths; Secret data shows as
 /// digests unless `red` reveals it.
-pub fn diff(
+pub(crate) fn diff(
     a: &Side<'_, '_>,
     b: &Side<'_, '_>,
     red: Redaction,

@@ -13,9 +13,9 @@
 //! hides Secret data unless the request asks to reveal it and the server
 //! was not started with `--redact` (then the plaintext is never sent).
 
-pub mod browse;
-pub mod compare;
-pub mod overview;
+pub(crate) mod browse;
+pub(crate) mod compare;
+pub(crate) mod overview;
 
 use serde::Serialize;
 
@@ -23,7 +23,7 @@ use crate::kube::key::{self, KeyKind};
 
 /// Where a key belongs, for grouping and display.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Place {
+pub(crate) struct Place {
     /// `group/plural`, or the plural alone for the core group; a
     /// parenthesised label for keys of no Kubernetes layout.
     pub resource: String,
@@ -33,7 +33,7 @@ pub struct Place {
 }
 
 /// The resource, namespace and name an etcd key names.
-pub fn place(k: &[u8]) -> Place {
+pub(crate) fn place(k: &[u8]) -> Place {
     match key::parse(k) {
         Some(sk) if sk.kind == KeyKind::CompactRevKey => Place {
             resource: "(compact_rev_key)".into(),
@@ -66,7 +66,7 @@ pub fn place(k: &[u8]) -> Place {
 }
 
 /// The encryption provider a stored value names ("identity" when plain).
-pub fn provider_of(v: &[u8]) -> String {
+pub(crate) fn provider_of(v: &[u8]) -> String {
     match crate::crypt::providers::split_provider(v) {
         None => "identity".into(),
         Some(Ok((kind, _))) => kind.as_str().to_string(),

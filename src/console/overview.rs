@@ -15,10 +15,10 @@ use crate::mvcc::Store;
 use crate::verify::{self, Layer, Verdict, VerifyOptions};
 
 /// Largest objects listed.
-pub const TOP: usize = 20;
+pub(crate) const TOP: usize = 20;
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Overview {
+pub(crate) struct Overview {
     pub file: String,
     pub file_size: u64,
     /// The worst layer's verdict label (`ok` when every layer passed).
@@ -54,7 +54,7 @@ fn rank(v: Verdict) -> u8 {
 
 /// Verifies the snapshot under `store`, tries every encrypted value with
 /// `keys`, and counts what fills the database.
-pub fn compute(db: &Path, store: &Store<'_>, keys: Option<&KeyRing>) -> Overview {
+pub(crate) fn compute(db: &Path, store: &Store<'_>, keys: Option<&KeyRing>) -> Overview {
     let snap = store.snapshot();
     let mut report = verify::verify_snapshot_with(snap, VerifyOptions::for_path(db));
     let needed = verify::encrypted_values(store);

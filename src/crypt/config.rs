@@ -297,10 +297,11 @@ fn yaml_msg(e: &serde_saphyr::Error) -> String {
     format!("invalid YAML: {}", cut.trim_start_matches("error: "))
 }
 
+#[cfg(test)]
 /// Whether a config resource string (`secrets`, `routes.route.openshift.io`,
 /// `*.group`, `*.` for the core group, `*.*`) covers a group-resource
 /// written as `resource` (core) or `resource.group`.
-pub fn resource_matches(pattern: &str, group_resource: &str) -> bool {
+pub(crate) fn resource_matches(pattern: &str, group_resource: &str) -> bool {
     if pattern == "*.*" {
         return true;
     }

@@ -44,7 +44,7 @@ impl Component {
 
     /// From OpenShift's operand namespace names (`openshift-kube-apiserver`…)
     /// or the plain component names.
-    pub fn from_name(s: &str) -> Option<Component> {
+    pub(crate) fn from_name(s: &str) -> Option<Component> {
         Some(match s {
             "openshift-kube-apiserver" | "kube-apiserver" => Component::KubeApiserver,
             "openshift-apiserver" => Component::OpenshiftApiserver,
@@ -55,7 +55,7 @@ impl Component {
 
     /// The resources OpenShift's operators encrypt for each component
     /// (docs/openshift.md).
-    pub fn default_resources(self) -> &'static [&'static str] {
+    pub(crate) fn default_resources(self) -> &'static [&'static str] {
         match self {
             Component::KubeApiserver => &["secrets", "configmaps"],
             Component::OpenshiftApiserver => &["routes.route.openshift.io"],
@@ -176,12 +176,12 @@ pub struct KeyRing {
 
 /// The most keys a ring holds; a config listing more is refused with a
 /// clear error (real clusters hold a handful).
-pub const MAX_KEYS: usize = 50_000;
+pub(crate) const MAX_KEYS: usize = 50_000;
 
 /// Where an etcd key belongs: the API servers that may have written it
 /// (preferred first) and its group-resource if known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Location<'k> {
+pub(crate) struct Location<'k> {
     pub components: &'static [Component],
     /// `(resource, group)`; the group is "" for the core group.
     pub resource: Option<(&'k str, &'k str)>,
@@ -200,7 +200,7 @@ const ANY: &[Component] = &[
 /// from the storage-key parser (`kube::key`), whose table says which API
 /// server serves which group. Keys the parser cannot split fall back to
 /// their etcd prefix; keys under no known prefix may be anyone's.
-pub fn locate(etcd_key: &[u8]) -> Location<'_> {
+pub(crate) fn locate(etcd_key: &[u8]) -> Location<'_> {
     let path = key::resource_path(etcd_key).filter(|p| p.has_rest);
     let server = match path {
         Some(p) => p.api_server(),

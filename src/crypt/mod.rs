@@ -12,11 +12,11 @@
 //! Key bytes are never printed: every type holding them has a redacted
 //! `Debug`, and errors name keys, never show them.
 
-pub mod config;
+pub(crate) mod config;
 mod error;
-pub mod keyring;
-pub mod providers;
-pub mod secret;
+pub(crate) mod keyring;
+pub(crate) mod providers;
+pub(crate) mod secret;
 pub mod sources;
 
 pub use config::EncryptionConfig;

@@ -20,7 +20,7 @@ use serde::Serialize;
 use crate::wire::{Fields, Value};
 
 /// The prefix every encrypted value starts with; identity refuses such values.
-pub const ENC_PREFIX: &[u8] = b"k8s:enc:";
+pub(crate) const ENC_PREFIX: &[u8] = b"k8s:enc:";
 
 /// An encryption provider type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -49,7 +49,7 @@ impl ProviderKind {
     }
 
     /// The value prefix before the key (or provider) name.
-    pub fn value_prefix(self) -> &'static [u8] {
+    pub(crate) fn value_prefix(self) -> &'static [u8] {
         match self {
             ProviderKind::AesCbc => b"k8s:enc:aescbc:v1:",
             ProviderKind::AesGcm => b"k8s:enc:aesgcm:v1:",
@@ -61,7 +61,7 @@ impl ProviderKind {
     }
 
     /// Whether values of this provider can be decrypted with key bytes alone.
-    pub fn offline(self) -> bool {
+    pub(crate) fn offline(self) -> bool {
         matches!(
             self,
             ProviderKind::AesCbc | ProviderKind::AesGcm | ProviderKind::Secretbox
@@ -86,7 +86,7 @@ const ENCRYPTED: [ProviderKind; 5] = [
 /// A value's provider, and what follows the provider prefix
 /// (`<name>:<payload>`). `None` for a value that is not encrypted.
 /// `Some(Err(..))` for a `k8s:enc:` value of no known provider.
-pub fn split_provider(value: &[u8]) -> Option<Result<(ProviderKind, &[u8]), ()>> {
+pub(crate) fn split_provider(value: &[u8]) -> Option<Result<(ProviderKind, &[u8]), ()>> {
     if !value.starts_with(ENC_PREFIX) {
         return None;
     }
@@ -102,14 +102,14 @@ pub fn split_provider(value: &[u8]) -> Option<Result<(ProviderKind, &[u8]), ()>>
 /// payload after it. Names are matched as byte prefixes, never split on `:`
 /// (names may contain `:`).
 #[inline]
-pub fn strip_name<'v>(rest: &'v [u8], name: &[u8]) -> Option<&'v [u8]> {
+pub(crate) fn strip_name<'v>(rest: &'v [u8], name: &[u8]) -> Option<&'v [u8]> {
     let after = rest.strip_prefix(name)?;
     after.strip_prefix(b":")
 }
 
 /// A best guess at the key name for messages when no configured name
 /// matches: everything up to the first `:`.
-pub fn guess_name(rest: &[u8]) -> String {
+pub(crate) fn guess_name(rest: &[u8]) -> String {
     let end = rest
         .iter()
         .position(|&b| b == b':')
@@ -121,7 +121,7 @@ pub fn guess_name(rest: &[u8]) -> String {
 /// (docs/encryption.md): the protobuf envelope `k8s\0`, JSON (`{`
 /// after optional whitespace) or self-described CBOR.
 #[inline]
-pub fn is_known_encoding(plain: &[u8]) -> bool {
+pub(crate) fn is_known_encoding(plain: &[u8]) -> bool {
     if plain.starts_with(b"k8s\0") || plain.starts_with(&[0xD9, 0xD9, 0xF7]) {
         return true;
     }
@@ -132,7 +132,7 @@ pub fn is_known_encoding(plain: &[u8]) -> bool {
 }
 
 /// The `keyID` (field 2) of a KMS v2 `EncryptedObject` payload.
-pub fn kms_v2_key_id(payload: &[u8]) -> Option<String> {
+pub(crate) fn kms_v2_key_id(payload: &[u8]) -> Option<String> {
     for f in Fields::new(payload) {
         match f {
             Ok((2, Value::Bytes(b))) => return Some(String::from_utf8_lossy(b).into_owned()),
@@ -152,22 +152,18 @@ impl KeyBytes {
         KeyBytes(bytes)
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 
     /// OpenShift's stand-in for identity and KMS keys: 16 zero bytes
     /// (docs/openshift.md). Never used to encrypt.
-    pub fn is_placeholder(&self) -> bool {
+    pub(crate) fn is_placeholder(&self) -> bool {
         self.0.len() == 16 && self.0.iter().all(|&b| b == 0)
     }
 
     /// The raw bytes, for building a cipher. Do not print.
-    pub fn expose(&self) -> &[u8] {
+    pub(crate) fn expose(&self) -> &[u8] {
         &self.0
     }
 }
@@ -195,7 +191,7 @@ impl fmt::Display for KeyBytes {
 
 /// Why a trial decryption failed (the key ring adds the context).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
+pub(crate) enum Failure {
     /// The payload is too short, or not whole blocks; `need` says what.
     Truncated {
         len: usize,
@@ -209,7 +205,7 @@ type Aes192Gcm = aes_gcm::AesGcm<aes::Aes192, aes_gcm::aead::consts::U12>;
 
 /// A ready cipher for one key (the key schedule is computed once).
 #[derive(Clone)]
-pub enum Cipher {
+pub(crate) enum Cipher {
     Cbc128(aes::Aes128),
     Cbc192(aes::Aes192),
     Cbc256(aes::Aes256),
@@ -236,7 +232,7 @@ impl fmt::Debug for Cipher {
 
 /// Why a key cannot make a cipher: lengths only, never the bytes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum KeyError {
+pub(crate) enum KeyError {
     #[error("{kind} key is {len} bytes; {kind} needs {want} bytes")]
     BadLength {
         kind: ProviderKind,
@@ -255,7 +251,7 @@ const SB_NONCE: usize = 24;
 impl Cipher {
     /// Builds the cipher; the error says which lengths are allowed (never
     /// the bytes).
-    pub fn new(kind: ProviderKind, key: &KeyBytes) -> Result<Cipher, KeyError> {
+    pub(crate) fn new(kind: ProviderKind, key: &KeyBytes) -> Result<Cipher, KeyError> {
         use cbc::cipher::KeyInit as _;
         let k = key.expose();
         let bad = |want: &'static str| KeyError::BadLength {
@@ -285,7 +281,7 @@ impl Cipher {
 
     /// Decrypts `payload` (what follows `<name>:`) into `out`, which is
     /// cleared first. `aad` is the etcd key (used by GCM only).
-    pub fn decrypt_into(
+    pub(crate) fn decrypt_into(
         &self,
         payload: &[u8],
         aad: &[u8],

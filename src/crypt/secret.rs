@@ -6,7 +6,7 @@ use base64::Engine as _;
 
 /// The parts of a Secret the key loader reads.
 #[derive(Default, Clone, PartialEq, Eq)]
-pub struct SecretObject {
+pub(crate) struct SecretObject {
     pub name: String,
     pub namespace: String,
     pub annotations: Vec<(String, String)>,
@@ -35,14 +35,14 @@ impl std::fmt::Debug for SecretObject {
 }
 
 impl SecretObject {
-    pub fn annotation(&self, key: &str) -> Option<&str> {
+    pub(crate) fn annotation(&self, key: &str) -> Option<&str> {
         self.annotations
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     }
 
-    pub fn data(&self, key: &str) -> Option<&[u8]> {
+    pub(crate) fn data(&self, key: &str) -> Option<&[u8]> {
         self.data
             .iter()
             .find(|(k, _)| k == key)
@@ -52,7 +52,7 @@ impl SecretObject {
 
 /// Why a decrypted value is not a usable Secret (the caller names the key).
 #[derive(Debug, thiserror::Error)]
-pub enum SecretError {
+pub(crate) enum SecretError {
     #[error(transparent)]
     Decode(#[from] crate::kube::KubeError),
     #[error("kind is {0:?}, not Secret")]
@@ -63,7 +63,7 @@ pub enum SecretError {
 
 /// Decodes a stored Secret (plaintext: protobuf envelope, JSON or CBOR)
 /// with the `kube` decoder.
-pub fn decode_secret(plain: &[u8]) -> Result<SecretObject, SecretError> {
+pub(crate) fn decode_secret(plain: &[u8]) -> Result<SecretObject, SecretError> {
     let j = crate::kube::decode_value(b"", plain)?;
     if j.get("kind").and_then(|k| k.as_str()) != Some("Secret") {
         return Err(SecretError::NotSecret(

@@ -48,7 +48,7 @@ impl TarballKeys {
 
 /// The revision N if `member` is a kube-apiserver encryption-config,
 /// tolerating `./` and `/` prefixes (and a leading `etc/kubernetes/`).
-pub fn config_member_revision(member: &str) -> Option<u32> {
+pub(crate) fn config_member_revision(member: &str) -> Option<u32> {
     let mut p = member;
     loop {
         if let Some(r) = p.strip_prefix("./") {
@@ -161,7 +161,7 @@ enum KeySecret {
 
 /// Whether `etcd_key` is one of the Secrets the second stage reads keys
 /// from (key material: see `crate::redact`).
-pub fn is_key_secret(etcd_key: &[u8]) -> bool {
+pub(crate) fn is_key_secret(etcd_key: &[u8]) -> bool {
     classify(etcd_key).is_some()
 }
 

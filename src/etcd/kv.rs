@@ -35,7 +35,7 @@ impl<'a> KeyValue<'a> {
     }
 
     /// Encodes as etcd does (proto3: zero fields omitted).
-    pub fn encode(&self) -> Vec<u8> {
+    pub(crate) fn encode(&self) -> Vec<u8> {
         use crate::wire::put_varint;
         let mut out = Vec::with_capacity(self.key.len() + self.value.len() + 32);
         let bytes = |out: &mut Vec<u8>, tag: u8, b: &[u8]| {

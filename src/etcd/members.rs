@@ -19,7 +19,7 @@ pub struct Member {
 
 /// Why a `members` bucket entry does not decode (the caller names the key).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum MemberError {
+pub(crate) enum MemberError {
     #[error("not member JSON: {0}")]
     NotJson(String),
     #[error("key is not a hexadecimal member id")]
@@ -35,7 +35,7 @@ fn is_false(b: &bool) -> bool {
 impl Member {
     /// Parses a `members` bucket entry, checking that the key (lowercase hex
     /// id) agrees with the id in the JSON.
-    pub fn parse(key: &[u8], value: &[u8]) -> Result<Member, MemberError> {
+    pub(crate) fn parse(key: &[u8], value: &[u8]) -> Result<Member, MemberError> {
         let m: Member =
             serde_json::from_slice(value).map_err(|e| MemberError::NotJson(e.to_string()))?;
         let key_id = std::str::from_utf8(key)

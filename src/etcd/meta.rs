@@ -10,7 +10,7 @@ use super::schema::{
 
 /// Why a meta-bucket value does not decode (the caller names the key).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum MetaValueError {
+pub(crate) enum MetaValueError {
     #[error("{0} bytes, expected an 8-byte big-endian integer")]
     NotU64(usize),
     #[error("not a revision key: {0}")]
@@ -35,7 +35,7 @@ pub struct MetaInfo {
 impl MetaInfo {
     /// Applies one meta-bucket entry. Unknown keys are ignored; a known key
     /// whose value does not decode is returned as a problem.
-    pub fn apply(&mut self, key: &[u8], value: &[u8]) -> Result<(), MetaValueError> {
+    pub(crate) fn apply(&mut self, key: &[u8], value: &[u8]) -> Result<(), MetaValueError> {
         match key {
             CONSISTENT_INDEX_KEY => self.consistent_index = Some(be_u64(value)?),
             TERM_KEY => self.term = Some(be_u64(value)?),
@@ -60,13 +60,13 @@ impl MetaInfo {
 
 /// The value of `consistent_index` or `term`: 8 bytes big-endian, as
 /// [`MetaInfo::apply`] decodes it.
-pub fn u64_value(n: u64) -> Vec<u8> {
+pub(crate) fn u64_value(n: u64) -> Vec<u8> {
     n.to_be_bytes().to_vec()
 }
 
 /// The value of `confState` for a cluster whose voters are `voters` (no
 /// learners, not in a joint configuration), as etcd 3.5 writes it.
-pub fn conf_state_value(voters: &[u64]) -> Vec<u8> {
+pub(crate) fn conf_state_value(voters: &[u64]) -> Vec<u8> {
     let voters: Vec<String> = voters.iter().map(|i| i.to_string()).collect();
     format!("{{\"voters\":[{}],\"auto_leave\":false}}", voters.join(",")).into_bytes()
 }

@@ -5,10 +5,10 @@
 //! Knows nothing of Kubernetes.
 
 mod error;
-pub mod kv;
-pub mod members;
-pub mod meta;
-pub mod schema;
+pub(crate) mod kv;
+pub(crate) mod members;
+pub(crate) mod meta;
+pub(crate) mod schema;
 pub mod snapshot;
 pub mod status;
 

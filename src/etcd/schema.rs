@@ -14,32 +14,32 @@ pub const BUCKETS: &[&str] = &[
     "meta",
 ];
 
-pub const KEY_BUCKET: &[u8] = b"key";
-pub const META_BUCKET: &[u8] = b"meta";
-pub const MEMBERS_BUCKET: &[u8] = b"members";
-pub const MEMBERS_REMOVED_BUCKET: &[u8] = b"members_removed";
-pub const CLUSTER_BUCKET: &[u8] = b"cluster";
-pub const LEASE_BUCKET: &[u8] = b"lease";
+pub(crate) const KEY_BUCKET: &[u8] = b"key";
+pub(crate) const META_BUCKET: &[u8] = b"meta";
+pub(crate) const MEMBERS_BUCKET: &[u8] = b"members";
+pub(crate) const MEMBERS_REMOVED_BUCKET: &[u8] = b"members_removed";
+pub(crate) const CLUSTER_BUCKET: &[u8] = b"cluster";
+pub(crate) const LEASE_BUCKET: &[u8] = b"lease";
 /// Meta-bucket keys of a compaction: the revision it was asked for and the
 /// one it finished, each a 17-byte revision key `{main: REV, sub: 0}`.
-pub const SCHEDULED_COMPACT_KEY: &[u8] = b"scheduledCompactRev";
-pub const FINISHED_COMPACT_KEY: &[u8] = b"finishedCompactRev";
+pub(crate) const SCHEDULED_COMPACT_KEY: &[u8] = b"scheduledCompactRev";
+pub(crate) const FINISHED_COMPACT_KEY: &[u8] = b"finishedCompactRev";
 /// Meta-bucket key: the raft index the backend has applied, 8 bytes
 /// big-endian (docs/etcd.md, "meta bucket").
-pub const CONSISTENT_INDEX_KEY: &[u8] = b"consistent_index";
+pub(crate) const CONSISTENT_INDEX_KEY: &[u8] = b"consistent_index";
 /// Meta-bucket key (3.5+): the raft term of that index, 8 bytes big-endian.
-pub const TERM_KEY: &[u8] = b"term";
+pub(crate) const TERM_KEY: &[u8] = b"term";
 /// Meta-bucket key (3.5+): the raft ConfState as JSON.
-pub const CONF_STATE_KEY: &[u8] = b"confState";
+pub(crate) const CONF_STATE_KEY: &[u8] = b"confState";
 /// Meta-bucket key (3.6+): the storage version, text such as `3.6.0`.
-pub const STORAGE_VERSION_KEY: &[u8] = b"storageVersion";
+pub(crate) const STORAGE_VERSION_KEY: &[u8] = b"storageVersion";
 /// `cluster`-bucket key: the cluster version, text such as `3.5.0`.
-pub const CLUSTER_VERSION_KEY: &[u8] = b"clusterVersion";
+pub(crate) const CLUSTER_VERSION_KEY: &[u8] = b"clusterVersion";
 
 /// Length of a revision key: main (8, BE) `_` sub (8, BE).
-pub const REV_KEY_LEN: usize = 17;
+pub(crate) const REV_KEY_LEN: usize = 17;
 /// A tombstone's revision key has one more byte: `t`.
-pub const TOMBSTONE_KEY_LEN: usize = 18;
+pub(crate) const TOMBSTONE_KEY_LEN: usize = 18;
 
 /// Why a `key`-bucket key is not a revision key (the caller names it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -84,7 +84,7 @@ impl Revision {
 
     /// The main revision of a key, reading only its first 8 bytes (what
     /// etcd's `bytesToRev` does for `snapshot status`).
-    pub fn main_of(k: &[u8]) -> Option<i64> {
+    pub(crate) fn main_of(k: &[u8]) -> Option<i64> {
         k.get(0..8).map(be_i64)
     }
 

@@ -38,7 +38,7 @@ impl Snapshot {
     }
 
     /// Opens an already-mapped file.
-    pub fn from_storage_at(path: &Path, storage: Storage) -> Result<Snapshot> {
+    pub(crate) fn from_storage_at(path: &Path, storage: Storage) -> Result<Snapshot> {
         let len = storage.bytes().len();
         let (bolt_len, trailer) = if has_trailer(len as u64) {
             let mut stored = [0u8; 32];
@@ -87,7 +87,7 @@ impl Snapshot {
     }
 
     /// SHA-256 of the bbolt bytes (what the trailer should hold).
-    pub fn compute_sha256(&self) -> [u8; 32] {
+    pub(crate) fn compute_sha256(&self) -> [u8; 32] {
         sha256(self.db.data())
     }
 
@@ -97,7 +97,7 @@ impl Snapshot {
 }
 
 /// etcd's rule: a snapshot carries a hash when `size % 512 == 32`.
-pub fn has_trailer(len: u64) -> bool {
+pub(crate) fn has_trailer(len: u64) -> bool {
     len >= TRAILER_LEN as u64 && len % 512 == TRAILER_LEN as u64
 }
 
@@ -110,7 +110,7 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
     h.finalize().into()
 }
 
-pub fn hex(b: &[u8]) -> String {
+pub(crate) fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 

@@ -68,7 +68,7 @@ pub struct StatusDetail {
 
 /// What one run of leaves contributes to the status.
 #[derive(Debug, Clone, Copy)]
-pub struct LeafHash<'a> {
+pub(crate) struct LeafHash<'a> {
     pub crc: u32,
     pub len: u64,
     pub last_key: Option<&'a [u8]>,
@@ -76,7 +76,7 @@ pub struct LeafHash<'a> {
 
 /// CRC32C of the leaves' keys and values in order (nested-bucket entries
 /// add only their key, as bbolt's ForEach hands them out with a nil value).
-pub fn leaf_hash<'a>(leaves: &[LeafRef<'a>]) -> LeafHash<'a> {
+pub(crate) fn leaf_hash<'a>(leaves: &[LeafRef<'a>]) -> LeafHash<'a> {
     let mut crc = 0u32;
     let mut len = 0u64;
     let mut last_key = None;
@@ -94,7 +94,7 @@ pub fn leaf_hash<'a>(leaves: &[LeafRef<'a>]) -> LeafHash<'a> {
 }
 
 /// Joins the per-leaf hashes of a scan into etcd's status numbers.
-pub fn combine<'a>(scan: &Scan<'a, LeafHash<'a>>, total_size: u64) -> Status {
+pub(crate) fn combine<'a>(scan: &Scan<'a, LeafHash<'a>>, total_size: u64) -> Status {
     let mut crc = 0u32;
     let mut total_key = 0u64;
     let mut revision = 0i64;
@@ -123,7 +123,7 @@ pub fn combine<'a>(scan: &Scan<'a, LeafHash<'a>>, total_size: u64) -> Status {
 /// finished file (top-level buckets arrive in name order, keys in key
 /// order, as the writer requires).
 #[derive(Debug, Clone, Default)]
-pub struct StatusHasher {
+pub(crate) struct StatusHasher {
     crc: u32,
     total_key: u64,
     /// The last key put into the `key` bucket.
@@ -172,7 +172,7 @@ impl WriteObserver for StatusHasher {
 impl StatusHasher {
     /// The status of what was written; `total_size` is the written file's
     /// `pages × pageSize`.
-    pub fn status(&self, total_size: u64) -> Status {
+    pub(crate) fn status(&self, total_size: u64) -> Status {
         Status {
             hash: self.crc,
             revision: self
@@ -188,7 +188,7 @@ impl StatusHasher {
 
 /// Scans the snapshot once: structure check plus status hash. Returns the
 /// scan so callers can report its issues.
-pub fn scan(snap: &Snapshot) -> Scan<'_, LeafHash<'_>> {
+pub(crate) fn scan(snap: &Snapshot) -> Scan<'_, LeafHash<'_>> {
     snap.db.scan(|_b: &Bucket<'_>, leaves| leaf_hash(leaves))
 }
 

@@ -115,7 +115,7 @@ fn ip_text(b: &[u8]) -> String {
 }
 
 /// Parses every CERTIFICATE block in `text`.
-pub fn in_pem(text: &[u8], source: &str, out: &mut Found) {
+pub(crate) fn in_pem(text: &[u8], source: &str, out: &mut Found) {
     let mut i = 0usize;
     for block in Pem::iter_from_buffer(text) {
         let src = format!("{source}[{i}]");

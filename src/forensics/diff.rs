@@ -13,7 +13,7 @@ use crate::mvcc::Record;
 
 /// The uids of an object that was deleted and created again under the
 /// same key: `Some((old, new))` when both carry a uid and they differ.
-pub fn recreated(old: &Value, new: &Value) -> Option<(String, String)> {
+pub(crate) fn recreated(old: &Value, new: &Value) -> Option<(String, String)> {
     let uid = |v: &Value| {
         v.pointer("/metadata/uid")
             .and_then(Value::as_str)
@@ -55,7 +55,7 @@ fn managers(v: &Value) -> Vec<FieldManager> {
 
 /// The managedFields entries of `new` that `old` lacks or held with other
 /// fields or another time: who changed the object between the two.
-pub fn changed_by(old: &Value, new: &Value) -> Vec<FieldManager> {
+pub(crate) fn changed_by(old: &Value, new: &Value) -> Vec<FieldManager> {
     let before = managers(old);
     let (mut out, after): (Vec<_>, Vec<_>) = (Vec::new(), managers(new));
     let fields = |v: &Value, m: &FieldManager| {
@@ -220,7 +220,7 @@ fn join_path(segs: &[String]) -> String {
 }
 
 /// Field-level differences of two objects, skipping `ignore`d paths.
-pub fn json_diff(old: &Value, new: &Value, ignore: &[PathPattern]) -> Vec<FieldChange> {
+pub(crate) fn json_diff(old: &Value, new: &Value, ignore: &[PathPattern]) -> Vec<FieldChange> {
     let mut out = Vec::new();
     let mut path = Vec::new();
     walk(old, new, &mut path, ignore, &mut out);

@@ -20,7 +20,7 @@ pub struct ApplyOptions {
 }
 
 /// Metadata fields the apiserver sets; never part of an applied object.
-pub const SERVER_METADATA: [&str; 8] = [
+pub(crate) const SERVER_METADATA: [&str; 8] = [
     "uid",
     "resourceVersion",
     "creationTimestamp",

@@ -12,7 +12,7 @@ use super::KubeError;
 pub const MAX_DEPTH: usize = 128;
 
 /// Decodes one CBOR data item (trailing bytes are an error).
-pub fn decode(b: &[u8]) -> Result<J, KubeError> {
+pub(crate) fn decode(b: &[u8]) -> Result<J, KubeError> {
     let mut d = Dec { b, p: 0 };
     let v = d.item(0, false)?;
     if d.p != b.len() {

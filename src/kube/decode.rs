@@ -62,17 +62,17 @@ pub trait Sink {
 /// times its size, at least 1 MiB. Real objects stay far below (strings
 /// render at most 6x, with `\u00XX` escapes); a protobuf value of many
 /// empty messages, each rendered with its defaults, does not.
-pub const EXPANSION_FACTOR: usize = 10;
-pub const EXPANSION_FLOOR: usize = 1 << 20;
+pub(crate) const EXPANSION_FACTOR: usize = 10;
+pub(crate) const EXPANSION_FLOOR: usize = 1 << 20;
 
-pub fn expansion_limit(stored: usize) -> usize {
+pub(crate) fn expansion_limit(stored: usize) -> usize {
     stored.saturating_mul(EXPANSION_FACTOR).max(EXPANSION_FLOOR)
 }
 
 /// A sink that forwards to another while counting the compact JSON bytes
 /// the events amount to, so every output (JSON, YAML, tree) is held to one
 /// expansion limit per stored value.
-pub struct Bounded<'s, S: Sink> {
+pub(crate) struct Bounded<'s, S: Sink> {
     inner: &'s mut S,
     stored: usize,
     limit: usize,
@@ -80,7 +80,7 @@ pub struct Bounded<'s, S: Sink> {
 }
 
 impl<'s, S: Sink> Bounded<'s, S> {
-    pub fn new(inner: &'s mut S, stored: usize) -> Self {
+    pub(crate) fn new(inner: &'s mut S, stored: usize) -> Self {
         Bounded {
             inner,
             stored,
@@ -210,8 +210,9 @@ pub fn protobuf<S: Sink>(
     Ok(())
 }
 
+#[cfg(test)]
 /// Decodes one message (no envelope) by full proto name into `sink`.
-pub fn message<S: Sink>(message: &str, b: &[u8], sink: &mut S) -> Result<(), KubeError> {
+pub(crate) fn message<S: Sink>(message: &str, b: &[u8], sink: &mut S) -> Result<(), KubeError> {
     let m = schema().message(message).ok_or_else(|| KubeError::Encode {
         message: "(schema)",
         path: String::new(),

@@ -44,8 +44,9 @@ pub fn encode_object_as(obj: &J, hint: Option<(&str, &str)>) -> Result<Vec<u8>, 
     Ok(envelope(av, kind, &raw))
 }
 
+#[cfg(test)]
 /// Parses YAML (via serde-saphyr) and encodes it with [`encode_object`].
-pub fn encode_yaml(text: &str) -> Result<Vec<u8>, KubeError> {
+pub(crate) fn encode_yaml(text: &str) -> Result<Vec<u8>, KubeError> {
     let v: J = serde_saphyr::from_str(text).map_err(|e| KubeError::Yaml(e.to_string()))?;
     encode_object(&v)
 }
@@ -62,16 +63,6 @@ pub fn envelope(api_version: &str, kind: &str, raw: &[u8]) -> Vec<u8> {
     put_len(&mut out, 3, b"");
     put_len(&mut out, 4, b"");
     out
-}
-
-/// Encodes one message (no envelope) by full proto name.
-pub fn encode_message(message: &str, v: &J) -> Result<Vec<u8>, KubeError> {
-    let m = schema()
-        .message(message)
-        .ok_or_else(|| err("(schema)", "", format!("unknown message {message}")))?;
-    let mut out = Vec::new();
-    msg_body(m, Some(v), &mut out, 0)?;
-    Ok(out)
 }
 
 fn err(message: &'static str, path: &str, what: impl Into<String>) -> KubeError {

@@ -72,7 +72,7 @@ pub(crate) fn is_json(b: &[u8]) -> bool {
 
 /// JSON text appended to a buffer. Layout state is flat: whether the open
 /// container already holds something, and whether a key was just written.
-pub struct JsonEmitter<'o> {
+pub(crate) struct JsonEmitter<'o> {
     out: &'o mut Vec<u8>,
     style: Style,
     indent: usize,
@@ -83,7 +83,7 @@ pub struct JsonEmitter<'o> {
 }
 
 impl<'o> JsonEmitter<'o> {
-    pub fn new(out: &'o mut Vec<u8>, style: Style) -> Self {
+    pub(crate) fn new(out: &'o mut Vec<u8>, style: Style) -> Self {
         JsonEmitter {
             out,
             style,

@@ -850,7 +850,7 @@ fn compare(l: &J, r: &J, op: &str) -> Result<bool, JsonPathError> {
 
 /// A scalar as Go's `fmt.Print` shows it (`null` for JSON null, as
 /// kubectl prints it).
-pub fn go_text(s: &mut String, v: &J) {
+pub(crate) fn go_text(s: &mut String, v: &J) {
     match v {
         J::Null => s.push_str("null"),
         J::Bool(b) => s.push_str(if *b { "true" } else { "false" }),
@@ -929,7 +929,7 @@ fn go_number(s: &mut String, n: &serde_json::Number, json: bool) {
 
 /// Compact JSON as Go's `encoding/json` writes it: map keys sorted,
 /// `<`, `>`, `&`, U+2028 and U+2029 escaped.
-pub fn go_json(s: &mut String, v: &J) {
+pub(crate) fn go_json(s: &mut String, v: &J) {
     match v {
         J::Null => s.push_str("null"),
         J::Bool(b) => s.push_str(if *b { "true" } else { "false" }),
@@ -1076,7 +1076,7 @@ fn quantity(s: &str) -> Option<f64> {
 
 /// Natural order: runs of digits compare by value (fewer leading zeros
 /// first on a tie), other bytes bytewise, digits before other bytes.
-pub fn natural_less(a: &str, b: &str) -> bool {
+pub(crate) fn natural_less(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {

@@ -16,10 +16,6 @@ use std::sync::OnceLock;
 
 use super::schema::schema;
 
-/// Etcd prefixes used by kube-apiserver (`/registry` upstream,
-/// `/kubernetes.io` on OpenShift) and openshift/oauth-apiserver.
-pub const KNOWN_PREFIXES: [&str; 3] = ["/registry", "/kubernetes.io", "/openshift.io"];
-
 /// What a key holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyKind {
@@ -108,7 +104,7 @@ const TWO_SEGMENT: &[&str] = &["services", "oauth", "registry", "ranges", "autho
 
 /// The API servers that write to etcd (docs/openshift.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ApiServer {
+pub(crate) enum ApiServer {
     /// kube-apiserver: `/registry` upstream, `/kubernetes.io` on OpenShift
     /// (custom resources and CRDs included).
     Kube,
@@ -120,7 +116,7 @@ pub enum ApiServer {
 
 /// The API groups openshift-apiserver and oauth-apiserver serve (stored
 /// under `/openshift.io`); every other group is kube-apiserver's.
-pub const SERVED_BY: &[(&str, ApiServer)] = &[
+pub(crate) const SERVED_BY: &[(&str, ApiServer)] = &[
     ("oauth.openshift.io", ApiServer::Oauth),
     ("user.openshift.io", ApiServer::Oauth),
     ("apps.openshift.io", ApiServer::Openshift),
@@ -135,7 +131,7 @@ pub const SERVED_BY: &[(&str, ApiServer)] = &[
 ];
 
 /// The API server that serves `group` (`""` = core).
-pub fn served_by(group: &str) -> ApiServer {
+pub(crate) fn served_by(group: &str) -> ApiServer {
     SERVED_BY
         .iter()
         .find(|(g, _)| *g == group)
@@ -159,7 +155,7 @@ fn server_of_prefix(prefix: &str, group: Option<&str>) -> Option<ApiServer> {
 
 /// The API server that wrote `key`, judged by its etcd prefix alone (for
 /// keys [`resource_path`] cannot split; see [`ResourcePath::api_server`]).
-pub fn prefix_server(key: &[u8]) -> Option<ApiServer> {
+pub(crate) fn prefix_server(key: &[u8]) -> Option<ApiServer> {
     let (first, after) = split_seg(key.strip_prefix(b"/")?);
     after?;
     server_of_prefix(&format!("/{}", std::str::from_utf8(first).ok()?), None)
@@ -170,7 +166,7 @@ pub fn prefix_server(key: &[u8]) -> Option<ApiServer> {
 /// any tail is accepted, and it need not be UTF-8, so a hostile key still
 /// says what resource it is stored as (redaction relies on that).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ResourcePath<'a> {
+pub(crate) struct ResourcePath<'a> {
     /// The etcd prefix, e.g. `/registry`.
     pub prefix: &'a str,
     /// The resource prefix as stored, e.g. `services/specs`.
@@ -195,14 +191,14 @@ fn split_seg(b: &[u8]) -> (&[u8], Option<&[u8]>) {
 
 /// The namespace and name of a core Secret's key under any one-segment
 /// etcd prefix, as bytes (names may hold anything in a hostile snapshot).
-pub fn secret_place(key: &[u8]) -> Option<(&[u8], &[u8])> {
+pub(crate) fn secret_place(key: &[u8]) -> Option<(&[u8], &[u8])> {
     resource_path(key)
         .filter(|p| p.has_rest && p.is_core("secrets"))?
         .namespace_name()
 }
 
 /// [`ResourcePath`] of a key with any one-segment etcd prefix.
-pub fn resource_path(key: &[u8]) -> Option<ResourcePath<'_>> {
+pub(crate) fn resource_path(key: &[u8]) -> Option<ResourcePath<'_>> {
     let (first, _) = split_seg(key.strip_prefix(b"/")?);
     resource_path_at(key, first.len() + 1)
 }
@@ -247,26 +243,26 @@ fn resource_path_at(key: &[u8], p_len: usize) -> Option<ResourcePath<'_>> {
 
 impl<'a> ResourcePath<'a> {
     /// Whether the key is stored as the core-group resource `plural`.
-    pub fn is_core(&self, plural: &str) -> bool {
+    pub(crate) fn is_core(&self, plural: &str) -> bool {
         self.resource == plural && self.group.is_none_or(|g| g.is_empty())
     }
 
     /// The namespace and name of a namespaced key, as bytes: the rest split
     /// at its first `/` (the name keeps any further `/`).
-    pub fn namespace_name(&self) -> Option<(&'a [u8], &'a [u8])> {
+    pub(crate) fn namespace_name(&self) -> Option<(&'a [u8], &'a [u8])> {
         let i = self.rest.iter().position(|&b| b == b'/')?;
         Some((&self.rest[..i], &self.rest[i + 1..]))
     }
 
     /// The API server that wrote the key, when the prefix and resource say.
-    pub fn api_server(&self) -> Option<ApiServer> {
+    pub(crate) fn api_server(&self) -> Option<ApiServer> {
         server_of(self.prefix, self.group, self.resource)
     }
 
     /// `(resource, group)` with the group filled in for built-in resources
     /// stored under a group-less prefix (`deployments` → `apps`); `None`
     /// when the group is not known.
-    pub fn group_resource(&self) -> Option<(&'a str, &'a str)> {
+    pub(crate) fn group_resource(&self) -> Option<(&'a str, &'a str)> {
         group_resource(self.prefix, self.group, self.resource)
     }
 }
@@ -309,17 +305,12 @@ fn server_of(prefix: &str, group: Option<&str>, resource: &str) -> Option<ApiSer
     server_of_prefix(prefix, group)
 }
 
-impl StorageKey<'_> {
-    /// The API server that wrote the key, when the prefix and resource say.
-    pub fn api_server(&self) -> Option<ApiServer> {
-        server_of(self.prefix, self.group, self.resource)
-    }
-}
+impl StorageKey<'_> {}
 
 /// Parses a key with any one-segment etcd prefix (`/registry`,
 /// `/kubernetes.io`, `/openshift.io`, or a custom `/<x>`), and
 /// `compact_rev_key`. Returns `None` for keys that fit no layout.
-pub fn parse(key: &[u8]) -> Option<StorageKey<'_>> {
+pub(crate) fn parse(key: &[u8]) -> Option<StorageKey<'_>> {
     let key = std::str::from_utf8(key).ok()?;
     if key == "compact_rev_key" {
         return Some(StorageKey {
@@ -339,7 +330,7 @@ pub fn parse(key: &[u8]) -> Option<StorageKey<'_>> {
 
 /// Parses a key under a known etcd prefix (e.g. `/registry` or a custom
 /// multi-segment `/a/b`; a trailing `/` is optional).
-pub fn parse_with_prefix<'a>(key: &'a [u8], prefix: &str) -> Option<StorageKey<'a>> {
+pub(crate) fn parse_with_prefix<'a>(key: &'a [u8], prefix: &str) -> Option<StorageKey<'a>> {
     let key = std::str::from_utf8(key).ok()?;
     let p = prefix.trim_end_matches('/');
     let rest = key.strip_prefix(p)?.strip_prefix('/')?;
@@ -418,8 +409,9 @@ impl Resource {
         k.resource == self.plural && k.group.is_none_or(|g| g == self.group)
     }
 
+    #[cfg(test)]
     /// Likely resource prefixes in storage, most likely first.
-    pub fn storage_prefixes(&self) -> Vec<String> {
+    pub(crate) fn storage_prefixes(&self) -> Vec<String> {
         let mut v: Vec<String> = OVERRIDES
             .iter()
             .filter(|o| o.2 == self.plural && o.1.is_none_or(|g| g == self.group))
@@ -490,7 +482,7 @@ const SHORT_NAMES: &[(&str, &str, &str)] = &[
 ];
 
 /// kubectl short names of one resource (e.g. `po` for pods).
-pub fn short_names(group: &str, plural: &str) -> Vec<String> {
+pub(crate) fn short_names(group: &str, plural: &str) -> Vec<String> {
     SHORT_NAMES
         .iter()
         .filter(|(s, g, p)| *g == group && *p == plural && *s != "crds")
@@ -499,7 +491,7 @@ pub fn short_names(group: &str, plural: &str) -> Vec<String> {
 }
 
 /// Go's `meta.UnsafeGuessKindToResource` plural.
-pub fn plural_of(kind: &str) -> String {
+pub(crate) fn plural_of(kind: &str) -> String {
     let k = kind.to_ascii_lowercase();
     if k.is_empty() || k.ends_with("endpoints") {
         return k;
@@ -602,7 +594,7 @@ fn table() -> &'static Table {
 /// `Pod`, `secret`, `deployments.apps`, `deploy`, `deployments.v1.apps`,
 /// `routes.route.openshift.io`. An unknown `plural.group` (a custom
 /// resource) resolves to itself with an empty kind.
-pub fn resolve(name: &str) -> Option<Resource> {
+pub(crate) fn resolve(name: &str) -> Option<Resource> {
     resolve_all(name).into_iter().next()
 }
 

@@ -29,25 +29,25 @@
 //! This layer knows nothing of bbolt or etcd files: it gets key and value bytes.
 
 pub mod apply;
-pub mod cbor;
+pub(crate) mod cbor;
 pub mod decode;
 pub mod encode;
 mod error;
-pub mod json_emit;
+pub(crate) mod json_emit;
 pub mod jsonpath;
 pub mod key;
 pub mod print;
 pub mod proto;
 pub mod render;
 pub mod schema;
-pub mod sink_filter;
-pub mod sink_tree;
+pub(crate) mod sink_filter;
+pub(crate) mod sink_tree;
 pub mod sink_yaml;
 pub mod tabular;
 #[cfg(test)]
 mod tests;
 pub mod timefmt;
-pub mod value;
+pub(crate) mod value;
 
 pub use error::KubeError;
 pub use value::{detect, Encoding};
@@ -67,7 +67,7 @@ pub fn decode_value(key: &[u8], value: &[u8]) -> Result<J, KubeError> {
 /// `resource_version` (the etcd `mod_revision`) where the apiserver puts it:
 /// protobuf objects get it from the schema traversal, other encodings from
 /// [`set_resource_version`].
-pub fn decode_value_rv(
+pub(crate) fn decode_value_rv(
     key: &[u8],
     value: &[u8],
     resource_version: Option<i64>,
@@ -85,7 +85,7 @@ pub fn decode_value_rv(
 /// Pushes any stored value into `sink`: protobuf through the schema
 /// traversal, other encodings decoded (with [`set_resource_version`]) and
 /// then emitted. On error the sink may hold a partial document.
-pub fn decode_into<S: decode::Sink>(
+pub(crate) fn decode_into<S: decode::Sink>(
     value: &[u8],
     resource_version: Option<i64>,
     sink: &mut S,
@@ -142,7 +142,7 @@ pub(crate) const OBJECT_META: &str = "k8s.io.apimachinery.pkg.apis.meta.v1.Objec
 /// apiserver does when serving; the stored bytes never contain it. The key
 /// goes where the apiserver puts it: after `uid` for typed objects, in
 /// sorted position when the metadata keys are sorted (custom resources).
-pub fn set_resource_version(obj: &mut J, rv: i64) {
+pub(crate) fn set_resource_version(obj: &mut J, rv: i64) {
     let Some(meta) = obj.get_mut("metadata").and_then(J::as_object_mut) else {
         return;
     };

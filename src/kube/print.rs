@@ -56,7 +56,7 @@ enum Cells {
 
 impl Printer {
     /// The cells of one object's row; `now` is the reference time (Unix s).
-    pub fn row(&self, obj: &J, now: i64) -> Vec<J> {
+    pub(crate) fn row(&self, obj: &J, now: i64) -> Vec<J> {
         match &self.cells {
             Cells::Builtin(f) => f(obj, now),
             Cells::Crd(paths, age_last) => {
@@ -76,7 +76,7 @@ impl Printer {
 
 /// The printer of a built-in or OpenShift kind (by API group and kind);
 /// `None` when the apiservers print it with the default NAME/AGE.
-pub fn builtin(group: &str, kind: &str) -> Option<Printer> {
+pub(crate) fn builtin(group: &str, kind: &str) -> Option<Printer> {
     let (names, f): (&[ColumnSpec], RowFn) = match (group, kind) {
         ("", "Pod") => (
             &[
@@ -339,7 +339,7 @@ pub fn printer_for(group: &str, kind: &str, crd: Option<&[J]>) -> Printer {
 }
 
 /// NAME and AGE: what the apiserver prints for a kind without a printer.
-pub fn default_printer() -> Printer {
+pub(crate) fn default_printer() -> Printer {
     Printer {
         columns: vec![col("Name", "string", 0), col("Age", "date", 0)],
         cells: Cells::Builtin(name_age),
@@ -349,7 +349,7 @@ pub fn default_printer() -> Printer {
 /// The printer of a custom resource from its CRD version's
 /// `additionalPrinterColumns` (NAME first, AGE last when none is given,
 /// as the apiextensions-apiserver does).
-pub fn crd_columns(additional: &[J]) -> Printer {
+pub(crate) fn crd_columns(additional: &[J]) -> Printer {
     let mut columns = vec![col("Name", "string", 0)];
     let mut paths = Vec::new();
     for c in additional {
@@ -375,7 +375,7 @@ pub fn crd_columns(additional: &[J]) -> Printer {
 
 /// Evaluates a simple JSONPath (`.a.b`, `.a[0].b`, `.a[*].b`) as the
 /// apiextensions printer does for a single value (arrays joined by `,`).
-pub fn json_path<'v>(obj: &'v J, path: &str) -> Vec<&'v J> {
+pub(crate) fn json_path<'v>(obj: &'v J, path: &str) -> Vec<&'v J> {
     let mut cur: Vec<&J> = vec![obj];
     let p = path.trim().trim_start_matches('{').trim_end_matches('}');
     for seg in p.split('.').filter(|s| !s.is_empty()) {
@@ -437,7 +437,7 @@ fn crd_cell(v: Vec<&J>, kind: &str, now: i64) -> J {
 }
 
 /// kubectl's human duration (`duration.HumanDuration`) for `seconds`.
-pub fn human_duration(seconds: i64) -> String {
+pub(crate) fn human_duration(seconds: i64) -> String {
     let s = seconds;
     if s < -1 {
         return "<invalid>".into();

@@ -80,7 +80,7 @@ pub fn decode_with_hint(v: &[u8], hint: Option<(&str, &str)>) -> Result<J, KubeE
 
 /// Like [`decode_with_hint`], and sets `metadata.resourceVersion` to
 /// `resource_version` (the etcd `mod_revision`), placed by the traversal.
-pub fn decode_rv(
+pub(crate) fn decode_rv(
     v: &[u8],
     hint: Option<(&str, &str)>,
     resource_version: Option<i64>,
@@ -90,8 +90,9 @@ pub fn decode_rv(
     Ok(t.finish())
 }
 
+#[cfg(test)]
 /// Decodes the protobuf of one message (no envelope) by full proto name.
-pub fn decode_message(message: &str, b: &[u8]) -> Result<J, KubeError> {
+pub(crate) fn decode_message(message: &str, b: &[u8]) -> Result<J, KubeError> {
     let mut t = TreeSink::new();
     super::decode::message(message, b, &mut t)?;
     Ok(t.finish())

@@ -74,8 +74,9 @@ pub fn write_protobuf(
     decode::protobuf(value, hint, None, &mut JsonEmitter::new(out, style))
 }
 
+#[cfg(test)]
 /// Appends the JSON of one message (no envelope) by full proto name.
-pub fn write_message(
+pub(crate) fn write_message(
     message: &str,
     b: &[u8],
     out: &mut Vec<u8>,

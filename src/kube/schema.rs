@@ -16,7 +16,7 @@ static SCHEMA_JSON: &str = include_str!("../../proto/kube-schema.json");
 
 /// Proto scalar types used by the API protos.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scalar {
+pub(crate) enum Scalar {
     String,
     Bytes,
     Bool,
@@ -57,7 +57,7 @@ impl Scalar {
     }
 
     /// The wire type the scalar uses when not packed.
-    pub fn wire_type(self) -> u8 {
+    pub(crate) fn wire_type(self) -> u8 {
         match self {
             Scalar::String | Scalar::Bytes => 2,
             Scalar::Fixed64 | Scalar::Sfixed64 | Scalar::Double => 1,
@@ -69,7 +69,7 @@ impl Scalar {
 
 /// The type of a field or of a map value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Type {
+pub(crate) enum Type {
     Scalar(Scalar),
     /// Full proto message name; resolve with [`Schema::message`].
     Message(&'static str),
@@ -86,7 +86,7 @@ impl Type {
 
 /// The JSON form of a message whose JSON is not a plain object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Special {
+pub(crate) enum Special {
     Rfc3339,
     Rfc3339Micro,
     GoDuration,
@@ -123,7 +123,7 @@ impl Special {
 
 /// The Go kind of a message's type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GoKind {
+pub(crate) enum GoKind {
     Struct,
     Slice,
     Map,
@@ -131,7 +131,7 @@ pub enum GoKind {
 
 /// One field of a message.
 #[derive(Debug)]
-pub struct Field {
+pub(crate) struct Field {
     pub n: u32,
     /// Proto field name.
     pub name: &'static str,
@@ -153,26 +153,25 @@ pub struct Field {
 impl Field {
     /// The message type of this field (or of its map values), cached.
     #[inline]
-    pub fn message(&'static self) -> Option<&'static Message> {
+    pub(crate) fn message(&'static self) -> Option<&'static Message> {
         match self.ty {
             Type::Message(name) => *self.resolved.get_or_init(|| schema().message(name)),
             Type::Scalar(_) => None,
         }
     }
 
-    pub fn is_map(&self) -> bool {
+    pub(crate) fn is_map(&self) -> bool {
         self.map_key.is_some()
     }
 }
 
 /// One message type.
 #[derive(Debug)]
-pub struct Message {
+pub(crate) struct Message {
     /// Full proto name, e.g. `k8s.io.api.core.v1.Pod`.
     pub name: &'static str,
     pub go: GoKind,
     pub typemeta: bool,
-    pub retired: bool,
     pub special: Option<Special>,
     /// Live fields in Go declaration order, then retired ones by number.
     pub fields: Vec<Field>,
@@ -183,7 +182,7 @@ pub struct Message {
 impl Message {
     /// Index into `fields` of field number `n`.
     #[inline]
-    pub fn index_of(&self, n: u32) -> Option<usize> {
+    pub(crate) fn index_of(&self, n: u32) -> Option<usize> {
         match self.by_num.get(n as usize) {
             Some(&i) if i != u16::MAX => Some(i as usize),
             _ => None,
@@ -191,18 +190,8 @@ impl Message {
     }
 
     /// The field with number `n`.
-    pub fn field(&self, n: u32) -> Option<&Field> {
+    pub(crate) fn field(&self, n: u32) -> Option<&Field> {
         self.index_of(n).map(|i| &self.fields[i])
-    }
-
-    /// The field with proto name `name`.
-    pub fn field_named(&self, name: &str) -> Option<&Field> {
-        self.fields.iter().find(|f| f.name == name)
-    }
-
-    /// The short name (after the last dot).
-    pub fn short_name(&self) -> &'static str {
-        self.name.rsplit('.').next().unwrap_or(self.name)
     }
 }
 
@@ -254,8 +243,6 @@ struct RawMessage<'a> {
     go: Option<&'a str>,
     #[serde(default)]
     typemeta: bool,
-    #[serde(default)]
-    retired: bool,
     #[serde(borrow)]
     fields: Vec<RawField<'a>>,
 }
@@ -362,7 +349,7 @@ impl Schema {
     }
 
     /// Looks up a message by full proto name, parsing it on first use.
-    pub fn message(&'static self, name: &str) -> Option<&'static Message> {
+    pub(crate) fn message(&'static self, name: &str) -> Option<&'static Message> {
         let (&key, slot) = self.messages.get_key_value(name)?;
         slot.parsed
             .get_or_init(|| self.parse_message(key, slot.line))
@@ -416,7 +403,6 @@ impl Schema {
             name,
             go,
             typemeta: raw.typemeta,
-            retired: raw.retired,
             special: self.special.get(name).copied(),
             fields,
             by_num,
@@ -437,7 +423,7 @@ impl Schema {
     }
 
     /// All kinds of one apiVersion.
-    pub fn kinds_of(
+    pub(crate) fn kinds_of(
         &'static self,
         api_version: &str,
     ) -> Option<&'static HashMap<&'static str, KindInfo>> {
@@ -461,18 +447,14 @@ impl Schema {
     }
 
     /// Every apiVersion the schema knows, in file order.
-    pub fn api_versions(&'static self) -> impl Iterator<Item = &'static str> {
+    pub(crate) fn api_versions(&'static self) -> impl Iterator<Item = &'static str> {
         self.kinds.iter().map(|(v, _)| *v)
     }
 
+    #[cfg(test)]
     /// Every message name, in no particular order.
-    pub fn message_names(&'static self) -> impl Iterator<Item = &'static str> {
+    pub(crate) fn message_names(&'static self) -> impl Iterator<Item = &'static str> {
         self.messages.keys().copied()
-    }
-
-    /// Number of messages indexed.
-    pub fn message_count(&self) -> usize {
-        self.messages.len()
     }
 }
 
@@ -520,7 +502,7 @@ mod tests {
     #[test]
     fn indexes_and_parses() {
         let s = schema();
-        assert!(s.message_count() > 1500);
+        assert!(s.message_names().count() > 1500);
         let om = s
             .message("k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta")
             .unwrap();

@@ -10,7 +10,7 @@ use serde_json::{Map, Value as J};
 use super::decode::Sink;
 
 /// Pushes a `serde_json::Value` into a sink as events.
-pub fn emit<S: Sink + ?Sized>(s: &mut S, v: &J) {
+pub(crate) fn emit<S: Sink + ?Sized>(s: &mut S, v: &J) {
     match v {
         J::Null => s.null(),
         J::Bool(b) => s.bool(*b),
@@ -44,7 +44,7 @@ pub fn emit<S: Sink + ?Sized>(s: &mut S, v: &J) {
 
 /// Collects `metadata.labels` (string values) of the object streamed in.
 #[derive(Default)]
-pub struct LabelsSink {
+pub(crate) struct LabelsSink {
     depth: usize,
     /// The current top-level key is `metadata`.
     in_meta: bool,
@@ -55,13 +55,13 @@ pub struct LabelsSink {
 }
 
 impl LabelsSink {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         LabelsSink::default()
     }
 
     /// `{"metadata": {"labels": {…}}}`, the part of the object a label
     /// selector reads.
-    pub fn finish(self) -> J {
+    pub(crate) fn finish(self) -> J {
         let mut meta = Map::new();
         if !self.labels.is_empty() {
             meta.insert("labels".into(), J::Object(self.labels));

@@ -14,18 +14,18 @@ enum Frame {
 
 /// Builds one value from the traversal's events.
 #[derive(Default)]
-pub struct TreeSink {
+pub(crate) struct TreeSink {
     stack: Vec<Frame>,
     root: Option<J>,
 }
 
 impl TreeSink {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         TreeSink::default()
     }
 
     /// The value built (null when nothing was emitted).
-    pub fn finish(self) -> J {
+    pub(crate) fn finish(self) -> J {
         self.root.unwrap_or(J::Null)
     }
 

@@ -40,7 +40,7 @@ pub struct Section<'a> {
 /// A cell's text as kubectl prints it: strings cut at the first line
 /// break (`\n`, `\r`, form feed) with `...` after; null empty; numbers
 /// and booleans as Go prints them.
-pub fn cell_text(v: &J) -> String {
+pub(crate) fn cell_text(v: &J) -> String {
     match v {
         J::Null => String::new(),
         J::String(s) => match s.find(['\n', '\r', '\x0c']) {

@@ -1,7 +1,7 @@
 //! RFC 3339 and Go `time.Duration` text forms, without a date crate.
 
 /// Seconds of Go's zero `time.Time` (0001-01-01T00:00:00Z) since the Unix epoch.
-pub const GO_ZERO_SECONDS: i64 = -62_135_596_800;
+pub(crate) const GO_ZERO_SECONDS: i64 = -62_135_596_800;
 
 /// Days since 1970-01-01 → (year, month, day). (H. Hinnant's algorithm.)
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
@@ -37,7 +37,7 @@ pub fn rfc3339(seconds: i64, micros: Option<u32>) -> String {
 
 /// Appends the text of [`rfc3339`] to `out` (no quotes, no allocation for
 /// years 0000-9999). The one RFC 3339 formatter every output uses.
-pub fn write_rfc3339(out: &mut Vec<u8>, seconds: i64, micros: Option<u32>) {
+pub(crate) fn write_rfc3339(out: &mut Vec<u8>, seconds: i64, micros: Option<u32>) {
     // Nanos beyond a second (hostile input) show as .999999.
     let micros = micros.map(|us| us.min(999_999));
     let days = seconds.div_euclid(86_400);
@@ -134,7 +134,7 @@ pub fn parse_rfc3339(s: &str) -> Option<(i64, u32)> {
 }
 
 /// Go's `time.Duration.String()`.
-pub fn go_duration(d: i64) -> String {
+pub(crate) fn go_duration(d: i64) -> String {
     let neg = d < 0;
     let mut u = d.unsigned_abs();
     let mut out: Vec<u8> = Vec::with_capacity(24); // built reversed
@@ -205,7 +205,7 @@ pub fn go_duration(d: i64) -> String {
 }
 
 /// Parses a Go duration string (`1h2m3.5s`, `300ms`, `-1.5h`, `0`) → ns.
-pub fn parse_go_duration(s: &str) -> Option<i64> {
+pub(crate) fn parse_go_duration(s: &str) -> Option<i64> {
     let (neg, mut rest) = match s.as_bytes().first()? {
         b'-' => (true, &s[1..]),
         b'+' => (false, &s[1..]),

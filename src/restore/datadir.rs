@@ -175,7 +175,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RestoreError + '_ {
 
 /// The members a restore creates, in ascending ID order, and the IDs.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct ClusterPlan {
+pub(crate) struct ClusterPlan {
     pub members: Vec<PlannedMember>,
     pub local_id: u64,
     pub cluster_id: u64,
@@ -203,7 +203,7 @@ impl ClusterPlan {
 
 /// A URL etcd's `types.NewURLs` would refuse, with the URL.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum UrlError {
+pub(crate) enum UrlError {
     #[error("URL {0:?} has no scheme")]
     NoScheme(String),
     #[error("URL scheme must be http, https, unix, or unixs: {0}")]
@@ -217,7 +217,7 @@ pub enum UrlError {
 /// Parses a comma-separated URL list as etcd's `types.NewURLs`: each URL
 /// needs a scheme http, https, unix or unixs, a `host:port` for http(s), no
 /// path. Returned sorted.
-pub fn parse_urls(s: &str) -> Result<Vec<String>, UrlError> {
+pub(crate) fn parse_urls(s: &str) -> Result<Vec<String>, UrlError> {
     let mut out = Vec::new();
     for u in s.split(',') {
         let u = u.trim();
@@ -264,7 +264,7 @@ fn has_port(host: &str) -> bool {
 /// the members: the local name must be in `--initial-cluster`, its URLs
 /// must equal `--initial-advertise-peer-urls`, no URL may repeat, and IDs
 /// must be distinct and non-zero.
-pub fn plan(cfg: &RestoreConfig) -> Result<ClusterPlan, RestoreError> {
+pub(crate) fn plan(cfg: &RestoreConfig) -> Result<ClusterPlan, RestoreError> {
     let usage = RestoreError::Usage;
     if cfg.initial_cluster.trim().is_empty() {
         return Err(usage("initial cluster unset (--initial-cluster)".into()));
@@ -381,7 +381,7 @@ pub struct RestoreReport {
 
 /// Detects the etcd version that wrote a snapshot: 3.5 writes `term` and
 /// `confState` into the meta bucket and its cluster version is ≥ 3.5.
-pub fn detect_version(detail: &crate::etcd::StatusDetail) -> EtcdVersion {
+pub(crate) fn detect_version(detail: &crate::etcd::StatusDetail) -> EtcdVersion {
     let cv35 = detail
         .cluster_version
         .as_deref()
@@ -705,7 +705,11 @@ fn write_db(
 
 /// The WAL records of a restore: crc, metadata, empty snapshot, one
 /// ConfChange entry per member, HardState, snapshot at the commit index.
-pub fn wal_records(plan: &ClusterPlan, members: &[NewMember], version: EtcdVersion) -> Vec<u8> {
+pub(crate) fn wal_records(
+    plan: &ClusterPlan,
+    members: &[NewMember],
+    version: EtcdVersion,
+) -> Vec<u8> {
     use prost::Message;
     let mut w = WalEncoder::new(0);
     w.metadata(wal::metadata_bytes(plan.local_id, plan.cluster_id));

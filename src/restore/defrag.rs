@@ -53,20 +53,11 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RestoreError + '_ {
     }
 }
 
-/// Rewrites `input` compactly into the new file `out`.
-pub fn defrag(
-    input: &Path,
-    out: &Path,
-    skip_hash_check: bool,
-) -> Result<DefragReport, RestoreError> {
-    defrag_compact(input, out, skip_hash_check, None)
-}
-
 /// The `key`-bucket revision keys a compaction at `rev` removes, as etcd's
 /// `keyIndex.compact` and `scheduleCompaction` decide: for each key, every
 /// revision at or below `rev` except the newest of them, which goes too
 /// when it is a deletion.
-pub fn compaction_drops(store: &crate::mvcc::Store<'_>, rev: i64) -> Vec<Vec<u8>> {
+pub(crate) fn compaction_drops(store: &crate::mvcc::Store<'_>, rev: i64) -> Vec<Vec<u8>> {
     use std::collections::HashMap;
     // Newest revision at or below `rev` of each key.
     let mut newest: HashMap<&[u8], crate::etcd::schema::Revision> = HashMap::new();

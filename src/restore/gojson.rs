@@ -4,7 +4,7 @@
 //! `\n`, `\r`, `\t`).
 
 /// Appends `s` as a Go-escaped JSON string (with quotes).
-pub fn string(out: &mut String, s: &str) {
+pub(crate) fn string(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -24,7 +24,7 @@ pub fn string(out: &mut String, s: &str) {
 }
 
 /// `["a","b"]`.
-pub fn string_array(out: &mut String, v: &[String]) {
+pub(crate) fn string_array(out: &mut String, v: &[String]) {
     out.push('[');
     for (i, s) in v.iter().enumerate() {
         if i > 0 {
@@ -35,8 +35,9 @@ pub fn string_array(out: &mut String, v: &[String]) {
     out.push(']');
 }
 
+#[cfg(test)]
 /// A string as a standalone JSON document.
-pub fn quoted(s: &str) -> String {
+pub(crate) fn quoted(s: &str) -> String {
     let mut o = String::new();
     string(&mut o, s);
     o

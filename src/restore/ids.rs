@@ -7,7 +7,7 @@ use sha1::{Digest, Sha1};
 /// Member ID: SHA-1 of the sorted peer URLs (concatenated, no separator)
 /// followed by the cluster token; the first 8 bytes, big-endian. Restore
 /// never appends a time (only runtime member adds do).
-pub fn member_id(peer_urls: &[String], token: &str) -> u64 {
+pub(crate) fn member_id(peer_urls: &[String], token: &str) -> u64 {
     let mut urls: Vec<&str> = peer_urls.iter().map(String::as_str).collect();
     urls.sort_unstable();
     let mut h = Sha1::new();
@@ -20,7 +20,7 @@ pub fn member_id(peer_urls: &[String], token: &str) -> u64 {
 
 /// Cluster ID: SHA-1 of the member IDs in ascending order, each 8 bytes
 /// big-endian; the first 8 bytes, big-endian.
-pub fn cluster_id(member_ids: &[u64]) -> u64 {
+pub(crate) fn cluster_id(member_ids: &[u64]) -> u64 {
     let mut ids = member_ids.to_vec();
     ids.sort_unstable();
     let mut h = Sha1::new();

@@ -2,11 +2,11 @@
 //! boots from, as `etcdutl snapshot restore` (3.5) and `etcdctl snapshot
 //! restore` (3.4) do (docs/wal-and-snap.md).
 
-pub mod datadir;
+pub(crate) mod datadir;
 pub mod defrag;
-pub mod gojson;
-pub mod ids;
-pub mod place;
+pub(crate) mod gojson;
+pub(crate) mod ids;
+pub(crate) mod place;
 pub mod salvaged;
 pub mod snapfile;
 pub mod wal;

@@ -21,7 +21,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RestoreError + '_ {
 
 /// A target path, resolved before anything is written.
 #[derive(Debug, Clone)]
-pub struct Target {
+pub(crate) struct Target {
     /// As the user typed it (for messages).
     pub given: PathBuf,
     /// Canonical: symlinks and `.`/`..` resolved in the existing part.
@@ -36,7 +36,7 @@ pub struct Target {
 
 /// Resolves `given` as a restore target: it must be missing or an empty
 /// directory, and its nearest existing ancestor a directory.
-pub fn resolve(given: &Path) -> Result<Target, RestoreError> {
+pub(crate) fn resolve(given: &Path) -> Result<Target, RestoreError> {
     if given.as_os_str().is_empty() {
         return Err(RestoreError::Usage("an empty path is not a target".into()));
     }
@@ -154,7 +154,7 @@ pub use crate::private_files::{mkdir_0700, mkdir_all_0700};
 /// Makes a directory's entries durable (fsync of the directory). Only
 /// unix can open a directory for that; elsewhere the entries are as
 /// durable as the file system makes them and this does nothing.
-pub fn fsync_dir(p: &Path) -> std::io::Result<()> {
+pub(crate) fn fsync_dir(p: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         fs::File::open(p)?.sync_all()
@@ -168,7 +168,7 @@ pub fn fsync_dir(p: &Path) -> std::io::Result<()> {
 
 /// A target's content being built in a temp dir on its filesystem.
 #[derive(Debug)]
-pub struct Stage {
+pub(crate) struct Stage {
     pub target: Target,
     /// The temp dir: build the target's content here.
     pub tmp: PathBuf,
@@ -178,7 +178,7 @@ pub struct Stage {
 impl Stage {
     /// Makes the temp dir: inside the target when it exists, else in its
     /// nearest existing ancestor. Creates no other dir.
-    pub fn new(target: Target) -> Result<Stage, RestoreError> {
+    pub(crate) fn new(target: Target) -> Result<Stage, RestoreError> {
         let base = target
             .path
             .file_name()
@@ -196,7 +196,7 @@ impl Stage {
     }
 
     /// Removes the temp dir; what could not be removed, if anything.
-    pub fn discard(mut self) -> Option<String> {
+    pub(crate) fn discard(mut self) -> Option<String> {
         self.done = true;
         match fs::remove_dir_all(&self.tmp) {
             Ok(()) => None,
@@ -226,7 +226,7 @@ enum Done {
 /// moves each stage into place, in order. On failure undoes everything
 /// and returns the error, wrapped in `RestoreError::Incomplete` naming
 /// what could not be removed.
-pub fn place_all(stages: Vec<Stage>) -> Result<(), RestoreError> {
+pub(crate) fn place_all(stages: Vec<Stage>) -> Result<(), RestoreError> {
     for s in &stages {
         recheck(s)?;
     }

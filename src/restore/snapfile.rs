@@ -24,7 +24,7 @@ use crate::proto::{raftpb, snappb};
 
 /// A member as a restore creates it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewMember {
+pub(crate) struct NewMember {
     pub id: u64,
     pub name: String,
     /// Sorted.
@@ -35,7 +35,7 @@ impl NewMember {
     /// etcd's Member JSON: `{"id":…,"peerURLs":[…],"name":…}` (isLearner and
     /// clientURLs are empty, so omitted) — the `members` bucket value and the
     /// ConfChange context.
-    pub fn json(&self) -> String {
+    pub(crate) fn json(&self) -> String {
         let mut o = format!("{{\"id\":{},\"peerURLs\":", self.id);
         gojson::string_array(&mut o, &self.peer_urls);
         if !self.name.is_empty() {
@@ -47,7 +47,7 @@ impl NewMember {
     }
 
     /// `{"peerURLs":[…]}`: the v2 store's raftAttributes value.
-    pub fn raft_attributes_json(&self) -> String {
+    pub(crate) fn raft_attributes_json(&self) -> String {
         let mut o = String::from("{\"peerURLs\":");
         gojson::string_array(&mut o, &self.peer_urls);
         o.push('}');
@@ -87,7 +87,7 @@ pub enum SnapFileError {
 
 /// The v2 store JSON after adding `members` (ascending ID order, the order
 /// etcd adds them) to an empty store.
-pub fn v2_store_json(members: &[NewMember]) -> Result<String, SnapFileError> {
+pub(crate) fn v2_store_json(members: &[NewMember]) -> Result<String, SnapFileError> {
     if members.is_empty() {
         return Err(SnapFileError::NoMembers);
     }
@@ -150,7 +150,7 @@ pub fn v2_store_json(members: &[NewMember]) -> Result<String, SnapFileError> {
 }
 
 /// `%016x-%016x.snap` of (term, index).
-pub fn file_name(term: u64, index: u64) -> String {
+pub(crate) fn file_name(term: u64, index: u64) -> String {
     format!("{term:016x}-{index:016x}.snap")
 }
 
@@ -195,7 +195,7 @@ pub fn decode(bytes: &[u8]) -> Result<raftpb::Snapshot, SnapFileError> {
 }
 
 /// Writes the .snap file into `dir` (mode 0600, fsynced); returns its path.
-pub fn write(dir: &Path, bytes: &[u8], term: u64, index: u64) -> std::io::Result<PathBuf> {
+pub(crate) fn write(dir: &Path, bytes: &[u8], term: u64, index: u64) -> std::io::Result<PathBuf> {
     let path = dir.join(file_name(term, index));
     let mut f = crate::bolt::writer::create_new_0600(&path)?;
     f.write_all(bytes)?;

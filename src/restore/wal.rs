@@ -65,11 +65,11 @@ impl WalEncoder {
         self.record(ENTRY_TYPE, e.encode_to_vec());
     }
 
-    pub fn state(&mut self, hs: &raftpb::HardState) {
+    pub(crate) fn state(&mut self, hs: &raftpb::HardState) {
         self.record(STATE_TYPE, hs.encode_to_vec());
     }
 
-    pub fn snapshot(&mut self, s: &walpb::Snapshot) {
+    pub(crate) fn snapshot(&mut self, s: &walpb::Snapshot) {
         self.record(SNAPSHOT_TYPE, s.encode_to_vec());
     }
 
@@ -93,7 +93,11 @@ pub fn metadata_bytes(node_id: u64, cluster_id: u64) -> Vec<u8> {
 
 /// `walpb.Snapshot{index, term}` (both always written), with a ConfState
 /// when given (etcd ≥ 3.5).
-pub fn wal_snapshot(index: u64, term: u64, conf: Option<raftpb::ConfState>) -> walpb::Snapshot {
+pub(crate) fn wal_snapshot(
+    index: u64,
+    term: u64,
+    conf: Option<raftpb::ConfState>,
+) -> walpb::Snapshot {
     walpb::Snapshot {
         index: Some(index),
         term: Some(term),
@@ -102,7 +106,7 @@ pub fn wal_snapshot(index: u64, term: u64, conf: Option<raftpb::ConfState>) -> w
 }
 
 /// A ConfState of voters with `auto_leave` written (as gogoproto does).
-pub fn conf_state(voters: &[u64]) -> raftpb::ConfState {
+pub(crate) fn conf_state(voters: &[u64]) -> raftpb::ConfState {
     raftpb::ConfState {
         voters: voters.to_vec(),
         auto_leave: Some(false),
@@ -112,7 +116,7 @@ pub fn conf_state(voters: &[u64]) -> raftpb::ConfState {
 
 /// Writes `bytes` as a WAL segment at `path` (mode 0600, new file),
 /// zero-filled to `SEGMENT_SIZE`, fsynced.
-pub fn write_segment(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_segment(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut f = crate::bolt::writer::create_new_0600(path)?;
     f.write_all(bytes)?;
     // Preallocate with real zeros (etcd uses fallocate), so the log has its

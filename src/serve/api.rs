@@ -18,7 +18,7 @@ use crate::query::{FieldSelector, Item, LabelSelector};
 use crate::redact::Redaction;
 
 /// Everything a request reads: shared, immutable.
-pub struct State {
+pub(crate) struct State {
     pub store: &'static Store<'static>,
     pub keys: Option<&'static KeyRing>,
     /// What to hide: Secrets under `--redact`, key material always unless
@@ -40,12 +40,12 @@ pub struct State {
 }
 
 /// A reply body: whole, or chunks from a producer (lists, watches).
-pub enum Body {
+pub(crate) enum Body {
     Full(Vec<u8>),
     Stream(tokio::sync::mpsc::Receiver<Vec<u8>>),
 }
 
-pub struct Reply {
+pub(crate) struct Reply {
     pub code: u16,
     pub content_type: &'static str,
     pub body: Body,
@@ -68,7 +68,7 @@ impl Reply {
 }
 
 /// A Kubernetes `Status` failure.
-pub fn status(code: u16, reason: &str, message: &str, details: Option<J>) -> Reply {
+pub(crate) fn status(code: u16, reason: &str, message: &str, details: Option<J>) -> Reply {
     let mut s = json!({
         "kind": "Status",
         "apiVersion": "v1",
@@ -98,7 +98,7 @@ fn bad_request(message: &str) -> Reply {
 }
 
 /// What the client asked for.
-pub struct Request<'r> {
+pub(crate) struct Request<'r> {
     pub method: &'r str,
     pub path: &'r str,
     pub query: HashMap<String, String>,
@@ -106,7 +106,7 @@ pub struct Request<'r> {
 }
 
 /// Parses `a=b&c=d` with percent-decoding.
-pub fn parse_query(q: &str) -> HashMap<String, String> {
+pub(crate) fn parse_query(q: &str) -> HashMap<String, String> {
     q.split('&')
         .filter(|p| !p.is_empty())
         .map(|p| {
@@ -165,7 +165,7 @@ const LIVE_ONLY: &[&str] = &[
 ];
 
 /// Answers one request.
-pub fn handle(state: &Arc<State>, req: &Request<'_>) -> Reply {
+pub(crate) fn handle(state: &Arc<State>, req: &Request<'_>) -> Reply {
     let path = req.path.trim_end_matches('/');
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let read = matches!(req.method, "GET" | "HEAD");

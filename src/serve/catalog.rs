@@ -33,7 +33,7 @@ pub struct ApiResource {
 }
 
 impl ApiResource {
-    pub fn group_version(&self) -> String {
+    pub(crate) fn group_version(&self) -> String {
         if self.group.is_empty() {
             self.version.clone()
         } else {
@@ -128,7 +128,7 @@ fn plural(kind: &str) -> String {
 
 /// Version preference as the apiserver orders them: GA, beta, alpha, then
 /// the higher number first.
-pub fn version_rank(v: &str) -> (u8, i64, i64) {
+pub(crate) fn version_rank(v: &str) -> (u8, i64, i64) {
     let Some(rest) = v.strip_prefix('v') else {
         return (9, 0, 0);
     };
@@ -159,13 +159,13 @@ pub struct Entry<'a> {
 
 /// The live objects by plural resource, each list sorted by
 /// (namespace, name).
-pub struct Index<'a> {
+pub(crate) struct Index<'a> {
     pub by_plural: HashMap<&'a str, Vec<Entry<'a>>>,
 }
 
 impl<'a> Index<'a> {
     /// Indexes the live records of one revision (sorted by key).
-    pub fn build(live: &[Record<'a>]) -> Index<'a> {
+    pub(crate) fn build(live: &[Record<'a>]) -> Index<'a> {
         use rayon::prelude::*;
         // Keys parsed in parallel (the costliest step: UTF-8 checks of
         // every segment), grouped in key order, each group sorted in
@@ -200,7 +200,7 @@ impl<'a> Index<'a> {
     }
 
     /// The objects of `group`/`plural`, optionally in one namespace.
-    pub fn select(&self, group: &str, plural: &str, ns: Option<&str>) -> Vec<Entry<'a>> {
+    pub(crate) fn select(&self, group: &str, plural: &str, ns: Option<&str>) -> Vec<Entry<'a>> {
         let Some(all) = self.by_plural.get(plural) else {
             return Vec::new();
         };
@@ -220,7 +220,7 @@ impl<'a> Index<'a> {
     }
 
     /// One object.
-    pub fn get(
+    pub(crate) fn get(
         &self,
         group: &str,
         plural: &str,
@@ -238,7 +238,7 @@ impl<'a> Index<'a> {
 }
 
 /// Every resource served, keyed by (group, plural).
-pub struct Catalog {
+pub(crate) struct Catalog {
     pub resources: BTreeMap<(String, String), ApiResource>,
     /// Group versions named by the snapshot's APIService objects
     /// (`apiregistration.k8s.io`), group → versions: served in discovery
@@ -252,7 +252,7 @@ pub struct Catalog {
 impl Catalog {
     /// Built-in and OpenShift kinds from the schema, custom resources from
     /// the CRDs among `index`, and resources seen only as keys.
-    pub fn build(index: &Index<'_>, keys: Option<&KeyRing>) -> Catalog {
+    pub(crate) fn build(index: &Index<'_>, keys: Option<&KeyRing>) -> Catalog {
         let mut resources: BTreeMap<(String, String), ApiResource> = BTreeMap::new();
         let s = schema();
         for av in s.api_versions() {
@@ -410,7 +410,7 @@ impl Catalog {
     }
 
     /// Sets counts, and scope from the keys where objects exist.
-    pub fn count(&mut self, index: &Index<'_>) {
+    pub(crate) fn count(&mut self, index: &Index<'_>) {
         for r in self.resources.values_mut() {
             let entries = index.select(&r.group, &r.plural, None);
             r.count = entries.len();
@@ -422,7 +422,7 @@ impl Catalog {
 
     /// Groups and their versions, preferred version first; the core group
     /// is `""`.
-    pub fn groups(&self) -> Vec<(String, Vec<String>)> {
+    pub(crate) fn groups(&self) -> Vec<(String, Vec<String>)> {
         let mut g: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for r in self.resources.values() {
             let v = g.entry(r.group.clone()).or_default();
@@ -452,7 +452,7 @@ impl Catalog {
     }
 
     /// The resources of one group version.
-    pub fn in_version<'s>(&'s self, group: &str, version: &str) -> Vec<&'s ApiResource> {
+    pub(crate) fn in_version<'s>(&'s self, group: &str, version: &str) -> Vec<&'s ApiResource> {
         self.resources
             .values()
             .filter(|r| r.group == group && r.version == version)
@@ -463,7 +463,7 @@ impl Catalog {
     /// in it, and for another version an APIService announced, every
     /// resource of the group the schema (or its CRD) also knows in that
     /// version.
-    pub fn discovered(&self, group: &str, version: &str) -> Vec<ApiResource> {
+    pub(crate) fn discovered(&self, group: &str, version: &str) -> Vec<ApiResource> {
         let mut out: Vec<ApiResource> = self
             .in_version(group, version)
             .into_iter()
@@ -497,14 +497,14 @@ impl Catalog {
 
     /// Whether discovery offers this group version (resources or an
     /// APIService naming it).
-    pub fn has_version(&self, group: &str, version: &str) -> bool {
+    pub(crate) fn has_version(&self, group: &str, version: &str) -> bool {
         self.groups()
             .iter()
             .any(|(g, vs)| g == group && vs.iter().any(|v| v == version))
     }
 
     /// A resource by group and plural (any version the client names).
-    pub fn find(&self, group: &str, plural: &str) -> Option<&ApiResource> {
+    pub(crate) fn find(&self, group: &str, plural: &str) -> Option<&ApiResource> {
         self.resources.get(&(group.to_string(), plural.to_string()))
     }
 }

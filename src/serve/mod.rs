@@ -6,10 +6,10 @@
 //! * this file — the listener (tokio + hyper, HTTP/1.1), the kubeconfig, and
 //!   the facts taken from the snapshot (its time, the cluster's version).
 
-pub mod api;
+pub(crate) mod api;
 pub mod catalog;
-pub mod openapi;
-pub mod ui;
+pub(crate) mod openapi;
+pub(crate) mod ui;
 
 use std::convert::Infallible;
 use std::io::Write;
@@ -72,7 +72,7 @@ pub struct Options {
 }
 
 /// A generated certificate, its key, and the bearer token clients must send.
-pub struct Tls {
+pub(crate) struct Tls {
     pub cert_pem: String,
     pub token: String,
     config: Arc<rustls::ServerConfig>,
@@ -80,7 +80,7 @@ pub struct Tls {
 
 /// A self-signed certificate for `listen` (plus localhost and 127.0.0.1)
 /// and a random 256-bit bearer token.
-pub fn self_signed(listen: SocketAddr) -> Result<Tls, ServeError> {
+pub(crate) fn self_signed(listen: SocketAddr) -> Result<Tls, ServeError> {
     let tls = |e: String| ServeError::Tls(e);
     let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
     let ip = listen.ip().to_string();
@@ -156,7 +156,7 @@ fn version_of(state_index: &Index<'_>, keys: Option<&crate::crypt::KeyRing>) -> 
 
 /// Builds the shared state: the index at the served revision and the
 /// catalog. The session is kept for the life of the process.
-pub fn state(session: Session<'static>, opts: &Options) -> Result<State, ServeError> {
+pub(crate) fn state(session: Session<'static>, opts: &Options) -> Result<State, ServeError> {
     let session: &'static Session<'static> = Box::leak(Box::new(session));
     let console = ui::Console::new(session);
     let store = &session.store;
@@ -185,7 +185,7 @@ pub fn state(session: Session<'static>, opts: &Options) -> Result<State, ServeEr
 
 /// A kubeconfig pointing at `url`, written 0600; with TLS, the
 /// certificate to trust and the bearer token.
-pub fn write_kubeconfig(path: &Path, url: &str, tls: Option<&Tls>) -> std::io::Result<()> {
+pub(crate) fn write_kubeconfig(path: &Path, url: &str, tls: Option<&Tls>) -> std::io::Result<()> {
     use base64::Engine as _;
     let (ca, user) = match tls {
         Some(t) => (
@@ -347,17 +347,7 @@ where
         .await;
 }
 
-/// Binds, prints the URL, writes the kubeconfig, and serves until killed.
-/// `on_start` is told the URL once the socket listens.
-pub fn run(
-    session: Session<'static>,
-    opts: Options,
-    on_start: impl FnOnce(&Started),
-) -> Result<(), ServeError> {
-    run_pair(session, None, opts, on_start)
-}
-
-/// As [`run`]; with `compare`, the console's diff page also compares the
+/// Serves `session` until the process ends; with `compare`, the console's diff page also compares the
 /// served snapshot with that one (`serve A B`).
 pub fn run_pair(
     session: Session<'static>,

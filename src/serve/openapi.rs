@@ -30,7 +30,7 @@ fn gv_path(group: &str, version: &str) -> String {
 }
 
 /// `/openapi/v3`: every group version discovery offers.
-pub fn index(state: &State) -> Reply {
+pub(crate) fn index(state: &State) -> Reply {
     let mut paths = serde_json::Map::new();
     for (g, versions) in state.catalog.groups() {
         for v in versions {
@@ -48,7 +48,7 @@ pub fn index(state: &State) -> Reply {
 
 /// `/openapi/v3/api/v1`, `/openapi/v3/apis/G/V`: `None` when discovery
 /// does not offer that group version.
-pub fn document(state: &State, segs: &[&str]) -> Option<Reply> {
+pub(crate) fn document(state: &State, segs: &[&str]) -> Option<Reply> {
     let (group, version) = match segs {
         ["api", v] => ("", *v),
         ["apis", g, v] => (*g, *v),

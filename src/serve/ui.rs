@@ -33,12 +33,12 @@ const MAX_DETAILED: usize = 2000;
 const MAX_PAGE: usize = 1000;
 
 /// The second snapshot of `serve A B`.
-pub struct Compare {
+pub(crate) struct Compare {
     pub session: &'static Session<'static>,
 }
 
 /// The console's caches (and the second snapshot, if any).
-pub struct Console {
+pub(crate) struct Console {
     db: PathBuf,
     notes: Vec<String>,
     overview: Arc<OnceLock<J>>,
@@ -59,7 +59,7 @@ struct AtRev {
 }
 
 impl Console {
-    pub fn new(session: &Session<'_>) -> Console {
+    pub(crate) fn new(session: &Session<'_>) -> Console {
         Console {
             db: session.input.db.clone(),
             notes: session.notes.iter().map(|n| n.to_string()).collect(),
@@ -93,12 +93,17 @@ fn bad(msg: &str) -> Reply {
 }
 
 /// Whether a request path is the console's.
-pub fn is_ui(path: &str) -> bool {
+pub(crate) fn is_ui(path: &str) -> bool {
     path == "/ui" || path.starts_with("/ui/")
 }
 
 /// Answers one console request.
-pub fn handle(state: &Arc<State>, method: &str, path: &str, q: &HashMap<String, String>) -> Reply {
+pub(crate) fn handle(
+    state: &Arc<State>,
+    method: &str,
+    path: &str,
+    q: &HashMap<String, String>,
+) -> Reply {
     if !matches!(method, "GET" | "HEAD") {
         return status(
             405,
@@ -135,7 +140,7 @@ pub fn handle(state: &Arc<State>, method: &str, path: &str, q: &HashMap<String, 
 
 /// Counts the served revision's kinds and namespaces on a thread of its
 /// own, so the console's first page does not wait for them.
-pub fn warm(state: &Arc<State>) {
+pub(crate) fn warm(state: &Arc<State>) {
     let st = Arc::clone(state);
     std::thread::spawn(move || {
         let _ = at_rev(&st, st.rev);

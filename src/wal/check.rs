@@ -59,7 +59,7 @@ pub fn match_snaps(log: &Log<'_>, snaps: &[SnapFile]) -> Vec<(u64, u64, Option<S
 /// consistent index is `ci`: the segment sequence, every record's CRC
 /// chain, the torn tail etcd would drop, entries decoded, snapshot marks
 /// matched with `snap_dir`.
-pub fn wal_layer(wal_dir: &Path, snap_dir: &Path, ci: u64) -> Layer {
+pub(crate) fn wal_layer(wal_dir: &Path, snap_dir: &Path, ci: u64) -> Layer {
     let layer = |verdict, summary: String, problems: Vec<String>| Layer {
         name: "wal",
         verdict,

@@ -8,9 +8,9 @@ use super::read::{Record, WalFiles, WalRecords};
 use super::record::{ENTRY_TYPE, METADATA_TYPE, SNAPSHOT_TYPE, STATE_TYPE};
 use crate::wire::{expect_bytes, expect_varint, Fields};
 
-pub const ENTRY_NORMAL: u64 = 0;
-pub const ENTRY_CONF_CHANGE: u64 = 1;
-pub const ENTRY_CONF_CHANGE_V2: u64 = 2;
+pub(crate) const ENTRY_NORMAL: u64 = 0;
+pub(crate) const ENTRY_CONF_CHANGE: u64 = 1;
+pub(crate) const ENTRY_CONF_CHANGE_V2: u64 = 2;
 
 /// One raft entry, its data borrowing the segment.
 #[derive(Debug, Clone, Copy)]

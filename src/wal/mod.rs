@@ -10,7 +10,7 @@ pub mod list;
 pub mod log;
 pub mod materialize;
 pub mod open;
-pub mod read;
+pub(crate) mod read;
 pub mod record;
 pub mod replay;
 pub mod request;

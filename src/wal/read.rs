@@ -116,7 +116,7 @@ impl WalFiles {
 
     /// As [`WalFiles::open`], but a gap in the sequence numbers is kept as
     /// damage for [`WalFiles::records_until_damage`] to stop at.
-    pub fn open_salvage(dir: &Path) -> Result<WalFiles, WalError> {
+    pub(crate) fn open_salvage(dir: &Path) -> Result<WalFiles, WalError> {
         WalFiles::open_with(dir, true)
     }
 
@@ -183,7 +183,7 @@ impl WalFiles {
         })
     }
 
-    pub fn bytes(&self, seg: usize) -> &[u8] {
+    pub(crate) fn bytes(&self, seg: usize) -> &[u8] {
         match self.maps.get(seg) {
             Some(Some(m)) => m,
             _ => &[],
@@ -204,7 +204,7 @@ impl WalFiles {
     /// What salvage reads of a damaged WAL: every record before the first
     /// damage (a CRC break, a bad frame, a missing segment when opened with
     /// [`WalFiles::open_salvage`]), and where that damage is.
-    pub fn records_until_damage(&self) -> (WalRecords<'_>, Option<Damage>) {
+    pub(crate) fn records_until_damage(&self) -> (WalRecords<'_>, Option<Damage>) {
         self.scan()
     }
 

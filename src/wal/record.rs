@@ -16,9 +16,9 @@ use crate::proto::walpb;
 /// The size etcd preallocates for a segment.
 pub const SEGMENT_SIZE: u64 = 64_000_000;
 /// etcd's torn-write detection works on 512-byte sectors.
-pub const SECTOR_SIZE: u64 = 512;
+pub(crate) const SECTOR_SIZE: u64 = 512;
 /// etcd 3.5 refuses a record larger than this (10 MiB).
-pub const MAX_RECORD_SIZE: u64 = 10 * 1024 * 1024;
+pub(crate) const MAX_RECORD_SIZE: u64 = 10 * 1024 * 1024;
 
 pub const METADATA_TYPE: i64 = 1;
 pub const ENTRY_TYPE: i64 = 2;
@@ -26,20 +26,8 @@ pub const STATE_TYPE: i64 = 3;
 pub const CRC_TYPE: i64 = 4;
 pub const SNAPSHOT_TYPE: i64 = 5;
 
-/// The name of a record type.
-pub fn type_name(t: i64) -> &'static str {
-    match t {
-        METADATA_TYPE => "metadata",
-        ENTRY_TYPE => "entry",
-        STATE_TYPE => "hardstate",
-        CRC_TYPE => "crc",
-        SNAPSHOT_TYPE => "snapshot",
-        _ => "unknown",
-    }
-}
-
 /// Appends `rec` as one frame (length field, bytes, padding) to `buf`.
-pub fn encode_frame(buf: &mut Vec<u8>, rec: &walpb::Record) {
+pub(crate) fn encode_frame(buf: &mut Vec<u8>, rec: &walpb::Record) {
     let b = rec.encode_to_vec();
     let len = b.len() as u64;
     let pad = (8 - len % 8) % 8;
@@ -68,7 +56,7 @@ pub fn segment_name(seq: u64, index: u64) -> String {
 }
 
 /// Parses a segment file name into (seq, index).
-pub fn parse_segment_name(name: &str) -> Option<(u64, u64)> {
+pub(crate) fn parse_segment_name(name: &str) -> Option<(u64, u64)> {
     let stem = name.strip_suffix(".wal")?;
     let (a, b) = stem.split_once('-')?;
     if a.len() != 16 || b.len() != 16 {
@@ -83,7 +71,7 @@ pub fn parse_segment_name(name: &str) -> Option<(u64, u64)> {
 /// etcd's `isTornEntry`: a record whose bytes (`data`, padding included,
 /// starting at file offset `start`) have a 512-byte sector chunk of zeros
 /// was torn by a crash while being written.
-pub fn is_torn(data: &[u8], start: u64) -> bool {
+pub(crate) fn is_torn(data: &[u8], start: u64) -> bool {
     let mut off = start;
     let mut cur = 0usize;
     while cur < data.len() {

@@ -117,7 +117,7 @@ struct State<'a> {
 
 /// Which entries of `log` a replay over a db with `consistent_index`
 /// applies: the normal and conf-change entries above it.
-pub fn pending<'l, 'a>(log: &'l Log<'a>, consistent_index: u64) -> &'l [Entry<'a>] {
+pub(crate) fn pending<'l, 'a>(log: &'l Log<'a>, consistent_index: u64) -> &'l [Entry<'a>] {
     let start = log.entries.partition_point(|e| e.index <= consistent_index);
     &log.entries[start..]
 }
@@ -529,7 +529,7 @@ fn compare_kv(c: &Compare, kv: Option<&Live<'_>>) -> bool {
 
 /// The keep-set of a compaction at `at` over `records` (revision order):
 /// per key its newest revision ≤ `at` unless a tombstone.
-pub fn compaction_keep(
+pub(crate) fn compaction_keep(
     records: &[crate::mvcc::Record<'_>],
     at: i64,
 ) -> std::collections::HashSet<(i64, i64)> {

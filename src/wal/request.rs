@@ -47,7 +47,7 @@ pub fn decode(e: &Entry<'_>) -> Result<Body, String> {
 
 /// One key (or range) a request touches, for listings.
 #[derive(Debug, Clone, Default)]
-pub struct Touch {
+pub(crate) struct Touch {
     pub op: &'static str,
     pub key: Vec<u8>,
     pub range_end: Vec<u8>,
@@ -59,7 +59,7 @@ pub struct Touch {
 /// A one-line account of an entry: the operation, the keys it touches,
 /// header ID and user, and a detail line.
 #[derive(Debug, Clone, Default)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub op: String,
     pub touches: Vec<Touch>,
     pub id: Option<u64>,
@@ -67,7 +67,7 @@ pub struct Summary {
     pub detail: String,
 }
 
-pub fn summarize(b: &Body) -> Summary {
+pub(crate) fn summarize(b: &Body) -> Summary {
     let mut s = Summary::default();
     match b {
         Body::Empty => s.op = "empty".into(),
@@ -288,7 +288,7 @@ fn op_touches(op: &RequestOp, out: &mut Vec<Touch>) {
 }
 
 /// `mod("/k") = 5`, as a person reads a compare.
-pub fn compare_text(c: &Compare) -> String {
+pub(crate) fn compare_text(c: &Compare) -> String {
     let target = match c.target {
         0 => "version",
         1 => "create",

@@ -78,7 +78,7 @@ impl WalLoss {
 /// The records and raft log before the damage, and the loss report (none
 /// when the WAL is intact). Errors only when the dir cannot be listed or
 /// mapped.
-pub fn read_until_damage<'f>(
+pub(crate) fn read_until_damage<'f>(
     files: &'f WalFiles,
     consistent_index: u64,
 ) -> (WalRecords<'f>, Log<'f>, Option<WalLoss>) {
@@ -204,6 +204,6 @@ fn record_entry_index(b: &[u8]) -> Option<u64> {
 
 /// Opens the WAL in `dir` for salvage (a gap in the segment sequence is
 /// damage, not an error).
-pub fn open(dir: &Path) -> Result<WalFiles, WalError> {
+pub(crate) fn open(dir: &Path) -> Result<WalFiles, WalError> {
     WalFiles::open_salvage(dir)
 }
