@@ -23,7 +23,7 @@
 //! Not modelled: auth checks of requests (etcd refuses requests whose
 //! auth revision is stale once auth is enabled) and the v2 store.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -110,7 +110,7 @@ struct State<'a> {
     /// The live keys the replay can see: every key the pending requests
     /// name, every db key in a range they name, every db key holding a
     /// lease they revoke (see [`Touched`]), and what the replay writes.
-    live: BTreeMap<&'a [u8], Live<'a>>,
+    live: LiveMap<'a>,
     leases: BTreeSet<i64>,
     current: i64,
     compacted: i64,
@@ -156,7 +156,7 @@ pub fn replay(store: &Store<'_>, log: &Log<'_>, consistent_index: u64) -> Overla
         .map(|e| (e.typ == ENTRY_NORMAL).then(|| decode(e)))
         .collect();
     let mut st = State {
-        live: BTreeMap::new(),
+        live: LiveMap::default(),
         leases: db_leases(store),
         current: store.current,
         compacted: crate::hashkv::compact_revision(store),
@@ -212,12 +212,7 @@ pub fn replay(store: &Store<'_>, log: &Log<'_>, consistent_index: u64) -> Overla
             if st.leases.remove(&l.id) {
                 report.leases_revoked.push(l.id);
                 st.write(|st| {
-                    let keys: Vec<&[u8]> = st
-                        .live
-                        .iter()
-                        .filter(|(_, v)| v.lease == l.id)
-                        .map(|(k, _)| *k)
-                        .collect();
+                    let keys = st.live.keys_with_lease(l.id);
                     for k in keys {
                         st.tombstone(k);
                     }
@@ -254,13 +249,137 @@ pub fn replay(store: &Store<'_>, log: &Log<'_>, consistent_index: u64) -> Overla
     }
 }
 
+/// FxHash (rustc's): keys here are the WAL's and the db's own, and SipHash
+/// over long `/registry/...` keys was a tenth of the replay.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w) ^ (rest.len() as u64) << 59);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl FxHasher {
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
+
+/// The live keys during replay: a hash map for the point lookups every
+/// put and compare does, and the keys in order only when a range (delete
+/// range, range compare) or a lease revoke needs them.
+#[derive(Default)]
+struct LiveMap<'a> {
+    map: HashMap<&'a [u8], Live<'a>, FxBuild>,
+    order: Option<BTreeSet<&'a [u8]>>,
+}
+
+impl<'a> LiveMap<'a> {
+    fn new(ordered: bool) -> LiveMap<'a> {
+        LiveMap {
+            map: HashMap::default(),
+            order: ordered.then(BTreeSet::new),
+        }
+    }
+
+    fn get(&self, k: &[u8]) -> Option<&Live<'a>> {
+        self.map.get(k)
+    }
+
+    fn contains_key(&self, k: &[u8]) -> bool {
+        self.map.contains_key(k)
+    }
+
+    fn insert(&mut self, k: &'a [u8], v: Live<'a>) {
+        if self.map.insert(k, v).is_none() {
+            if let Some(o) = &mut self.order {
+                o.insert(k);
+            }
+        }
+    }
+
+    fn remove(&mut self, k: &[u8]) {
+        if self.map.remove(k).is_some() {
+            if let Some(o) = &mut self.order {
+                o.remove(k);
+            }
+        }
+    }
+
+    /// The live keys in `[key, end)` (etcd's range semantics, see
+    /// [`in_range`]), in key order.
+    fn keys_in(&self, key: &[u8], end: &[u8]) -> Vec<&'a [u8]> {
+        if end.is_empty() {
+            return self
+                .map
+                .get_key_value(key)
+                .map(|(k, _)| vec![*k])
+                .unwrap_or_default();
+        }
+        match &self.order {
+            Some(o) => o
+                .range::<[u8], _>((std::ops::Bound::Included(key), std::ops::Bound::Unbounded))
+                .copied()
+                .take_while(|k| in_range(k, key, end))
+                .collect(),
+            None => self.sorted(|k, _| in_range(k, key, end)),
+        }
+    }
+
+    /// The live keys holding lease `id`, in key order (as etcd's lessor
+    /// deletes them).
+    fn keys_with_lease(&self, id: i64) -> Vec<&'a [u8]> {
+        match &self.order {
+            Some(o) => o
+                .iter()
+                .copied()
+                .filter(|k| self.map.get(k).is_some_and(|l| l.lease == id))
+                .collect(),
+            None => self.sorted(|_, l| l.lease == id),
+        }
+    }
+
+    fn sorted<F: Fn(&[u8], &Live<'a>) -> bool>(&self, keep: F) -> Vec<&'a [u8]> {
+        let mut v: Vec<&'a [u8]> = self
+            .map
+            .iter()
+            .filter(|(k, l)| keep(k, l))
+            .map(|(k, _)| *k)
+            .collect();
+        v.sort_unstable();
+        v
+    }
+}
+
 /// What the pending requests can read or change in the db: the keys they
 /// name, the ranges they name (`[key, end)`, an end of `\0` meaning every
 /// key from key on), and the leases they revoke. Only the db's live keys
 /// among these are loaded: a replay never looks at any other db key.
 #[derive(Default)]
 struct Touched<'r> {
-    keys: HashSet<&'r [u8]>,
+    keys: HashSet<&'r [u8], FxBuild>,
     ranges: Vec<(&'r [u8], &'r [u8])>,
     leases: HashSet<i64>,
 }
@@ -334,7 +453,7 @@ impl<'r> Touched<'r> {
 
     /// The db's live state of every touched key, sorted by key: per key
     /// its newest revision unless a tombstone (as [`Store::state_at`]).
-    fn db_state<'s: 'r>(&self, store: &Store<'s>) -> BTreeMap<&'r [u8], Live<'r>> {
+    fn db_state<'s: 'r>(&self, store: &Store<'s>) -> LiveMap<'r> {
         let records = store.records();
         let ranges = self.merged_ranges();
         let in_ranges = |k: &[u8]| {
@@ -343,7 +462,7 @@ impl<'r> Touched<'r> {
         };
         // Keys that held a revoked lease at some revision: whether they
         // still hold it is decided by their newest revision below.
-        let mut leased: HashSet<&'s [u8]> = HashSet::new();
+        let mut leased: HashSet<&'s [u8], FxBuild> = HashSet::default();
         if !self.leases.is_empty() {
             for r in records {
                 if !r.is_delete() && r.kv.lease != 0 && self.leases.contains(&r.kv.lease) {
@@ -351,7 +470,7 @@ impl<'r> Touched<'r> {
                 }
             }
         }
-        let mut latest: HashMap<&'s [u8], crate::mvcc::Record<'s>> = HashMap::new();
+        let mut latest: HashMap<&'s [u8], crate::mvcc::Record<'s>, FxBuild> = HashMap::default();
         for r in records {
             let k = r.kv.key;
             if k.is_empty() {
@@ -361,25 +480,23 @@ impl<'r> Touched<'r> {
                 latest.insert(k, *r);
             }
         }
-        let mut live: Vec<(&'r [u8], Live<'r>)> = latest
-            .into_values()
-            .filter(|r| !r.is_delete())
-            .map(|r| {
-                (
-                    r.kv.key,
-                    Live {
-                        create: r.kv.create_revision,
-                        modr: r.kv.mod_revision,
-                        version: r.kv.version,
-                        lease: r.kv.lease,
-                        value: r.kv.value,
-                    },
-                )
-            })
-            .collect();
-        // Sorted: the map is bulk-built.
-        live.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        live.into_iter().collect()
+        let ordered = !self.ranges.is_empty() || !self.leases.is_empty();
+        let mut live = LiveMap::new(ordered);
+        for (k, l) in latest.into_values().filter(|r| !r.is_delete()).map(|r| {
+            (
+                r.kv.key,
+                Live {
+                    create: r.kv.create_revision,
+                    modr: r.kv.mod_revision,
+                    version: r.kv.version,
+                    lease: r.kv.lease,
+                    value: r.kv.value,
+                },
+            )
+        }) {
+            live.insert(k, l);
+        }
+        live
     }
 }
 
@@ -520,18 +637,7 @@ impl<'a> State<'a> {
     }
 
     fn keys_in(&self, key: &[u8], end: &[u8]) -> Vec<&'a [u8]> {
-        if end.is_empty() {
-            return self
-                .live
-                .get_key_value(key)
-                .map(|(k, _)| vec![*k])
-                .unwrap_or_default();
-        }
-        self.live
-            .range::<[u8], _>((std::ops::Bound::Included(key), std::ops::Bound::Unbounded))
-            .map(|(k, _)| *k)
-            .take_while(|k| in_range(k, key, end))
-            .collect()
+        self.live.keys_in(key, end)
     }
 
     fn delete_range(&mut self, d: &DeleteRangeRequest) {
@@ -740,6 +846,33 @@ mod tests {
             &cmp(T::Version, R::Greater, Some(U::Version(0))),
             None
         ));
+    }
+
+    /// The ordered and the hash-only live maps answer ranges and lease
+    /// lookups alike, in key order, after inserts and removes.
+    #[test]
+    fn live_map_ranges_with_and_without_order() {
+        let keys: [&[u8]; 6] = [b"/b", b"/a", b"/c/1", b"/c/0", b"/d", b"/c"];
+        let mut maps = [LiveMap::new(true), LiveMap::new(false)];
+        for m in &mut maps {
+            for (i, k) in keys.iter().enumerate() {
+                let mut l = live(1, b"v");
+                l.lease = (i % 2) as i64;
+                m.insert(k, l);
+            }
+            m.remove(b"/b");
+            m.remove(b"/zz");
+        }
+        for m in &maps {
+            let want: Vec<&[u8]> = vec![b"/c", b"/c/0", b"/c/1"];
+            assert_eq!(m.keys_in(b"/c", b"/d"), want);
+            let want: Vec<&[u8]> = vec![b"/c/0", b"/c/1", b"/d"];
+            assert_eq!(m.keys_in(b"/c/", b"\0"), want);
+            assert_eq!(m.keys_in(b"/d", b"/c"), Vec::<&[u8]>::new());
+            assert_eq!(m.keys_in(b"/a", b""), vec![&b"/a"[..]]);
+            let want: Vec<&[u8]> = vec![b"/a", b"/c", b"/c/0"];
+            assert_eq!(m.keys_with_lease(1), want);
+        }
     }
 
     #[test]
