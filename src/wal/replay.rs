@@ -166,13 +166,18 @@ pub fn replay(store: &Store<'_>, log: &Log<'_>, consistent_index: u64) -> Overla
     // etcd: an empty store is at revision 1, and the current revision is
     // never below the compaction revision.
     st.current = st.current.max(st.compacted).max(1);
-    let mut touched = Touched::default();
+    // Sized up front: rehashing long keys as the maps grow showed in the
+    // profile.
+    let mut touched = Touched {
+        keys: HashSet::with_capacity_and_hasher(todo.len(), FxBuild::default()),
+        ..Touched::default()
+    };
     for b in bodies.iter().flatten() {
         if let Ok(Body::Raft(r)) = b {
             touched.request(r);
         }
     }
-    st.live = touched.db_state(store);
+    st.live = touched.db_state(store, todo.len());
     let commit = log.hard_state.map(|h| h.commit).unwrap_or(0);
     let mut compacted = scheduled;
     for (e, body) in todo.iter().zip(&bodies) {
@@ -297,9 +302,9 @@ struct LiveMap<'a> {
 }
 
 impl<'a> LiveMap<'a> {
-    fn new(ordered: bool) -> LiveMap<'a> {
+    fn new(ordered: bool, capacity: usize) -> LiveMap<'a> {
         LiveMap {
-            map: HashMap::default(),
+            map: HashMap::with_capacity_and_hasher(capacity, FxBuild::default()),
             order: ordered.then(BTreeSet::new),
         }
     }
@@ -453,7 +458,7 @@ impl<'r> Touched<'r> {
 
     /// The db's live state of every touched key, sorted by key: per key
     /// its newest revision unless a tombstone (as [`Store::state_at`]).
-    fn db_state<'s: 'r>(&self, store: &Store<'s>) -> LiveMap<'r> {
+    fn db_state<'s: 'r>(&self, store: &Store<'s>, writes: usize) -> LiveMap<'r> {
         let records = store.records();
         let ranges = self.merged_ranges();
         let in_ranges = |k: &[u8]| {
@@ -470,7 +475,8 @@ impl<'r> Touched<'r> {
                 }
             }
         }
-        let mut latest: HashMap<&'s [u8], crate::mvcc::Record<'s>, FxBuild> = HashMap::default();
+        let mut latest: HashMap<&'s [u8], crate::mvcc::Record<'s>, FxBuild> =
+            HashMap::with_capacity_and_hasher(self.keys.len(), FxBuild::default());
         for r in records {
             let k = r.kv.key;
             if k.is_empty() {
@@ -481,7 +487,7 @@ impl<'r> Touched<'r> {
             }
         }
         let ordered = !self.ranges.is_empty() || !self.leases.is_empty();
-        let mut live = LiveMap::new(ordered);
+        let mut live = LiveMap::new(ordered, latest.len() + writes);
         for (k, l) in latest.into_values().filter(|r| !r.is_delete()).map(|r| {
             (
                 r.kv.key,
@@ -853,7 +859,7 @@ mod tests {
     #[test]
     fn live_map_ranges_with_and_without_order() {
         let keys: [&[u8]; 6] = [b"/b", b"/a", b"/c/1", b"/c/0", b"/d", b"/c"];
-        let mut maps = [LiveMap::new(true), LiveMap::new(false)];
+        let mut maps = [LiveMap::new(true, 0), LiveMap::new(false, 4)];
         for m in &mut maps {
             for (i, k) in keys.iter().enumerate() {
                 let mut l = live(1, b"v");
