@@ -23,9 +23,9 @@
 //! Not modelled: auth checks of requests (etcd refuses requests whose
 //! auth revision is stale once auth is enabled) and the v2 store.
 
-use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::log::{Entry, Log, ENTRY_NORMAL};
@@ -34,17 +34,18 @@ use crate::etcd::schema::{Revision, LEASE_BUCKET};
 use crate::etcd::KeyValue;
 use crate::mvcc::Store;
 use crate::proto::etcdserverpb::{
-    compare, request_op, Compare, DeleteRangeRequest, PutRequest, TxnRequest,
+    compare, request_op, Compare, DeleteRangeRequest, InternalRaftRequest, PutRequest, TxnRequest,
 };
 
-/// The state of one live key during replay.
-#[derive(Debug, Clone)]
+/// The state of one live key during replay; the value borrows the db or
+/// the request that wrote it.
+#[derive(Debug, Clone, Copy)]
 struct Live<'a> {
     create: i64,
     modr: i64,
     version: i64,
     lease: i64,
-    value: Cow<'a, [u8]>,
+    value: &'a [u8],
 }
 
 /// One revision written by the replay: its revision key and the
@@ -106,7 +107,10 @@ enum Refused {
 }
 
 struct State<'a> {
-    live: BTreeMap<Cow<'a, [u8]>, Live<'a>>,
+    /// The live keys the replay can see: every key the pending requests
+    /// name, every db key in a range they name, every db key holding a
+    /// lease they revoke (see [`Touched`]), and what the replay writes.
+    live: LiveMap<'a>,
     leases: BTreeSet<i64>,
     current: i64,
     compacted: i64,
@@ -145,50 +149,48 @@ pub fn replay(store: &Store<'_>, log: &Log<'_>, consistent_index: u64) -> Overla
             report,
         };
     }
+    // Decoded once, in parallel; the replay borrows keys and values from
+    // these requests and from the db.
+    let bodies: Vec<Option<Result<Body, String>>> = todo
+        .par_iter()
+        .map(|e| (e.typ == ENTRY_NORMAL).then(|| decode(e)))
+        .collect();
     let mut st = State {
-        live: BTreeMap::new(),
+        live: LiveMap::default(),
         leases: db_leases(store),
         current: store.current,
         compacted: crate::hashkv::compact_revision(store),
-        out: Vec::new(),
+        out: Vec::with_capacity(todo.len()),
         changes: 0,
     };
     // etcd: an empty store is at revision 1, and the current revision is
     // never below the compaction revision.
     st.current = st.current.max(st.compacted).max(1);
-    if let Ok(recs) = store.state_at(None, |_| true) {
-        // Sorted by key: collected in one bulk build, not one insert each.
-        st.live = recs
-            .into_iter()
-            .map(|r| {
-                (
-                    Cow::Borrowed(r.kv.key),
-                    Live {
-                        create: r.kv.create_revision,
-                        modr: r.kv.mod_revision,
-                        version: r.kv.version,
-                        lease: r.kv.lease,
-                        value: Cow::Borrowed(r.kv.value),
-                    },
-                )
-            })
-            .collect();
+    // Sized up front: rehashing long keys as the maps grow showed in the
+    // profile.
+    let mut touched = Touched {
+        keys: HashSet::with_capacity_and_hasher(todo.len(), FxBuild::default()),
+        ..Touched::default()
+    };
+    for b in bodies.iter().flatten() {
+        if let Ok(Body::Raft(r)) = b {
+            touched.request(r);
+        }
     }
+    st.live = touched.db_state(store, todo.len());
     let commit = log.hard_state.map(|h| h.commit).unwrap_or(0);
     let mut compacted = scheduled;
-    for e in todo {
+    for (e, body) in todo.iter().zip(&bodies) {
         report.replayed += 1;
         report.applied_index = e.index;
         report.applied_term = e.term;
         if e.index > commit {
             report.beyond_commit += 1;
         }
-        if e.typ != ENTRY_NORMAL {
-            continue;
-        }
-        let body = match decode(e) {
-            Ok(b) => b,
-            Err(_) => {
+        let body = match body {
+            None => continue,
+            Some(Ok(b)) => b,
+            Some(Err(_)) => {
                 report.undecodable += 1;
                 continue;
             }
@@ -215,14 +217,9 @@ pub fn replay(store: &Store<'_>, log: &Log<'_>, consistent_index: u64) -> Overla
             if st.leases.remove(&l.id) {
                 report.leases_revoked.push(l.id);
                 st.write(|st| {
-                    let keys: Vec<Vec<u8>> = st
-                        .live
-                        .iter()
-                        .filter(|(_, v)| v.lease == l.id)
-                        .map(|(k, _)| k.to_vec())
-                        .collect();
+                    let keys = st.live.keys_with_lease(l.id);
                     for k in keys {
-                        st.tombstone(&k);
+                        st.tombstone(k);
                     }
                     Ok(())
                 })
@@ -254,6 +251,258 @@ pub fn replay(store: &Store<'_>, log: &Log<'_>, consistent_index: u64) -> Overla
         records: st.out,
         compacted,
         report,
+    }
+}
+
+/// FxHash (rustc's): keys here are the WAL's and the db's own, and SipHash
+/// over long `/registry/...` keys was a tenth of the replay.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w) ^ (rest.len() as u64) << 59);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl FxHasher {
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
+
+/// The live keys during replay: a hash map for the point lookups every
+/// put and compare does, and the keys in order only when a range (delete
+/// range, range compare) or a lease revoke needs them.
+#[derive(Default)]
+struct LiveMap<'a> {
+    map: HashMap<&'a [u8], Live<'a>, FxBuild>,
+    order: Option<BTreeSet<&'a [u8]>>,
+}
+
+impl<'a> LiveMap<'a> {
+    fn new(ordered: bool, capacity: usize) -> LiveMap<'a> {
+        LiveMap {
+            map: HashMap::with_capacity_and_hasher(capacity, FxBuild::default()),
+            order: ordered.then(BTreeSet::new),
+        }
+    }
+
+    fn get(&self, k: &[u8]) -> Option<&Live<'a>> {
+        self.map.get(k)
+    }
+
+    fn contains_key(&self, k: &[u8]) -> bool {
+        self.map.contains_key(k)
+    }
+
+    fn insert(&mut self, k: &'a [u8], v: Live<'a>) {
+        if self.map.insert(k, v).is_none() {
+            if let Some(o) = &mut self.order {
+                o.insert(k);
+            }
+        }
+    }
+
+    fn remove(&mut self, k: &[u8]) {
+        if self.map.remove(k).is_some() {
+            if let Some(o) = &mut self.order {
+                o.remove(k);
+            }
+        }
+    }
+
+    /// The live keys in `[key, end)` (etcd's range semantics, see
+    /// [`in_range`]), in key order.
+    fn keys_in(&self, key: &[u8], end: &[u8]) -> Vec<&'a [u8]> {
+        if end.is_empty() {
+            return self
+                .map
+                .get_key_value(key)
+                .map(|(k, _)| vec![*k])
+                .unwrap_or_default();
+        }
+        match &self.order {
+            Some(o) => o
+                .range::<[u8], _>((std::ops::Bound::Included(key), std::ops::Bound::Unbounded))
+                .copied()
+                .take_while(|k| in_range(k, key, end))
+                .collect(),
+            None => self.sorted(|k, _| in_range(k, key, end)),
+        }
+    }
+
+    /// The live keys holding lease `id`, in key order (as etcd's lessor
+    /// deletes them).
+    fn keys_with_lease(&self, id: i64) -> Vec<&'a [u8]> {
+        match &self.order {
+            Some(o) => o
+                .iter()
+                .copied()
+                .filter(|k| self.map.get(k).is_some_and(|l| l.lease == id))
+                .collect(),
+            None => self.sorted(|_, l| l.lease == id),
+        }
+    }
+
+    fn sorted<F: Fn(&[u8], &Live<'a>) -> bool>(&self, keep: F) -> Vec<&'a [u8]> {
+        let mut v: Vec<&'a [u8]> = self
+            .map
+            .iter()
+            .filter(|(k, l)| keep(k, l))
+            .map(|(k, _)| *k)
+            .collect();
+        v.sort_unstable();
+        v
+    }
+}
+
+/// What the pending requests can read or change in the db: the keys they
+/// name, the ranges they name (`[key, end)`, an end of `\0` meaning every
+/// key from key on), and the leases they revoke. Only the db's live keys
+/// among these are loaded: a replay never looks at any other db key.
+#[derive(Default)]
+struct Touched<'r> {
+    keys: HashSet<&'r [u8], FxBuild>,
+    ranges: Vec<(&'r [u8], &'r [u8])>,
+    leases: HashSet<i64>,
+}
+
+impl<'r> Touched<'r> {
+    fn key(&mut self, key: &'r [u8], end: &'r [u8]) {
+        if end.is_empty() {
+            self.keys.insert(key);
+        } else {
+            self.ranges.push((key, end));
+        }
+    }
+
+    /// Every key and range the request names, in every branch of a txn
+    /// (the branch taken is only known during the replay).
+    fn request(&mut self, r: &'r InternalRaftRequest) {
+        if let Some(p) = &r.put {
+            self.key(&p.key, &[]);
+        }
+        if let Some(d) = &r.delete_range {
+            self.key(&d.key, &d.range_end);
+        }
+        if let Some(t) = &r.txn {
+            self.txn(t);
+        }
+        if let Some(l) = &r.lease_revoke {
+            self.leases.insert(l.id);
+        }
+    }
+
+    fn txn(&mut self, t: &'r TxnRequest) {
+        for c in &t.compare {
+            self.key(&c.key, &c.range_end);
+        }
+        for op in t.success.iter().chain(&t.failure) {
+            match &op.request {
+                Some(request_op::Request::RequestPut(p)) => self.key(&p.key, &[]),
+                Some(request_op::Request::RequestDeleteRange(d)) => self.key(&d.key, &d.range_end),
+                Some(request_op::Request::RequestTxn(n)) => self.txn(n),
+                Some(request_op::Request::RequestRange(_)) | None => {}
+            }
+        }
+    }
+
+    /// The ranges as sorted, disjoint `[start, end)` intervals (`None`: no
+    /// end); empty ranges (end ≤ start) dropped.
+    fn merged_ranges(&self) -> Vec<(&'r [u8], Option<&'r [u8]>)> {
+        let mut v: Vec<(&[u8], Option<&[u8]>)> = self
+            .ranges
+            .iter()
+            .map(|&(k, e)| (k, (e != [0]).then_some(e)))
+            .filter(|&(k, e)| e.is_none_or(|e| k < e))
+            .collect();
+        v.sort_unstable();
+        let mut out: Vec<(&[u8], Option<&[u8]>)> = Vec::with_capacity(v.len());
+        for (k, e) in v {
+            if let Some(last) = out.last_mut() {
+                // Overlapping or adjacent: extend the last interval.
+                if last.1.is_none_or(|le| k <= le) {
+                    last.1 = match (last.1, e) {
+                        (None, _) | (_, None) => None,
+                        (Some(a), Some(b)) => Some(a.max(b)),
+                    };
+                    continue;
+                }
+            }
+            out.push((k, e));
+        }
+        out
+    }
+
+    /// The db's live state of every touched key, sorted by key: per key
+    /// its newest revision unless a tombstone (as [`Store::state_at`]).
+    fn db_state<'s: 'r>(&self, store: &Store<'s>, writes: usize) -> LiveMap<'r> {
+        let records = store.records();
+        let ranges = self.merged_ranges();
+        let in_ranges = |k: &[u8]| {
+            let i = ranges.partition_point(|&(s, _)| s <= k);
+            i > 0 && ranges[i - 1].1.is_none_or(|e| k < e)
+        };
+        // Keys that held a revoked lease at some revision: whether they
+        // still hold it is decided by their newest revision below.
+        let mut leased: HashSet<&'s [u8], FxBuild> = HashSet::default();
+        if !self.leases.is_empty() {
+            for r in records {
+                if !r.is_delete() && r.kv.lease != 0 && self.leases.contains(&r.kv.lease) {
+                    leased.insert(r.kv.key);
+                }
+            }
+        }
+        let mut latest: HashMap<&'s [u8], crate::mvcc::Record<'s>, FxBuild> =
+            HashMap::with_capacity_and_hasher(self.keys.len(), FxBuild::default());
+        for r in records {
+            let k = r.kv.key;
+            if k.is_empty() {
+                continue;
+            }
+            if self.keys.contains(k) || (!ranges.is_empty() && in_ranges(k)) || leased.contains(k) {
+                latest.insert(k, *r);
+            }
+        }
+        let ordered = !self.ranges.is_empty() || !self.leases.is_empty();
+        let mut live = LiveMap::new(ordered, latest.len() + writes);
+        for (k, l) in latest.into_values().filter(|r| !r.is_delete()).map(|r| {
+            (
+                r.kv.key,
+                Live {
+                    create: r.kv.create_revision,
+                    modr: r.kv.mod_revision,
+                    version: r.kv.version,
+                    lease: r.kv.lease,
+                    value: r.kv.value,
+                },
+            )
+        }) {
+            live.insert(k, l);
+        }
+        live
     }
 }
 
@@ -324,19 +573,19 @@ impl<'a> State<'a> {
         Ok(())
     }
 
-    fn put(&mut self, p: &PutRequest) -> Result<(), Refused> {
+    fn put(&mut self, p: &'a PutRequest) -> Result<(), Refused> {
         self.check_put(p)?;
         self.put_checked(p);
         Ok(())
     }
 
-    fn put_checked(&mut self, p: &PutRequest) {
+    fn put_checked(&mut self, p: &'a PutRequest) {
         let rev = self.rev();
         let prev = self.live.get(&p.key[..]);
-        let value: Cow<'a, [u8]> = if p.ignore_value {
-            prev.map(|l| l.value.clone()).unwrap_or_default()
+        let value: &'a [u8] = if p.ignore_value {
+            prev.map(|l| l.value).unwrap_or_default()
         } else {
-            Cow::Owned(p.value.clone())
+            &p.value
         };
         let lease = if p.ignore_lease {
             prev.map(|l| l.lease).unwrap_or(0)
@@ -352,7 +601,7 @@ impl<'a> State<'a> {
             create_revision: create,
             mod_revision: rev,
             version,
-            value: &value,
+            value,
             lease,
         };
         self.out.push(ReplayedRecord {
@@ -365,7 +614,7 @@ impl<'a> State<'a> {
         });
         self.changes += 1;
         self.live.insert(
-            Cow::Owned(p.key.clone()),
+            &p.key[..],
             Live {
                 create,
                 modr: rev,
@@ -376,7 +625,7 @@ impl<'a> State<'a> {
         );
     }
 
-    fn tombstone(&mut self, key: &[u8]) {
+    fn tombstone(&mut self, key: &'a [u8]) {
         let kv = KeyValue {
             key,
             ..KeyValue::default()
@@ -393,25 +642,13 @@ impl<'a> State<'a> {
         self.live.remove(key);
     }
 
-    fn keys_in(&self, key: &[u8], end: &[u8]) -> Vec<Vec<u8>> {
-        if end.is_empty() {
-            return self
-                .live
-                .get_key_value(key)
-                .map(|(k, _)| vec![k.to_vec()])
-                .unwrap_or_default();
-        }
-        self.live
-            .range::<[u8], _>((std::ops::Bound::Included(key), std::ops::Bound::Unbounded))
-            .map(|(k, _)| k)
-            .take_while(|k| in_range(k, key, end))
-            .map(|k| k.to_vec())
-            .collect()
+    fn keys_in(&self, key: &[u8], end: &[u8]) -> Vec<&'a [u8]> {
+        self.live.keys_in(key, end)
     }
 
     fn delete_range(&mut self, d: &DeleteRangeRequest) {
         for k in self.keys_in(&d.key, &d.range_end) {
-            self.tombstone(&k);
+            self.tombstone(k);
         }
     }
 
@@ -424,7 +661,7 @@ impl<'a> State<'a> {
             }
             return compare_kv(c, None);
         }
-        keys.iter().all(|k| compare_kv(c, self.live.get(&k[..])))
+        keys.iter().all(|k| compare_kv(c, self.live.get(k)))
     }
 
     /// etcd's `compareToPath`: the branch taken by the txn and by each
@@ -454,7 +691,7 @@ impl<'a> State<'a> {
         Ok(())
     }
 
-    fn apply_ops(&mut self, t: &TxnRequest, path: &[bool], at: &mut usize) {
+    fn apply_ops(&mut self, t: &'a TxnRequest, path: &[bool], at: &mut usize) {
         let ok = path.get(*at).copied().unwrap_or(false);
         *at += 1;
         for op in if ok { &t.success } else { &t.failure } {
@@ -467,7 +704,7 @@ impl<'a> State<'a> {
         }
     }
 
-    fn txn(&mut self, t: &TxnRequest) -> Result<(), Refused> {
+    fn txn(&mut self, t: &'a TxnRequest) -> Result<(), Refused> {
         let mut path = Vec::new();
         self.path(t, &mut path);
         self.check_ops(t, &path, &mut 0)?;
@@ -487,7 +724,7 @@ fn compare_kv(c: &Compare, kv: Option<&Live<'_>>) -> bool {
                 Some(U::Value(v)) => v,
                 _ => &[],
             };
-            let got: &[u8] = kv.map(|l| &l.value[..]).unwrap_or(&[]);
+            let got: &[u8] = kv.map(|l| l.value).unwrap_or(&[]);
             got.cmp(want)
         }
         T::Create => num(
@@ -568,7 +805,7 @@ mod tests {
             modr,
             version: 3,
             lease: 0,
-            value: Cow::Borrowed(value),
+            value,
         }
     }
 
@@ -615,6 +852,33 @@ mod tests {
             &cmp(T::Version, R::Greater, Some(U::Version(0))),
             None
         ));
+    }
+
+    /// The ordered and the hash-only live maps answer ranges and lease
+    /// lookups alike, in key order, after inserts and removes.
+    #[test]
+    fn live_map_ranges_with_and_without_order() {
+        let keys: [&[u8]; 6] = [b"/b", b"/a", b"/c/1", b"/c/0", b"/d", b"/c"];
+        let mut maps = [LiveMap::new(true, 0), LiveMap::new(false, 4)];
+        for m in &mut maps {
+            for (i, k) in keys.iter().enumerate() {
+                let mut l = live(1, b"v");
+                l.lease = (i % 2) as i64;
+                m.insert(k, l);
+            }
+            m.remove(b"/b");
+            m.remove(b"/zz");
+        }
+        for m in &maps {
+            let want: Vec<&[u8]> = vec![b"/c", b"/c/0", b"/c/1"];
+            assert_eq!(m.keys_in(b"/c", b"/d"), want);
+            let want: Vec<&[u8]> = vec![b"/c/0", b"/c/1", b"/d"];
+            assert_eq!(m.keys_in(b"/c/", b"\0"), want);
+            assert_eq!(m.keys_in(b"/d", b"/c"), Vec::<&[u8]>::new());
+            assert_eq!(m.keys_in(b"/a", b""), vec![&b"/a"[..]]);
+            let want: Vec<&[u8]> = vec![b"/a", b"/c", b"/c/0"];
+            assert_eq!(m.keys_with_lease(1), want);
+        }
     }
 
     #[test]
