@@ -13,4 +13,6 @@ cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
 # The crate builds for a non-unix target (file modes are unix-only).
 cargo check --target x86_64-pc-windows-gnu --lib --bins
+# The fuzz targets (a crate of their own) still build against the library.
+cargo check --manifest-path fuzz/Cargo.toml --bins
 cargo test --all-targets
