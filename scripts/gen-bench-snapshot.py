@@ -248,7 +248,13 @@ def main():
                     help="store Secrets and ConfigMaps aescbc-encrypted; writes <output>.keys.yaml")
     ap.add_argument("--changes", type=int, default=0,
                     help="after saving, make this many changes and save <output stem>-b.db")
+    ap.add_argument("--only", default=None, metavar="RESOURCE",
+                    help="write objects of this one resource (e.g. pods: a 40,000-row list for the console)")
     args = ap.parse_args()
+    if args.only:
+        RESOURCES[:] = [r for r in RESOURCES if r[0] == args.only]
+        if not RESOURCES:
+            ap.error("--only: unknown resource %r" % args.only)
 
     out = Path(args.output).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
