@@ -6,64 +6,26 @@
 
 use std::path::Path;
 
+#[path = "support/put_wal.rs"]
+mod put_wal;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use etcdsnap::etcd::Snapshot;
 use etcdsnap::mvcc::Store;
-use etcdsnap::proto::{etcdserverpb, raftpb};
-use etcdsnap::restore::wal::WalEncoder;
-use etcdsnap::wal::record::segment_name;
 use etcdsnap::wal::{request, Log, WalFiles};
-use prost::Message;
 
 const ENTRIES: u64 = 100_000;
 const FIRST_INDEX: u64 = 1 << 32;
 
-fn build_wal(dir: &Path) -> u64 {
-    let mut seq = 0u64;
-    let mut w = WalEncoder::new(0);
-    let mut total = 0u64;
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    for i in 0..ENTRIES {
-        let mut value = b"k8s\0".to_vec();
-        for _ in 0..596 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            value.push(state as u8);
-        }
-        let req = etcdserverpb::InternalRaftRequest {
-            header: Some(etcdserverpb::RequestHeader {
-                id: i + 1,
-                ..Default::default()
-            }),
-            put: Some(etcdserverpb::PutRequest {
-                key: format!("/registry/pods/ns{}/pod-{i}", i % 50).into_bytes(),
-                value,
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        w.entry(&raftpb::Entry {
-            r#type: Some(0),
-            term: Some(2),
-            index: Some(FIRST_INDEX + i),
-            data: Some(req.encode_to_vec()),
-        });
-        if w.bytes().len() > 63_000_000 {
-            let crc = w.crc();
-            std::fs::write(dir.join(segment_name(seq, 0)), w.bytes()).unwrap();
-            total += w.bytes().len() as u64;
-            seq += 1;
-            w = WalEncoder::new(crc);
-        }
-    }
-    std::fs::write(dir.join(segment_name(seq, 0)), w.bytes()).unwrap();
-    total + w.bytes().len() as u64
-}
-
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
-    let bytes = build_wal(dir.path());
+    let wal = put_wal::PutWal {
+        first_index: FIRST_INDEX,
+        entries: ENTRIES,
+        namespace_prefix: "ns",
+        metadata: false,
+    };
+    let (_, bytes) = put_wal::write(dir.path(), &wal).unwrap();
     let files = WalFiles::open(dir.path()).unwrap();
     let mut g = c.benchmark_group("wal");
     g.sample_size(10);

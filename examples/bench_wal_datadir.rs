@@ -12,10 +12,8 @@
 
 use std::path::PathBuf;
 
-use etcdsnap::proto::{etcdserverpb, raftpb};
-use etcdsnap::restore::wal::{metadata_bytes, WalEncoder};
-use etcdsnap::wal::record::segment_name;
-use prost::Message;
+#[path = "../benches/support/put_wal.rs"]
+mod put_wal;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
@@ -42,50 +40,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let snap = etcdsnap::etcd::Snapshot::open(&db)?;
     let store = etcdsnap::mvcc::Store::open(&snap)?;
     let first = etcdsnap::wal::open::consistent_index(&store) + 1;
-    let mut seq = 0u64;
-    let mut w = WalEncoder::new(0);
-    w.metadata(metadata_bytes(1, 1));
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    for i in 0..n {
-        let mut value = b"k8s\0".to_vec();
-        for _ in 0..596 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            value.push(state as u8);
-        }
-        let req = etcdserverpb::InternalRaftRequest {
-            header: Some(etcdserverpb::RequestHeader {
-                id: i + 1,
-                ..Default::default()
-            }),
-            put: Some(etcdserverpb::PutRequest {
-                key: format!("/registry/pods/walbench-{}/pod-{i}", i % 50).into_bytes(),
-                value,
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        w.entry(&raftpb::Entry {
-            r#type: Some(0),
-            term: Some(2),
-            index: Some(first + i),
-            data: Some(req.encode_to_vec()),
-        });
-        if w.bytes().len() > 63_000_000 {
-            let crc = w.crc();
-            std::fs::write(wal_dir.join(segment_name(seq, 0)), w.bytes())?;
-            seq += 1;
-            w = WalEncoder::new(crc);
-            w.metadata(metadata_bytes(1, 1));
-        }
-    }
-    std::fs::write(wal_dir.join(segment_name(seq, 0)), w.bytes())?;
+    let wal = put_wal::PutWal {
+        first_index: first,
+        entries: n,
+        namespace_prefix: "walbench-",
+        metadata: true,
+    };
+    let (segments, _) = put_wal::write(&wal_dir, &wal)?;
     println!(
         "{}: db {} + {n} entries from index {first} in {} segment(s)",
         out.display(),
         db.display(),
-        seq + 1
+        segments
     );
     Ok(())
 }
