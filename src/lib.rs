@@ -29,6 +29,7 @@ pub mod input;
 pub mod kube;
 pub mod machine_output;
 pub mod mvcc;
+pub mod pipeline;
 pub mod private_files;
 pub mod proto;
 pub mod query;

@@ -404,15 +404,28 @@ impl<'a> Item<'a> {
         out: &mut Vec<u8>,
         style: crate::kube::render::Style,
     ) -> Result<(), String> {
+        self.write_json_at(out, style, 0)
+    }
+
+    /// Appends the object as JSON nested `depth` levels deep in a pretty
+    /// document (an item of a List: depth 2), starting on a new line; on
+    /// error `out` is left as it was.
+    pub fn write_json_at(
+        &self,
+        out: &mut Vec<u8>,
+        style: crate::kube::render::Style,
+        depth: usize,
+    ) -> Result<(), String> {
         if self.is_encrypted() {
             return Err(self.encrypted_note());
         }
         let at = out.len();
-        crate::kube::render::write_value_rv(
+        crate::kube::render::write_value_rv_at(
             &self.plain,
             Some(self.record.kv.mod_revision),
             out,
             style,
+            depth,
         )
         .map_err(|e| {
             out.truncate(at);

@@ -287,6 +287,7 @@ pub fn run(a: GetArgs) -> anyhow::Result<i32> {
                 filter: &filter,
                 redaction,
                 yaml,
+                depth: 0,
             };
             if single {
                 one(&records, &opts, &mut out)?
@@ -420,11 +421,16 @@ pub fn finish(t: &Tally) -> anyhow::Result<i32> {
     Ok(0)
 }
 
+#[derive(Clone, Copy)]
 pub struct Render<'r> {
     pub keys: Option<&'r KeyRing>,
     pub filter: &'r Filter,
     pub redaction: Redaction,
     pub yaml: bool,
+    /// JSON only: how deep in an enclosing pretty document the object
+    /// sits (2 for a List's items: rendered in place, starting on a new
+    /// line); 0 for a document of its own.
+    pub depth: usize,
 }
 
 impl Render<'_> {
@@ -442,7 +448,12 @@ impl Render<'_> {
             }
         }
         if !self.redaction.may_change(r.kv.key) {
-            it.write_as(buf, self.yaml).map_err(fail)?;
+            if self.yaml {
+                it.write_as(buf, true).map_err(fail)?;
+            } else {
+                it.write_json_at(buf, Style::PRETTY, self.depth)
+                    .map_err(fail)?;
+            }
             return Ok(Some(()));
         }
         let mut obj = it.object().map_err(fail)?;
@@ -450,7 +461,7 @@ impl Render<'_> {
         if self.yaml {
             etcdsnap::kube::sink_yaml::write_json_value(&obj, buf);
         } else {
-            etcdsnap::kube::render::write_json_value(&obj, buf, Style::PRETTY);
+            etcdsnap::kube::render::write_json_value_at(&obj, buf, Style::PRETTY, self.depth);
         }
         Ok(Some(()))
     }
@@ -472,39 +483,24 @@ fn indented(out: &mut Vec<u8>, first: &[u8], indent: &[u8], text: &[u8]) {
     out.extend_from_slice(&text[start..]);
 }
 
-/// Records rendered per parallel task, and at most this many per window;
-/// a window also ends once its stored values reach `WINDOW_BYTES`, so the
-/// rendered output held in memory is bounded by bytes (each value renders
-/// to at most `kube::decode::expansion_limit` of its size), not by count.
+/// At most this many records, and (past the first) this many stored
+/// bytes, per parallel task; the rendered output held in memory is bounded
+/// by [`etcdsnap::pipeline::IN_FLIGHT_PER_THREAD`] such chunks per thread
+/// (each value renders to at most `kube::decode::expansion_limit` of its
+/// size), not by the listing's length.
 const CHUNK: usize = 64;
-const WINDOW: usize = CHUNK * 64;
-const WINDOW_BYTES: usize = 4 << 20;
+const CHUNK_BYTES: usize = 256 << 10;
 
-/// Splits `records` into windows of at most `WINDOW` records and (past the
-/// first record) `WINDOW_BYTES` stored bytes.
-fn windows<'r, 'a>(records: &'r [Record<'a>]) -> impl Iterator<Item = &'r [Record<'a>]> {
-    let mut rest = records;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
-        let mut bytes = 0usize;
-        let mut n = 0;
-        while n < rest.len() && n < WINDOW {
-            bytes += rest[n].kv.value.len();
-            n += 1;
-            if bytes >= WINDOW_BYTES {
-                break;
-            }
-        }
-        let (w, r) = rest.split_at(n);
-        rest = r;
-        Some(w)
-    })
+/// What one parallel task rendered: its items (already indented and, for
+/// JSON, joined by commas), how many, and the errors met, in order.
+struct Rendered {
+    text: Vec<u8>,
+    items: usize,
+    errors: Vec<String>,
 }
 
-/// A kubectl-style List, streamed: items are rendered in parallel windows
-/// and written in key order.
+/// A kubectl-style List, streamed: items are rendered in parallel chunks
+/// ([`etcdsnap::pipeline`]) and written in key order.
 fn list(records: &[Record<'_>], r: &Render<'_>, out: &mut impl Write) -> anyhow::Result<Tally> {
     let mut t = Tally::default();
     if r.yaml {
@@ -512,50 +508,59 @@ fn list(records: &[Record<'_>], r: &Render<'_>, out: &mut impl Write) -> anyhow:
     } else {
         out.write_all(b"{\n  \"apiVersion\": \"v1\",\n  \"items\": [")?;
     }
-    let mut first = true;
-    for window in windows(records) {
-        // Each task renders its records, already indented as list items.
-        let chunk = (window.len() / 8).clamp(1, CHUNK);
-        let parts: Vec<(Vec<Vec<u8>>, Vec<String>)> = window
-            .par_chunks(chunk)
-            .map(|chunk| {
-                let mut items = Vec::with_capacity(chunk.len());
-                let mut one = Vec::with_capacity(4096);
-                let mut errors = Vec::new();
-                for rec in chunk {
-                    one.clear();
-                    match r.item(rec, &mut one) {
-                        Ok(Some(())) => {
-                            let mut item = Vec::with_capacity(one.len() + one.len() / 8);
-                            if r.yaml {
-                                indented(&mut item, b"\n- ", b"  ", &one);
-                            } else {
-                                indented(&mut item, b"\n    ", b"    ", &one);
-                            }
-                            items.push(item);
-                        }
-                        Ok(None) => {}
-                        Err(e) => errors.push(e),
-                    }
-                }
-                (items, errors)
-            })
-            .collect();
-        for (items, errors) in parts {
-            for e in errors {
-                eprintln!("etcdsnap: {}", esc(&e));
-                t.failed += 1;
+    // JSON items are rendered in place at their depth in the List (2);
+    // YAML ones are rendered alone and indented as list items.
+    let r = Render { depth: 2, ..*r };
+    let chunks = etcdsnap::pipeline::chunks(records, CHUNK, CHUNK_BYTES, |rec| rec.kv.value.len());
+    let render = |chunk: &[Record<'_>]| {
+        let stored: usize = chunk.iter().map(|rec| rec.kv.value.len()).sum();
+        let mut done = Rendered {
+            text: Vec::with_capacity(stored * 3),
+            items: 0,
+            errors: Vec::new(),
+        };
+        let mut one = Vec::new();
+        for rec in chunk {
+            let at = done.text.len();
+            if !r.yaml && done.items > 0 {
+                done.text.push(b',');
             }
-            for item in items {
-                if !r.yaml && !first {
-                    out.write_all(b",")?;
+            let buf = if r.yaml {
+                one.clear();
+                &mut one
+            } else {
+                &mut done.text
+            };
+            match r.item(rec, buf) {
+                Ok(Some(())) => {
+                    if r.yaml {
+                        indented(&mut done.text, b"\n- ", b"  ", &one);
+                    }
+                    done.items += 1;
                 }
-                first = false;
-                out.write_all(&item)?;
-                t.shown += 1;
+                Ok(None) => done.text.truncate(at),
+                Err(e) => {
+                    done.text.truncate(at);
+                    done.errors.push(e);
+                }
             }
         }
-    }
+        done
+    };
+    etcdsnap::pipeline::render_in_order(&chunks, render, |done: Rendered| {
+        for e in done.errors {
+            eprintln!("etcdsnap: {}", esc(&e));
+            t.failed += 1;
+        }
+        if done.items > 0 {
+            if !r.yaml && t.shown > 0 {
+                out.write_all(b",")?;
+            }
+            out.write_all(&done.text)?;
+            t.shown += done.items;
+        }
+        anyhow::Ok(())
+    })?;
     if r.yaml {
         if t.shown == 0 {
             out.write_all(b" []")?;

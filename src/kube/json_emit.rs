@@ -35,6 +35,13 @@ impl Style {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+/// A line break and the indentation of up to 63 levels.
+static NEWLINE_SPACES: &[u8; 127] = &{
+    let mut a = [b' '; 127];
+    a[0] = b'\n';
+    a
+};
+
 /// Bytes that end a plain run: `"`, `\\`, controls, non-ASCII (for the
 /// UTF-8 check and U+2028/9); with Go escaping also `<`, `>`, `&`.
 const fn esc_table(go: bool) -> [u8; 256] {
@@ -53,6 +60,31 @@ const fn esc_table(go: bool) -> [u8; 256] {
 }
 static ESC: [u8; 256] = esc_table(false);
 static ESC_GO: [u8; 256] = esc_table(true);
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Whether some byte of `w` is below `n` (`n` ≤ 128; exact).
+#[inline(always)]
+const fn has_less(w: u64, n: u8) -> bool {
+    w.wrapping_sub(ONES * n as u64) & !w & HIGHS != 0
+}
+
+/// Whether some byte of `w` equals `c` (exact).
+#[inline(always)]
+const fn has_byte(w: u64, c: u8) -> bool {
+    has_less(w ^ (ONES * c as u64), 1)
+}
+
+/// Whether none of the eight bytes in `w` ends a plain run of a string
+/// body (what [`ESC`] / [`ESC_GO`] mark, tested eight at a time).
+#[inline(always)]
+const fn plain_word(w: u64, go: bool) -> bool {
+    if w & HIGHS != 0 || has_less(w, 0x20) || has_byte(w, b'"') || has_byte(w, b'\\') {
+        return false;
+    }
+    !(go && (has_byte(w, b'<') || has_byte(w, b'>') || has_byte(w, b'&')))
+}
 
 /// Go's encoding/json escape of U+2028/U+2029 when `b[i..]` starts with
 /// one (bytes E2 80 A8 / E2 80 A9).
@@ -84,21 +116,37 @@ pub(crate) struct JsonEmitter<'o> {
 
 impl<'o> JsonEmitter<'o> {
     pub(crate) fn new(out: &'o mut Vec<u8>, style: Style) -> Self {
+        Self::at_depth(out, style, 0)
+    }
+
+    /// An emitter whose top-level value sits `depth` levels deep in an
+    /// enclosing pretty document (e.g. an item of a List's `items` is at
+    /// depth 2): it starts on a new line indented to that depth, and its
+    /// lines are indented as if written inside the enclosing document.
+    /// With depth 0 (or a compact style) it is [`JsonEmitter::new`].
+    pub(crate) fn at_depth(out: &'o mut Vec<u8>, style: Style, depth: usize) -> Self {
         JsonEmitter {
             out,
             style,
-            indent: 0,
+            indent: depth,
             need_comma: false,
             after_key: false,
         }
     }
 
+    /// A new line and the indentation of the current depth, in one copy
+    /// from a static run of spaces (this runs once per output line).
     #[inline]
     fn newline(&mut self) {
         if self.style.pretty {
-            self.out.push(b'\n');
-            for _ in 0..self.indent {
-                self.out.extend_from_slice(b"  ");
+            let n = 1 + 2 * self.indent;
+            if n <= NEWLINE_SPACES.len() {
+                self.out.extend_from_slice(&NEWLINE_SPACES[..n]);
+            } else {
+                self.out.extend_from_slice(NEWLINE_SPACES);
+                for _ in NEWLINE_SPACES.len()..n {
+                    self.out.push(b' ');
+                }
             }
         }
     }
@@ -178,9 +226,20 @@ impl<'o> JsonEmitter<'o> {
     /// the first non-ASCII byte triggers one UTF-8 check of the rest.
     fn str_body(&mut self, b: &[u8], mut checked: bool) {
         let tbl = if self.style.go_escape { &ESC_GO } else { &ESC };
+        let go = self.style.go_escape;
         let mut start = 0;
         let mut i = 0;
         while i < b.len() {
+            // Eight plain bytes at a time; a word with anything to look at
+            // goes byte by byte through the table.
+            if let Some(w) = b.get(i..i + 8) {
+                let mut a = [0u8; 8];
+                a.copy_from_slice(w);
+                if plain_word(u64::from_le_bytes(a), go) {
+                    i += 8;
+                    continue;
+                }
+            }
             let c = b[i];
             if tbl[c as usize] == 0 {
                 i += 1;
@@ -302,10 +361,12 @@ impl Sink for JsonEmitter<'_> {
     #[inline]
     fn key(&mut self, k: &str) {
         self.key_pre();
+        self.out.reserve(k.len() + 4);
         self.out.push(b'"');
         self.out.extend_from_slice(k.as_bytes());
-        self.out.push(b'"');
-        self.colon();
+        self.out
+            .extend_from_slice(if self.style.pretty { b"\": " } else { b"\":" });
+        self.after_key = true;
     }
 
     fn key_bytes(&mut self, k: &[u8]) {
@@ -502,5 +563,52 @@ impl Sink for JsonEmitter<'_> {
                 self.end_object();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_word_agrees_with_the_escape_tables() {
+        for go in [false, true] {
+            let tbl = if go { &ESC_GO } else { &ESC };
+            for c in 0..=255u8 {
+                for at in 0..8 {
+                    let mut a = [b'a'; 8];
+                    a[at] = c;
+                    let w = u64::from_le_bytes(a);
+                    assert_eq!(
+                        plain_word(w, go),
+                        tbl[c as usize] == 0,
+                        "byte {c:#x} at {at}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_nested_start_indents_as_the_enclosing_document_would() {
+        let v = serde_json::json!({"a": [1, {"b": "x<y\u{2028}"}], "c": {}});
+        let mut whole = Vec::new();
+        JsonEmitter::new(&mut whole, Style::PRETTY).value(&serde_json::json!([[v.clone()]]));
+        let mut inner = b"[\n  [".to_vec();
+        JsonEmitter::at_depth(&mut inner, Style::PRETTY, 2).value(&v);
+        inner.extend_from_slice(b"\n  ]\n]");
+        assert_eq!(String::from_utf8(inner), String::from_utf8(whole));
+    }
+
+    #[test]
+    fn long_strings_escape_in_every_position() {
+        // Specials before, inside and after eight-byte words.
+        let s = "abcdefgh\"ijklmnop\\qrstuvw<xyz>0123&456789\u{7f}\u{1}é\u{2028}tail-of-it";
+        let mut out = Vec::new();
+        JsonEmitter::new(&mut out, Style::COMPACT).str(s);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\"abcdefgh\\\"ijklmnop\\\\qrstuvw\\u003cxyz\\u003e0123\\u0026456789\u{7f}\\u0001é\\u2028tail-of-it\""
+        );
     }
 }

@@ -33,16 +33,26 @@ pub fn write_value_rv(
     out: &mut Vec<u8>,
     style: Style,
 ) -> Result<(), KubeError> {
+    write_value_rv_at(value, resource_version, out, style, 0)
+}
+
+/// Like [`write_value_rv`], for a value nested `depth` levels deep in a
+/// pretty document (an item of a List is at depth 2): it starts on a new
+/// line and is indented as part of that document, so a streamed List needs
+/// no second pass to re-indent its items.
+pub fn write_value_rv_at(
+    value: &[u8],
+    resource_version: Option<i64>,
+    out: &mut Vec<u8>,
+    style: Style,
+    depth: usize,
+) -> Result<(), KubeError> {
+    let mut emit = JsonEmitter::at_depth(out, style, depth);
     match detect(value) {
-        Encoding::Protobuf => decode::protobuf(
-            value,
-            None,
-            resource_version,
-            &mut JsonEmitter::new(out, style),
-        ),
+        Encoding::Protobuf => decode::protobuf(value, None, resource_version, &mut emit),
         _ if resource_version.is_some() => {
             let v = super::decode_value_rv(b"", value, resource_version)?;
-            JsonEmitter::new(out, style).value(&v);
+            emit.value(&v);
             Ok(())
         }
         Encoding::Json => {
@@ -52,12 +62,12 @@ pub fn write_value_rv(
                     e.map(|e| e.to_string()).unwrap_or_default(),
                 ));
             }
-            JsonEmitter::new(out, style).raw_json(value.trim_ascii());
+            emit.raw_json(value.trim_ascii());
             Ok(())
         }
         _ => {
             let v = super::decode_value(b"", value)?;
-            JsonEmitter::new(out, style).value(&v);
+            emit.value(&v);
             Ok(())
         }
     }
@@ -88,4 +98,10 @@ pub(crate) fn write_message(
 /// Appends a `serde_json::Value` in the given style.
 pub fn write_json_value(v: &J, out: &mut Vec<u8>, style: Style) {
     JsonEmitter::new(out, style).value(v);
+}
+
+/// Appends a `serde_json::Value` nested `depth` levels deep in a pretty
+/// document (see [`write_value_rv_at`]).
+pub fn write_json_value_at(v: &J, out: &mut Vec<u8>, style: Style, depth: usize) {
+    JsonEmitter::at_depth(out, style, depth).value(v);
 }
