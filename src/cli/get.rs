@@ -501,7 +501,11 @@ struct Rendered {
 
 /// A kubectl-style List, streamed: items are rendered in parallel chunks
 /// ([`etcdsnap::pipeline`]) and written in key order.
-fn list(records: &[Record<'_>], r: &Render<'_>, out: &mut impl Write) -> anyhow::Result<Tally> {
+fn list<W: Write>(
+    records: &[Record<'_>],
+    r: &Render<'_>,
+    out: &mut std::io::BufWriter<W>,
+) -> anyhow::Result<Tally> {
     let mut t = Tally::default();
     if r.yaml {
         out.write_all(b"apiVersion: v1\nitems:")?;
@@ -512,10 +516,14 @@ fn list(records: &[Record<'_>], r: &Render<'_>, out: &mut impl Write) -> anyhow:
     // YAML ones are rendered alone and indented as list items.
     let r = Render { depth: 2, ..*r };
     let chunks = etcdsnap::pipeline::chunks(records, CHUNK, CHUNK_BYTES, |rec| rec.kv.value.len());
+    // Output buffers go back to a pool once written: a fresh one per chunk
+    // would be a fresh mapping, page-faulted in and unmapped each time.
+    let pool: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
     let render = |chunk: &[Record<'_>]| {
         let stored: usize = chunk.iter().map(|rec| rec.kv.value.len()).sum();
+        let text = pool.lock().ok().and_then(|mut p| p.pop());
         let mut done = Rendered {
-            text: Vec::with_capacity(stored * 3),
+            text: text.unwrap_or_else(|| Vec::with_capacity(stored * 4)),
             items: 0,
             errors: Vec::new(),
         };
@@ -556,8 +564,19 @@ fn list(records: &[Record<'_>], r: &Render<'_>, out: &mut impl Write) -> anyhow:
             if !r.yaml && t.shown > 0 {
                 out.write_all(b",")?;
             }
-            out.write_all(&done.text)?;
+            if done.text.len() >= out.capacity() / 4 {
+                // Large: straight to the output, not copied through the buffer.
+                out.flush()?;
+                out.get_mut().write_all(&done.text)?;
+            } else {
+                out.write_all(&done.text)?;
+            }
             t.shown += done.items;
+        }
+        let mut text = done.text;
+        text.clear();
+        if let Ok(mut p) = pool.lock() {
+            p.push(text);
         }
         anyhow::Ok(())
     })?;

@@ -589,6 +589,9 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
             if (f.retired && s == i) || f.json == "-" {
                 continue;
             }
+            if s == i && self.absent_is_omitted(m, f, depth) {
+                continue;
+            }
             if let Some(p) = shadow {
                 if !f.inline
                     && p.fields
@@ -624,6 +627,26 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
             i = j;
         }
         Ok(())
+    }
+
+    /// Whether [`Self::field`] shows nothing for `f` when it is absent from
+    /// the wire: a shortcut for the many absent `omitempty` fields of large
+    /// structs, mirroring `field`'s rules (which stay the reference).
+    #[inline]
+    fn absent_is_omitted(&self, m: &'static Message, f: &'static Field, depth: usize) -> bool {
+        if f.inline || !f.omitempty {
+            return false;
+        }
+        if f.is_map() || f.repeated {
+            return true;
+        }
+        match f.ty {
+            Type::Scalar(_) => !(depth == 1 && self.rv.is_some() && is_rv_field(m, f)),
+            Type::Message(_) => match f.message() {
+                Some(mm) => f.pointer || f.omitzero || is_collection(mm),
+                None => false,
+            },
+        }
     }
 
     /// One field (key and value) unless Go would omit it.
