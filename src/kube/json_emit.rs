@@ -86,6 +86,23 @@ const fn plain_word(w: u64, go: bool) -> bool {
     !(go && (has_byte(w, b'<') || has_byte(w, b'>') || has_byte(w, b'&')))
 }
 
+/// Whether `b[i..]` (fewer than eight bytes) holds nothing for the byte
+/// loop: the last eight bytes of `b` when there are that many (re-reading
+/// some already known to be plain), else the rest padded with plain bytes.
+#[inline(always)]
+fn tail_is_plain(b: &[u8], i: usize, go: bool) -> bool {
+    let mut a = [b'a'; 8];
+    match b.len().checked_sub(8) {
+        Some(from) => a.copy_from_slice(&b[from..]),
+        None => {
+            for (d, s) in a.iter_mut().zip(&b[i..]) {
+                *d = *s;
+            }
+        }
+    }
+    plain_word(u64::from_le_bytes(a), go)
+}
+
 /// Go's encoding/json escape of U+2028/U+2029 when `b[i..]` starts with
 /// one (bytes E2 80 A8 / E2 80 A9).
 #[inline]
@@ -239,6 +256,9 @@ impl<'o> JsonEmitter<'o> {
                     i += 8;
                     continue;
                 }
+            } else if tail_is_plain(b, i, go) {
+                // Fewer than eight bytes left, none to look at.
+                break;
             }
             let c = b[i];
             if tbl[c as usize] == 0 {
@@ -598,6 +618,49 @@ mod tests {
         JsonEmitter::at_depth(&mut inner, Style::PRETTY, 2).value(&v);
         inner.extend_from_slice(b"\n  ]\n]");
         assert_eq!(String::from_utf8(inner), String::from_utf8(whole));
+    }
+
+    /// Go's encoding/json string escaping, one char at a time.
+    fn reference(s: &str) -> String {
+        let mut o = String::from("\"");
+        for c in s.chars() {
+            match c {
+                '"' => o.push_str("\\\""),
+                '\\' => o.push_str("\\\\"),
+                '\n' => o.push_str("\\n"),
+                '\r' => o.push_str("\\r"),
+                '\t' => o.push_str("\\t"),
+                '\u{8}' => o.push_str("\\b"),
+                '\u{c}' => o.push_str("\\f"),
+                '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
+                    o.push_str(&format!("\\u{:04x}", c as u32))
+                }
+                c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
+                c => o.push(c),
+            }
+        }
+        o.push('"');
+        o
+    }
+
+    #[test]
+    fn every_length_and_position_escapes_as_go_does() {
+        for special in [
+            "\"", "\\", "\n", "\u{1}", "<", "&", "é", "\u{2028}", "\u{7f}",
+        ] {
+            for len in 0..20 {
+                for at in 0..=len {
+                    let s: String = "abcdefghijklmnopqrstu"[..len].to_string();
+                    let s = format!("{}{special}{}", &s[..at], &s[at..]);
+                    let mut out = Vec::new();
+                    JsonEmitter::new(&mut out, Style::COMPACT).str(&s);
+                    assert_eq!(String::from_utf8(out).unwrap(), reference(&s), "{s:?}");
+                    let mut out = Vec::new();
+                    JsonEmitter::new(&mut out, Style::COMPACT).str(&s[..at]);
+                    assert_eq!(String::from_utf8(out).unwrap(), reference(&s[..at]));
+                }
+            }
+        }
     }
 
     #[test]
