@@ -46,8 +46,21 @@ impl<'a> Value<'a> {
 }
 
 /// Reads a varint at `*pos`, advancing it.
-#[inline]
+#[inline(always)]
 pub(crate) fn read_varint(buf: &[u8], pos: &mut usize) -> Result<u64, WireError> {
+    // Most varints (tags, small lengths and numbers) are one byte: that
+    // case inline in the caller, the rest out of line.
+    if let Some(&b) = buf.get(*pos) {
+        if b < 0x80 {
+            *pos += 1;
+            return Ok(u64::from(b));
+        }
+    }
+    read_varint_long(buf, pos)
+}
+
+#[inline(never)]
+fn read_varint_long(buf: &[u8], pos: &mut usize) -> Result<u64, WireError> {
     let start = *pos;
     let mut v: u64 = 0;
     for i in 0..10 {
