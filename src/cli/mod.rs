@@ -23,6 +23,7 @@ mod progress;
 mod restore;
 mod salvage;
 mod serve;
+mod session;
 mod status;
 mod timeline;
 mod verify;
