@@ -141,24 +141,17 @@ pub struct Tally {
 }
 
 pub fn run(a: GetArgs) -> anyhow::Result<i32> {
-    let mut input = super::resolve(&a.input.input)?;
-    // Printed by resolve (as --no-pair and -q want them); not again below.
-    input.notes.clear();
-    let snap = super::salvage::open(&input.db, a.salvage.salvage)?;
-    let sv = super::salvage::run(&snap, a.salvage.salvage);
-    let mut wal = None;
     // --rev may reach before the compaction through free pages.
-    let store = super::salvage::store_or_replay(
-        &input,
-        &snap,
-        sv.as_ref(),
-        a.select.rev.is_some(),
-        a.input.no_wal,
-        &mut wal,
+    let opened = super::session::open(
+        &a.input.input,
+        &a.keys.keys,
+        super::session::Read::Replayed {
+            salvage: a.salvage.salvage,
+            history: a.select.rev.is_some(),
+            no_wal: a.input.no_wal,
+        },
     )?;
-    let session =
-        etcdsnap::session::Session::with_store(input, store, &a.keys.keys, super::pair())?;
-    super::print_notes(&session.notes);
+    let (session, sv) = (&opened.session, &opened.salvage);
     let (store, keys) = (&session.store, session.keys.as_ref());
     let (resource, name) = type_name(a.resource.as_deref(), a.name.as_deref())?;
     let filter = a.select.filter(resource.as_deref(), name.as_deref())?;

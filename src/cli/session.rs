@@ -19,6 +19,9 @@ use etcdsnap::session::Session;
 pub(crate) enum Read {
     /// The tree as it is: no salvage, no WAL replay.
     Tree,
+    /// The tree with a data dir's WAL replayed on top (unless `no_wal`),
+    /// for commands that take no `--salvage`.
+    Wal { no_wal: bool },
     /// The store every reading command uses (see
     /// [`super::salvage::store_or_replay`]).
     Replayed {
@@ -51,6 +54,11 @@ pub(crate) fn open_input(mut input: Input, keys: &[PathBuf], read: Read) -> anyh
         Read::Tree => {
             let snap: &'static Snapshot = Box::leak(Box::new(Snapshot::open(&input.db)?));
             (etcdsnap::mvcc::Store::open(snap)?, None)
+        }
+        Read::Wal { no_wal } => {
+            let snap: &'static Snapshot = Box::leak(Box::new(Snapshot::open(&input.db)?));
+            let wal = Box::leak(Box::new(None));
+            (super::open_store(&input, snap, no_wal, wal)?, None)
         }
         Read::Replayed {
             salvage,
