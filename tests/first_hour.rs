@@ -510,18 +510,7 @@ fn compact_like_etcd(v: common::Version) {
     // Restored and booted by real etcd: REV is the compaction.
     let peer = peer_url();
     let data = d.path().join("restored");
-    let o = etcdsnap(&[
-        "restore",
-        ours.to_str().unwrap(),
-        "--data-dir",
-        data.to_str().unwrap(),
-        "--name",
-        "m1",
-        "--initial-cluster",
-        &format!("m1={peer}"),
-        "--initial-advertise-peer-urls",
-        &peer,
-    ]);
+    let o = common::restore_one(&ours, &data, &peer, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let e = Etcd::boot(
         v,
