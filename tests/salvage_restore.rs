@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{peer_url, Boot, Etcd, Version as V};
+use common::{peer_url, Etcd, Version as V};
 use etcdsnap::etcd::Snapshot;
 use etcdsnap::mvcc::Store;
 use etcdsnap::salvage::Salvage;
@@ -59,17 +59,7 @@ fn restore_and_boot(v: V, fixture: &str, kinds: &[&str]) {
             serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
         assert_eq!(r["format"], "etcdsnap.salvage-report");
         assert_eq!(r["may_be_lost"], true);
-        let e = Etcd::boot(
-            v,
-            &Boot {
-                name: "m1",
-                data_dir: &data,
-                peer: &peer,
-                cluster: None,
-                token: "etcd-cluster",
-                wal_dir: None,
-            },
-        );
+        let e = Etcd::boot_member(v, "m1", &data, &peer, "etcd-cluster");
         assert_eq!(served_keys(&e), want, "{fixture} {kind} on etcd {ver}");
     }
 }

@@ -138,17 +138,7 @@ fn burst(e: &Etcd) {
 
 fn boot_on(v: Version, data: &Path) -> Etcd {
     let peer = peer_url();
-    Etcd::boot(
-        v,
-        &Boot {
-            name: "t",
-            data_dir: data,
-            peer: &peer,
-            cluster: None,
-            token: "etcdsnap-test",
-            wal_dir: None,
-        },
-    )
+    Etcd::boot_member(v, "t", data, &peer, "etcdsnap-test")
 }
 
 fn path_str(p: &Path) -> &str {
@@ -328,17 +318,7 @@ fn check(v: Version) {
         "etcdsnap-test",
     ]);
     assert!(r.status.success(), "restore: {}", stderr(&r));
-    let e3 = Etcd::boot(
-        v,
-        &Boot {
-            name: "t",
-            data_dir: &restored,
-            peer: &peer,
-            cluster: None,
-            token: "etcdsnap-test",
-            wal_dir: None,
-        },
-    );
+    let e3 = Etcd::boot_member(v, "t", &restored, &peer, "etcdsnap-test");
     let (_, kvs3) = real_get(&e3, None);
     // Leases included: the replayed grants are in the restored lease
     // bucket, so etcd keeps their keys.
@@ -608,17 +588,7 @@ fn restore_salvage(
     let report_path = PathBuf::from(format!("{}.salvage-report.json", restored.display()));
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&report_path).unwrap()).unwrap();
-    let e = Etcd::boot(
-        v,
-        &Boot {
-            name: "t",
-            data_dir: &restored,
-            peer: &peer,
-            cluster: None,
-            token: "etcdsnap-test",
-            wal_dir: None,
-        },
-    );
+    let e = Etcd::boot_member(v, "t", &restored, &peer, "etcdsnap-test");
     let kvs = real_get(&e, None).1;
     drop(e);
     (kvs, r.status.code(), report)

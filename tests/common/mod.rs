@@ -589,3 +589,21 @@ pub fn restore_one(input: &Path, data: &Path, peer: &str, extra: &[&str]) -> Out
     args.extend(extra);
     etcdsnap(&args)
 }
+
+impl Etcd {
+    /// Boots the one-member cluster in `data` (written by a stopped etcd or
+    /// by a restore): member `name` on peer URL `peer`, cluster `token`.
+    pub fn boot_member(version: Version, name: &str, data: &Path, peer: &str, token: &str) -> Etcd {
+        Etcd::boot(
+            version,
+            &Boot {
+                name,
+                data_dir: data,
+                peer,
+                cluster: None,
+                token,
+                wal_dir: None,
+            },
+        )
+    }
+}
