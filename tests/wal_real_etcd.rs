@@ -302,21 +302,17 @@ fn check(v: Version) {
     // Restore of the copy boots with the same keys.
     let restored: PathBuf = work.path().join("restored");
     let peer = peer_url();
-    let r = etcdsnap(&[
-        "restore",
-        path_str(&a),
-        "--skip-hash-check",
-        "--data-dir",
-        path_str(&restored),
-        "--name",
+    let r = restore_member(
         "t",
-        "--initial-cluster",
-        &format!("t={peer}"),
-        "--initial-advertise-peer-urls",
+        &a,
+        &restored,
         &peer,
-        "--initial-cluster-token",
-        "etcdsnap-test",
-    ]);
+        &[
+            "--skip-hash-check",
+            "--initial-cluster-token",
+            "etcdsnap-test",
+        ],
+    );
     assert!(r.status.success(), "restore: {}", stderr(&r));
     let e3 = Etcd::boot_member(v, "t", &restored, &peer, "etcdsnap-test");
     let (_, kvs3) = real_get(&e3, None);
@@ -569,21 +565,13 @@ fn restore_salvage(
 ) -> (Vec<Kv>, Option<i32>, serde_json::Value) {
     let restored = work.join(format!("restored-{tag}"));
     let peer = peer_url();
-    let r = etcdsnap(&[
-        "restore",
-        path_str(dir),
-        "--salvage",
-        "--data-dir",
-        path_str(&restored),
-        "--name",
+    let r = restore_member(
         "t",
-        "--initial-cluster",
-        &format!("t={peer}"),
-        "--initial-advertise-peer-urls",
+        dir,
+        &restored,
         &peer,
-        "--initial-cluster-token",
-        "etcdsnap-test",
-    ]);
+        &["--salvage", "--initial-cluster-token", "etcdsnap-test"],
+    );
     assert!(restored.exists(), "restore --salvage: {}", stderr(&r));
     let report_path = PathBuf::from(format!("{}.salvage-report.json", restored.display()));
     let report: serde_json::Value =

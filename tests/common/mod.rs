@@ -575,15 +575,20 @@ impl Drop for Serve {
 /// `etcdsnap restore INPUT --data-dir DATA` as a one-member cluster `m1`
 /// whose peer URL is `peer`, with `extra` flags after.
 pub fn restore_one(input: &Path, data: &Path, peer: &str, extra: &[&str]) -> Output {
+    restore_member("m1", input, data, peer, extra)
+}
+
+/// [`restore_one`] with member name `name`.
+pub fn restore_member(name: &str, input: &Path, data: &Path, peer: &str, extra: &[&str]) -> Output {
     let mut args = vec![
         "restore",
         input.to_str().unwrap(),
         "--data-dir",
         data.to_str().unwrap(),
         "--name",
-        "m1",
+        name,
     ];
-    let cluster = format!("m1={peer}");
+    let cluster = format!("{name}={peer}");
     args.extend(["--initial-cluster", &cluster]);
     args.extend(["--initial-advertise-peer-urls", peer]);
     args.extend(extra);
