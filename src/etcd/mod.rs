@@ -6,6 +6,7 @@
 
 mod error;
 pub(crate) mod kv;
+pub(crate) mod lease;
 pub(crate) mod members;
 pub(crate) mod meta;
 pub(crate) mod schema;
