@@ -1159,6 +1159,51 @@ mod tests {
         (r.code, body)
     }
 
+    /// An object the server cannot read is a `Status` naming the key and
+    /// why, on the fast path and on the decoded (table) path alike.
+    #[test]
+    fn an_encrypted_object_is_a_status_naming_the_key() {
+        let db = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/encrypted/snapshot_2026-11-21_101500.db");
+        let session = crate::session::Session::open_path(&db, &[]).unwrap();
+        let opts = crate::serve::Options {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            allow_remote: false,
+            redact: false,
+            show_key_material: false,
+            rev: None,
+            kubeconfig_out: None,
+            bookmark_every: 1,
+            tls: false,
+        };
+        let st = Arc::new(crate::serve::state(session, &opts).unwrap());
+        let want = "/kubernetes.io/secrets/default/db-password: encrypted with aescbc key 3 (give --keys to read it)";
+        for accept in [
+            "application/json",
+            "application/json;as=Table;v=v1;g=meta.k8s.io",
+        ] {
+            let r = handle(
+                &st,
+                &Request {
+                    method: "GET",
+                    path: "/api/v1/namespaces/default/secrets/db-password",
+                    query: parse_query(""),
+                    accept,
+                },
+            );
+            let Body::Full(b) = r.body else {
+                panic!("{accept}: a streamed answer")
+            };
+            let v: J = serde_json::from_slice(&b).unwrap();
+            assert_eq!(r.code, 500, "{accept}: {v}");
+            assert_eq!(
+                (v["kind"].as_str(), v["message"].as_str()),
+                (Some("Status"), Some(want)),
+                "{accept}"
+            );
+        }
+    }
+
     #[test]
     fn answers_like_an_apiserver() {
         let st = state();
