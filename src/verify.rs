@@ -18,7 +18,7 @@ use crate::etcd::members::Member;
 use crate::etcd::meta::MetaInfo;
 use crate::etcd::schema::{Revision, KEY_BUCKET, LEASE_BUCKET, MEMBERS_BUCKET, META_BUCKET};
 use crate::etcd::snapshot::{has_trailer, hex, sha256, TRAILER_LEN};
-use crate::etcd::{KeyValue, Snapshot};
+use crate::etcd::{EtcdError, KeyValue, Snapshot, ValueError};
 
 /// How many problems a layer lists (the count is always complete).
 pub(crate) const MAX_LISTED: usize = 50;
@@ -573,24 +573,19 @@ fn structure_and_schema(snap: &Snapshot) -> (Layer, Layer) {
         }
         let bname = String::from_utf8_lossy(name).into_owned();
         let r = db.for_each(&b.bucket, |e| {
-            let key = String::from_utf8_lossy(e.key);
-            let mut problem = |why: &dyn std::fmt::Display| {
-                problems.push(format!("bucket {bname}, key {key}: {why}"));
-            };
-            if name == META_BUCKET {
-                if let Err(why) = meta.apply(e.key, e.value) {
-                    problem(&why);
-                }
+            let res: Result<(), ValueError> = if name == META_BUCKET {
+                meta.apply(e.key, e.value).map_err(Into::into)
             } else if name == MEMBERS_BUCKET {
-                match Member::parse(e.key, e.value) {
-                    Ok(_) => members += 1,
-                    Err(why) => problem(&why),
-                }
+                Member::parse(e.key, e.value)
+                    .map(|_| members += 1)
+                    .map_err(Into::into)
             } else {
-                match crate::etcd::lease::check(e.key, e.value) {
-                    Ok(_) => leases += 1,
-                    Err(why) => problem(&why),
-                }
+                crate::etcd::lease::check(e.key, e.value)
+                    .map(|_| leases += 1)
+                    .map_err(Into::into)
+            };
+            if let Err(why) = res {
+                problems.push(EtcdError::bad_value(name, e.key, why).to_string());
             }
             Ok(())
         });

@@ -5,7 +5,7 @@ use crate::wire::{expect_varint, Fields, WireError};
 
 /// Why a `lease` bucket entry does not decode (the caller names the key).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum LeaseError {
+pub enum LeaseError {
     #[error("{0}-byte key, a lease id has 8")]
     KeyLength(usize),
     #[error("not a leasepb.Lease: {0}")]
