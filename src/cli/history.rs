@@ -66,7 +66,7 @@ pub fn run(a: HistoryArgs) -> anyhow::Result<i32> {
                                 .apply(r.kv.key, &mut o);
                             v["object"] = o
                         }
-                        Err(e) => v["error"] = e.into(),
+                        Err(e) => v["error"] = e.to_string().into(),
                     }
                 }
                 v

@@ -73,10 +73,10 @@ fn row<'a>(it: &'a Item<'a>, decode: bool, show_key_material: bool) -> Row<'a> {
                 etcdsnap::redact::Redaction::new(false, show_key_material).apply(kv.key, &mut o);
                 (Some(o), None)
             }
-            Err(e) => (None, Some(e)),
+            Err(e) => (None, Some(e.to_string())),
         }
     } else {
-        (None, it.decrypt_error.clone())
+        (None, it.decrypt_error.as_ref().map(ToString::to_string))
     };
     Row {
         key: it.key_str(),
@@ -188,7 +188,7 @@ pub fn run(a: LsArgs) -> anyhow::Result<i32> {
                 bytes(kv.key)
             )?;
             if let Some(e) = &it.decrypt_error {
-                eprintln!("etcdsnap: {}: {}", bytes(kv.key), esc(e));
+                eprintln!("etcdsnap: {}: {}", bytes(kv.key), esc(&e.to_string()));
                 t.failed += 1;
             }
             t.shown += 1;
