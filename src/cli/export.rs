@@ -143,7 +143,7 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
                 // Under redaction only the digest of what may be secret.
                 Err(e) if redaction.hides_bytes(r.kv.key) => {
                     entry.redacted = true;
-                    entry.fail(e);
+                    entry.fail(e.to_string());
                     (
                         Some(with_ext(".undecoded.sha256")),
                         format!("{}\n", digest(&it.plain)).into_bytes(),
@@ -151,7 +151,7 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
                 }
                 // Kept as stored (or as decrypted), so nothing is lost.
                 Err(e) => {
-                    entry.fail(e);
+                    entry.fail(e.to_string());
                     (Some(with_ext(".undecoded")), it.plain.to_vec())
                 }
             };

@@ -7,7 +7,7 @@ use etcdsnap::crypt::KeyRing;
 use etcdsnap::escape::{bytes, controls as esc};
 use etcdsnap::kube::render::Style;
 use etcdsnap::mvcc::Record;
-use etcdsnap::query::{Filter, Item, LabelSelector};
+use etcdsnap::query::{Filter, Item, LabelSelector, QueryError};
 use etcdsnap::redact::Redaction;
 use rayon::prelude::*;
 use serde_json::Value as J;
@@ -428,7 +428,7 @@ impl Render<'_> {
     /// same emitters; all others stream from the stored bytes.
     fn item(&self, r: &Record<'_>, buf: &mut Vec<u8>) -> Result<Option<()>, String> {
         let it = Item::new(*r, self.keys);
-        let fail = |e: String| format!("{}: {e}", bytes(r.kv.key));
+        let fail = |e: QueryError| format!("{}: {e}", bytes(r.kv.key));
         if let Some(l) = &self.filter.labels {
             if !l.matches(&it.labels().map_err(fail)?) {
                 return Ok(None);
@@ -612,7 +612,7 @@ fn raw(
         }
         let it = Item::new(*rec, keys);
         if let Some(e) = &it.decrypt_error {
-            eprintln!("etcdsnap: {}: {}", bytes(rec.kv.key), esc(e));
+            eprintln!("etcdsnap: {}: {}", bytes(rec.kv.key), esc(&e.to_string()));
             t.failed += 1;
         }
         out.write_all(&it.plain).context("write")?;
@@ -770,7 +770,7 @@ fn table(
                     }
                     Some(o)
                 }
-                Err(_) if it.is_encrypted() => None,
+                Err(e) if e.is_encrypted() => None,
                 Err(e) => return Err(format!("{}: {e}", bytes(rec.kv.key))),
             };
             let (kind, created) = match &obj {

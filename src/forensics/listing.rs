@@ -63,7 +63,7 @@ impl<'a> KeyRow<'a> {
                 Err(e) => (None, Some(e.to_string())),
             }
         } else {
-            (None, it.decrypt_error.clone())
+            (None, it.decrypt_error.as_ref().map(ToString::to_string))
         };
         KeyRow {
             key: String::from_utf8_lossy(kv.key),
