@@ -263,6 +263,35 @@ fn special_file_kind(_: &std::fs::FileType) -> Option<&'static str> {
 }
 
 /// `snapshot_<ts>.db` → `<ts>` (a `__POSSIBLY_DIRTY__` suffix is kept in it).
+/// The time in an OpenShift backup's snapshot name
+/// (`snapshot_2026-11-21_101500.db` → `2026-11-21T10:15:00`, no zone).
+pub fn name_time(name: &str) -> Option<String> {
+    let ts = name.strip_prefix("snapshot_")?.strip_suffix(".db")?;
+    let b = ts.as_bytes();
+    let digits = |r: std::ops::Range<usize>| {
+        b.get(r.clone())
+            .is_some_and(|s| s.iter().all(u8::is_ascii_digit))
+    };
+    if b.len() < 17 || !digits(0..4) || b[4] != b'-' || b[10] != b'_' || !digits(11..17) {
+        return None;
+    }
+    Some(format!(
+        "{}T{}:{}:{}",
+        &ts[..10],
+        &ts[11..13],
+        &ts[13..15],
+        &ts[15..17]
+    ))
+}
+
+/// The `static_kuberesources_<ts>.tar.gz` beside a `snapshot_<ts>.db`,
+/// when it is a file.
+pub fn paired_tarball(db: &Path) -> Option<PathBuf> {
+    let name = db.file_name()?.to_str()?;
+    let ts = name.strip_prefix("snapshot_")?.strip_suffix(".db")?;
+    Some(db.with_file_name(format!("static_kuberesources_{ts}.tar.gz"))).filter(|t| t.is_file())
+}
+
 fn strip(name: &str, prefix: &str, suffix: &str) -> Option<String> {
     name.strip_prefix(prefix)?
         .strip_suffix(suffix)

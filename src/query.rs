@@ -12,8 +12,10 @@ use serde_json::Value as J;
 use crate::crypt::KeyRing;
 use crate::kube::key::{self, Resource, StorageKey};
 use crate::kube::value::{detect, Encoding};
-use crate::kube::KubeError;
 use crate::mvcc::Record;
+
+mod error;
+pub use error::QueryError;
 
 /// What to select. Empty fields select everything.
 #[derive(Debug, Clone, Default)]
@@ -136,7 +138,7 @@ fn set_term(part: &str) -> Option<(&str, bool, Vec<String>)> {
 }
 
 impl LabelSelector {
-    pub fn parse(s: &str) -> Result<LabelSelector, String> {
+    pub fn parse(s: &str) -> Result<LabelSelector, QueryError> {
         let mut out = Vec::new();
         for part in split_terms(s)
             .into_iter()
@@ -165,12 +167,14 @@ impl LabelSelector {
             };
             let k = k.trim();
             if k.is_empty() || k.contains(' ') {
-                return Err(format!("bad label selector term {part:?}"));
+                return Err(QueryError::BadLabelTerm {
+                    term: part.to_string(),
+                });
             }
             out.push((k.to_string(), op));
         }
         if out.is_empty() {
-            return Err("empty label selector".into());
+            return Err(QueryError::EmptyLabelSelector);
         }
         Ok(LabelSelector(out))
     }
@@ -238,7 +242,7 @@ pub(crate) fn field_supported(kind: &str, field: &str) -> bool {
 
 impl FieldSelector {
     /// Parses a selector, checking each field against `kind`.
-    pub(crate) fn parse(s: &str, kind: &str) -> Result<FieldSelector, String> {
+    pub(crate) fn parse(s: &str, kind: &str) -> Result<FieldSelector, QueryError> {
         let mut out = Vec::new();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (f, eq, v) = if let Some((f, v)) = part.split_once("!=") {
@@ -248,11 +252,16 @@ impl FieldSelector {
             } else if let Some((f, v)) = part.split_once('=') {
                 (f, true, v)
             } else {
-                return Err(format!("invalid selector: {part:?}; can't understand it"));
+                return Err(QueryError::BadFieldTerm {
+                    term: part.to_string(),
+                });
             };
             let f = f.trim();
             if !field_supported(kind, f) {
-                return Err(format!("field label not supported: {f}",));
+                return Err(QueryError::FieldNotSupported {
+                    field: f.to_string(),
+                    kind: kind.to_string(),
+                });
             }
             out.push((f.to_string(), eq, v.trim().to_string()));
         }
@@ -307,8 +316,9 @@ pub struct Item<'a> {
     pub encoding: &'static str,
     /// The stored value's encryption, if any.
     pub encryption: Option<Encryption>,
-    /// Why an encrypted value could not be decrypted.
-    pub decrypt_error: Option<String>,
+    /// Why an encrypted value could not be decrypted with the keys given
+    /// ([`QueryError::NoKey`] or [`QueryError::WrongKey`]).
+    pub decrypt_error: Option<QueryError>,
 }
 
 pub(crate) fn encoding_name(v: &[u8]) -> &'static str {
@@ -361,7 +371,7 @@ impl<'a> Item<'a> {
                     item.encoding = encoding_name(&d.plaintext);
                     item.plain = d.plaintext;
                 }
-                Err(e) => item.decrypt_error = Some(e.to_string()),
+                Err(e) => item.decrypt_error = Some(QueryError::decrypt(record.kv.key, e)),
             }
         }
         item
@@ -372,30 +382,51 @@ impl<'a> Item<'a> {
         self.encoding == "encrypted"
     }
 
-    /// The message for a value that stays encrypted.
-    pub(crate) fn encrypted_note(&self) -> String {
-        match (&self.decrypt_error, &self.encryption) {
-            (Some(e), _) => e.clone(),
-            (None, Some(enc)) => format!(
-                "encrypted with {} key {} (give --keys to read it)",
-                enc.provider, enc.key
-            ),
-            (None, None) => "encrypted".into(),
+    /// Why the bytes to decode are still ciphertext (`None` when they are
+    /// not): the decryption error when keys were given, else
+    /// [`QueryError::Encrypted`] naming the provider and key.
+    pub fn still_encrypted(&self) -> Option<QueryError> {
+        if !self.is_encrypted() {
+            return None;
+        }
+        if let Some(e) = &self.decrypt_error {
+            return Some(e.clone());
+        }
+        let (provider, name) = match &self.encryption {
+            Some(enc) => (enc.provider.clone(), enc.key.clone()),
+            None => (String::from("unknown"), String::from("unknown")),
+        };
+        Some(QueryError::Encrypted {
+            key: self.key_str().into_owned(),
+            provider,
+            name,
+        })
+    }
+
+    fn readable(&self) -> Result<(), QueryError> {
+        match self.still_encrypted() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    fn undecodable(&self, source: crate::kube::KubeError) -> QueryError {
+        QueryError::Undecodable {
+            key: self.key_str().into_owned(),
+            source,
         }
     }
 
     /// The decoded object, with `metadata.resourceVersion` set from the
     /// record's mod_revision.
-    pub fn object(&self) -> Result<J, String> {
-        if self.is_encrypted() {
-            return Err(self.encrypted_note());
-        }
+    pub fn object(&self) -> Result<J, QueryError> {
+        self.readable()?;
         crate::kube::decode_value_rv(
             self.record.kv.key,
             &self.plain,
             Some(self.record.kv.mod_revision),
         )
-        .map_err(|e: KubeError| e.to_string())
+        .map_err(|e| self.undecodable(e))
     }
 
     /// Appends the object's JSON to `out` (fast path, no `Value`).
@@ -403,7 +434,7 @@ impl<'a> Item<'a> {
         &self,
         out: &mut Vec<u8>,
         style: crate::kube::render::Style,
-    ) -> Result<(), String> {
+    ) -> Result<(), QueryError> {
         self.write_json_at(out, style, 0)
     }
 
@@ -415,10 +446,8 @@ impl<'a> Item<'a> {
         out: &mut Vec<u8>,
         style: crate::kube::render::Style,
         depth: usize,
-    ) -> Result<(), String> {
-        if self.is_encrypted() {
-            return Err(self.encrypted_note());
-        }
+    ) -> Result<(), QueryError> {
+        self.readable()?;
         let at = out.len();
         crate::kube::render::write_value_rv_at(
             &self.plain,
@@ -429,38 +458,35 @@ impl<'a> Item<'a> {
         )
         .map_err(|e| {
             out.truncate(at);
-            e.to_string()
+            self.undecodable(e)
         })
     }
 
     /// Appends the object as YAML (`yaml`, keys sorted) or pretty JSON,
     /// streamed through the one traversal without a `Value`.
-    pub fn write_as(&self, out: &mut Vec<u8>, yaml: bool) -> Result<(), String> {
+    pub fn write_as(&self, out: &mut Vec<u8>, yaml: bool) -> Result<(), QueryError> {
         if !yaml {
             return self.write_json(out, crate::kube::render::Style::PRETTY);
         }
-        if self.is_encrypted() {
-            return Err(self.encrypted_note());
-        }
+        self.readable()?;
         let at = out.len();
         let rv = Some(self.record.kv.mod_revision);
         crate::kube::sink_yaml::write_value_rv(&self.plain, rv, out).map_err(|e| {
             out.truncate(at);
-            e.to_string()
+            self.undecodable(e)
         })
     }
 
     /// The object's labels, as `{"metadata": {"labels": …}}` for
     /// [`LabelSelector::matches`]: for protobuf values only the labels are
     /// kept as the traversal streams (no `Value` of the object).
-    pub fn labels(&self) -> Result<J, String> {
-        if self.is_encrypted() {
-            return Err(self.encrypted_note());
-        }
+    pub fn labels(&self) -> Result<J, QueryError> {
+        self.readable()?;
         let mut s = crate::kube::sink_filter::LabelsSink::new();
         match crate::kube::detect(&self.plain) {
             crate::kube::Encoding::Protobuf => {
-                crate::kube::decode_into(&self.plain, None, &mut s).map_err(|e| e.to_string())?;
+                crate::kube::decode_into(&self.plain, None, &mut s)
+                    .map_err(|e| self.undecodable(e))?;
                 Ok(s.finish())
             }
             _ => self.object(),
@@ -526,6 +552,95 @@ mod tests {
         assert!(FieldSelector::parse("spec.foo=x", "Pod").is_err());
         assert!(FieldSelector::parse("type=Opaque", "Secret").is_ok());
         assert!(FieldSelector::parse("nonsense", "Pod").is_err());
+    }
+
+    #[test]
+    fn selector_errors_name_the_term() {
+        let e = LabelSelector::parse("a b=c").unwrap_err();
+        assert!(matches!(&e, QueryError::BadLabelTerm { term } if term == "a b=c"));
+        assert_eq!(e.to_string(), r#"bad label selector term "a b=c""#);
+        let e = LabelSelector::parse(" , ").unwrap_err();
+        assert_eq!(e.to_string(), "empty label selector");
+        let e = FieldSelector::parse("nonsense", "Pod").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"invalid selector: "nonsense"; can't understand it"#
+        );
+        let e = FieldSelector::parse("spec.foo=x", "Pod").unwrap_err();
+        assert!(matches!(&e, QueryError::FieldNotSupported { kind, .. } if kind == "Pod"));
+        assert_eq!(e.to_string(), "field label not supported: spec.foo");
+        assert_eq!(e.key(), None);
+        assert!(!e.is_encrypted());
+    }
+
+    /// A value's error says why it cannot be read, for callers to match on.
+    #[test]
+    fn value_errors_say_why() {
+        use crate::crypt::{Component, KeyBytes, KeyRing, ProviderKind};
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/encrypted");
+        let snap = crate::etcd::Snapshot::open(&dir.join("snapshot_2026-11-21_101500.db")).unwrap();
+        let store = crate::mvcc::Store::open(&snap).unwrap();
+        let key = "/kubernetes.io/secrets/default/db-password";
+        let rec = *store.history(key.as_bytes()).last().unwrap();
+
+        // No keys given: encrypted, with provider and key name.
+        let e = Item::new(rec, None).object().unwrap_err();
+        assert!(
+            matches!(&e, QueryError::Encrypted { provider, name, .. } if provider == "aescbc" && name == "3"),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "encrypted with aescbc key 3 (give --keys to read it)"
+        );
+        assert_eq!(e.key(), Some(key));
+        assert!(e.is_encrypted());
+        let mut out = Vec::new();
+        let it = Item::new(rec, None);
+        assert!(matches!(
+            it.write_as(&mut out, true),
+            Err(QueryError::Encrypted { .. })
+        ));
+        assert!(out.is_empty());
+        assert_eq!(
+            it.still_encrypted().map(|e| e.to_string()),
+            Some(e.to_string())
+        );
+
+        // Keys given, none of them for this value: no key.
+        let empty = KeyRing::new();
+        let e = Item::new(rec, Some(&empty)).object().unwrap_err();
+        assert!(matches!(&e, QueryError::NoKey { .. }), "{e:?}");
+        assert!(e.to_string().starts_with(key), "{e}");
+        assert!(e.is_encrypted());
+
+        // A key of that name with other bytes: the wrong key.
+        let mut wrong = KeyRing::new();
+        wrong.add_key(
+            Component::KubeApiserver,
+            ProviderKind::AesCbc,
+            "3",
+            KeyBytes::new(vec![0x41; 32]),
+            &["secrets".to_string()],
+            "test",
+            false,
+        );
+        let it = Item::new(rec, Some(&wrong));
+        let e = it.object().unwrap_err();
+        assert!(matches!(&e, QueryError::WrongKey { .. }), "{e:?}");
+        assert!(matches!(
+            &it.decrypt_error,
+            Some(QueryError::WrongKey { .. })
+        ));
+        assert!(e.is_encrypted());
+
+        // Plain bytes that decode to nothing: undecodable, not encrypted.
+        let mut bad = rec;
+        bad.kv.value = b"k8s\0\xff\xff";
+        let e = Item::new(bad, None).object().unwrap_err();
+        assert!(matches!(&e, QueryError::Undecodable { .. }), "{e:?}");
+        assert_eq!(e.key(), Some(key));
+        assert!(!e.is_encrypted());
     }
 
     #[test]

@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use crate::bolt::{PageAt, PageClass, PageScan};
 use crate::etcd::meta::MetaInfo;
-use crate::etcd::schema::{Revision, FINISHED_COMPACT_KEY, KEY_BUCKET, META_BUCKET};
+use crate::etcd::schema::{Revision, RevisionError, FINISHED_COMPACT_KEY, KEY_BUCKET, META_BUCKET};
 use crate::etcd::snapshot::hex;
 use crate::etcd::{KeyValue, Snapshot};
 use crate::mvcc::Record;
@@ -157,38 +157,69 @@ struct Found<'a> {
     page: u64,
 }
 
+/// Why a `key`-bucket element is not a valid record (the caller names the
+/// page and the key).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    #[error(transparent)]
+    Key(#[from] RevisionError),
+    #[error("revision {0}: empty value")]
+    EmptyValue(Revision),
+    #[error("revision {rev}: not a mvccpb.KeyValue: {source}")]
+    NotKeyValue {
+        rev: Revision,
+        #[source]
+        source: crate::wire::WireError,
+    },
+    #[error("revision {0}: KeyValue with an empty key")]
+    EmptyKey(Revision),
+    #[error("revision {rev}: tombstone's mod_revision {mod_revision} differs")]
+    TombstoneRevision { rev: Revision, mod_revision: i64 },
+    #[error("revision {rev}: mod_revision {mod_revision} differs from the revision key")]
+    ModRevision { rev: Revision, mod_revision: i64 },
+    #[error("revision {rev}: create_revision {create_revision} / version {version} impossible")]
+    Impossible {
+        rev: Revision,
+        create_revision: i64,
+        version: i64,
+    },
+}
+
 /// A `key`-bucket element as a record: `Ok(None)` for a restore's bump
 /// marker, `Err` when it is not a valid revision.
-pub(crate) fn record_of<'a>(key: &'a [u8], value: &'a [u8]) -> Result<Option<Record<'a>>, String> {
-    let rev = Revision::parse(key).map_err(|e| e.to_string())?;
+pub(crate) fn record_of<'a>(
+    key: &'a [u8],
+    value: &'a [u8],
+) -> Result<Option<Record<'a>>, RecordError> {
+    let rev = Revision::parse(key)?;
     if value.is_empty() {
         if rev.sub == 0 && !rev.tombstone {
             return Ok(None);
         }
-        return Err(format!("revision {rev}: empty value"));
+        return Err(RecordError::EmptyValue(rev));
     }
-    let kv = KeyValue::decode(value)
-        .map_err(|e| format!("revision {rev}: not a mvccpb.KeyValue: {e}"))?;
+    let kv = KeyValue::decode(value).map_err(|source| RecordError::NotKeyValue { rev, source })?;
     if kv.key.is_empty() {
-        return Err(format!("revision {rev}: KeyValue with an empty key"));
+        return Err(RecordError::EmptyKey(rev));
     }
     if rev.tombstone {
         if kv.mod_revision != 0 && kv.mod_revision != rev.main {
-            return Err(format!(
-                "revision {rev}: tombstone's mod_revision {} differs",
-                kv.mod_revision
-            ));
+            return Err(RecordError::TombstoneRevision {
+                rev,
+                mod_revision: kv.mod_revision,
+            });
         }
     } else if kv.mod_revision != rev.main {
-        return Err(format!(
-            "revision {rev}: mod_revision {} differs from the revision key",
-            kv.mod_revision
-        ));
+        return Err(RecordError::ModRevision {
+            rev,
+            mod_revision: kv.mod_revision,
+        });
     } else if kv.create_revision <= 0 || kv.create_revision > kv.mod_revision || kv.version <= 0 {
-        return Err(format!(
-            "revision {rev}: create_revision {} / version {} impossible",
-            kv.create_revision, kv.version
-        ));
+        return Err(RecordError::Impossible {
+            rev,
+            create_revision: kv.create_revision,
+            version: kv.version,
+        });
     }
     Ok(Some(Record { rev, kv }))
 }
@@ -625,4 +656,65 @@ impl<'a> Salvage<'a> {
 /// bucket's page (which has no page of its own).
 fn page_no(at: PageAt) -> u64 {
     at.id().map_or(0, |id| id.get())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rev_key(main: i64, sub: i64) -> Vec<u8> {
+        [&main.to_be_bytes()[..], b"_", &sub.to_be_bytes()].concat()
+    }
+
+    /// mvccpb.KeyValue{key=1, create_revision=2, mod_revision=3, version=4}.
+    fn kv(key: &[u8], create: u8, modr: u8, version: u8) -> Vec<u8> {
+        [
+            &[0x0a, key.len() as u8][..],
+            key,
+            &[0x10, create, 0x18, modr, 0x20, version],
+        ]
+        .concat()
+    }
+
+    #[test]
+    fn record_errors_name_the_revision() {
+        let k = rev_key(5, 0);
+        let v = kv(b"/a", 2, 5, 1);
+        let r = record_of(&k, &v).unwrap().unwrap();
+        assert_eq!((r.rev.main, r.kv.key), (5, &b"/a"[..]));
+        // A restore's bump marker: no record, no error.
+        assert!(record_of(&k, b"").unwrap().is_none());
+        let cases: [(Vec<u8>, Vec<u8>, &str); 5] = [
+            (rev_key(5, 1), Vec::new(), "revision 5_1: empty value"),
+            (
+                k.clone(),
+                kv(b"", 2, 5, 1),
+                "revision 5_0: KeyValue with an empty key",
+            ),
+            (
+                k.clone(),
+                kv(b"/a", 2, 6, 1),
+                "revision 5_0: mod_revision 6 differs from the revision key",
+            ),
+            (
+                k.clone(),
+                kv(b"/a", 6, 5, 1),
+                "revision 5_0: create_revision 6 / version 1 impossible",
+            ),
+            (
+                b"short".to_vec(),
+                v.clone(),
+                "5-byte key (a revision key has 17 or 18)",
+            ),
+        ];
+        for (key, value, want) in cases {
+            let e = record_of(&key, &value).unwrap_err();
+            assert_eq!(e.to_string(), want);
+        }
+        let e = record_of(&k, &[0x0a, 9]).unwrap_err();
+        assert!(matches!(e, RecordError::NotKeyValue { .. }), "{e}");
+        assert!(e
+            .to_string()
+            .starts_with("revision 5_0: not a mvccpb.KeyValue: "));
+    }
 }

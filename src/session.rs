@@ -188,22 +188,9 @@ pub fn load_keys(
 /// modification time.
 pub fn snapshot_time(db: &Path) -> Option<i64> {
     let name = db.file_name()?.to_str()?;
-    if let Some(ts) = name
-        .strip_prefix("snapshot_")
-        .and_then(|n| n.strip_suffix(".db"))
-    {
-        // YYYY-MM-DD_HHMMSS
-        if ts.len() >= 17 {
-            let text = format!(
-                "{}T{}:{}:{}Z",
-                &ts[..10],
-                &ts[11..13],
-                &ts[13..15],
-                &ts[15..17]
-            );
-            if let Some((s, _)) = crate::kube::timefmt::parse_rfc3339(&text) {
-                return Some(s);
-            }
+    if let Some(t) = crate::input::name_time(name) {
+        if let Some((s, _)) = crate::kube::timefmt::parse_rfc3339(&format!("{t}Z")) {
+            return Some(s);
         }
     }
     let m = std::fs::metadata(db).ok()?.modified().ok()?;

@@ -72,6 +72,18 @@ pub enum UnpackError {
     },
 }
 
+/// Creates directories readable by their owner alone (0700 on unix).
+fn private_dir_builder() -> fs::DirBuilder {
+    #[cfg_attr(not(unix), allow(unused_mut))]
+    let mut b = fs::DirBuilder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b
+}
+
 /// A private temp dir holding what was unpacked; removed on drop.
 #[derive(Debug)]
 pub struct TempArea {
@@ -90,13 +102,7 @@ impl TempArea {
                 std::process::id(),
                 N.fetch_add(1, Ordering::Relaxed)
             ));
-            #[cfg_attr(not(unix), allow(unused_mut))]
-            let mut b = fs::DirBuilder::new();
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::DirBuilderExt;
-                b.mode(0o700);
-            }
+            let b = private_dir_builder();
             // Registered before it exists, so a signal in between finds it.
             let slot = register(&dir, true);
             match b.create(&dir) {
@@ -131,13 +137,7 @@ impl TempArea {
             p = d.parent();
         }
         for d in dirs.into_iter().rev() {
-            #[cfg_attr(not(unix), allow(unused_mut))]
-            let mut b = fs::DirBuilder::new();
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::DirBuilderExt;
-                b.mode(0o700);
-            }
+            let b = private_dir_builder();
             self.slots.extend(register(&d, true));
             b.create(&d)?;
         }
@@ -414,7 +414,9 @@ fn classify(name: &str) -> Wanted {
     }
 }
 
-/// Collects the members we use, then says which path to read.
+/// Collects the members we use, then says which path to read. The tar
+/// and the zip reader both place their members through it.
+#[derive(Default)]
 struct Picked {
     backup: usize,
     data_db: bool,
@@ -422,6 +424,35 @@ struct Picked {
 }
 
 impl Picked {
+    /// Creates the file member `name` goes to in `area` (see [`classify`]);
+    /// `None` for a later member whose file name an earlier one took (the
+    /// first is kept).
+    fn place(&mut self, area: &mut TempArea, name: &str) -> Result<Option<fs::File>, UnpackError> {
+        let rel = match classify(name) {
+            Wanted::DataDb => {
+                self.data_db = true;
+                PathBuf::from("member/snap/db")
+            }
+            Wanted::Backup(n) => {
+                self.backup += 1;
+                PathBuf::from(n)
+            }
+            Wanted::Other(n) => {
+                let rel = format!("other/{n}");
+                if self.others.contains(&rel) {
+                    return Ok(None);
+                }
+                self.others.push(rel.clone());
+                PathBuf::from(rel)
+            }
+        };
+        let (_, out) = area.create(&rel).map_err(|source| UnpackError::Io {
+            path: area.dir.join(&rel).display().to_string(),
+            source,
+        })?;
+        Ok(Some(out))
+    }
+
     fn path(&self, area: &TempArea, shown: &str, what: &str) -> Result<PathBuf, UnpackError> {
         if self.data_db {
             return Ok(area.dir.clone());
@@ -457,11 +488,7 @@ fn untar(
     let entries = ar
         .entries()
         .map_err(|e| corrupt(shown, packing, "(tar header)", e))?;
-    let mut picked = Picked {
-        backup: 0,
-        data_db: false,
-        others: Vec::new(),
-    };
+    let mut picked = Picked::default();
     let mut last = "(first tar header)".to_string();
     for entry in entries {
         let mut entry = entry.map_err(|e| corrupt(shown, packing, &format!("after {last}"), e))?;
@@ -470,27 +497,9 @@ fn untar(
         if !entry.header().entry_type().is_file() {
             continue;
         }
-        let rel = match classify(&name) {
-            Wanted::DataDb => {
-                picked.data_db = true;
-                PathBuf::from("member/snap/db")
-            }
-            Wanted::Backup(n) => {
-                picked.backup += 1;
-                PathBuf::from(n)
-            }
-            Wanted::Other(n) => {
-                if picked.others.contains(&format!("other/{n}")) {
-                    continue;
-                }
-                picked.others.push(format!("other/{n}"));
-                PathBuf::from(format!("other/{n}"))
-            }
+        let Some(mut out) = picked.place(area, &name)? else {
+            continue;
         };
-        let (_, mut out) = area.create(&rel).map_err(|source| UnpackError::Io {
-            path: area.dir.join(&rel).display().to_string(),
-            source,
-        })?;
         copy(&mut entry, &mut out).map_err(|e| corrupt(shown, packing, &name, e))?;
     }
     // Read the compressed stream to its end: its own trailer (gzip's CRC
@@ -512,11 +521,7 @@ fn unzip(area: &mut TempArea, path: &Path) -> Result<PathBuf, UnpackError> {
         member: "(central directory)".into(),
         what: e.to_string(),
     })?;
-    let mut picked = Picked {
-        backup: 0,
-        data_db: false,
-        others: Vec::new(),
-    };
+    let mut picked = Picked::default();
     for i in 0..z.len() {
         let mut entry = z.by_index(i).map_err(|e| UnpackError::Corrupt {
             path: shown.clone(),
@@ -531,27 +536,9 @@ fn unzip(area: &mut TempArea, path: &Path) -> Result<PathBuf, UnpackError> {
             .name()
             .map(|n| n.into_owned())
             .unwrap_or_else(|_| format!("#{i}"));
-        let rel = match classify(&name) {
-            Wanted::DataDb => {
-                picked.data_db = true;
-                PathBuf::from("member/snap/db")
-            }
-            Wanted::Backup(n) => {
-                picked.backup += 1;
-                PathBuf::from(n)
-            }
-            Wanted::Other(n) => {
-                if picked.others.contains(&format!("other/{n}")) {
-                    continue;
-                }
-                picked.others.push(format!("other/{n}"));
-                PathBuf::from(format!("other/{n}"))
-            }
+        let Some(mut out) = picked.place(area, &name)? else {
+            continue;
         };
-        let (_, mut out) = area.create(&rel).map_err(|source| UnpackError::Io {
-            path: area.dir.join(&rel).display().to_string(),
-            source,
-        })?;
         copy(&mut entry, &mut out).map_err(|e| corrupt(&shown, Packing::Zip, &name, e))?;
     }
     picked.path(area, &shown, "zip")

@@ -18,8 +18,7 @@ use crate::etcd::members::Member;
 use crate::etcd::meta::MetaInfo;
 use crate::etcd::schema::{Revision, KEY_BUCKET, LEASE_BUCKET, MEMBERS_BUCKET, META_BUCKET};
 use crate::etcd::snapshot::{has_trailer, hex, sha256, TRAILER_LEN};
-use crate::etcd::{KeyValue, Snapshot};
-use crate::wire::{expect_varint, Fields};
+use crate::etcd::{EtcdError, KeyValue, Snapshot, ValueError};
 
 /// How many problems a layer lists (the count is always complete).
 pub(crate) const MAX_LISTED: usize = 50;
@@ -574,18 +573,19 @@ fn structure_and_schema(snap: &Snapshot) -> (Layer, Layer) {
         }
         let bname = String::from_utf8_lossy(name).into_owned();
         let r = db.for_each(&b.bucket, |e| {
-            let key = String::from_utf8_lossy(e.key);
-            let res = if name == META_BUCKET {
-                meta.apply(e.key, e.value).map_err(|e| e.to_string())
+            let res: Result<(), ValueError> = if name == META_BUCKET {
+                meta.apply(e.key, e.value).map_err(Into::into)
             } else if name == MEMBERS_BUCKET {
                 Member::parse(e.key, e.value)
                     .map(|_| members += 1)
-                    .map_err(|e| e.to_string())
+                    .map_err(Into::into)
             } else {
-                check_lease(e.key, e.value).map(|_| leases += 1)
+                crate::etcd::lease::check(e.key, e.value)
+                    .map(|_| leases += 1)
+                    .map_err(Into::into)
             };
             if let Err(why) = res {
-                problems.push(format!("bucket {bname}, key {key}: {why}"));
+                problems.push(EtcdError::bad_value(name, e.key, why).to_string());
             }
             Ok(())
         });
@@ -615,28 +615,6 @@ fn structure_and_schema(snap: &Snapshot) -> (Layer, Layer) {
         l
     };
     (structure, schema)
-}
-
-/// leasepb.Lease{ID=1, TTL=2, RemainingTTL=3}; the key is the ID, 8 bytes BE.
-fn check_lease(key: &[u8], value: &[u8]) -> Result<(), String> {
-    let id = <[u8; 8]>::try_from(key)
-        .map(i64::from_be_bytes)
-        .map_err(|_| format!("{}-byte key, a lease id has 8", key.len()))?;
-    let mut found = None;
-    for f in Fields::new(value) {
-        let (field, v) = f.map_err(|e| format!("not a leasepb.Lease: {e}"))?;
-        if field <= 3 {
-            let x = expect_varint(field, v).map_err(|e| format!("not a leasepb.Lease: {e}"))?;
-            if field == 1 {
-                found = Some(x as i64);
-            }
-        }
-    }
-    match found {
-        Some(f) if f == id => Ok(()),
-        Some(f) => Err(format!("lease ID {f} differs from the key's {id}")),
-        None => Err("lease without an ID".into()),
-    }
 }
 
 /// What the values of a snapshot need and what the key ring did with them.
@@ -674,7 +652,7 @@ impl KeysReport {
     /// `decode` checks that a plaintext is an object.
     pub fn new<D>(store: &crate::mvcc::Store<'_>, keys: &crate::crypt::KeyRing, decode: D) -> Self
     where
-        D: Fn(&[u8], &[u8]) -> Result<(), String> + Sync,
+        D: Fn(&[u8], &[u8]) -> Result<(), crate::kube::KubeError> + Sync,
     {
         KeysReport {
             keys: keys.summary(),
@@ -701,18 +679,10 @@ pub(crate) enum FailureKind {
 
 impl FailureKind {
     pub(crate) fn of(e: &crate::crypt::CryptError) -> FailureKind {
-        use crate::crypt::CryptError as E;
-        match e {
-            E::MissingKey { .. } | E::Kms { .. } => FailureKind::UnreadableOffline,
-            E::AllFailed { tried, .. }
-                if !tried.is_empty()
-                    && tried
-                        .iter()
-                        .all(|t| FailureKind::of(t) == FailureKind::UnreadableOffline) =>
-            {
-                FailureKind::UnreadableOffline
-            }
-            _ => FailureKind::Damaged,
+        if e.is_unreadable_offline() {
+            FailureKind::UnreadableOffline
+        } else {
+            FailureKind::Damaged
         }
     }
 
@@ -791,11 +761,18 @@ pub(crate) fn backup_set_layer(present: String, missing: Vec<String>) -> Layer {
     l
 }
 
+/// The decode check of `verify --keys` and `keys`: whether a (decrypted)
+/// value decodes as an object.
+pub fn value_decodes(key: &[u8], value: &[u8]) -> Result<(), crate::kube::KubeError> {
+    crate::kube::decode_value(key, value).map(|_| ())
+}
+
 /// Tries every value of every revision held with `keys` (in parallel).
-/// `decode` checks that a plaintext decodes as an object.
+/// `decode` checks that a plaintext decodes as an object (normally
+/// [`value_decodes`]).
 pub fn key_use<D>(store: &crate::mvcc::Store<'_>, keys: &crate::crypt::KeyRing, decode: D) -> KeyUse
 where
-    D: Fn(&[u8], &[u8]) -> Result<(), String> + Sync,
+    D: Fn(&[u8], &[u8]) -> Result<(), crate::kube::KubeError> + Sync,
 {
     use crate::crypt::providers::{guess_name, split_provider};
     use rayon::prelude::*;
@@ -913,11 +890,7 @@ mod tests {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/encrypted");
         let snap = Snapshot::open(&dir.join("snapshot_2026-11-21_101500.db")).unwrap();
         let store = crate::mvcc::Store::open(&snap).unwrap();
-        let decode = |k: &[u8], v: &[u8]| {
-            crate::kube::decode_value(k, v)
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        };
+        let decode = value_decodes;
         let none = KeysReport::new(&store, &crate::crypt::KeyRing::new(), decode);
         assert!(none.keys.is_empty());
         assert_eq!(none.values.decrypted, 0);

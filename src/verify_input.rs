@@ -207,11 +207,7 @@ fn decryption_check(
     };
     let d = match ring {
         Some(ring) if !ring.is_empty() || encrypted == 0 => {
-            let usage = key_use(store, &ring, |k, v| {
-                crate::kube::decode_value(k, v)
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
-            });
+            let usage = key_use(store, &ring, crate::verify::value_decodes);
             let strip = |p: &str| -> Vec<String> {
                 usage
                     .failures

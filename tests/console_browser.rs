@@ -20,7 +20,6 @@ mod common;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -57,36 +56,10 @@ impl Drop for Proc {
 }
 
 /// `etcdsnap serve` on a port of its own; the URL of its console.
-fn serve(args: &[&str]) -> (Proc, String) {
-    let listen = format!("127.0.0.1:{}", free_port());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_etcdsnap"))
-        .arg("serve")
-        .args(args)
-        .args(["--listen", &listen])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start etcdsnap serve");
-    let out = child.stdout.take().unwrap();
-    let proc = Proc(child);
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut r = BufReader::new(out);
-        let mut line = String::new();
-        let _ = r.read_line(&mut line);
-        let _ = tx.send(line);
-        let mut sink = Vec::new();
-        let _ = r.read_to_end(&mut sink);
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("etcdsnap serve did not start within 30 s");
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .to_string();
-    (proc, format!("{url}/ui/"))
+fn serve(args: &[&str]) -> (Serve, String) {
+    let s = Serve::start(args);
+    let ui = format!("{}/ui/", s.url);
+    (s, ui)
 }
 
 /// One plain HTTP request over a fresh connection; (status, body).

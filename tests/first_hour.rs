@@ -463,7 +463,7 @@ fn key_bucket(path: &std::path::Path) -> (Vec<etcdsnap::etcd::Revision>, Option<
 /// `compact REV --physical` drops and writes the same marks; real etcd
 /// boots a restore of the result and answers REV-1 as compacted.
 fn compact_like_etcd(v: common::Version) {
-    use common::{peer_url, Boot, Etcd};
+    use common::{peer_url, Etcd};
     let mut e = Etcd::start(v);
     // a: 2 4 9; b: 3, deleted 5, recreated 7; c: 6, deleted 8 (at REV);
     // d: 10, deleted 11; e: 12.
@@ -510,30 +510,9 @@ fn compact_like_etcd(v: common::Version) {
     // Restored and booted by real etcd: REV is the compaction.
     let peer = peer_url();
     let data = d.path().join("restored");
-    let o = etcdsnap(&[
-        "restore",
-        ours.to_str().unwrap(),
-        "--data-dir",
-        data.to_str().unwrap(),
-        "--name",
-        "m1",
-        "--initial-cluster",
-        &format!("m1={peer}"),
-        "--initial-advertise-peer-urls",
-        &peer,
-    ]);
+    let o = common::restore_one(&ours, &data, &peer, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let e = Etcd::boot(
-        v,
-        &Boot {
-            name: "m1",
-            data_dir: &data,
-            peer: &peer,
-            cluster: None,
-            token: "etcd-cluster",
-            wal_dir: None,
-        },
-    );
+    let e = Etcd::boot_member(v, "m1", &data, &peer, "etcd-cluster");
     let o = e.ctl(&["get", "a", "--rev", &(rev - 1).to_string()]);
     assert!(
         !o.status.success() && stderr(&o).contains("compacted"),

@@ -98,17 +98,7 @@ fn check(v: Version) {
     e.stop();
     let data = e.data_dir();
     let peer = peer_url();
-    let e2 = Etcd::boot(
-        v,
-        &Boot {
-            name: "t",
-            data_dir: &data,
-            peer: &peer,
-            cluster: None,
-            token: "etcdsnap-test",
-            wal_dir: None,
-        },
-    );
+    let e2 = Etcd::boot_member(v, "t", &data, &peer, "etcdsnap-test");
     for r in [compact_at + 1, rev2] {
         let (h, c) = real_hashkv(&e2, r);
         assert_eq!(ours(&after, r), (h, c, r), "{v:?} --rev {r} after restart");

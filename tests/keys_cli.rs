@@ -282,7 +282,9 @@ fn a_value_that_decrypts_but_does_not_decode_is_a_failure() {
     ring.load_path(&d).unwrap();
     ring.load_from_store(&store);
     let all_ok = key_use(&store, &ring, |_, _| Ok(()));
-    let none_decode = key_use(&store, &ring, |_, _| Err("test: not an object".into()));
+    let none_decode = key_use(&store, &ring, |_, _| {
+        Err(etcdsnap::kube::KubeError::Unknown)
+    });
     // Every value that decrypted now fails, and only those.
     assert_eq!(
         none_decode.failure_count,

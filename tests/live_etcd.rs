@@ -43,60 +43,13 @@ fn populate(e: &Etcd) {
     e.ctl_ok(&["put", "/registry/pods/default/after-compaction", "p"]);
 }
 
-/// key, value, create_revision, mod_revision, version, lease.
-type Kv = (Vec<u8>, Vec<u8>, i64, i64, i64, i64);
-
-/// `etcdctl get "" --prefix -w json [--rev N]` as (key, value, create, mod,
-/// version, lease) tuples in key order.
+/// `etcdctl get "" --prefix -w json [--rev N]` in key order.
 fn real_get(e: &Etcd, rev: Option<i64>) -> Vec<Kv> {
-    use base64::Engine;
-    let r = rev.map(|r| format!("--rev={r}"));
-    let mut args = vec!["get", "", "--prefix", "-w", "json"];
-    if let Some(r) = &r {
-        args.push(r);
-    }
-    let v: serde_json::Value = serde_json::from_str(&e.ctl_ok(&args)).unwrap();
-    let b64 = |x: &serde_json::Value| {
-        base64::engine::general_purpose::STANDARD
-            .decode(x.as_str().unwrap_or(""))
-            .unwrap()
-    };
-    let n = |x: &serde_json::Value| x.as_i64().unwrap_or(0);
-    v["kvs"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|kv| {
-                    (
-                        b64(&kv["key"]),
-                        b64(&kv["value"]),
-                        n(&kv["create_revision"]),
-                        n(&kv["mod_revision"]),
-                        n(&kv["version"]),
-                        n(&kv["lease"]),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    e.get_all(rev).1
 }
 
 fn ours_get(store: &Store<'_>, rev: Option<i64>) -> Vec<Kv> {
-    store
-        .state_at(rev, |_| true)
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r.kv.key.to_vec(),
-                r.kv.value.to_vec(),
-                r.kv.create_revision,
-                r.kv.mod_revision,
-                r.kv.version,
-                r.kv.lease,
-            )
-        })
-        .collect()
+    store_kvs(store, rev)
 }
 
 fn check(version: Version) {

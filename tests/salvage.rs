@@ -16,21 +16,9 @@ use etcdsnap::mvcc::Store;
 use etcdsnap::salvage::{Salvage, Source};
 
 /// A revision's record as bytes: (key, value, create, mod, version, lease).
-type Rec = (Vec<u8>, Vec<u8>, i64, i64, i64, i64);
+type Rec = Kv;
 /// (main, sub, tombstone)
 type Rev = (i64, i64, bool);
-
-fn rec(r: &etcdsnap::mvcc::Record<'_>) -> Rec {
-    let kv = &r.kv;
-    (
-        kv.key.to_vec(),
-        kv.value.to_vec(),
-        kv.create_revision,
-        kv.mod_revision,
-        kv.version,
-        kv.lease,
-    )
-}
 
 struct Intact {
     /// revision (main, sub, tombstone) → record
@@ -45,7 +33,7 @@ fn intact(path: &Path) -> Intact {
     let records = store
         .records()
         .iter()
-        .map(|r| ((r.rev.main, r.rev.sub, r.rev.tombstone), rec(r)))
+        .map(|r| ((r.rev.main, r.rev.sub, r.rev.tombstone), kv_of(r)))
         .collect();
     let kb = snap.db.bucket(b"key").unwrap();
     let mut pages = Vec::new();
@@ -101,7 +89,7 @@ fn check_fixture(rel: &str) {
         let got: BTreeMap<Rev, Rec> = s
             .records(true)
             .iter()
-            .map(|r| ((r.rev.main, r.rev.sub, r.rev.tombstone), rec(r)))
+            .map(|r| ((r.rev.main, r.rev.sub, r.rev.tombstone), kv_of(r)))
             .collect();
         // Byte-equal where the intact file has the revision; the others
         // can only be older copies from free pages.

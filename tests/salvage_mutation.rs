@@ -14,12 +14,12 @@ mod common;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use common::fixture;
+use common::{fixture, kv_of, Kv};
 use etcdsnap::etcd::Snapshot;
 use etcdsnap::salvage::Salvage;
 use proptest::prelude::*;
 
-type Rec = (Vec<u8>, Vec<u8>, i64, i64, i64, i64);
+type Rec = Kv;
 
 struct Base {
     bytes: Vec<u8>,
@@ -32,20 +32,7 @@ struct Base {
 fn recs(s: &Salvage<'_>) -> HashMap<(i64, i64, bool), Rec> {
     s.records(true)
         .iter()
-        .map(|r| {
-            let kv = &r.kv;
-            (
-                (r.rev.main, r.rev.sub, r.rev.tombstone),
-                (
-                    kv.key.to_vec(),
-                    kv.value.to_vec(),
-                    kv.create_revision,
-                    kv.mod_revision,
-                    kv.version,
-                    kv.lease,
-                ),
-            )
-        })
+        .map(|r| ((r.rev.main, r.rev.sub, r.rev.tombstone), kv_of(r)))
         .collect()
 }
 

@@ -8,26 +8,16 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use base64::Engine;
-use common::{peer_url, Boot, Etcd, Version as V};
+use common::{peer_url, Etcd, Version as V};
 use etcdsnap::etcd::Snapshot;
 use etcdsnap::mvcc::Store;
 use etcdsnap::salvage::Salvage;
 
 fn served_keys(e: &Etcd) -> BTreeMap<Vec<u8>, Vec<u8>> {
-    let s = e.ctl_ok(&["get", "", "--prefix", "-w", "json"]);
-    let v: serde_json::Value = serde_json::from_str(&s).expect("get json");
-    let d = |x: &serde_json::Value| {
-        base64::engine::general_purpose::STANDARD
-            .decode(x.as_str().unwrap_or(""))
-            .expect("base64")
-    };
-    v["kvs"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .map(|kv| (d(&kv["key"]), d(&kv["value"])))
+    e.get_all(None)
+        .1
+        .into_iter()
+        .map(|kv| (kv.0, kv.1))
         .collect()
 }
 
@@ -61,21 +51,7 @@ fn restore_and_boot(v: V, fixture: &str, kinds: &[&str]) {
         let peer = peer_url();
         let data = t.path().join(format!("r-{kind}"));
         let ver = if v == V::V34 { "3.4" } else { "3.5" };
-        let o = common::etcdsnap(&[
-            "restore",
-            "--salvage",
-            file.to_str().unwrap(),
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--name",
-            "m1",
-            "--initial-cluster",
-            &format!("m1={peer}"),
-            "--initial-advertise-peer-urls",
-            &peer,
-            "--etcd-version",
-            ver,
-        ]);
+        let o = common::restore_one(&file, &data, &peer, &["--salvage", "--etcd-version", ver]);
         // Something may be lost: exit 1, but the data dir is there.
         assert_eq!(o.status.code(), Some(1), "{kind}: {}", common::stderr(&o));
         let report = format!("{}.salvage-report.json", data.display());
@@ -83,17 +59,7 @@ fn restore_and_boot(v: V, fixture: &str, kinds: &[&str]) {
             serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
         assert_eq!(r["format"], "etcdsnap.salvage-report");
         assert_eq!(r["may_be_lost"], true);
-        let e = Etcd::boot(
-            v,
-            &Boot {
-                name: "m1",
-                data_dir: &data,
-                peer: &peer,
-                cluster: None,
-                token: "etcd-cluster",
-                wal_dir: None,
-            },
-        );
+        let e = Etcd::boot_member(v, "m1", &data, &peer, "etcd-cluster");
         assert_eq!(served_keys(&e), want, "{fixture} {kind} on etcd {ver}");
     }
 }

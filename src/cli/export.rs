@@ -63,24 +63,27 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
     {
         bail!("{}: exists and is not an empty directory", a.out.display());
     }
-    let snap = super::salvage::open(&input.db, a.salvage.salvage)?;
-    let sv = super::salvage::run(&snap, a.salvage.salvage);
-    let mut wal = None;
-    let store = super::salvage::store_or_replay(
-        &input,
-        &snap,
-        sv.as_ref(),
-        a.select.rev.is_some(),
-        a.input.no_wal,
-        &mut wal,
+    let opened = super::session::open_input(
+        input,
+        &a.keys.keys,
+        super::session::Read::Replayed {
+            salvage: a.salvage.salvage,
+            history: a.select.rev.is_some(),
+            no_wal: a.input.no_wal,
+        },
     )?;
-    let keys = super::load_keys(&input, &a.keys.keys, &store)?;
+    let (input, store, keys) = (
+        &opened.session.input,
+        &opened.session.store,
+        opened.session.keys.as_ref(),
+    );
+    let sv = opened.salvage.as_ref();
     let (resource, name) = super::get::type_name(a.resource.as_deref(), a.name.as_deref())?;
     let filter = a.select.filter(resource.as_deref(), name.as_deref())?;
     let mut records = store.state_at(a.select.rev, |k| filter.key_matches(k))?;
     if a.apply.for_apply {
         records.extend(super::forms::namespace_record(
-            &store,
+            store,
             &a.select,
             resource.as_deref(),
             name.as_deref(),
@@ -102,7 +105,7 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
         .zip(stems.par_iter())
         .map(|(r, stem)| {
             progress.inc(1);
-            let it = Item::new(*r, keys.as_ref());
+            let it = Item::new(*r, keys);
             let mut entry = IndexEntry::of(r, it.encoding, it.encryption.clone());
             let with_ext = |ext: &str| {
                 let mut p = stem.clone().into_os_string();
@@ -140,7 +143,7 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
                 // Under redaction only the digest of what may be secret.
                 Err(e) if redaction.hides_bytes(r.kv.key) => {
                     entry.redacted = true;
-                    entry.fail(e);
+                    entry.fail(e.to_string());
                     (
                         Some(with_ext(".undecoded.sha256")),
                         format!("{}\n", digest(&it.plain)).into_bytes(),
@@ -148,7 +151,7 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
                 }
                 // Kept as stored (or as decrypted), so nothing is lost.
                 Err(e) => {
-                    entry.fail(e);
+                    entry.fail(e.to_string());
                     (Some(with_ext(".undecoded")), it.plain.to_vec())
                 }
             };
@@ -200,5 +203,5 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
         a.out.display(),
         t.failed
     ));
-    Ok(super::salvage::exit(finish(&t)?, sv.as_ref()))
+    Ok(super::salvage::exit(finish(&t)?, sv))
 }

@@ -10,6 +10,7 @@ use etcdsnap::forensics::diff::{PathPattern, DEFAULT_IGNORES};
 use etcdsnap::forensics::diff_report::{diff_report, place, DiffOptions, DiffReport};
 use etcdsnap::forensics::stats::{collect, Place, StatsReport};
 use etcdsnap::query::Filter;
+use etcdsnap::session::Session;
 
 use super::get::SelectArgs;
 use super::{InputArg, KeysArg, OutputArg};
@@ -149,17 +150,22 @@ pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
             None,
         ),
     };
-    let keys_a = super::load_keys(&ia, &a.keys.keys, &store_a)?;
-    let keys_b = match (&ib, &store_b) {
-        (Some(i), Some(s)) => super::load_keys(i, &a.keys.keys, s)?,
+    // The key rings through the library session; resolve printed the
+    // inputs' notes already.
+    let session = |mut input: etcdsnap::input::Input, store| -> anyhow::Result<Session<'_>> {
+        input.notes.clear();
+        let s = Session::with_store(input, store, &a.keys.keys, super::pair())?;
+        super::print_notes(&s.notes);
+        Ok(s)
+    };
+    let session_a = session(ia, store_a)?;
+    let session_b = match (ib, store_b) {
+        (Some(i), Some(s)) => Some(session(i, s)?),
         _ => None,
     };
-    let new_store = store_b.as_ref().unwrap_or(&store_a);
-    let keys_new = if store_b.is_some() {
-        keys_b.as_ref()
-    } else {
-        keys_a.as_ref()
-    };
+    let (store_a, keys_a) = (&session_a.store, session_a.keys.as_ref());
+    let new = session_b.as_ref().unwrap_or(&session_a);
+    let (new_store, keys_new) = (&new.store, new.keys.as_ref());
     let old = store_a.state_at(a.from_rev, |k| filter.key_matches(k))?;
     let new = new_store.state_at(a.to_rev, |k| filter.key_matches(k))?;
     let redaction = etcdsnap::redact::Redaction::new(a.redact, a.show_key_material);
@@ -169,7 +175,7 @@ pub fn diff(mut a: DiffArgs) -> anyhow::Result<i32> {
         ignore: &ignore,
         redaction,
     };
-    let report = diff_report(&old, &new, keys_a.as_ref(), keys_new, &opts);
+    let report = diff_report(&old, &new, keys_a, keys_new, &opts);
     progress.finish();
     let different = report.is_different();
     if a.out_fmt.output == super::Format::Json {

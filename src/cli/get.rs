@@ -7,7 +7,7 @@ use etcdsnap::crypt::KeyRing;
 use etcdsnap::escape::{bytes, controls as esc};
 use etcdsnap::kube::render::Style;
 use etcdsnap::mvcc::Record;
-use etcdsnap::query::{Filter, Item, LabelSelector};
+use etcdsnap::query::{Filter, Item, LabelSelector, QueryError};
 use etcdsnap::redact::Redaction;
 use rayon::prelude::*;
 use serde_json::Value as J;
@@ -141,24 +141,17 @@ pub struct Tally {
 }
 
 pub fn run(a: GetArgs) -> anyhow::Result<i32> {
-    let mut input = super::resolve(&a.input.input)?;
-    // Printed by resolve (as --no-pair and -q want them); not again below.
-    input.notes.clear();
-    let snap = super::salvage::open(&input.db, a.salvage.salvage)?;
-    let sv = super::salvage::run(&snap, a.salvage.salvage);
-    let mut wal = None;
     // --rev may reach before the compaction through free pages.
-    let store = super::salvage::store_or_replay(
-        &input,
-        &snap,
-        sv.as_ref(),
-        a.select.rev.is_some(),
-        a.input.no_wal,
-        &mut wal,
+    let opened = super::session::open(
+        &a.input.input,
+        &a.keys.keys,
+        super::session::Read::Replayed {
+            salvage: a.salvage.salvage,
+            history: a.select.rev.is_some(),
+            no_wal: a.input.no_wal,
+        },
     )?;
-    let session =
-        etcdsnap::session::Session::with_store(input, store, &a.keys.keys, super::pair())?;
-    super::print_notes(&session.notes);
+    let (session, sv) = (&opened.session, &opened.salvage);
     let (store, keys) = (&session.store, session.keys.as_ref());
     let (resource, name) = type_name(a.resource.as_deref(), a.name.as_deref())?;
     let filter = a.select.filter(resource.as_deref(), name.as_deref())?;
@@ -441,7 +434,7 @@ impl Render<'_> {
     /// same emitters; all others stream from the stored bytes.
     fn item(&self, r: &Record<'_>, buf: &mut Vec<u8>) -> Result<Option<()>, String> {
         let it = Item::new(*r, self.keys);
-        let fail = |e: String| format!("{}: {e}", bytes(r.kv.key));
+        let fail = |e: QueryError| format!("{}: {e}", bytes(r.kv.key));
         if let Some(l) = &self.filter.labels {
             if !l.matches(&it.labels().map_err(fail)?) {
                 return Ok(None);
@@ -643,7 +636,7 @@ fn raw(
         }
         let it = Item::new(*rec, keys);
         if let Some(e) = &it.decrypt_error {
-            eprintln!("etcdsnap: {}: {}", bytes(rec.kv.key), esc(e));
+            eprintln!("etcdsnap: {}: {}", bytes(rec.kv.key), esc(&e.to_string()));
             t.failed += 1;
         }
         out.write_all(&it.plain).context("write")?;
@@ -801,7 +794,7 @@ fn table(
                     }
                     Some(o)
                 }
-                Err(_) if it.is_encrypted() => None,
+                Err(e) if e.is_encrypted() => None,
                 Err(e) => return Err(format!("{}: {e}", bytes(rec.kv.key))),
             };
             let (kind, created) = match &obj {

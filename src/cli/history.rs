@@ -1,7 +1,6 @@
 //! `etcdsnap history`: every revision of one key still held.
 
-use etcdsnap::mvcc::HistoryEntry;
-use etcdsnap::query::Item;
+use etcdsnap::forensics::history::{matching_keys, History, HistoryOptions};
 
 use super::{InputArg, KeysArg, OutputArg};
 
@@ -29,55 +28,33 @@ pub struct HistoryArgs {
 }
 
 pub fn run(a: HistoryArgs) -> anyhow::Result<i32> {
-    let input = super::resolve(&a.input.input)?;
-    let snap = super::salvage::open(&input.db, a.salvage.salvage)?;
-    let sv = super::salvage::run(&snap, a.salvage.salvage);
-    let mut wal = None;
-    let store = super::salvage::store_or_replay(
-        &input,
-        &snap,
-        sv.as_ref(),
-        true,
-        a.input.no_wal,
-        &mut wal,
+    let opened = super::session::open(
+        &a.input.input,
+        &a.keys.keys,
+        super::session::Read::Replayed {
+            salvage: a.salvage.salvage,
+            history: true,
+            no_wal: a.input.no_wal,
+        },
     )?;
-    let source = |r: &etcdsnap::mvcc::Record<'_>| sv.as_ref().map(|s| s.source(r).label());
-    let keys = super::load_keys(&input, &a.keys.keys, &store)?;
-    let key = target_key(&a, &store)?;
+    let (store, sv) = (&opened.session.store, opened.salvage.as_ref());
+    let key = target_key(&a, store)?;
     if key.is_empty() {
         return Ok(1);
     }
-    let h = store.history(key.as_bytes());
-    if a.out_fmt.output == super::Format::Json {
-        let entries: Vec<serde_json::Value> = h
-            .iter()
-            .map(|r| {
-                let mut v = serde_json::to_value(HistoryEntry::from_record(r)).unwrap_or_default();
-                if let Some(s) = source(r) {
-                    v["source"] = s.into();
-                }
-                if !r.is_delete() {
-                    let it = Item::new(*r, keys.as_ref());
-                    v["encoding"] = it.encoding.into();
-                    v["encryption"] = serde_json::to_value(&it.encryption).unwrap_or_default();
-                    match it.object() {
-                        Ok(mut o) => {
-                            etcdsnap::redact::Redaction::new(false, a.show_key_material)
-                                .apply(r.kv.key, &mut o);
-                            v["object"] = o
-                        }
-                        Err(e) => v["error"] = e.into(),
-                    }
-                }
-                v
-            })
-            .collect();
-        super::print_json(&etcdsnap::machine_output::HISTORY.document(&serde_json::json!({
-            "key": key,
-            "compacted_revision": store.compacted.or(sv.as_ref().and_then(|s| s.meta.finished_compact_revision)),
-            "current_revision": store.current,
-            "revisions": entries,
-        })))?;
+    let json = a.out_fmt.output == super::Format::Json;
+    let h = History::new(
+        store,
+        &key,
+        opened.session.keys.as_ref(),
+        sv,
+        HistoryOptions {
+            decode: json,
+            show_key_material: a.show_key_material,
+        },
+    );
+    if json {
+        super::print_json(&etcdsnap::machine_output::HISTORY.document(&h))?;
     } else {
         println!(
             "{:>8} {:>4} {:<7} {:>8} {:>8} {:>10} {:>9}  {}ENCODING",
@@ -90,18 +67,9 @@ pub fn run(a: HistoryArgs) -> anyhow::Result<i32> {
             "SIZE",
             if sv.is_some() { "SOURCE     " } else { "" }
         );
-        for r in &h {
-            let e = HistoryEntry::from_record(r);
-            let enc = if r.is_delete() {
-                String::new()
-            } else {
-                let it = Item::new(*r, keys.as_ref());
-                match &it.encryption {
-                    Some(x) => format!("{} key {}", x.provider, x.key),
-                    None => it.encoding.to_string(),
-                }
-            };
-            let src = source(r).map(|s| format!("{s:<10} ")).unwrap_or_default();
+        for r in &h.revisions {
+            let e = &r.entry;
+            let src = r.source.map(|s| format!("{s:<10} ")).unwrap_or_default();
             println!(
                 "{:>8} {:>4} {:<7} {:>8} {:>8} {:>10} {:>9}  {src}{enc}",
                 e.revision,
@@ -111,23 +79,21 @@ pub fn run(a: HistoryArgs) -> anyhow::Result<i32> {
                 e.mod_revision,
                 e.lease,
                 e.size,
-                enc = etcdsnap::escape::controls(&enc)
+                enc = etcdsnap::escape::controls(&r.storage())
             );
         }
-        if let Some(c) = store.compacted {
-            println!("(revisions before {c} were compacted away)");
-        } else if let Some(c) = sv.as_ref().and_then(|s| s.meta.finished_compact_revision) {
-            println!("(compacted at {c}: older revisions shown come from free pages)");
+        if let Some(note) = h.compaction_note() {
+            println!("{note}");
         }
     }
-    if h.is_empty() {
+    if h.revisions.is_empty() {
         eprintln!(
             "etcdsnap: no revision of {} is held",
             etcdsnap::escape::controls(&key)
         );
         return Ok(1);
     }
-    Ok(super::salvage::exit(0, sv.as_ref()))
+    Ok(super::salvage::exit(0, sv))
 }
 
 /// The etcd key named by KEY or by RESOURCE NAME [-n NS]: the one key of
@@ -151,12 +117,7 @@ fn target_key(a: &HistoryArgs, store: &etcdsnap::mvcc::Store<'_>) -> anyhow::Res
         ..Default::default()
     };
     let filter = select.filter(resource.as_deref(), Some(&name))?;
-    let keys: std::collections::BTreeSet<&[u8]> = store
-        .records()
-        .iter()
-        .map(|r| r.kv.key)
-        .filter(|k| filter.key_matches(k))
-        .collect();
+    let keys = matching_keys(store, &filter);
     match keys.len() {
         0 => {
             eprintln!(

@@ -4,18 +4,15 @@
 use etcdsnap::escape::controls as esc;
 use std::path::{Path, PathBuf};
 
-use etcdsnap::etcd::Snapshot;
-use etcdsnap::mvcc::Store;
 use etcdsnap::verify::KeysReport;
 
 use super::{decodes, Format};
 
 pub fn run(input: &Path, keys: &[PathBuf], output: Format) -> anyhow::Result<i32> {
-    let input = super::resolve(input)?;
-    let snap = Snapshot::open(&input.db)?;
-    let store = Store::open(&snap)?;
-    let ring = super::load_keys(&input, keys, &store)?.unwrap_or_default();
-    let report = KeysReport::new(&store, &ring, decodes);
+    let mut opened = super::session::open(input, keys, super::session::Read::Tree)?;
+    let ring = opened.session.keys.take().unwrap_or_default();
+    let store = &opened.session.store;
+    let report = KeysReport::new(store, &ring, decodes);
     if output == Format::Json {
         super::print_json(&etcdsnap::machine_output::KEYS.document(&report))?;
     } else {

@@ -4,10 +4,9 @@
 use std::io::Write;
 
 use etcdsnap::escape::{bytes, controls as esc};
+use etcdsnap::forensics::listing::{self, KeyRow, RowOptions};
 use etcdsnap::mvcc::Record;
-use etcdsnap::query::{Encryption, Item};
 use rayon::prelude::*;
-use serde::Serialize;
 
 use super::get::{finish, Tally};
 use super::{InputArg, KeysArg};
@@ -46,74 +45,24 @@ pub struct LsArgs {
     pub salvage: super::salvage::SalvageArg,
 }
 
-#[derive(Serialize)]
-struct Row<'a> {
-    key: std::borrow::Cow<'a, str>,
-    create_revision: i64,
-    mod_revision: i64,
-    version: i64,
-    lease: i64,
-    size: usize,
-    encoding: &'static str,
-    encryption: Option<Encryption>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    object: Option<serde_json::Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-    /// With --salvage: where the record was found.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    source: Option<&'static str>,
-}
-
-fn row<'a>(it: &'a Item<'a>, decode: bool, show_key_material: bool) -> Row<'a> {
-    let kv = &it.record.kv;
-    let (object, error) = if decode {
-        match it.object() {
-            Ok(mut o) => {
-                etcdsnap::redact::Redaction::new(false, show_key_material).apply(kv.key, &mut o);
-                (Some(o), None)
-            }
-            Err(e) => (None, Some(e)),
-        }
-    } else {
-        (None, it.decrypt_error.clone())
-    };
-    Row {
-        key: it.key_str(),
-        create_revision: kv.create_revision,
-        mod_revision: kv.mod_revision,
-        version: kv.version,
-        lease: kv.lease,
-        size: kv.value.len(),
-        encoding: if it.encryption.is_some() && !it.is_encrypted() {
-            "encrypted"
-        } else {
-            it.encoding
-        },
-        encryption: it.encryption.clone(),
-        object,
-        error,
-        source: None,
-    }
-}
-
 pub fn run(a: LsArgs) -> anyhow::Result<i32> {
-    let input = super::resolve(&a.input.input)?;
-    let snap = super::salvage::open(&input.db, a.salvage.salvage)?;
-    let sv = super::salvage::run(&snap, a.salvage.salvage);
-    let mut wal = None;
-    let store = super::salvage::store_or_replay(
-        &input,
-        &snap,
-        sv.as_ref(),
-        false,
-        a.input.no_wal,
-        &mut wal,
+    let opened = super::session::open(
+        &a.input.input,
+        &a.keys.keys,
+        super::session::Read::Replayed {
+            salvage: a.salvage.salvage,
+            history: false,
+            no_wal: a.input.no_wal,
+        },
     )?;
-    let keys = super::load_keys(&input, &a.keys.keys, &store)?;
+    let (store, keys, sv) = (
+        &opened.session.store,
+        opened.session.keys.as_ref(),
+        opened.salvage.as_ref(),
+    );
     let prefix = a.prefix.clone().unwrap_or_default();
     if a.deleted {
-        return deleted(&store, a.rev, &prefix, a.output);
+        return deleted(store, a.rev, &prefix, a.output);
     }
     let records = store.state_at(a.rev, |k| k.starts_with(prefix.as_bytes()))?;
     let out = std::io::stdout();
@@ -126,6 +75,10 @@ pub fn run(a: LsArgs) -> anyhow::Result<i32> {
             "{{{},\"keys\":[",
             etcdsnap::machine_output::LS.members()
         )?;
+        let opts = RowOptions {
+            decode: a.decode,
+            show_key_material: a.show_key_material,
+        };
         let mut first = true;
         for window in records.chunks(4096) {
             let parts: Vec<(Vec<Vec<u8>>, usize)> = window
@@ -135,9 +88,8 @@ pub fn run(a: LsArgs) -> anyhow::Result<i32> {
                     let rows = chunk
                         .iter()
                         .map(|r| {
-                            let it = Item::new(*r, keys.as_ref());
-                            let mut row = row(&it, a.decode, a.show_key_material);
-                            row.source = sv.as_ref().map(|s| s.source(r).label());
+                            let mut row = KeyRow::new(*r, keys, opts);
+                            row.source = sv.map(|s| s.source(r).label());
                             if row.error.is_some() {
                                 failed += 1;
                             }
@@ -165,48 +117,27 @@ pub fn run(a: LsArgs) -> anyhow::Result<i32> {
             "CREATE", "MOD", "VER", "LEASE", "SIZE", "ENCODING"
         )?;
         for r in &records {
-            let it = Item::new(*r, keys.as_ref());
-            let kv = &r.kv;
-            let enc = match &it.encryption {
-                Some(e) => format!("{} key {}", e.provider, e.key),
-                None => it.encoding.to_string(),
-            };
-            let lease = if kv.lease == 0 {
-                "-".to_string()
-            } else {
-                format!("{:x}", kv.lease)
-            };
+            let row = KeyRow::new(*r, keys, RowOptions::default());
             writeln!(
                 out,
                 "{:>8} {:>8} {:>4} {:>10} {:>9}  {:<26} {}",
-                kv.create_revision,
-                kv.mod_revision,
-                kv.version,
-                lease,
-                kv.value.len(),
-                esc(&enc),
-                bytes(kv.key)
+                row.create_revision,
+                row.mod_revision,
+                row.version,
+                row.lease_hex(),
+                row.size,
+                esc(&row.storage()),
+                bytes(r.kv.key)
             )?;
-            if let Some(e) = &it.decrypt_error {
-                eprintln!("etcdsnap: {}: {}", bytes(kv.key), esc(e));
+            if let Some(e) = &row.error {
+                eprintln!("etcdsnap: {}: {}", bytes(r.kv.key), esc(e));
                 t.failed += 1;
             }
             t.shown += 1;
         }
     }
     out.flush()?;
-    Ok(super::salvage::exit(finish(&t)?, sv.as_ref()))
-}
-
-#[derive(Serialize)]
-struct DeletedRow<'a> {
-    key: std::borrow::Cow<'a, str>,
-    deleted_revision: i64,
-    /// The newest revision at which the key still existed.
-    last_live_revision: i64,
-    /// The last put's revisions, when still held.
-    create_revision: Option<i64>,
-    mod_revision: Option<i64>,
+    Ok(super::salvage::exit(finish(&t)?, sv))
 }
 
 /// `ls --deleted`: keys whose newest held revision is a deletion.
@@ -216,19 +147,8 @@ fn deleted(
     prefix: &str,
     output: LsFormat,
 ) -> anyhow::Result<i32> {
-    let gone = store
-        .deleted_at(rev, |k| k.starts_with(prefix.as_bytes()))
+    let rows = listing::deleted(store, rev, prefix.as_bytes())
         .map_err(|e| super::get::compacted_hint(e, std::path::Path::new("INPUT"), None))?;
-    let rows: Vec<DeletedRow<'_>> = gone
-        .iter()
-        .map(|d| DeletedRow {
-            key: String::from_utf8_lossy(d.key),
-            deleted_revision: d.deleted_at,
-            last_live_revision: d.last_live_revision(),
-            create_revision: d.last.map(|r| r.kv.create_revision),
-            mod_revision: d.last.map(|r| r.kv.mod_revision),
-        })
-        .collect();
     if output == LsFormat::Json {
         super::print_json(
             &etcdsnap::machine_output::LS_DELETED.document(&serde_json::json!({ "deleted": rows })),

@@ -23,6 +23,7 @@ mod progress;
 mod restore;
 mod salvage;
 mod serve;
+mod session;
 mod status;
 mod timeline;
 mod verify;
@@ -456,8 +457,6 @@ pub(crate) fn pair() -> bool {
 
 /// Whether a (decrypted) value decodes as an object: the decode check of
 /// `verify --keys` and `keys`.
-pub(crate) fn decodes(key: &[u8], value: &[u8]) -> Result<(), String> {
-    etcdsnap::kube::decode_value(key, value)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+pub(crate) fn decodes(key: &[u8], value: &[u8]) -> Result<(), etcdsnap::kube::KubeError> {
+    etcdsnap::verify::value_decodes(key, value)
 }

@@ -4,7 +4,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use etcdsnap::serve::{Options, Started};
-use etcdsnap::session::Session;
 
 use super::{InputArg, KeysArg};
 
@@ -49,30 +48,14 @@ pub struct ServeArgs {
 }
 
 pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
-    let mut input = super::resolve(&a.input.input)?;
-    // Printed by resolve; not again with the session's notes.
-    input.notes.clear();
-    let snap = etcdsnap::etcd::Snapshot::open(&input.db)?;
-    // The server lives as long as the process: the map and a data dir's
-    // replayed WAL are leaked so requests can borrow them.
-    let snap: &'static etcdsnap::etcd::Snapshot = Box::leak(Box::new(snap));
-    let wal: &'static mut Option<etcdsnap::wal::replay::Overlay> = Box::leak(Box::new(None));
-    let store = super::open_store(&input, snap, a.input.no_wal, wal)?;
-    let session = Session::with_store(input, store, &a.keys.keys, super::pair())?;
-    super::print_notes(&session.notes);
+    // The server lives as long as the process: the session borrows the
+    // map and a data dir's replayed WAL for 'static.
+    let read = super::session::Read::Wal {
+        no_wal: a.input.no_wal,
+    };
+    let session = super::session::open(&a.input.input, &a.keys.keys, read)?.session;
     let compare = match &a.compare {
-        Some(b) => {
-            let mut input = super::resolve(b)?;
-            input.notes.clear();
-            let snap = etcdsnap::etcd::Snapshot::open(&input.db)?;
-            let snap: &'static etcdsnap::etcd::Snapshot = Box::leak(Box::new(snap));
-            let wal: &'static mut Option<etcdsnap::wal::replay::Overlay> =
-                Box::leak(Box::new(None));
-            let store = super::open_store(&input, snap, a.input.no_wal, wal)?;
-            let s = Session::with_store(input, store, &a.keys.keys, super::pair())?;
-            super::print_notes(&s.notes);
-            Some(s)
-        }
+        Some(b) => Some(super::session::open(b, &a.keys.keys, read)?.session),
         None => None,
     };
     if !a.listen.ip().is_loopback() && a.allow_remote {

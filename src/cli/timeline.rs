@@ -8,6 +8,7 @@ use anyhow::{bail, Context};
 use etcdsnap::etcd::Snapshot;
 use etcdsnap::forensics::diff::{PathPattern, DEFAULT_IGNORES};
 use etcdsnap::forensics::timeline::{timeline, Backup, Row};
+use etcdsnap::input::{name_time, paired_tarball};
 use etcdsnap::mvcc::Store;
 use rayon::prelude::*;
 
@@ -47,37 +48,10 @@ struct Found {
     tarball: Option<PathBuf>,
 }
 
-/// `snapshot_2026-11-19_101500.db` → `2026-11-19T10:15:00`.
-pub(crate) fn name_time(name: &str) -> Option<String> {
-    let ts = name.strip_prefix("snapshot_")?.strip_suffix(".db")?;
-    let b = ts.as_bytes();
-    let digits = |r: std::ops::Range<usize>| {
-        b.get(r.clone())
-            .is_some_and(|s| s.iter().all(u8::is_ascii_digit))
-    };
-    if b.len() < 17 || !digits(0..4) || b[4] != b'-' || b[10] != b'_' || !digits(11..17) {
-        return None;
-    }
-    Some(format!(
-        "{}T{}:{}:{}",
-        &ts[..10],
-        &ts[11..13],
-        &ts[13..15],
-        &ts[15..17]
-    ))
-}
-
 fn mtime(p: &Path) -> Option<String> {
     let t = std::fs::metadata(p).ok()?.modified().ok()?;
     let secs = t.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs() as i64;
     Some(etcdsnap::kube::timefmt::rfc3339(secs, None))
-}
-
-/// The `static_kuberesources_<ts>.tar.gz` beside a `snapshot_<ts>.db`.
-pub(crate) fn paired_tarball(db: &Path) -> Option<PathBuf> {
-    let name = db.file_name()?.to_str()?;
-    let ts = name.strip_prefix("snapshot_")?.strip_suffix(".db")?;
-    Some(db.with_file_name(format!("static_kuberesources_{ts}.tar.gz"))).filter(|t| t.is_file())
 }
 
 fn found(db: PathBuf) -> Found {

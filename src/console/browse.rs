@@ -12,7 +12,7 @@ use crate::forensics::diff::{json_diff, recreated, FieldChange, PathPattern, DEF
 use crate::kube::key;
 use crate::kube::print::{Column, Printer};
 use crate::mvcc::{HistoryEntry, Record, Store};
-use crate::query::{Encryption, Item, LabelSelector};
+use crate::query::{Encryption, Item, LabelSelector, QueryError};
 use crate::redact::{self, Redaction};
 
 /// What a list request selects.
@@ -90,7 +90,7 @@ pub(crate) fn list(
                     red.apply(r.kv.key, &mut o);
                     (p.row(&o, now), None)
                 }
-                Err(err) => (Vec::new(), Some(err)),
+                Err(err) => (Vec::new(), Some(err.to_string())),
             };
             let k = key::parse(r.kv.key);
             Row {
@@ -150,7 +150,7 @@ fn decoded<'a>(
     r: Record<'a>,
     keys: Option<&KeyRing>,
     red: Redaction,
-) -> (Item<'a>, Result<J, String>) {
+) -> (Item<'a>, Result<J, QueryError>) {
     let it = Item::new(r, keys);
     let o = it.object().map(|mut o| {
         red.apply(r.kv.key, &mut o);
@@ -206,7 +206,7 @@ pub(crate) fn object(
                 Err(e) => v.error = Some(format!("{}: {e}", v.key)),
             }
         }
-        Err(e) => v.error = Some(e),
+        Err(e) => v.error = Some(e.to_string()),
     }
     Some(v)
 }
@@ -229,7 +229,7 @@ pub(crate) struct Step {
 }
 
 /// A revision's encryption and its object (`None` for a deletion).
-type Decoded = (Option<Encryption>, Option<Result<J, String>>);
+type Decoded = (Option<Encryption>, Option<Result<J, QueryError>>);
 
 /// Every held revision of `key`, oldest first, each with its field diff
 /// against the previous live revision.
@@ -275,7 +275,7 @@ pub(crate) fn history(
                 after_delete = true;
             }
             Some(Err(e)) => {
-                s.error = Some(e.clone());
+                s.error = Some(e.to_string());
                 s.created = i == 0 || after_delete;
                 prev = None;
                 after_delete = false;

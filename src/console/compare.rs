@@ -112,7 +112,7 @@ pub(crate) fn diff(
                     key,
                     changes: Vec::new(),
                     recreated: None,
-                    error: x.err().or(y.err()),
+                    error: x.err().or(y.err()).map(|e| e.to_string()),
                 }),
             }
         })

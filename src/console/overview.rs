@@ -62,11 +62,7 @@ pub(crate) fn compute(db: &Path, store: &Store<'_>, keys: Option<&KeyRing>) -> O
     let (mut undecryptable, mut undecryptable_count) = (Vec::new(), 0);
     match keys {
         Some(ring) => {
-            let usage = verify::key_use(store, ring, |k, plain| {
-                crate::kube::decode_value(k, plain)
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
-            });
+            let usage = verify::key_use(store, ring, verify::value_decodes);
             undecryptable = usage.failures.clone();
             undecryptable_count = usage.failure_count;
             report.layers.push(verify::decryption_layer(&usage));

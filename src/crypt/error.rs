@@ -81,6 +81,22 @@ pub enum CryptError {
     BadSecret { etcd_key: String, what: String },
 }
 
+impl CryptError {
+    /// Whether no offline key reads the value: the key is in no loaded
+    /// source, or an external KMS wraps the data key (for every candidate,
+    /// when several were tried). Anything else is damaged bytes or the
+    /// wrong key.
+    pub fn is_unreadable_offline(&self) -> bool {
+        match self {
+            CryptError::MissingKey { .. } | CryptError::Kms { .. } => true,
+            CryptError::AllFailed { tried, .. } => {
+                !tried.is_empty() && tried.iter().all(CryptError::is_unreadable_offline)
+            }
+            _ => false,
+        }
+    }
+}
+
 fn join(errs: &[CryptError]) -> String {
     errs.iter()
         .map(|e| {

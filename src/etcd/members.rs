@@ -19,7 +19,7 @@ pub struct Member {
 
 /// Why a `members` bucket entry does not decode (the caller names the key).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum MemberError {
+pub enum MemberError {
     #[error("not member JSON: {0}")]
     NotJson(String),
     #[error("key is not a hexadecimal member id")]

@@ -10,7 +10,7 @@ use super::schema::{
 
 /// Why a meta-bucket value does not decode (the caller names the key).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum MetaValueError {
+pub enum MetaValueError {
     #[error("{0} bytes, expected an 8-byte big-endian integer")]
     NotU64(usize),
     #[error("not a revision key: {0}")]

@@ -39,6 +39,17 @@ impl Snapshot {
 
     /// Opens an already-mapped file.
     pub(crate) fn from_storage_at(path: &Path, storage: Storage) -> Result<Snapshot> {
+        Snapshot::over(path, storage, Db::from_storage)
+    }
+
+    /// Splits off the trailer (when the size says there is one) and opens
+    /// the bbolt bytes before it with `open_db`: the strict or the salvage
+    /// reader.
+    fn over(
+        path: &Path,
+        storage: Storage,
+        open_db: fn(Storage, usize) -> crate::bolt::Result<Db>,
+    ) -> Result<Snapshot> {
         let len = storage.bytes().len();
         let (bolt_len, trailer) = if has_trailer(len as u64) {
             let mut stored = [0u8; 32];
@@ -47,7 +58,7 @@ impl Snapshot {
         } else {
             (len, None)
         };
-        let db = Db::from_storage(storage, bolt_len).map_err(|e| bolt(path, e))?;
+        let db = open_db(storage, bolt_len).map_err(|e| bolt(path, e))?;
         Ok(Snapshot {
             path: path.to_path_buf(),
             db,
@@ -69,21 +80,7 @@ impl Snapshot {
     }
 
     fn from_storage_salvage_at(path: &Path, storage: Storage) -> Result<Snapshot> {
-        let len = storage.bytes().len();
-        let (bolt_len, trailer) = if has_trailer(len as u64) {
-            let mut stored = [0u8; 32];
-            stored.copy_from_slice(&storage.bytes()[len - TRAILER_LEN..]);
-            (len - TRAILER_LEN, Some(Trailer { stored }))
-        } else {
-            (len, None)
-        };
-        let db = Db::from_storage_salvage(storage, bolt_len).map_err(|e| bolt(path, e))?;
-        Ok(Snapshot {
-            path: path.to_path_buf(),
-            db,
-            trailer,
-            file_len: len as u64,
-        })
+        Snapshot::over(path, storage, Db::from_storage_salvage)
     }
 
     /// SHA-256 of the bbolt bytes (what the trailer should hold).

@@ -265,9 +265,349 @@ pub fn in_tarball(path: &Path) -> std::io::Result<Found> {
     Ok(out)
 }
 
+/// When expiry is judged, and what that time was taken from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct At {
+    /// Unix seconds.
+    pub unix: i64,
+    /// `now`, `given`, `snapshot (the time in NAME)`, `snapshot (the mtime of NAME)`.
+    pub source: String,
+}
+
+/// Why a certificate report cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum CertsError {
+    #[error("--at {0:?}: use snapshot, now, YYYY-MM-DD or an RFC 3339 time")]
+    BadAt(String),
+    #[error("{path}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Mvcc(#[from] crate::mvcc::MvccError),
+}
+
+impl At {
+    /// `snapshot` (the time in the snapshot's name, else its mtime),
+    /// `now`, or a date (`2026-12-01`, `2026-12-01T08:00:00`,
+    /// `2026-12-01T08:00:00Z`).
+    pub fn parse(at: &str, db: &Path) -> Result<At, CertsError> {
+        let parse = |s: &str| -> Option<i64> {
+            let full = if s.len() == 10 {
+                format!("{s}T00:00:00Z")
+            } else if s.len() == 19 {
+                format!("{s}Z")
+            } else {
+                s.to_string()
+            };
+            crate::kube::timefmt::parse_rfc3339(&full).map(|(secs, _)| secs)
+        };
+        let unix = |t: std::time::SystemTime| {
+            t.duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0)
+        };
+        match at {
+            "now" => Ok(At {
+                unix: unix(std::time::SystemTime::now()),
+                source: "now".into(),
+            }),
+            "snapshot" => {
+                let name = db
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                if let Some(t) = crate::input::name_time(&name).and_then(|t| parse(&t)) {
+                    return Ok(At {
+                        unix: t,
+                        source: format!("snapshot (the time in {name})"),
+                    });
+                }
+                let m = std::fs::metadata(db)
+                    .and_then(|m| m.modified())
+                    .map_err(|source| CertsError::Io {
+                        path: db.display().to_string(),
+                        source,
+                    })?;
+                Ok(At {
+                    unix: unix(m),
+                    source: format!("snapshot (the mtime of {name})"),
+                })
+            }
+            d => match parse(d) {
+                Some(t) => Ok(At {
+                    unix: t,
+                    source: "given".into(),
+                }),
+                None => Err(CertsError::BadAt(d.to_string())),
+            },
+        }
+    }
+}
+
+/// A certificate with its state at the report's time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Checked {
+    #[serde(flatten)]
+    pub cert: Cert,
+    pub status: Status,
+}
+
+/// How many certificates are in each state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub expired: usize,
+    pub expiring: usize,
+    pub not_yet_valid: usize,
+    pub valid: usize,
+    pub unreadable: usize,
+}
+
+/// The `certs` report: every certificate found in a snapshot's Secrets and
+/// ConfigMaps and in its static_kuberesources tarball, judged at one time,
+/// worst first (expired, expiring, not yet valid, valid; then by expiry).
+#[derive(Debug, Clone, Serialize)]
+pub struct CertsReport {
+    /// RFC 3339.
+    pub at: String,
+    pub at_source: String,
+    pub warn_days: u32,
+    pub tarball: Option<String>,
+    pub counts: Counts,
+    pub certificates: Vec<Checked>,
+    pub unreadable: Vec<Unreadable>,
+    /// Objects that could not be decoded (`NAME: why`), so not searched.
+    pub not_searched: Vec<String>,
+}
+
+impl CertsReport {
+    /// Searches the latest Secrets and ConfigMaps of `store` (in
+    /// `namespace` when given), decrypted with `keys`, and `tarball`.
+    pub fn new(
+        store: &crate::mvcc::Store<'_>,
+        keys: Option<&crate::crypt::KeyRing>,
+        namespace: Option<&str>,
+        tarball: Option<&Path>,
+        at: &At,
+        warn_days: u32,
+    ) -> Result<CertsReport, CertsError> {
+        use rayon::prelude::*;
+        let mut resources = crate::kube::key::resolve_all("secrets");
+        resources.extend(crate::kube::key::resolve_all("configmaps"));
+        let filter = crate::query::Filter {
+            namespace: namespace.map(str::to_string),
+            resources,
+            ..crate::query::Filter::default()
+        };
+        let records = store.state_at(None, |k| filter.key_matches(k))?;
+        let per: Vec<(Found, Option<String>)> = records
+            .par_iter()
+            .map(|r| {
+                let it = crate::query::Item::new(*r, keys);
+                let name = super::timeline::object_name(&filter, r.kv.key);
+                match it.object() {
+                    Ok(o) => (in_object(&o, &name), None),
+                    Err(e) => (Found::default(), Some(format!("{name}: {e}"))),
+                }
+            })
+            .collect();
+        let mut found = Found::default();
+        let mut not_searched = Vec::new();
+        for (f, e) in per {
+            found.extend(f);
+            not_searched.extend(e);
+        }
+        if let Some(t) = tarball {
+            found.extend(in_tarball(t).map_err(|source| CertsError::Io {
+                path: t.display().to_string(),
+                source,
+            })?);
+        }
+        Ok(Self::judge(found, not_searched, tarball, at, warn_days))
+    }
+
+    /// Judges what was found at `at`, `warn_days` of warning.
+    pub fn judge(
+        found: Found,
+        not_searched: Vec<String>,
+        tarball: Option<&Path>,
+        at: &At,
+        warn_days: u32,
+    ) -> CertsReport {
+        let window = i64::from(warn_days) * 86400;
+        let mut certificates: Vec<Checked> = found
+            .certs
+            .into_iter()
+            .map(|c| Checked {
+                status: c.status(at.unix, window),
+                cert: c,
+            })
+            .collect();
+        let rank = |s: Status| match s {
+            Status::Expired => 0,
+            Status::Expiring => 1,
+            Status::NotYetValid => 2,
+            Status::Valid => 3,
+        };
+        certificates.sort_by(|x, y| {
+            (rank(x.status), x.cert.not_after_unix, &x.cert.source).cmp(&(
+                rank(y.status),
+                y.cert.not_after_unix,
+                &y.cert.source,
+            ))
+        });
+        let count = |s: Status| certificates.iter().filter(|c| c.status == s).count();
+        CertsReport {
+            at: rfc3339(at.unix, None),
+            at_source: at.source.clone(),
+            warn_days,
+            tarball: tarball.map(|t| t.display().to_string()),
+            counts: Counts {
+                expired: count(Status::Expired),
+                expiring: count(Status::Expiring),
+                not_yet_valid: count(Status::NotYetValid),
+                valid: count(Status::Valid),
+                unreadable: found.unreadable.len(),
+            },
+            certificates,
+            unreadable: found.unreadable,
+            not_searched,
+        }
+    }
+
+    /// 1 when a certificate has expired, else 0.
+    pub fn exit_code(&self) -> i32 {
+        if self.counts.expired > 0 {
+            1
+        } else {
+            0
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn cert(source: &str, before: i64, after: i64) -> Cert {
+        Cert {
+            source: source.into(),
+            subject: String::new(),
+            issuer: String::new(),
+            sans: Vec::new(),
+            serial: String::new(),
+            not_before: String::new(),
+            not_after: String::new(),
+            not_before_unix: before,
+            not_after_unix: after,
+            is_ca: false,
+        }
+    }
+
+    #[test]
+    fn report_orders_worst_first_and_counts() {
+        let found = Found {
+            certs: vec![
+                cert("valid", 0, 10 * 86400),
+                cert("expired-late", 0, 50),
+                cert("expired-early", 0, 20),
+                cert("future", 200, 10 * 86400),
+                cert("expiring", 0, 2 * 86400),
+            ],
+            unreadable: vec![Unreadable {
+                source: "u".into(),
+                error: "e".into(),
+            }],
+        };
+        let at = At {
+            unix: 100,
+            source: "given".into(),
+        };
+        let r = CertsReport::judge(found, vec!["x: y".into()], None, &at, 3);
+        let order: Vec<&str> = r
+            .certificates
+            .iter()
+            .map(|c| c.cert.source.as_str())
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "expired-early",
+                "expired-late",
+                "expiring",
+                "future",
+                "valid"
+            ]
+        );
+        assert_eq!(
+            r.counts,
+            Counts {
+                expired: 2,
+                expiring: 1,
+                not_yet_valid: 1,
+                valid: 1,
+                unreadable: 1
+            }
+        );
+        assert_eq!(r.exit_code(), 1);
+        assert_eq!(r.at, "1970-01-01T00:01:40Z");
+        // JSON: the certificate's fields, then its status.
+        let v = serde_json::to_value(&r.certificates[0]).unwrap();
+        let names: Vec<&String> = v.as_object().unwrap().keys().collect();
+        assert_eq!(names.first().map(|s| s.as_str()), Some("source"));
+        assert_eq!(names.last().map(|s| s.as_str()), Some("status"));
+        assert_eq!(v["status"], "expired");
+    }
+
+    #[test]
+    fn at_parses_dates_and_names() {
+        let db = Path::new("/nonexistent/snapshot_2026-11-21_101500.db");
+        let a = At::parse("snapshot", db).unwrap();
+        assert_eq!(rfc3339(a.unix, None), "2026-11-21T10:15:00Z");
+        assert_eq!(
+            a.source,
+            "snapshot (the time in snapshot_2026-11-21_101500.db)"
+        );
+        let d = At::parse("2026-12-01", db).unwrap();
+        assert_eq!(rfc3339(d.unix, None), "2026-12-01T00:00:00Z");
+        assert_eq!(d.source, "given");
+        assert_eq!(
+            At::parse("2026-12-01T08:00:00", db).unwrap().unix,
+            d.unix + 8 * 3600
+        );
+        let e = At::parse("bad", db).unwrap_err();
+        assert!(e.to_string().starts_with("--at \"bad\""), "{e}");
+        let e = At::parse("snapshot", Path::new("/nonexistent/x.db")).unwrap_err();
+        assert!(e.to_string().contains("/nonexistent/x.db"), "{e}");
+    }
+
+    #[test]
+    fn fixture_certs_found_in_snapshot_and_tarball() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/certs");
+        let s = crate::session::Session::open_path(&dir, &[]).unwrap();
+        let at = At::parse("2026-11-21", &s.input.db).unwrap();
+        let r = CertsReport::new(
+            &s.store,
+            s.keys.as_ref(),
+            None,
+            s.input.tarball.as_deref(),
+            &at,
+            30,
+        )
+        .unwrap();
+        assert!(r
+            .certificates
+            .iter()
+            .any(|c| c.cert.source.starts_with("secrets/")));
+        assert!(r
+            .certificates
+            .iter()
+            .any(|c| c.cert.source.starts_with("tarball:")));
+        let total = r.counts.expired + r.counts.expiring + r.counts.not_yet_valid + r.counts.valid;
+        assert_eq!(total, r.certificates.len());
+    }
 
     #[test]
     fn fake_blocks_are_unreadable_not_fatal() {

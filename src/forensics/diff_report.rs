@@ -14,7 +14,7 @@ use crate::forensics::diff::{
 };
 use crate::kube::key::KeyKind;
 use crate::mvcc::Record;
-use crate::query::{Filter, Item};
+use crate::query::{Filter, Item, QueryError};
 use crate::redact::Redaction;
 
 /// An object added or removed.
@@ -141,8 +141,10 @@ fn changed(
             (json_diff(&x, &y, opts.ignore), None)
         }
         (x, y) => {
-            let why = x.err().or(y.err()).unwrap_or_default();
-            let note = if io.is_encrypted() || inew.is_encrypted() {
+            let (x, y) = (x.err(), y.err());
+            let encrypted = x.iter().chain(&y).any(QueryError::is_encrypted);
+            let why = x.or(y).map(|e| e.to_string()).unwrap_or_default();
+            let note = if encrypted {
                 format!("compared as ciphertext: the stored bytes differ ({why})")
             } else {
                 format!("stored bytes differ; not decoded: {why}")

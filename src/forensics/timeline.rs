@@ -141,7 +141,10 @@ pub fn timeline(
                         paths: Vec::new(),
                         note: Some(format!(
                             "stored bytes differ; not decoded: {}",
-                            x.err().or(y.err()).unwrap_or_default()
+                            x.err()
+                                .or(y.err())
+                                .map(|e| e.to_string())
+                                .unwrap_or_default()
                         )),
                     }),
                 }

