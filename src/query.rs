@@ -437,6 +437,53 @@ impl<'a> Item<'a> {
         })
     }
 
+    /// Appends the object as [`Item::write_as`] does, with `redaction`
+    /// applied while the one traversal streams (no `Value` of the object).
+    pub fn write_redacted(
+        &self,
+        out: &mut Vec<u8>,
+        yaml: bool,
+        redaction: &crate::redact::Redaction,
+    ) -> Result<(), String> {
+        if !redaction.may_change(self.record.kv.key) {
+            return self.write_as(out, yaml);
+        }
+        if self.is_encrypted() {
+            return Err(self.encrypted_note());
+        }
+        let at = out.len();
+        let (key, rv) = (self.record.kv.key, Some(self.record.kv.mod_revision));
+        let r = if yaml {
+            let mut s = crate::kube::sink_yaml::YamlEmitter::new(out);
+            redaction.decode_into(key, &self.plain, rv, &mut s)
+        } else {
+            let style = crate::kube::render::Style::PRETTY;
+            let mut s = crate::kube::json_emit::JsonEmitter::new(out, style);
+            redaction.decode_into(key, &self.plain, rv, &mut s)
+        };
+        r.map_err(|e| {
+            out.truncate(at);
+            e.to_string()
+        })
+    }
+
+    /// The decoded object as [`Item::object`] gives it, with `redaction`
+    /// applied as the traversal builds it.
+    pub fn object_redacted(&self, redaction: &crate::redact::Redaction) -> Result<J, String> {
+        if !redaction.may_change(self.record.kv.key) {
+            return self.object();
+        }
+        if self.is_encrypted() {
+            return Err(self.encrypted_note());
+        }
+        let mut t = crate::kube::sink_tree::TreeSink::new();
+        let (key, rv) = (self.record.kv.key, Some(self.record.kv.mod_revision));
+        redaction
+            .decode_into(key, &self.plain, rv, &mut t)
+            .map_err(|e| e.to_string())?;
+        Ok(t.finish())
+    }
+
     /// The object's labels, as `{"metadata": {"labels": …}}` for
     /// [`LabelSelector::matches`]: for protobuf values only the labels are
     /// kept as the traversal streams (no `Value` of the object).

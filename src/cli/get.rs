@@ -5,7 +5,6 @@ use std::io::Write;
 use anyhow::{bail, Context};
 use etcdsnap::crypt::KeyRing;
 use etcdsnap::escape::{bytes, controls as esc};
-use etcdsnap::kube::render::Style;
 use etcdsnap::mvcc::Record;
 use etcdsnap::query::{Filter, Item, LabelSelector};
 use etcdsnap::redact::Redaction;
@@ -430,9 +429,8 @@ pub struct Render<'r> {
 impl Render<'_> {
     /// Renders one record as a list item into `buf`; `None` when it does
     /// not pass the label selector. Errors name the key. The selector reads
-    /// the labels alone (no `Value` of the object). Objects the redaction
-    /// may change are decoded to a `Value`, redacted, and printed by the
-    /// same emitters; all others stream from the stored bytes.
+    /// the labels alone (no `Value` of the object). The redaction is
+    /// applied as the object streams from the stored bytes.
     fn item(&self, r: &Record<'_>, buf: &mut Vec<u8>) -> Result<Option<()>, String> {
         let it = Item::new(*r, self.keys);
         let fail = |e: String| format!("{}: {e}", bytes(r.kv.key));
@@ -441,17 +439,8 @@ impl Render<'_> {
                 return Ok(None);
             }
         }
-        if !self.redaction.may_change(r.kv.key) {
-            it.write_as(buf, self.yaml).map_err(fail)?;
-            return Ok(Some(()));
-        }
-        let mut obj = it.object().map_err(fail)?;
-        self.redaction.apply(r.kv.key, &mut obj);
-        if self.yaml {
-            etcdsnap::kube::sink_yaml::write_json_value(&obj, buf);
-        } else {
-            etcdsnap::kube::render::write_json_value(&obj, buf, Style::PRETTY);
-        }
+        it.write_redacted(buf, self.yaml, &self.redaction)
+            .map_err(fail)?;
         Ok(Some(()))
     }
 }
