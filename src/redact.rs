@@ -281,10 +281,34 @@ pub(crate) fn redact_string(s: &str) -> Option<String> {
     embedded(s, 0)
 }
 
-/// Whether a string may hold a Secret at all (a cheap test that lets a
-/// stream pass most strings through untouched).
+/// Whether a string may hold a JSON document with a Secret in it (a cheap
+/// test that lets a stream pass most strings through untouched): it may
+/// start, after white space, with `{` or `[`, and mentions the kind.
 pub(crate) fn may_embed(b: &[u8]) -> bool {
-    memchr::memmem::find(b, SECRET_KIND.as_bytes()).is_some()
+    static FINDER: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
+        std::sync::OnceLock::new();
+    let starts = match b.first() {
+        // `trim_start` skips Unicode white space, which may start with a
+        // non-ASCII byte.
+        Some(b'{' | b'[' | b'\t'..=b'\r' | b' ' | 0x80..) => true,
+        _ => false,
+    };
+    starts
+        && FINDER
+            .get_or_init(|| memchr::memmem::Finder::new(SECRET_KIND.as_bytes()))
+            .find(b)
+            .is_some()
+}
+
+/// Whether any string in `v` may hold a Secret (only then can the tree
+/// rules change it: a Secret's kind is a string too).
+pub(crate) fn mentions_secret(v: &J) -> bool {
+    match v {
+        J::String(s) => s.contains(SECRET_KIND),
+        J::Array(a) => a.iter().any(mentions_secret),
+        J::Object(m) => m.values().any(mentions_secret),
+        _ => false,
+    }
 }
 
 fn embedded(s: &str, depth: usize) -> Option<String> {

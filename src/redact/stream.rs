@@ -18,8 +18,8 @@
 use serde_json::Value as J;
 
 #[cfg(test)]
-use super::redact_all;
-use super::{redact_forced, redact_string, redact_tree, SecretField, SECRET_KIND};
+use super::{digest, redact_all};
+use super::{mentions_secret, redact_forced, redact_string, redact_tree, SecretField, SECRET_KIND};
 use crate::kube::decode::Sink;
 use crate::kube::sink_tree::TreeSink;
 
@@ -81,17 +81,6 @@ pub(crate) struct RedactSink<'s, S: Sink> {
     capture: Option<Capture>,
 }
 
-/// Whether any string in `v` mentions a Secret (only then can redaction
-/// change it).
-fn mentions_secret(v: &J) -> bool {
-    match v {
-        J::String(s) => super::may_embed(s.as_bytes()),
-        J::Array(a) => a.iter().any(mentions_secret),
-        J::Object(m) => m.values().any(mentions_secret),
-        _ => false,
-    }
-}
-
 /// A scalar event as the tree would hold it.
 fn as_value(feed: impl FnOnce(&mut TreeSink)) -> J {
     let mut t = TreeSink::new();
@@ -109,6 +98,28 @@ impl<'s, S: Sink> RedactSink<'s, S> {
             force_root,
             capture: None,
         }
+    }
+
+    /// Whether a value that is not a string goes to `inner` as it is (no
+    /// capture running, not inside a redacted field).
+    #[inline]
+    fn passes(&self) -> bool {
+        self.capture.is_none() && !matches!(self.frames.last(), Some(Frame::Redacted(_)))
+    }
+
+    /// Whether a string goes to `inner` as it is: it passes, is no kind,
+    /// and holds no JSON document with a Secret.
+    #[inline]
+    fn passes_str(&self, b: &[u8]) -> bool {
+        self.passes()
+            && !matches!(
+                self.frames.last(),
+                Some(Frame::Object {
+                    slot: Slot::Kind,
+                    ..
+                })
+            )
+            && !super::may_embed(b)
     }
 
     fn at(&self) -> At {
@@ -340,26 +351,44 @@ impl<S: Sink> Sink for RedactSink<'_, S> {
     }
 
     fn null(&mut self) {
+        if self.passes() {
+            return self.inner.null();
+        }
         self.plain(|t| t.null(), |s| s.null());
     }
 
     fn bool(&mut self, b: bool) {
+        if self.passes() {
+            return self.inner.bool(b);
+        }
         self.plain(|t| t.bool(b), |s| s.bool(b));
     }
 
     fn i64(&mut self, v: i64) {
+        if self.passes() {
+            return self.inner.i64(v);
+        }
         self.plain(|t| t.i64(v), |s| s.i64(v));
     }
 
     fn u64(&mut self, v: u64) {
+        if self.passes() {
+            return self.inner.u64(v);
+        }
         self.plain(|t| t.u64(v), |s| s.u64(v));
     }
 
     fn f64(&mut self, v: f64) {
+        if self.passes() {
+            return self.inner.f64(v);
+        }
         self.plain(|t| t.f64(v), |s| s.f64(v));
     }
 
     fn str_bytes(&mut self, b: &[u8]) {
+        if self.passes_str(b) {
+            return self.inner.str_bytes(b);
+        }
         if self.capturing(0, |t| t.str_bytes(b)) {
             return;
         }
@@ -367,6 +396,9 @@ impl<S: Sink> Sink for RedactSink<'_, S> {
     }
 
     fn str(&mut self, x: &str) {
+        if self.passes_str(x.as_bytes()) {
+            return self.inner.str(x);
+        }
         if self.capturing(0, |t| t.str(x)) {
             return;
         }
@@ -391,6 +423,9 @@ impl<S: Sink> Sink for RedactSink<'_, S> {
     }
 
     fn time(&mut self, seconds: i64, micros: Option<u32>) {
+        if self.passes() {
+            return self.inner.time(seconds, micros);
+        }
         self.plain(|t| t.time(seconds, micros), |s| s.time(seconds, micros));
     }
 
@@ -418,7 +453,11 @@ impl<S: Sink> Sink for RedactSink<'_, S> {
             }
             _ => {}
         }
-        if !super::may_embed(b) {
+        // JSON text may spell the kind with escapes: only text with
+        // neither the kind nor an escape in it passes untouched.
+        if memchr::memmem::find(b, SECRET_KIND.as_bytes()).is_none()
+            && memchr::memchr(b'\\', b).is_none()
+        {
             self.inner.raw_json(b);
             return;
         }
@@ -474,6 +513,8 @@ mod tests {
                 {"kind": ["Secret"], "data": {"a": "aGk="}},
                 {"kind": "Pod", "data": {"a": "aGk="}}]}),
             json!([APPLIED, {"x": APPLIED}]),
+            json!({"kind": "Secret", "data": {"a": "aGk="}}),
+            json!({"items": [{"kind": "Secret", "data": {"a": "aGk="}}]}),
             json!("plain"),
         ]
     }
@@ -507,6 +548,25 @@ mod tests {
             JsonEmitter::new(&mut b, Style::PRETTY).value(&want);
             assert_eq!(String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
         }
+        // Whole values and JSON text nested in a streamed object.
+        for v in cases() {
+            let mut want = json!({"x": v.clone(), "y": v.clone()});
+            redact_all(&mut want);
+            let text = v.to_string();
+            let mut t = TreeSink::new();
+            let mut r = RedactSink::new(&mut t, false);
+            r.begin_object();
+            r.key("x");
+            r.value(&v);
+            r.key("y");
+            r.raw_json(text.as_bytes());
+            r.end_object();
+            assert_eq!(t.finish().to_string(), want.to_string(), "{v}");
+        }
+        let escaped = br#"{"kind":"Secret","data":{"a":"aGk="}}"#;
+        let mut t = TreeSink::new();
+        RedactSink::new(&mut t, false).raw_json(escaped);
+        assert_eq!(t.finish()["data"]["a"], digest(b"hi"));
         // The test can fail: the first case changes.
         let mut first = cases()[0].clone();
         assert!(redact_tree(&mut first));
