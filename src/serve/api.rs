@@ -525,9 +525,8 @@ fn table_row(p: &Printer, obj: &J, now: i64, inc: Include) -> J {
 /// Decodes one record for output, redacted when the server says so.
 fn object(state: &State, rec: Record<'_>) -> Result<J, String> {
     let it = Item::new(rec, state.keys);
-    let mut o = it.object().map_err(|e| format!("{}: {e}", it.key_str()))?;
-    state.redaction.apply(rec.kv.key, &mut o);
-    Ok(o)
+    it.object_redacted(&state.redaction)
+        .map_err(|e| format!("{}: {e}", it.key_str()))
 }
 
 fn parse_rev(s: &str) -> Result<i64, Reply> {
