@@ -477,6 +477,55 @@ impl<'a> Item<'a> {
         })
     }
 
+    /// Appends the object as [`Item::write_as`] does (pretty JSON at list
+    /// depth `depth`, or YAML), with `redaction` applied while the one
+    /// traversal streams (no `Value` of the object).
+    pub fn write_redacted(
+        &self,
+        out: &mut Vec<u8>,
+        yaml: bool,
+        depth: usize,
+        redaction: &crate::redact::Redaction,
+    ) -> Result<(), QueryError> {
+        let style = crate::kube::render::Style::PRETTY;
+        if !redaction.may_change(self.record.kv.key) {
+            return if yaml {
+                self.write_as(out, true)
+            } else {
+                self.write_json_at(out, style, depth)
+            };
+        }
+        self.readable()?;
+        let at = out.len();
+        let (key, rv) = (self.record.kv.key, Some(self.record.kv.mod_revision));
+        let r = if yaml {
+            let mut s = crate::kube::sink_yaml::YamlEmitter::new(out);
+            redaction.decode_into(key, &self.plain, rv, &mut s)
+        } else {
+            let mut s = crate::kube::json_emit::JsonEmitter::at_depth(out, style, depth);
+            redaction.decode_into(key, &self.plain, rv, &mut s)
+        };
+        r.map_err(|e| {
+            out.truncate(at);
+            self.undecodable(e)
+        })
+    }
+
+    /// The decoded object as [`Item::object`] gives it, with `redaction`
+    /// applied as the tree is built.
+    pub fn object_redacted(&self, redaction: &crate::redact::Redaction) -> Result<J, QueryError> {
+        if !redaction.may_change(self.record.kv.key) {
+            return self.object();
+        }
+        self.readable()?;
+        let mut t = crate::kube::sink_tree::TreeSink::new();
+        let (key, rv) = (self.record.kv.key, Some(self.record.kv.mod_revision));
+        redaction
+            .decode_into(key, &self.plain, rv, &mut t)
+            .map_err(|e| self.undecodable(e))?;
+        Ok(t.finish())
+    }
+
     /// The object's labels, as `{"metadata": {"labels": …}}` for
     /// [`LabelSelector::matches`]: for protobuf values only the labels are
     /// kept as the traversal streams (no `Value` of the object).

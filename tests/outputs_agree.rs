@@ -1,7 +1,9 @@
 //! Every output of `get` describes the same objects (issue #10's check): for
 //! every object in every committed snapshot fixture, `-o yaml`, `-o json`
 //! and `-o table` agree; `-l` selects, and `--redact` redacts, exactly what
-//! filtering (or `redact::redact_all` on) the plain JSON afterwards gives.
+//! filtering (or `redact::redact_all` on) the plain JSON afterwards gives,
+//! in every output form that shows object fields (json, yaml, jsonpath,
+//! `--sort-by`) and leaving tables as they are.
 
 mod common;
 
@@ -11,14 +13,20 @@ use common::{etcdsnap, fixture, stderr, stdout};
 use serde_json::Value as J;
 
 /// (input, extra args): every fixture snapshot holding Kubernetes objects
-/// (`deep.db` holds only counters), encrypted ones with keys.
+/// (`deep.db` holds only counters; `salvage/compacted.db` holds one
+/// ConfigMap's body put under many names), encrypted ones with keys.
 fn inputs() -> Vec<(String, Vec<String>)> {
     let s = |p: &str| fixture(p).to_string_lossy().into_owned();
-    let mut v: Vec<(String, Vec<String>)> =
-        ["etcd-3.5/small.db", "etcd-3.4/small.db", "openshift-backup"]
-            .iter()
-            .map(|p| (s(p), vec![]))
-            .collect();
+    let mut v: Vec<(String, Vec<String>)> = [
+        "etcd-3.5/small.db",
+        "etcd-3.4/small.db",
+        "openshift-backup",
+        "openshift-backup/snapshot_2026-11-19_101500.db",
+        "certs",
+    ]
+    .iter()
+    .map(|p| (s(p), vec![]))
+    .collect();
     for d in ["encrypted", "encrypted-3.4"] {
         let cfg = s(&format!("{d}/upstream-encryption-config.yaml"));
         v.push((s(d), vec!["--keys".into(), cfg]));
@@ -198,6 +206,7 @@ fn yaml_json_table_and_filters_describe_the_same_objects() {
                     .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
             })
             .collect();
+        let shown = json_items(&input, &extra, &["--show-key-material"]);
         for (k, v) in labels.iter().take(3) {
             for eq in [true, false] {
                 let sel = format!("{k}{}{v}", if eq { "=" } else { "!=" });
@@ -210,6 +219,16 @@ fn yaml_json_table_and_filters_describe_the_same_objects() {
                 assert_eq!(got, want, "{input}: -l {sel} -o json");
                 let got = yaml_items(&input, &extra, &["-l", &sel]);
                 assert_eq!(got, want, "{input}: -l {sel} -o yaml");
+                // Both: the selection, redacted (from the JSON with key
+                // material shown, so nothing is digested twice).
+                let mut want: Vec<J> = shown
+                    .iter()
+                    .filter(|o| label_matches(o, k, v, eq))
+                    .cloned()
+                    .collect();
+                want.iter_mut().for_each(etcdsnap::redact::redact_all);
+                let got = json_items(&input, &extra, &["-l", &sel, "--redact"]);
+                assert_eq!(got, want, "{input}: -l {sel} --redact -o json");
                 selectors += 1;
             }
         }
@@ -223,6 +242,31 @@ fn yaml_json_table_and_filters_describe_the_same_objects() {
         assert_eq!(got, want, "{input}: --redact -o json");
         let got = yaml_items(&input, &extra, &["--redact"]);
         assert_eq!(got, want, "{input}: --redact -o yaml");
+        // The forms that print from a tree: the same redacted objects.
+        let (text, err) = get(&input, &extra, &["--redact", "-o", "jsonpath={.items}"]);
+        let got: J = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{input}: {e}\n{err}"));
+        assert_eq!(got, J::Array(want.clone()), "{input}: --redact -o jsonpath");
+        let (text, _) = get(
+            &input,
+            &extra,
+            &["--redact", "-o", "json", "--sort-by", "{.kind}"],
+        );
+        let mut got = items(&serde_json::from_str(&text).expect("json"));
+        let mut sorted = want.clone();
+        for v in [&mut got, &mut sorted] {
+            v.sort_by_key(|o| o.to_string());
+        }
+        assert_eq!(got, sorted, "{input}: --redact --sort-by");
+        // Tables show no Secret values: the same with and without.
+        for form in [&[][..], &["-o", "wide"]] {
+            let mut a = form.to_vec();
+            a.push("--show-key-material");
+            let (plain, _) = get(&input, &extra, &a);
+            a.pop();
+            a.push("--redact");
+            let (red, _) = get(&input, &extra, &a);
+            assert_eq!(red, plain, "{input}: --redact {form:?}");
+        }
     }
     assert!(objects > 50, "only {objects} objects in the fixtures");
     assert!(secrets > 0, "no Secret in the fixtures: --redact untested");

@@ -112,14 +112,15 @@ pub fn run(a: ExportArgs) -> anyhow::Result<i32> {
                 p.push(ext);
                 PathBuf::from(p)
             };
-            let (rel, bytes) = match it.object() {
+            // Redacted as it is decoded (a label value is never a JSON
+            // document, so redaction leaves labels as they are).
+            let (rel, bytes) = match it.object_redacted(&redaction) {
                 Ok(mut o) => {
                     if let Some(l) = &filter.labels {
                         if !l.matches(&o) {
                             return None;
                         }
                     }
-                    redaction.apply(r.kv.key, &mut o);
                     if a.apply.for_apply {
                         if a.apply.leaves_out(&o) {
                             left_out.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -72,13 +72,16 @@ pub fn decode_all<'a>(
         .par_iter()
         .map(|rec| {
             let it = Item::new(*rec, keys);
-            let mut obj = it.object().map_err(|e| format!("{}: {e}", it.key_str()))?;
+            // Redacted as it is decoded (a label value is never a JSON
+            // document, so redaction leaves labels as they are).
+            let obj = it
+                .object_redacted(&redaction)
+                .map_err(|e| format!("{}: {e}", it.key_str()))?;
             if let Some(l) = &filter.labels {
                 if !l.matches(&obj) {
                     return Ok(None);
                 }
             }
-            redaction.apply(rec.kv.key, &mut obj);
             Ok(Some(Decoded { record: *rec, obj }))
         })
         .collect();

@@ -5,7 +5,6 @@ use std::io::Write;
 use anyhow::{bail, Context};
 use etcdsnap::crypt::KeyRing;
 use etcdsnap::escape::{bytes, controls as esc};
-use etcdsnap::kube::render::Style;
 use etcdsnap::mvcc::Record;
 use etcdsnap::query::{Filter, Item, LabelSelector, QueryError};
 use etcdsnap::redact::Redaction;
@@ -429,9 +428,8 @@ pub struct Render<'r> {
 impl Render<'_> {
     /// Renders one record as a list item into `buf`; `None` when it does
     /// not pass the label selector. Errors name the key. The selector reads
-    /// the labels alone (no `Value` of the object). Objects the redaction
-    /// may change are decoded to a `Value`, redacted, and printed by the
-    /// same emitters; all others stream from the stored bytes.
+    /// the labels alone (no `Value` of the object). The redaction is
+    /// applied as the object streams from the stored bytes.
     fn item(&self, r: &Record<'_>, buf: &mut Vec<u8>) -> Result<Option<()>, String> {
         let it = Item::new(*r, self.keys);
         let fail = |e: QueryError| format!("{}: {e}", bytes(r.kv.key));
@@ -440,22 +438,8 @@ impl Render<'_> {
                 return Ok(None);
             }
         }
-        if !self.redaction.may_change(r.kv.key) {
-            if self.yaml {
-                it.write_as(buf, true).map_err(fail)?;
-            } else {
-                it.write_json_at(buf, Style::PRETTY, self.depth)
-                    .map_err(fail)?;
-            }
-            return Ok(Some(()));
-        }
-        let mut obj = it.object().map_err(fail)?;
-        self.redaction.apply(r.kv.key, &mut obj);
-        if self.yaml {
-            etcdsnap::kube::sink_yaml::write_json_value(&obj, buf);
-        } else {
-            etcdsnap::kube::render::write_json_value_at(&obj, buf, Style::PRETTY, self.depth);
-        }
+        it.write_redacted(buf, self.yaml, self.depth, &self.redaction)
+            .map_err(fail)?;
         Ok(Some(()))
     }
 }

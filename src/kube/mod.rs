@@ -14,9 +14,9 @@
 //!   JSON text appended to a buffer (the bulk output path, no per-key
 //!   allocation); [`sink_yaml::write_value_rv`] the same as YAML. The `_rv`
 //!   forms fill `metadata.resourceVersion` from the etcd `mod_revision`.
-//! * [`sink_filter`] — sinks that select (labels) or redact (Secret data)
-//!   while the traversal streams, for `get -l` and `--redact`;
-//!   [`decode_into`] runs any stored value into any sink.
+//! * [`sink_filter`] — a sink that selects (labels) while the traversal
+//!   streams, for `get -l` (`--redact`'s sink is `crate::redact`'s, above
+//!   this layer); [`decode_into`] runs any stored value into any sink.
 //! * [`proto::decode`] — `k8s\0` protobuf → `Value` via the embedded schema
 //!   ([`schema`]), which is indexed lazily (~0.6 ms on first use).
 //! * [`cbor::decode`] — the CBOR subset of custom resources.

@@ -527,12 +527,11 @@ fn table_row(p: &Printer, obj: &J, now: i64, inc: Include) -> J {
 /// Decodes one record for output, redacted when the server says so.
 fn object(state: &State, rec: Record<'_>) -> Result<J, super::ServeError> {
     let it = Item::new(rec, state.keys);
-    let mut o = it.object().map_err(|source| super::ServeError::Object {
-        key: it.key_str().into_owned(),
-        source,
-    })?;
-    state.redaction.apply(rec.kv.key, &mut o);
-    Ok(o)
+    it.object_redacted(&state.redaction)
+        .map_err(|source| super::ServeError::Object {
+            key: it.key_str().into_owned(),
+            source,
+        })
 }
 
 fn parse_rev(s: &str) -> Result<i64, Reply> {
