@@ -56,7 +56,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
     // The server lives as long as the process: the map and a data dir's
     // replayed WAL are leaked so requests can borrow them.
     let snap: &'static etcdsnap::etcd::Snapshot = Box::leak(Box::new(snap));
-    let wal: &'static mut Option<etcdsnap::wal::replay::Overlay> = Box::leak(Box::new(None));
+    let wal: &'static mut Option<etcdsnap::wal::WalFiles> = Box::leak(Box::new(None));
     let store = super::open_store(&input, snap, a.input.no_wal, wal)?;
     let session = Session::with_store(input, store, &a.keys.keys, super::pair())?;
     super::print_notes(&session.notes);
@@ -66,8 +66,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<i32> {
             input.notes.clear();
             let snap = etcdsnap::etcd::Snapshot::open(&input.db)?;
             let snap: &'static etcdsnap::etcd::Snapshot = Box::leak(Box::new(snap));
-            let wal: &'static mut Option<etcdsnap::wal::replay::Overlay> =
-                Box::leak(Box::new(None));
+            let wal: &'static mut Option<etcdsnap::wal::WalFiles> = Box::leak(Box::new(None));
             let store = super::open_store(&input, snap, a.input.no_wal, wal)?;
             let s = Session::with_store(input, store, &a.keys.keys, super::pair())?;
             super::print_notes(&s.notes);
