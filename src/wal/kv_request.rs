@@ -102,19 +102,62 @@ pub struct Txn<'a> {
     pub failure: Vec<Op<'a>>,
 }
 
-/// The members of an `InternalRaftRequest` a replay applies (a request
-/// sets one; should several be set, replay takes them in this order).
+/// What a v3 request asks of the key space: the member of an
+/// `InternalRaftRequest` a replay applies. A request sets one member;
+/// should several be set (etcd never writes such a request), the first in
+/// this order is the one applied.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct KvRequest<'a> {
-    pub put: Option<Put<'a>>,
-    pub delete_range: Option<KeyRange<'a>>,
-    pub txn: Option<Txn<'a>>,
+pub enum KvRequest<'a> {
+    Put(Put<'a>),
+    DeleteRange(KeyRange<'a>),
+    /// Boxed: a txn is rare and large, and a replay holds one decoded
+    /// request per pending entry.
+    Txn(Box<Txn<'a>>),
+    LeaseGrant {
+        id: i64,
+        ttl: i64,
+    },
+    LeaseRevoke {
+        id: i64,
+    },
     /// `CompactionRequest.revision`.
-    pub compaction: Option<i64>,
-    /// `LeaseGrantRequest` (ID, TTL).
-    pub lease_grant: Option<(i64, i64)>,
-    /// `LeaseRevokeRequest.ID`.
-    pub lease_revoke: Option<i64>,
+    Compaction {
+        revision: i64,
+    },
+    /// A v3 request of another kind (auth, alarm, range, cluster…).
+    #[default]
+    Nothing,
+}
+
+/// Every member a replay reads, as decoded (merged when repeated).
+#[derive(Debug, Default)]
+struct Members<'a> {
+    put: Option<Put<'a>>,
+    delete_range: Option<KeyRange<'a>>,
+    txn: Option<Txn<'a>>,
+    compaction: Option<i64>,
+    lease_grant: Option<(i64, i64)>,
+    lease_revoke: Option<i64>,
+}
+
+impl<'a> Members<'a> {
+    fn request(self) -> KvRequest<'a> {
+        if let Some(p) = self.put {
+            KvRequest::Put(p)
+        } else if let Some(d) = self.delete_range {
+            KvRequest::DeleteRange(d)
+        } else if let Some(t) = self.txn {
+            KvRequest::Txn(Box::new(t))
+        } else if let Some((id, ttl)) = self.lease_grant {
+            KvRequest::LeaseGrant { id, ttl }
+        } else if let Some(id) = self.lease_revoke {
+            KvRequest::LeaseRevoke { id }
+        } else if let Some(revision) = self.compaction {
+            KvRequest::Compaction { revision }
+        } else {
+            KvRequest::Nothing
+        }
+    }
 }
 
 /// A message's fields as `(number, value)`, each step an error naming
@@ -154,7 +197,7 @@ impl<'a> KvRequest<'a> {
     /// read, but whether it decodes at all is prost's call ([`decode`]).
     pub fn decode(buf: &'a [u8]) -> Result<(KvRequest<'a>, bool)> {
         const M: &str = "InternalRaftRequest";
-        let mut r = KvRequest::default();
+        let mut r = Members::default();
         let mut other = false;
         fields(buf, M, |n, v| {
             match n {
@@ -207,7 +250,7 @@ impl<'a> KvRequest<'a> {
             }
             Ok(())
         })?;
-        Ok((r, other))
+        Ok((r.request(), other))
     }
 }
 
@@ -465,9 +508,10 @@ mod tests {
             ..Default::default()
         };
         let b = req.encode_to_vec();
-        let r = decode(&entry(&b)).unwrap().unwrap();
-        assert_eq!(r.lease_revoke, Some(-4));
-        let t = r.txn.unwrap();
+        // A txn comes before a lease revoke.
+        let Some(KvRequest::Txn(t)) = decode(&entry(&b)).unwrap() else {
+            panic!()
+        };
         assert_eq!(
             t.compare,
             vec![Compare {
@@ -525,9 +569,27 @@ mod tests {
             ..Default::default()
         };
         let b = req.encode_to_vec();
-        let r = decode(&entry(&b)).unwrap().unwrap();
-        assert_eq!(r.compaction, Some(42));
-        assert_eq!(r.lease_grant, Some((77, 60)));
+        // A lease grant comes before a compaction.
+        assert_eq!(
+            decode(&entry(&b)).unwrap(),
+            Some(KvRequest::LeaseGrant { id: 77, ttl: 60 })
+        );
+        let req = pb::InternalRaftRequest {
+            compaction: req.compaction,
+            ..Default::default()
+        };
+        assert_eq!(
+            decode(&entry(&req.encode_to_vec())).unwrap(),
+            Some(KvRequest::Compaction { revision: 42 })
+        );
+        let req = pb::InternalRaftRequest {
+            lease_revoke: Some(pb::LeaseRevokeRequest { id: -4 }),
+            ..Default::default()
+        };
+        assert_eq!(
+            decode(&entry(&req.encode_to_vec())).unwrap(),
+            Some(KvRequest::LeaseRevoke { id: -4 })
+        );
     }
 
     /// A message field seen twice is merged, as prost merges it.
@@ -547,7 +609,9 @@ mod tests {
         let mut buf = a.encode_to_vec();
         buf.extend(b.encode_to_vec());
         let merged = pb::InternalRaftRequest::decode(&buf[..]).unwrap();
-        let p = decode(&entry(&buf)).unwrap().unwrap().put.unwrap();
+        let Some(KvRequest::Put(p)) = decode(&entry(&buf)).unwrap() else {
+            panic!()
+        };
         let want = merged.put.unwrap();
         assert_eq!(
             (p.key, p.value, p.lease),
@@ -575,7 +639,7 @@ mod tests {
         };
         assert_eq!(
             decode(&entry(&auth.encode_to_vec())).unwrap(),
-            Some(KvRequest::default())
+            Some(KvRequest::Nothing)
         );
         // Field 4 (put) as a varint: neither message decodes.
         assert!(decode(&entry(&[0x20, 0x01, 0x12, 0x02, 0xff, 0xff])).is_err());
@@ -585,7 +649,10 @@ mod tests {
             ..Default::default()
         };
         let b = both.encode_to_vec();
-        assert_eq!(decode(&entry(&b)).unwrap().unwrap().put.unwrap().key, b"/k");
+        assert!(matches!(
+            decode(&entry(&b)).unwrap(),
+            Some(KvRequest::Put(Put { key: b"/k", .. }))
+        ));
         // Not a normal entry, or empty: nothing to apply.
         let mut e = entry(&b);
         e.typ = super::super::log::ENTRY_CONF_CHANGE;

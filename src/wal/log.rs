@@ -74,7 +74,7 @@ impl<'a> Log<'a> {
             torn: records.torn.clone(),
             node_id: None,
             cluster_id: None,
-            entries: Vec::new(),
+            entries: Vec::with_capacity(records.records.len()),
             overwritten: 0,
             hard_state: None,
             snapshots: Vec::new(),

@@ -138,10 +138,6 @@ pub fn replay<'a>(store: &Store<'a>, log: &Log<'a>, consistent_index: u64) -> Ov
             report,
         };
     }
-    // Decoded once, in parallel, zero-copy: keys and values are slices of
-    // the mapped segments.
-    let bodies: Vec<Result<Option<KvRequest<'a>>, RequestError>> =
-        todo.par_iter().map(kv_request::decode).collect();
     let mut st = State {
         live: LiveMap::default(),
         leases: db_leases(store),
@@ -159,9 +155,18 @@ pub fn replay<'a>(store: &Store<'a>, log: &Log<'a>, consistent_index: u64) -> Ov
         keys: HashSet::with_capacity_and_hasher(todo.len(), FxBuild::default()),
         ..Touched::default()
     };
-    for r in bodies.iter().flatten().flatten() {
-        touched.request(r);
-    }
+    // Decoded once, zero-copy (keys and values are slices of the mapped
+    // segments), collecting what the requests touch on the way.
+    let bodies: Vec<Result<Option<KvRequest<'a>>, RequestError>> = todo
+        .iter()
+        .map(|e| {
+            let r = kv_request::decode(e);
+            if let Ok(Some(r)) = &r {
+                touched.request(r);
+            }
+            r
+        })
+        .collect();
     st.live = touched.db_state(store, todo.len());
     let commit = log.hard_state.map(|h| h.commit).unwrap_or(0);
     let mut compacted = scheduled;
@@ -181,47 +186,47 @@ pub fn replay<'a>(store: &Store<'a>, log: &Log<'a>, consistent_index: u64) -> Ov
             }
         };
         let before = st.out.len();
-        let res = if let Some(p) = &r.put {
-            st.write(|st| st.put(p))
-        } else if let Some(d) = &r.delete_range {
-            st.write(|st| {
+        let res = match r {
+            KvRequest::Put(p) => st.write(|st| st.put(p)),
+            KvRequest::DeleteRange(d) => st.write(|st| {
                 st.delete_range(d);
                 Ok(())
-            })
-        } else if let Some(t) = &r.txn {
-            st.write(|st| st.txn(t))
-        } else if let Some((id, ttl)) = r.lease_grant {
-            if st.leases.insert(id) {
-                report.leases_granted.push((id, ttl));
-                Ok(())
-            } else {
-                Err(Refused::LeaseExists)
-            }
-        } else if let Some(id) = r.lease_revoke {
-            if st.leases.remove(&id) {
-                report.leases_revoked.push(id);
-                st.write(|st| {
-                    let keys = st.live.keys_with_lease(id);
-                    for k in keys {
-                        st.tombstone(k);
-                    }
+            }),
+            KvRequest::Txn(t) => st.write(|st| st.txn(t)),
+            &KvRequest::LeaseGrant { id, ttl } => {
+                if st.leases.insert(id) {
+                    report.leases_granted.push((id, ttl));
                     Ok(())
-                })
-            } else {
-                Err(Refused::LeaseNotFound)
+                } else {
+                    Err(Refused::LeaseExists)
+                }
             }
-        } else if let Some(revision) = r.compaction {
-            if revision <= st.compacted {
-                Err(Refused::Compacted)
-            } else if revision > st.current {
-                Err(Refused::FutureRev)
-            } else {
-                st.compacted = revision;
-                compacted = Some(revision);
-                Ok(())
+            &KvRequest::LeaseRevoke { id } => {
+                if st.leases.remove(&id) {
+                    report.leases_revoked.push(id);
+                    st.write(|st| {
+                        let keys = st.live.keys_with_lease(id);
+                        for k in keys {
+                            st.tombstone(k);
+                        }
+                        Ok(())
+                    })
+                } else {
+                    Err(Refused::LeaseNotFound)
+                }
             }
-        } else {
-            Ok(())
+            &KvRequest::Compaction { revision } => {
+                if revision <= st.compacted {
+                    Err(Refused::Compacted)
+                } else if revision > st.current {
+                    Err(Refused::FutureRev)
+                } else {
+                    st.compacted = revision;
+                    compacted = Some(revision);
+                    Ok(())
+                }
+            }
+            KvRequest::Nothing => Ok(()),
         };
         match res {
             Ok(()) if st.out.len() > before => report.writes += 1,
@@ -308,6 +313,27 @@ impl<'a> LiveMap<'a> {
         }
     }
 
+    /// Sets `k`'s state to `f` of its current one (one hash lookup),
+    /// returning it.
+    fn update<F: FnOnce(Option<&Live<'a>>) -> Live<'a>>(&mut self, k: &'a [u8], f: F) -> Live<'a> {
+        use std::collections::hash_map::Entry;
+        match self.map.entry(k) {
+            Entry::Occupied(mut o) => {
+                let l = f(Some(o.get()));
+                o.insert(l);
+                l
+            }
+            Entry::Vacant(v) => {
+                let l = f(None);
+                v.insert(l);
+                if let Some(o) = &mut self.order {
+                    o.insert(k);
+                }
+                l
+            }
+        }
+    }
+
     fn remove(&mut self, k: &[u8]) {
         if self.map.remove(k).is_some() {
             if let Some(o) = &mut self.order {
@@ -384,17 +410,14 @@ impl<'r> Touched<'r> {
     /// Every key and range the request names, in every branch of a txn
     /// (the branch taken is only known during the replay).
     fn request(&mut self, r: &KvRequest<'r>) {
-        if let Some(p) = &r.put {
-            self.key(p.key, &[]);
-        }
-        if let Some(d) = &r.delete_range {
-            self.key(d.key, d.range_end);
-        }
-        if let Some(t) = &r.txn {
-            self.txn(t);
-        }
-        if let Some(id) = r.lease_revoke {
-            self.leases.insert(id);
+        match r {
+            KvRequest::Put(p) => self.key(p.key, &[]),
+            KvRequest::DeleteRange(d) => self.key(d.key, d.range_end),
+            KvRequest::Txn(t) => self.txn(t),
+            &KvRequest::LeaseRevoke { id } => {
+                self.leases.insert(id);
+            }
+            _ => {}
         }
     }
 
@@ -439,8 +462,9 @@ impl<'r> Touched<'r> {
         out
     }
 
-    /// The db's live state of every touched key, sorted by key: per key
-    /// its newest revision unless a tombstone (as [`Store::state_at`]).
+    /// The db's live state of every touched key: per key its newest
+    /// revision unless a tombstone (as [`Store::state_at`]), with room for
+    /// `writes` more keys.
     fn db_state(&self, store: &Store<'r>, writes: usize) -> LiveMap<'r> {
         let records = store.records();
         let ranges = self.merged_ranges();
@@ -458,21 +482,39 @@ impl<'r> Touched<'r> {
                 }
             }
         }
-        let mut latest: HashMap<&'r [u8], Record<'r>, FxBuild> =
-            HashMap::with_capacity_and_hasher(self.keys.len(), FxBuild::default());
-        for r in records {
-            let k = r.kv.key;
-            if k.is_empty() {
-                continue;
-            }
-            if self.keys.contains(k) || (!ranges.is_empty() && in_ranges(k)) || leased.contains(k) {
-                latest.insert(k, *r);
-            }
+        // In parallel over runs of revisions, each run's newest revision of
+        // each key kept; merged in revision order, later runs winning.
+        let wanted = |k: &[u8]| {
+            !k.is_empty()
+                && (self.keys.contains(k)
+                    || (!ranges.is_empty() && in_ranges(k))
+                    || leased.contains(k))
+        };
+        let chunk = records
+            .len()
+            .div_ceil(rayon::current_num_threads() * 4)
+            .max(4096);
+        let runs: Vec<HashMap<&'r [u8], Record<'r>, FxBuild>> = records
+            .par_chunks(chunk)
+            .map(|run| {
+                let mut m = HashMap::default();
+                for r in run.iter().filter(|r| wanted(r.kv.key)) {
+                    m.insert(r.kv.key, *r);
+                }
+                m
+            })
+            .collect();
+        let mut latest: HashMap<&'r [u8], Record<'r>, FxBuild> = HashMap::with_capacity_and_hasher(
+            runs.iter().map(|m| m.len()).sum(),
+            FxBuild::default(),
+        );
+        for run in runs {
+            latest.extend(run);
         }
         let ordered = !self.ranges.is_empty() || !self.leases.is_empty();
         let mut live = LiveMap::new(ordered, latest.len() + writes);
-        for (k, l) in latest.into_values().filter(|r| !r.is_delete()).map(|r| {
-            (
+        for r in latest.into_values().filter(|r| !r.is_delete()) {
+            live.insert(
                 r.kv.key,
                 Live {
                     create: r.kv.create_revision,
@@ -481,9 +523,7 @@ impl<'r> Touched<'r> {
                     lease: r.kv.lease,
                     value: r.kv.value,
                 },
-            )
-        }) {
-            live.insert(k, l);
+            );
         }
         live
     }
@@ -564,21 +604,30 @@ impl<'a> State<'a> {
 
     fn put_checked(&mut self, p: &Put<'a>) {
         let rev = self.rev();
-        let prev = self.live.get(p.key);
-        let value: &'a [u8] = if p.ignore_value {
-            prev.map(|l| l.value).unwrap_or_default()
-        } else {
-            p.value
-        };
-        let lease = if p.ignore_lease {
-            prev.map(|l| l.lease).unwrap_or(0)
-        } else {
-            p.lease
-        };
-        let (create, version) = match prev {
-            Some(l) => (l.create, l.version + 1),
-            None => (rev, 1),
-        };
+        // One hash lookup for reading and updating the key's state.
+        let next = self.live.update(p.key, |prev| {
+            let value: &'a [u8] = if p.ignore_value {
+                prev.map(|l| l.value).unwrap_or_default()
+            } else {
+                p.value
+            };
+            let lease = if p.ignore_lease {
+                prev.map(|l| l.lease).unwrap_or(0)
+            } else {
+                p.lease
+            };
+            let (create, version) = match prev {
+                Some(l) => (l.create, l.version + 1),
+                None => (rev, 1),
+            };
+            Live {
+                create,
+                modr: rev,
+                version,
+                lease,
+                value,
+            }
+        });
         self.out.push(Record {
             rev: Revision {
                 main: rev,
@@ -587,24 +636,14 @@ impl<'a> State<'a> {
             },
             kv: KeyValue {
                 key: p.key,
-                create_revision: create,
+                create_revision: next.create,
                 mod_revision: rev,
-                version,
-                value,
-                lease,
+                version: next.version,
+                value: next.value,
+                lease: next.lease,
             },
         });
         self.changes += 1;
-        self.live.insert(
-            p.key,
-            Live {
-                create,
-                modr: rev,
-                version,
-                lease,
-                value,
-            },
-        );
     }
 
     fn tombstone(&mut self, key: &'a [u8]) {
@@ -827,10 +866,15 @@ mod tests {
             for (i, k) in keys.iter().enumerate() {
                 let mut l = live(1, b"v");
                 l.lease = (i % 2) as i64;
-                m.insert(k, l);
+                if i % 2 == 0 {
+                    m.insert(k, l);
+                } else {
+                    m.update(k, |_| l);
+                }
             }
             m.remove(b"/b");
             m.remove(b"/zz");
+            assert!(!m.contains_key(b"/b") && m.contains_key(b"/c/1"));
         }
         for m in &maps {
             let want: Vec<&[u8]> = vec![b"/c", b"/c/0", b"/c/1"];
