@@ -1,8 +1,9 @@
 //! Criterion bench of the WAL reader and replay: a WAL of 100,000 put
 //! entries (Kubernetes-like keys, 600-byte values) in 64 MB segments, built
 //! with the same record format etcd writes, read back (frames + CRC chain),
-//! decoded (raft entries + InternalRaftRequest), and replayed over the
-//! committed `deep.db` fixture.
+//! decoded (raft entries + InternalRaftRequest, with prost and with the
+//! replay's zero-copy reader), and replayed over the committed `deep.db`
+//! fixture.
 
 use std::path::Path;
 
@@ -46,6 +47,19 @@ fn bench(c: &mut Criterion) {
                 .count()
         })
     });
+    g.bench_function(
+        "read + decode every request zero-copy (replay's reader)",
+        |b| {
+            b.iter(|| {
+                let r = files.records().unwrap();
+                let log = Log::decode(&files, &r).unwrap();
+                log.entries
+                    .iter()
+                    .filter(|e| etcdsnap::wal::kv_request::decode(e).is_ok())
+                    .count()
+            })
+        },
+    );
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/etcd-3.5/deep.db");
     let snap = Snapshot::open(&fixture).expect("fixture: run scripts/make-fixtures.py");
     g.bench_function("replay 100000 puts over deep.db", |b| {

@@ -74,10 +74,10 @@ fn time(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
         println!(
             "db open {:.3} s ({} revisions); WAL replay {:.3} s ({} entries, {} writes)",
             open.as_secs_f64(),
-            store.records().len() - ov.records.len(),
+            store.records().len() - store.overlay_records().len(),
             replay.as_secs_f64(),
-            ov.report.replayed,
-            ov.report.writes
+            ov.replayed,
+            ov.writes
         );
     }
     Ok(())

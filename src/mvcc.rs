@@ -102,7 +102,7 @@ pub struct Store<'a> {
     pub current: i64,
     /// `scheduledCompactRev` from the meta bucket.
     scheduled: Option<i64>,
-    /// `records[overlay_from..]` were replayed from the WAL (see
+    /// `records[overlay_from..]` were laid over the db (see
     /// [`Store::apply_overlay`]); all of them are newer than the db's.
     overlay_from: usize,
 }
@@ -156,23 +156,23 @@ impl<'a> Store<'a> {
         self.scheduled
     }
 
-    /// Adds the revisions a WAL replay wrote (all newer than the db's) and
-    /// applies its compaction, so every reader sees what a restarted etcd
-    /// serves. The overlay owns the bytes; the store borrows them.
-    pub(crate) fn apply_overlay(&mut self, ov: &'a crate::wal::replay::Overlay) -> Result<()> {
-        let file = self.snap.display();
+    /// Lays revisions written on top of the db over it (a data dir's WAL
+    /// replayed as a restarted etcd replays it, see `crate::wal::replay`):
+    /// `records` are in revision order and all newer than the db's,
+    /// `revision` is the store's revision after them, and a compaction at
+    /// `compacted` drops what etcd drops when it finishes it. The store
+    /// takes the records as they are, borrowing whatever they borrow.
+    pub fn apply_overlay(
+        &mut self,
+        records: Vec<Record<'a>>,
+        revision: i64,
+        compacted: Option<i64>,
+    ) {
         self.overlay_from = self.records.len();
-        for r in &ov.records {
-            let kv = KeyValue::decode(&r.value).map_err(|w| MvccError::BadRevision {
-                file: file.clone(),
-                key: r.rev.to_string(),
-                what: format!("replayed value is not a mvccpb.KeyValue: {w}"),
-            })?;
-            self.records.push(Record { rev: r.rev, kv });
-        }
-        self.current = self.current.max(ov.report.revision);
-        if let Some(at) = ov.compacted {
-            let keep = crate::wal::replay::compaction_keep(&self.records, at);
+        self.records.extend(records);
+        self.current = self.current.max(revision);
+        if let Some(at) = compacted {
+            let keep = compaction_keep(&self.records, at);
             let db_part = self.overlay_from;
             let mut i = 0usize;
             let mut dropped_db = 0usize;
@@ -188,11 +188,10 @@ impl<'a> Store<'a> {
             self.compacted = Some(at);
             self.scheduled = Some(at);
         }
-        Ok(())
     }
 
     /// The revisions added on top of the db by [`Store::apply_overlay`].
-    pub(crate) fn overlay_records(&self) -> &[Record<'a>] {
+    pub fn overlay_records(&self) -> &[Record<'a>] {
         &self.records[self.overlay_from.min(self.records.len())..]
     }
 
@@ -348,6 +347,26 @@ impl HistoryEntry {
             size: r.kv.value.len(),
         }
     }
+}
+
+/// The keep-set of a compaction at `at` over `records` (revision order):
+/// per key its newest revision ≤ `at` unless a tombstone.
+pub(crate) fn compaction_keep(
+    records: &[Record<'_>],
+    at: i64,
+) -> std::collections::HashSet<(i64, i64)> {
+    let mut newest: HashMap<&[u8], Revision> = HashMap::new();
+    for r in records {
+        if r.rev.main > at {
+            break;
+        }
+        newest.insert(r.kv.key, r.rev);
+    }
+    newest
+        .into_values()
+        .filter(|r| !r.tombstone)
+        .map(|r| (r.main, r.sub))
+        .collect()
 }
 
 fn decode_leaves<'a>(file: &str, leaves: &[LeafRef<'a>]) -> Result<Vec<Record<'a>>> {

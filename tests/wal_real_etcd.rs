@@ -30,7 +30,7 @@ fn ours(dir: &Path, rev: Option<i64>) -> (i64, Vec<Kv>, usize) {
     let wal = etcdsnap::wal::open::wal_dir_of(&input).expect("a WAL dir");
     let mut slot = None;
     let (ov, _torn) = etcdsnap::wal::open::replay_wal(&mut store, &wal, &mut slot).unwrap();
-    let replayed = ov.report.replayed;
+    let replayed = ov.replayed;
     let kvs = store_kvs(&store, rev);
     (store.current.max(1), kvs, replayed)
 }

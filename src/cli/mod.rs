@@ -289,26 +289,25 @@ pub fn print_notes(notes: &[etcdsnap::session::Note]) {
 
 /// Opens the MVCC store of an input; for a data dir, with its WAL replayed
 /// as a restarted etcd applies it (unless `no_wal`), saying so on stderr.
-/// `slot` keeps the replayed revisions the store borrows.
+/// `slot` keeps the mapped WAL segments the replayed revisions borrow.
 pub(crate) fn open_store<'a>(
     input: &etcdsnap::input::Input,
     snap: &'a etcdsnap::etcd::Snapshot,
     no_wal: bool,
-    slot: &'a mut Option<etcdsnap::wal::replay::Overlay>,
+    slot: &'a mut Option<etcdsnap::wal::WalFiles>,
 ) -> anyhow::Result<etcdsnap::mvcc::Store<'a>> {
     open_store_replayed(input, snap, no_wal, slot).map(|(s, _)| s)
 }
 
-/// [`open_store`], also returning the replay laid over the store.
-#[allow(clippy::type_complexity)]
+/// [`open_store`], also returning what the replay laid over the store did.
 pub(crate) fn open_store_replayed<'a>(
     input: &etcdsnap::input::Input,
     snap: &'a etcdsnap::etcd::Snapshot,
     no_wal: bool,
-    slot: &'a mut Option<etcdsnap::wal::replay::Overlay>,
+    slot: &'a mut Option<etcdsnap::wal::WalFiles>,
 ) -> anyhow::Result<(
     etcdsnap::mvcc::Store<'a>,
-    Option<&'a etcdsnap::wal::replay::Overlay>,
+    Option<etcdsnap::wal::replay::ReplayReport>,
 )> {
     use anyhow::Context;
     // Without --salvage: a damaged tree's error names the page and
@@ -327,17 +326,16 @@ pub(crate) fn open_store_replayed<'a>(
     let db_rev = store.current.max(1);
     let (ov, torn) = etcdsnap::wal::open::replay_wal(&mut store, &dir, slot)
         .context("the WAL cannot be replayed (--salvage, where a command takes it, replays the entries before the damage and reports the rest lost; --no-wal reads the db alone)")?;
-    print_replay(db_rev, ov, torn.as_ref());
+    print_replay(db_rev, &ov, torn.as_ref());
     Ok((store, Some(ov)))
 }
 
 /// Says on stderr what a WAL replay did (and the torn tail it dropped).
 pub(crate) fn print_replay(
     db_rev: i64,
-    ov: &etcdsnap::wal::replay::Overlay,
+    rep: &etcdsnap::wal::replay::ReplayReport,
     torn: Option<&etcdsnap::wal::Torn>,
 ) {
-    let rep = &ov.report;
     if let Some(t) = torn {
         eprintln!(
             "etcdsnap: WAL: torn last record in {} at offset {} dropped, as etcd drops it on restart ({})",
@@ -404,7 +402,7 @@ pub(crate) fn replayed_db(
     let snap = etcdsnap::etcd::Snapshot::open(&input.db)?;
     let mut slot = None;
     let (store, ov) = open_store_replayed(input, &snap, false, &mut slot)?;
-    let Some(ov) = ov.filter(|o| o.report.replayed > 0) else {
+    let Some(rep) = ov.filter(|r| r.replayed > 0) else {
         return Ok(None);
     };
     let parent = near
@@ -418,11 +416,11 @@ pub(crate) fn replayed_db(
         db: dir.join("db"),
         dir,
     };
-    etcdsnap::wal::materialize::write_replayed_db(&store, ov, &out.db)
+    etcdsnap::wal::materialize::write_replayed_db(&store, &rep, &out.db)
         .with_context(|| format!("{}: writing the db with the WAL replayed", out.db.display()))?;
     eprintln!(
         "etcdsnap: starting from the db with the WAL's {} entries replayed (--no-wal: the db alone)",
-        ov.report.replayed
+        rep.replayed
     );
     Ok(Some(out))
 }

@@ -170,16 +170,18 @@ fn run_salvage(
         let mut slot = None;
         let (ov, loss) = super::salvage::replay_wal(input, &s, &mut store, no_wal, &mut slot)?;
         wal_loss = loss;
-        if let Some(ov) = ov.filter(|o| o.report.replayed > 0) {
+        if let Some(rep) = ov.filter(|r| r.replayed > 0) {
             let (replayed, f) = area.create(Path::new("replayed.db"))?;
             drop(f);
             std::fs::remove_file(&replayed)?;
-            etcdsnap::wal::materialize::write_replayed_db(&store, ov, &replayed).map_err(|e| {
-                anyhow::anyhow!(
-                    "{}: writing the db with the WAL replayed: {e}",
-                    replayed.display()
-                )
-            })?;
+            etcdsnap::wal::materialize::write_replayed_db(&store, &rep, &replayed).map_err(
+                |e| {
+                    anyhow::anyhow!(
+                        "{}: writing the db with the WAL replayed: {e}",
+                        replayed.display()
+                    )
+                },
+            )?;
             source = replayed;
         }
     }

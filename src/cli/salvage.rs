@@ -121,9 +121,9 @@ pub fn replay_wal<'a>(
     s: &Salvage<'_>,
     store: &mut Store<'a>,
     no_wal: bool,
-    slot: &'a mut Option<etcdsnap::wal::replay::Overlay>,
+    slot: &'a mut Option<etcdsnap::wal::WalFiles>,
 ) -> anyhow::Result<(
-    Option<&'a etcdsnap::wal::replay::Overlay>,
+    Option<etcdsnap::wal::replay::ReplayReport>,
     Option<etcdsnap::wal::salvage::WalLoss>,
 )> {
     let Some(dir) = etcdsnap::wal::open::wal_dir_of(input) else {
@@ -146,7 +146,7 @@ pub fn replay_wal<'a>(
     };
     let db_rev = store.current.max(1);
     let r = etcdsnap::wal::open::replay_wal_salvage(store, &dir, ci, slot)?;
-    super::print_replay(db_rev, r.overlay, r.torn.as_ref());
+    super::print_replay(db_rev, &r.report, r.torn.as_ref());
     if let Some(l) = &r.loss {
         for line in l.summary_lines() {
             eprintln!("etcdsnap: {line}");
@@ -155,7 +155,7 @@ pub fn replay_wal<'a>(
             WAL_MAY_BE_LOST.store(true, Ordering::Relaxed);
         }
     }
-    Ok((Some(r.overlay), r.loss))
+    Ok((Some(r.report), r.loss))
 }
 
 /// The store every reading command uses: the salvaged records with
@@ -167,7 +167,7 @@ pub fn store_or_replay<'a>(
     salvage: Option<&Salvage<'a>>,
     history: bool,
     no_wal: bool,
-    wal: &'a mut Option<etcdsnap::wal::replay::Overlay>,
+    wal: &'a mut Option<etcdsnap::wal::WalFiles>,
 ) -> anyhow::Result<Store<'a>> {
     match salvage {
         Some(s) => {

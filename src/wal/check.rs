@@ -107,8 +107,8 @@ pub(crate) fn wal_layer(wal_dir: &Path, snap_dir: &Path, ci: u64) -> Layer {
             undecodable += 1;
             if problems.len() < 20 {
                 problems.push(format!(
-                    "{} at offset {}: entry {} (term {}): {why}",
-                    files.segments[e.segment].name, e.offset, e.index, e.term
+                    "{}: {why} (term {})",
+                    files.segments[e.segment].name, e.term
                 ));
             }
         }

@@ -150,7 +150,13 @@ where
                 let s = summarize(&b);
                 (s.op, s.touches, s.id, s.user, s.detail)
             }
-            Err(why) => ("undecodable".to_string(), Vec::new(), None, None, why),
+            Err(why) => (
+                "undecodable".to_string(),
+                Vec::new(),
+                None,
+                None,
+                why.to_string(),
+            ),
         };
         if by_key && !touches.iter().any(|t| sel.filter.key_matches(&t.key)) {
             continue;

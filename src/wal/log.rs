@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::read::{Record, WalFiles, WalRecords};
 use super::record::{ENTRY_TYPE, METADATA_TYPE, SNAPSHOT_TYPE, STATE_TYPE};
-use crate::wire::{expect_bytes, expect_varint, Fields};
+use crate::wire::{expect_bytes, expect_varint, Fields, WireError};
 
 pub(crate) const ENTRY_NORMAL: u64 = 0;
 pub(crate) const ENTRY_CONF_CHANGE: u64 = 1;
@@ -59,12 +59,13 @@ pub struct Log<'a> {
 
 /// A record whose payload does not decode.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{segment} at offset {offset}: {what} record: {why}")]
+#[error("{segment} at offset {offset}: {what} record: {source}")]
 pub struct LogError {
     pub segment: String,
     pub offset: u64,
     pub what: &'static str,
-    pub why: String,
+    #[source]
+    pub source: WireError,
 }
 
 impl<'a> Log<'a> {
@@ -73,17 +74,17 @@ impl<'a> Log<'a> {
             torn: records.torn.clone(),
             node_id: None,
             cluster_id: None,
-            entries: Vec::new(),
+            entries: Vec::with_capacity(records.records.len()),
             overwritten: 0,
             hard_state: None,
             snapshots: Vec::new(),
             unknown: 0,
         };
-        let err = |r: &Record<'_>, what, why: String| LogError {
+        let err = |r: &Record<'_>, what, source: WireError| LogError {
             segment: files.segments[r.segment].name.clone(),
             offset: r.offset,
             what,
-            why,
+            source,
         };
         for r in &records.records {
             match r.typ {
@@ -143,12 +144,12 @@ impl<'a> Log<'a> {
 
 /// The varint fields 1..=`upto` (at most 3) of a message (metadata, hard
 /// state, snapshot mark); others are skipped.
-fn uints(b: &[u8], upto: u32) -> Result<[u64; 4], String> {
+fn uints(b: &[u8], upto: u32) -> Result<[u64; 4], WireError> {
     let mut out = [0u64; 4];
     for f in Fields::new(b) {
-        let (n, v) = f.map_err(|e| e.to_string())?;
+        let (n, v) = f?;
         if (1..=upto.min(3)).contains(&n) {
-            out[n as usize] = expect_varint(n, v).map_err(|e| e.to_string())?;
+            out[n as usize] = expect_varint(n, v)?;
         }
     }
     Ok(out)
@@ -168,7 +169,7 @@ pub fn entry_index(data: &[u8]) -> Option<u64> {
 }
 
 /// raftpb.Entry{Type=1, Term=2, Index=3, Data=4}, zero-copy.
-fn entry<'a>(r: &Record<'a>) -> Result<Entry<'a>, String> {
+fn entry<'a>(r: &Record<'a>) -> Result<Entry<'a>, WireError> {
     let mut e = Entry {
         index: 0,
         term: 0,
@@ -178,12 +179,12 @@ fn entry<'a>(r: &Record<'a>) -> Result<Entry<'a>, String> {
         offset: r.offset,
     };
     for f in Fields::new(r.data) {
-        let (n, v) = f.map_err(|e| e.to_string())?;
+        let (n, v) = f?;
         match n {
-            1 => e.typ = expect_varint(n, v).map_err(|e| e.to_string())?,
-            2 => e.term = expect_varint(n, v).map_err(|e| e.to_string())?,
-            3 => e.index = expect_varint(n, v).map_err(|e| e.to_string())?,
-            4 => e.data = expect_bytes(n, v).map_err(|e| e.to_string())?,
+            1 => e.typ = expect_varint(n, v)?,
+            2 => e.term = expect_varint(n, v)?,
+            3 => e.index = expect_varint(n, v)?,
+            4 => e.data = expect_bytes(n, v)?,
             _ => {}
         }
     }

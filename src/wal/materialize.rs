@@ -9,7 +9,7 @@ use std::path::Path;
 
 use prost::Message;
 
-use super::replay::Overlay;
+use super::replay::ReplayReport;
 use crate::bolt::{copy_db, BoltWriter, BucketEdit, CopyError, WriteSummary, WriterOptions};
 use crate::etcd::schema::{
     Revision, CONSISTENT_INDEX_KEY, FINISHED_COMPACT_KEY, KEY_BUCKET, LEASE_BUCKET, META_BUCKET,
@@ -17,21 +17,25 @@ use crate::etcd::schema::{
 };
 use crate::mvcc::Store;
 
-/// Writes `store`'s db with `ov` applied to `out` (a new 0600 file).
-/// `store` must be the store `ov` was applied to.
+/// Writes `store`'s db with the replay `rep` reports applied to `out` (a
+/// new 0600 file): the revisions the store holds on top of its db
+/// ([`Store::overlay_records`]), encoded here as etcd encodes them.
+/// `store` must be the store the replay was laid over.
 pub fn write_replayed_db(
     store: &Store<'_>,
-    ov: &Overlay,
+    rep: &ReplayReport,
     out: &Path,
 ) -> Result<WriteSummary, CopyError> {
     let db = &store.snapshot().db;
     let mut edits: BTreeMap<Vec<u8>, BucketEdit> = BTreeMap::new();
 
     let mut keys = BucketEdit::default();
-    for r in &ov.records {
-        keys.set.insert(r.rev.to_bytes(), Some(r.value.clone()));
+    // A replayed revision a later compaction in the same WAL removed is
+    // no longer in the store: it is not written.
+    for r in store.overlay_records() {
+        keys.set.insert(r.rev.to_bytes(), Some(r.kv.encode()));
     }
-    if let Some(at) = ov.compacted {
+    if let Some(at) = rep.compacted {
         // What the store still holds at or below the compaction is what
         // etcd keeps; the rest of the db's revisions there go.
         let kept: HashSet<(i64, i64)> = store
@@ -50,16 +54,9 @@ pub fn write_replayed_db(
                 Ok(())
             })?;
         }
-        // Replayed revisions a later compaction in the same WAL removed.
-        for r in &ov.records {
-            if r.rev.main <= at && !kept.contains(&(r.rev.main, r.rev.sub)) {
-                keys.set.insert(r.rev.to_bytes(), None);
-            }
-        }
     }
     edits.insert(KEY_BUCKET.to_vec(), keys);
 
-    let rep = &ov.report;
     let mut meta = BucketEdit::default();
     meta.set.insert(
         CONSISTENT_INDEX_KEY.to_vec(),
@@ -78,7 +75,7 @@ pub fn write_replayed_db(
             Some(rep.applied_term.to_be_bytes().to_vec()),
         );
     }
-    if let Some(at) = ov.compacted {
+    if let Some(at) = rep.compacted {
         let rev = Revision {
             main: at,
             sub: 0,

@@ -1,11 +1,13 @@
 //! The etcd write-ahead log of a data dir (`member/wal/`): its record
 //! format ([`record`], shared with restore's writer), reading segments with
 //! the CRC chain checked ([`read`]), the raft log it holds ([`log`]), the
-//! requests of its entries ([`request`]) and replaying them over a db as a
-//! restarting etcd does ([`replay`]); what a damaged WAL still gives
-//! ([`salvage`]).
+//! requests of its entries ([`request`], every kind, with prost;
+//! [`kv_request`], the ones replay applies, zero-copy) and replaying them
+//! over a db as a restarting etcd does ([`replay`]); what a damaged WAL
+//! still gives ([`salvage`]).
 
 pub mod check;
+pub mod kv_request;
 pub mod list;
 pub mod log;
 pub mod materialize;

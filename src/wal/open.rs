@@ -7,11 +7,11 @@ use thiserror::Error;
 
 use super::log::{Log, LogError};
 use super::read::{WalError, WalFiles};
-use super::replay::{replay, Overlay};
+use super::replay::{replay, Overlay, ReplayReport};
 use crate::etcd::meta::MetaInfo;
 use crate::etcd::schema::META_BUCKET;
 use crate::input::{Input, InputKind};
-use crate::mvcc::{MvccError, Store};
+use crate::mvcc::Store;
 
 #[derive(Debug, Error)]
 pub enum OpenError {
@@ -19,8 +19,6 @@ pub enum OpenError {
     Wal(#[from] WalError),
     #[error(transparent)]
     Log(#[from] LogError),
-    #[error(transparent)]
-    Mvcc(#[from] MvccError),
 }
 
 /// The WAL dir of a data-dir input (`member/wal` beside `member/snap`),
@@ -78,28 +76,33 @@ pub fn has_pending(snap: &crate::etcd::Snapshot, dir: &Path) -> bool {
 }
 
 /// Reads the WAL in `dir`, replays the entries above the db's consistent
-/// index, and lays the result over `store`. The overlay is kept in `slot`
-/// (the store borrows it). Returns what the replay did and the torn tail,
-/// if any, as etcd would drop it.
+/// index, and lays the result over `store`. The replayed revisions borrow
+/// the mapped segments, which `slot` keeps as long as the store. Returns
+/// what the replay did and the torn tail, if any, as etcd would drop it.
 pub fn replay_wal<'a>(
     store: &mut Store<'a>,
     dir: &Path,
-    slot: &'a mut Option<Overlay>,
-) -> Result<(&'a Overlay, Option<super::read::Torn>), OpenError> {
-    let files = WalFiles::open(dir)?;
+    slot: &'a mut Option<WalFiles>,
+) -> Result<(ReplayReport, Option<super::read::Torn>), OpenError> {
+    let files: &'a WalFiles = slot.insert(WalFiles::open(dir)?);
     let records = files.records()?;
-    let log = Log::decode(&files, &records)?;
+    let log = Log::decode(files, &records)?;
     let ci = consistent_index(store);
     let ov = replay(store, &log, ci);
-    let ov: &'a Overlay = slot.insert(ov);
-    store.apply_overlay(ov)?;
-    Ok((ov, log.torn.clone()))
+    Ok((apply(store, ov), log.torn.clone()))
+}
+
+/// Hands the replayed revisions to the store; the report remains.
+fn apply<'a>(store: &mut Store<'a>, ov: Overlay<'a>) -> ReplayReport {
+    let Overlay { records, report } = ov;
+    store.apply_overlay(records, report.revision, report.compacted);
+    report
 }
 
 /// What [`replay_wal_salvage`] did: the replay laid over the store, the
 /// torn tail etcd would drop, and the loss past a damage, if any.
-pub struct SalvagedReplay<'a> {
-    pub overlay: &'a Overlay,
+pub struct SalvagedReplay {
+    pub report: ReplayReport,
     pub torn: Option<super::read::Torn>,
     pub loss: Option<super::salvage::WalLoss>,
 }
@@ -112,15 +115,13 @@ pub fn replay_wal_salvage<'a>(
     store: &mut Store<'a>,
     dir: &Path,
     consistent_index: u64,
-    slot: &'a mut Option<Overlay>,
-) -> Result<SalvagedReplay<'a>, OpenError> {
-    let files = super::salvage::open(dir)?;
-    let (_records, log, loss) = super::salvage::read_until_damage(&files, consistent_index);
+    slot: &'a mut Option<WalFiles>,
+) -> Result<SalvagedReplay, OpenError> {
+    let files: &'a WalFiles = slot.insert(super::salvage::open(dir)?);
+    let (_records, log, loss) = super::salvage::read_until_damage(files, consistent_index);
     let ov = replay(store, &log, consistent_index);
-    let ov: &'a Overlay = slot.insert(ov);
-    store.apply_overlay(ov)?;
     Ok(SalvagedReplay {
-        overlay: ov,
+        report: apply(store, ov),
         torn: log.torn.clone(),
         loss,
     })

@@ -6,12 +6,12 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use memmap2::Mmap;
+use memmap2::{Mmap, MmapOptions};
 use serde::Serialize;
 use thiserror::Error;
 
 use super::record::{decode_frame_size, is_torn, parse_segment_name, CRC_TYPE, MAX_RECORD_SIZE};
-use crate::wire::{expect_bytes, expect_varint, Fields};
+use crate::wire::{expect_bytes, expect_varint, Fields, WireError};
 
 #[derive(Debug, Error)]
 pub enum WalError {
@@ -36,6 +36,13 @@ pub enum WalError {
         offset: u64,
         stored: u32,
         computed: u32,
+    },
+    #[error("{segment} at offset {offset}: not a walpb.Record: {source}")]
+    Record {
+        segment: String,
+        offset: u64,
+        #[source]
+        source: WireError,
     },
     #[error("{segment} at offset {offset}: {what}")]
     Frame {
@@ -172,7 +179,9 @@ impl WalFiles {
                 continue;
             }
             // SAFETY: read-only map; etcdsnap never writes its input.
-            let m = unsafe { Mmap::map(&f) }.map_err(|e| io(&s.path, e))?;
+            // Populated: every byte is read (CRC chain), and mapping the
+            // pages in one go costs less than a fault per page.
+            let m = unsafe { MmapOptions::new().populate().map(&f) }.map_err(|e| io(&s.path, e))?;
             maps.push(Some(m));
         }
         Ok(WalFiles {
@@ -311,7 +320,11 @@ impl WalFiles {
                             damage = hit(
                                 si,
                                 off,
-                                frame_err(off as u64, format!("not a walpb.Record: {what}")),
+                                WalError::Record {
+                                    segment: seg.name.clone(),
+                                    offset: off as u64,
+                                    source: what,
+                                },
                             );
                             break 'segments;
                         }
@@ -417,16 +430,16 @@ fn gap_error(e: &WalError) -> WalError {
 }
 
 /// walpb.Record{type=1, crc=2, data=3}, zero-copy.
-fn parse_record(b: &[u8]) -> Result<(i64, u32, &[u8]), String> {
+fn parse_record(b: &[u8]) -> Result<(i64, u32, &[u8]), WireError> {
     let mut typ = 0i64;
     let mut crc = 0u32;
     let mut data: &[u8] = &[];
     for f in Fields::new(b) {
-        let (n, v) = f.map_err(|e| e.to_string())?;
+        let (n, v) = f?;
         match n {
-            1 => typ = expect_varint(n, v).map_err(|e| e.to_string())? as i64,
-            2 => crc = expect_varint(n, v).map_err(|e| e.to_string())? as u32,
-            3 => data = expect_bytes(n, v).map_err(|e| e.to_string())?,
+            1 => typ = expect_varint(n, v)? as i64,
+            2 => crc = expect_varint(n, v)? as u32,
+            3 => data = expect_bytes(n, v)?,
             _ => {}
         }
     }

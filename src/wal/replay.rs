@@ -28,17 +28,15 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::log::{Entry, Log, ENTRY_NORMAL};
-use super::request::{decode, Body};
+use super::kv_request::{self, Compare, KeyRange, KvRequest, Op, Put, Target, Txn};
+use super::log::{Entry, Log};
+use super::request::RequestError;
 use crate::etcd::schema::{Revision, LEASE_BUCKET};
 use crate::etcd::KeyValue;
-use crate::mvcc::Store;
-use crate::proto::etcdserverpb::{
-    compare, request_op, Compare, DeleteRangeRequest, InternalRaftRequest, PutRequest, TxnRequest,
-};
+use crate::mvcc::{Record, Store};
 
 /// The state of one live key during replay; the value borrows the db or
-/// the request that wrote it.
+/// the WAL segment holding the request that wrote it.
 #[derive(Debug, Clone, Copy)]
 struct Live<'a> {
     create: i64,
@@ -46,14 +44,6 @@ struct Live<'a> {
     version: i64,
     lease: i64,
     value: &'a [u8],
-}
-
-/// One revision written by the replay: its revision key and the
-/// `mvccpb.KeyValue` bytes etcd writes under it.
-#[derive(Debug, Clone)]
-pub struct ReplayedRecord {
-    pub rev: Revision,
-    pub value: Vec<u8>,
 }
 
 /// What a replay did, for a note and for `wal`.
@@ -87,12 +77,12 @@ pub struct ReplayReport {
     pub leases_revoked: Vec<i64>,
 }
 
-/// The revisions a replay adds, owned; a [`Store`] borrows them through
-/// [`Store::apply_overlay`].
+/// The revisions a replay adds on top of the db, in revision order, as
+/// the store holds its own: keys and values borrow the mapped WAL segments
+/// and the db, nothing is encoded. [`Store::apply_overlay`] takes them.
 #[derive(Debug, Clone, Default)]
-pub struct Overlay {
-    pub records: Vec<ReplayedRecord>,
-    pub compacted: Option<i64>,
+pub struct Overlay<'a> {
+    pub records: Vec<Record<'a>>,
     pub report: ReplayReport,
 }
 
@@ -114,7 +104,7 @@ struct State<'a> {
     leases: BTreeSet<i64>,
     current: i64,
     compacted: i64,
-    out: Vec<ReplayedRecord>,
+    out: Vec<Record<'a>>,
     /// Changes in the write in progress.
     changes: i64,
 }
@@ -127,8 +117,8 @@ pub(crate) fn pending<'l, 'a>(log: &'l Log<'a>, consistent_index: u64) -> &'l [E
 }
 
 /// Replays `log` over `store` (the db alone). `consistent_index` is the
-/// db's.
-pub fn replay(store: &Store<'_>, log: &Log<'_>, consistent_index: u64) -> Overlay {
+/// db's. The revisions borrow the log's segments and the store's db.
+pub fn replay<'a>(store: &Store<'a>, log: &Log<'a>, consistent_index: u64) -> Overlay<'a> {
     let todo = pending(log, consistent_index);
     let mut report = ReplayReport {
         consistent_index,
@@ -145,16 +135,9 @@ pub fn replay(store: &Store<'_>, log: &Log<'_>, consistent_index: u64) -> Overla
         report.compacted = scheduled;
         return Overlay {
             records: Vec::new(),
-            compacted: scheduled,
             report,
         };
     }
-    // Decoded once, in parallel; the replay borrows keys and values from
-    // these requests and from the db.
-    let bodies: Vec<Option<Result<Body, String>>> = todo
-        .par_iter()
-        .map(|e| (e.typ == ENTRY_NORMAL).then(|| decode(e)))
-        .collect();
     let mut st = State {
         live: LiveMap::default(),
         leases: db_leases(store),
@@ -172,11 +155,18 @@ pub fn replay(store: &Store<'_>, log: &Log<'_>, consistent_index: u64) -> Overla
         keys: HashSet::with_capacity_and_hasher(todo.len(), FxBuild::default()),
         ..Touched::default()
     };
-    for b in bodies.iter().flatten() {
-        if let Ok(Body::Raft(r)) = b {
-            touched.request(r);
-        }
-    }
+    // Decoded once, zero-copy (keys and values are slices of the mapped
+    // segments), collecting what the requests touch on the way.
+    let bodies: Vec<Result<Option<KvRequest<'a>>, RequestError>> = todo
+        .iter()
+        .map(|e| {
+            let r = kv_request::decode(e);
+            if let Ok(Some(r)) = &r {
+                touched.request(r);
+            }
+            r
+        })
+        .collect();
     st.live = touched.db_state(store, todo.len());
     let commit = log.hard_state.map(|h| h.commit).unwrap_or(0);
     let mut compacted = scheduled;
@@ -187,57 +177,56 @@ pub fn replay(store: &Store<'_>, log: &Log<'_>, consistent_index: u64) -> Overla
         if e.index > commit {
             report.beyond_commit += 1;
         }
-        let body = match body {
-            None => continue,
-            Some(Ok(b)) => b,
-            Some(Err(_)) => {
+        let r = match body {
+            Ok(None) => continue,
+            Ok(Some(r)) => r,
+            Err(_) => {
                 report.undecodable += 1;
                 continue;
             }
         };
-        let Body::Raft(r) = body else { continue };
         let before = st.out.len();
-        let res = if let Some(p) = &r.put {
-            st.write(|st| st.put(p))
-        } else if let Some(d) = &r.delete_range {
-            st.write(|st| {
+        let res = match r {
+            KvRequest::Put(p) => st.write(|st| st.put(p)),
+            KvRequest::DeleteRange(d) => st.write(|st| {
                 st.delete_range(d);
                 Ok(())
-            })
-        } else if let Some(t) = &r.txn {
-            st.write(|st| st.txn(t))
-        } else if let Some(g) = &r.lease_grant {
-            if st.leases.insert(g.id) {
-                report.leases_granted.push((g.id, g.ttl));
-                Ok(())
-            } else {
-                Err(Refused::LeaseExists)
-            }
-        } else if let Some(l) = &r.lease_revoke {
-            if st.leases.remove(&l.id) {
-                report.leases_revoked.push(l.id);
-                st.write(|st| {
-                    let keys = st.live.keys_with_lease(l.id);
-                    for k in keys {
-                        st.tombstone(k);
-                    }
+            }),
+            KvRequest::Txn(t) => st.write(|st| st.txn(t)),
+            &KvRequest::LeaseGrant { id, ttl } => {
+                if st.leases.insert(id) {
+                    report.leases_granted.push((id, ttl));
                     Ok(())
-                })
-            } else {
-                Err(Refused::LeaseNotFound)
+                } else {
+                    Err(Refused::LeaseExists)
+                }
             }
-        } else if let Some(c) = &r.compaction {
-            if c.revision <= st.compacted {
-                Err(Refused::Compacted)
-            } else if c.revision > st.current {
-                Err(Refused::FutureRev)
-            } else {
-                st.compacted = c.revision;
-                compacted = Some(c.revision);
-                Ok(())
+            &KvRequest::LeaseRevoke { id } => {
+                if st.leases.remove(&id) {
+                    report.leases_revoked.push(id);
+                    st.write(|st| {
+                        let keys = st.live.keys_with_lease(id);
+                        for k in keys {
+                            st.tombstone(k);
+                        }
+                        Ok(())
+                    })
+                } else {
+                    Err(Refused::LeaseNotFound)
+                }
             }
-        } else {
-            Ok(())
+            &KvRequest::Compaction { revision } => {
+                if revision <= st.compacted {
+                    Err(Refused::Compacted)
+                } else if revision > st.current {
+                    Err(Refused::FutureRev)
+                } else {
+                    st.compacted = revision;
+                    compacted = Some(revision);
+                    Ok(())
+                }
+            }
+            KvRequest::Nothing => Ok(()),
         };
         match res {
             Ok(()) if st.out.len() > before => report.writes += 1,
@@ -249,7 +238,6 @@ pub fn replay(store: &Store<'_>, log: &Log<'_>, consistent_index: u64) -> Overla
     report.compacted = compacted;
     Overlay {
         records: st.out,
-        compacted,
         report,
     }
 }
@@ -321,6 +309,27 @@ impl<'a> LiveMap<'a> {
         if self.map.insert(k, v).is_none() {
             if let Some(o) = &mut self.order {
                 o.insert(k);
+            }
+        }
+    }
+
+    /// Sets `k`'s state to `f` of its current one (one hash lookup),
+    /// returning it.
+    fn update<F: FnOnce(Option<&Live<'a>>) -> Live<'a>>(&mut self, k: &'a [u8], f: F) -> Live<'a> {
+        use std::collections::hash_map::Entry;
+        match self.map.entry(k) {
+            Entry::Occupied(mut o) => {
+                let l = f(Some(o.get()));
+                o.insert(l);
+                l
+            }
+            Entry::Vacant(v) => {
+                let l = f(None);
+                v.insert(l);
+                if let Some(o) = &mut self.order {
+                    o.insert(k);
+                }
+                l
             }
         }
     }
@@ -400,31 +409,28 @@ impl<'r> Touched<'r> {
 
     /// Every key and range the request names, in every branch of a txn
     /// (the branch taken is only known during the replay).
-    fn request(&mut self, r: &'r InternalRaftRequest) {
-        if let Some(p) = &r.put {
-            self.key(&p.key, &[]);
-        }
-        if let Some(d) = &r.delete_range {
-            self.key(&d.key, &d.range_end);
-        }
-        if let Some(t) = &r.txn {
-            self.txn(t);
-        }
-        if let Some(l) = &r.lease_revoke {
-            self.leases.insert(l.id);
+    fn request(&mut self, r: &KvRequest<'r>) {
+        match r {
+            KvRequest::Put(p) => self.key(p.key, &[]),
+            KvRequest::DeleteRange(d) => self.key(d.key, d.range_end),
+            KvRequest::Txn(t) => self.txn(t),
+            &KvRequest::LeaseRevoke { id } => {
+                self.leases.insert(id);
+            }
+            _ => {}
         }
     }
 
-    fn txn(&mut self, t: &'r TxnRequest) {
+    fn txn(&mut self, t: &Txn<'r>) {
         for c in &t.compare {
-            self.key(&c.key, &c.range_end);
+            self.key(c.key, c.range_end);
         }
         for op in t.success.iter().chain(&t.failure) {
-            match &op.request {
-                Some(request_op::Request::RequestPut(p)) => self.key(&p.key, &[]),
-                Some(request_op::Request::RequestDeleteRange(d)) => self.key(&d.key, &d.range_end),
-                Some(request_op::Request::RequestTxn(n)) => self.txn(n),
-                Some(request_op::Request::RequestRange(_)) | None => {}
+            match op {
+                Op::Put(p) => self.key(p.key, &[]),
+                Op::DeleteRange(d) => self.key(d.key, d.range_end),
+                Op::Txn(n) => self.txn(n),
+                Op::Range(_) | Op::None => {}
             }
         }
     }
@@ -456,9 +462,10 @@ impl<'r> Touched<'r> {
         out
     }
 
-    /// The db's live state of every touched key, sorted by key: per key
-    /// its newest revision unless a tombstone (as [`Store::state_at`]).
-    fn db_state<'s: 'r>(&self, store: &Store<'s>, writes: usize) -> LiveMap<'r> {
+    /// The db's live state of every touched key: per key its newest
+    /// revision unless a tombstone (as [`Store::state_at`]), with room for
+    /// `writes` more keys.
+    fn db_state(&self, store: &Store<'r>, writes: usize) -> LiveMap<'r> {
         let records = store.records();
         let ranges = self.merged_ranges();
         let in_ranges = |k: &[u8]| {
@@ -467,7 +474,7 @@ impl<'r> Touched<'r> {
         };
         // Keys that held a revoked lease at some revision: whether they
         // still hold it is decided by their newest revision below.
-        let mut leased: HashSet<&'s [u8], FxBuild> = HashSet::default();
+        let mut leased: HashSet<&'r [u8], FxBuild> = HashSet::default();
         if !self.leases.is_empty() {
             for r in records {
                 if !r.is_delete() && r.kv.lease != 0 && self.leases.contains(&r.kv.lease) {
@@ -475,21 +482,39 @@ impl<'r> Touched<'r> {
                 }
             }
         }
-        let mut latest: HashMap<&'s [u8], crate::mvcc::Record<'s>, FxBuild> =
-            HashMap::with_capacity_and_hasher(self.keys.len(), FxBuild::default());
-        for r in records {
-            let k = r.kv.key;
-            if k.is_empty() {
-                continue;
-            }
-            if self.keys.contains(k) || (!ranges.is_empty() && in_ranges(k)) || leased.contains(k) {
-                latest.insert(k, *r);
-            }
+        // In parallel over runs of revisions, each run's newest revision of
+        // each key kept; merged in revision order, later runs winning.
+        let wanted = |k: &[u8]| {
+            !k.is_empty()
+                && (self.keys.contains(k)
+                    || (!ranges.is_empty() && in_ranges(k))
+                    || leased.contains(k))
+        };
+        let chunk = records
+            .len()
+            .div_ceil(rayon::current_num_threads() * 4)
+            .max(4096);
+        let runs: Vec<HashMap<&'r [u8], Record<'r>, FxBuild>> = records
+            .par_chunks(chunk)
+            .map(|run| {
+                let mut m = HashMap::default();
+                for r in run.iter().filter(|r| wanted(r.kv.key)) {
+                    m.insert(r.kv.key, *r);
+                }
+                m
+            })
+            .collect();
+        let mut latest: HashMap<&'r [u8], Record<'r>, FxBuild> = HashMap::with_capacity_and_hasher(
+            runs.iter().map(|m| m.len()).sum(),
+            FxBuild::default(),
+        );
+        for run in runs {
+            latest.extend(run);
         }
         let ordered = !self.ranges.is_empty() || !self.leases.is_empty();
         let mut live = LiveMap::new(ordered, latest.len() + writes);
-        for (k, l) in latest.into_values().filter(|r| !r.is_delete()).map(|r| {
-            (
+        for r in latest.into_values().filter(|r| !r.is_delete()) {
+            live.insert(
                 r.kv.key,
                 Live {
                     create: r.kv.create_revision,
@@ -498,9 +523,7 @@ impl<'r> Touched<'r> {
                     lease: r.kv.lease,
                     value: r.kv.value,
                 },
-            )
-        }) {
-            live.insert(k, l);
+            );
         }
         live
     }
@@ -563,80 +586,77 @@ impl<'a> State<'a> {
         self.current + 1
     }
 
-    fn check_put(&self, p: &PutRequest) -> Result<(), Refused> {
+    fn check_put(&self, p: &Put<'a>) -> Result<(), Refused> {
         if p.lease != 0 && !p.ignore_lease && !self.leases.contains(&p.lease) {
             return Err(Refused::LeaseNotFound);
         }
-        if (p.ignore_value || p.ignore_lease) && !self.live.contains_key(&p.key[..]) {
+        if (p.ignore_value || p.ignore_lease) && !self.live.contains_key(p.key) {
             return Err(Refused::KeyNotFound);
         }
         Ok(())
     }
 
-    fn put(&mut self, p: &'a PutRequest) -> Result<(), Refused> {
+    fn put(&mut self, p: &Put<'a>) -> Result<(), Refused> {
         self.check_put(p)?;
         self.put_checked(p);
         Ok(())
     }
 
-    fn put_checked(&mut self, p: &'a PutRequest) {
+    fn put_checked(&mut self, p: &Put<'a>) {
         let rev = self.rev();
-        let prev = self.live.get(&p.key[..]);
-        let value: &'a [u8] = if p.ignore_value {
-            prev.map(|l| l.value).unwrap_or_default()
-        } else {
-            &p.value
-        };
-        let lease = if p.ignore_lease {
-            prev.map(|l| l.lease).unwrap_or(0)
-        } else {
-            p.lease
-        };
-        let (create, version) = match prev {
-            Some(l) => (l.create, l.version + 1),
-            None => (rev, 1),
-        };
-        let kv = KeyValue {
-            key: &p.key,
-            create_revision: create,
-            mod_revision: rev,
-            version,
-            value,
-            lease,
-        };
-        self.out.push(ReplayedRecord {
-            rev: Revision {
-                main: rev,
-                sub: self.changes,
-                tombstone: false,
-            },
-            value: kv.encode(),
-        });
-        self.changes += 1;
-        self.live.insert(
-            &p.key[..],
+        // One hash lookup for reading and updating the key's state.
+        let next = self.live.update(p.key, |prev| {
+            let value: &'a [u8] = if p.ignore_value {
+                prev.map(|l| l.value).unwrap_or_default()
+            } else {
+                p.value
+            };
+            let lease = if p.ignore_lease {
+                prev.map(|l| l.lease).unwrap_or(0)
+            } else {
+                p.lease
+            };
+            let (create, version) = match prev {
+                Some(l) => (l.create, l.version + 1),
+                None => (rev, 1),
+            };
             Live {
                 create,
                 modr: rev,
                 version,
                 lease,
                 value,
+            }
+        });
+        self.out.push(Record {
+            rev: Revision {
+                main: rev,
+                sub: self.changes,
+                tombstone: false,
             },
-        );
+            kv: KeyValue {
+                key: p.key,
+                create_revision: next.create,
+                mod_revision: rev,
+                version: next.version,
+                value: next.value,
+                lease: next.lease,
+            },
+        });
+        self.changes += 1;
     }
 
     fn tombstone(&mut self, key: &'a [u8]) {
-        let kv = KeyValue {
-            key,
-            ..KeyValue::default()
-        };
-        self.out.push(ReplayedRecord {
+        self.out.push(Record {
             rev: Revision {
                 main: self.rev(),
                 sub: self.changes,
                 tombstone: true,
             },
-            value: kv.encode(),
+            kv: KeyValue {
+                key,
+                ..KeyValue::default()
+            },
         });
         self.changes += 1;
         self.live.remove(key);
@@ -646,17 +666,17 @@ impl<'a> State<'a> {
         self.live.keys_in(key, end)
     }
 
-    fn delete_range(&mut self, d: &DeleteRangeRequest) {
-        for k in self.keys_in(&d.key, &d.range_end) {
+    fn delete_range(&mut self, d: &KeyRange<'a>) {
+        for k in self.keys_in(d.key, d.range_end) {
             self.tombstone(k);
         }
     }
 
     /// etcd's `applyCompare`.
-    fn compare(&self, c: &Compare) -> bool {
-        let keys = self.keys_in(&c.key, &c.range_end);
+    fn compare(&self, c: &Compare<'_>) -> bool {
+        let keys = self.keys_in(c.key, c.range_end);
         if keys.is_empty() {
-            if c.target == compare::CompareTarget::Value as i32 {
+            if c.target == crate::proto::etcdserverpb::compare::CompareTarget::Value as i32 {
                 return false;
             }
             return compare_kv(c, None);
@@ -667,44 +687,44 @@ impl<'a> State<'a> {
     /// etcd's `compareToPath`: the branch taken by the txn and by each
     /// nested txn of a taken branch, all evaluated against the state before
     /// the txn, depth first.
-    fn path(&self, t: &TxnRequest, out: &mut Vec<bool>) {
+    fn path(&self, t: &Txn<'a>, out: &mut Vec<bool>) {
         let ok = t.compare.iter().all(|c| self.compare(c));
         out.push(ok);
         for op in if ok { &t.success } else { &t.failure } {
-            if let Some(request_op::Request::RequestTxn(n)) = &op.request {
+            if let Op::Txn(n) = op {
                 self.path(n, out);
             }
         }
     }
 
     /// The checks etcd runs on the taken branches before applying any.
-    fn check_ops(&self, t: &TxnRequest, path: &[bool], at: &mut usize) -> Result<(), Refused> {
+    fn check_ops(&self, t: &Txn<'a>, path: &[bool], at: &mut usize) -> Result<(), Refused> {
         let ok = path.get(*at).copied().unwrap_or(false);
         *at += 1;
         for op in if ok { &t.success } else { &t.failure } {
-            match &op.request {
-                Some(request_op::Request::RequestPut(p)) => self.check_put(p)?,
-                Some(request_op::Request::RequestTxn(n)) => self.check_ops(n, path, at)?,
+            match op {
+                Op::Put(p) => self.check_put(p)?,
+                Op::Txn(n) => self.check_ops(n, path, at)?,
                 _ => {}
             }
         }
         Ok(())
     }
 
-    fn apply_ops(&mut self, t: &'a TxnRequest, path: &[bool], at: &mut usize) {
+    fn apply_ops(&mut self, t: &Txn<'a>, path: &[bool], at: &mut usize) {
         let ok = path.get(*at).copied().unwrap_or(false);
         *at += 1;
         for op in if ok { &t.success } else { &t.failure } {
-            match &op.request {
-                Some(request_op::Request::RequestPut(p)) => self.put_checked(p),
-                Some(request_op::Request::RequestDeleteRange(d)) => self.delete_range(d),
-                Some(request_op::Request::RequestTxn(n)) => self.apply_ops(n, path, at),
-                Some(request_op::Request::RequestRange(_)) | None => {}
+            match op {
+                Op::Put(p) => self.put_checked(p),
+                Op::DeleteRange(d) => self.delete_range(d),
+                Op::Txn(n) => self.apply_ops(n, path, at),
+                Op::Range(_) | Op::None => {}
             }
         }
     }
 
-    fn txn(&mut self, t: &'a TxnRequest) -> Result<(), Refused> {
+    fn txn(&mut self, t: &Txn<'a>) -> Result<(), Refused> {
         let mut path = Vec::new();
         self.path(t, &mut path);
         self.check_ops(t, &path, &mut 0)?;
@@ -714,14 +734,15 @@ impl<'a> State<'a> {
 }
 
 /// etcd's `compareKV` (a missing key compares as an empty KeyValue; a
-/// target union of another kind compares against 0 / empty).
-fn compare_kv(c: &Compare, kv: Option<&Live<'_>>) -> bool {
-    use compare::{CompareResult as R, CompareTarget as T, TargetUnion as U};
+/// target union of another kind compares against 0 / empty; an unknown
+/// target or result number reads as the enum's zero, as before).
+fn compare_kv(c: &Compare<'_>, kv: Option<&Live<'_>>) -> bool {
+    use crate::proto::etcdserverpb::compare::{CompareResult as R, CompareTarget as T};
     let num = |got: i64, want: Option<i64>| got.cmp(&want.unwrap_or(0));
     let ord = match T::try_from(c.target).unwrap_or(T::Version) {
         T::Value => {
-            let want: &[u8] = match &c.target_union {
-                Some(U::Value(v)) => v,
+            let want: &[u8] = match c.union {
+                Some(Target::Value(v)) => v,
                 _ => &[],
             };
             let got: &[u8] = kv.map(|l| l.value).unwrap_or(&[]);
@@ -729,29 +750,29 @@ fn compare_kv(c: &Compare, kv: Option<&Live<'_>>) -> bool {
         }
         T::Create => num(
             kv.map(|l| l.create).unwrap_or(0),
-            match c.target_union {
-                Some(U::CreateRevision(x)) => Some(x),
+            match c.union {
+                Some(Target::CreateRevision(x)) => Some(x),
                 _ => None,
             },
         ),
         T::Mod => num(
             kv.map(|l| l.modr).unwrap_or(0),
-            match c.target_union {
-                Some(U::ModRevision(x)) => Some(x),
+            match c.union {
+                Some(Target::ModRevision(x)) => Some(x),
                 _ => None,
             },
         ),
         T::Version => num(
             kv.map(|l| l.version).unwrap_or(0),
-            match c.target_union {
-                Some(U::Version(x)) => Some(x),
+            match c.union {
+                Some(Target::Version(x)) => Some(x),
                 _ => None,
             },
         ),
         T::Lease => num(
             kv.map(|l| l.lease).unwrap_or(0),
-            match c.target_union {
-                Some(U::Lease(x)) => Some(x),
+            match c.union {
+                Some(Target::Lease(x)) => Some(x),
                 _ => None,
             },
         ),
@@ -764,38 +785,19 @@ fn compare_kv(c: &Compare, kv: Option<&Live<'_>>) -> bool {
     }
 }
 
-/// The keep-set of a compaction at `at` over `records` (revision order):
-/// per key its newest revision ≤ `at` unless a tombstone.
-pub(crate) fn compaction_keep(
-    records: &[crate::mvcc::Record<'_>],
-    at: i64,
-) -> std::collections::HashSet<(i64, i64)> {
-    let mut newest: HashMap<&[u8], Revision> = HashMap::new();
-    for r in records {
-        if r.rev.main > at {
-            break;
-        }
-        newest.insert(r.kv.key, r.rev);
-    }
-    newest
-        .into_values()
-        .filter(|r| !r.tombstone)
-        .map(|r| (r.main, r.sub))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use compare::{CompareResult as R, CompareTarget as T, TargetUnion as U};
+    use crate::proto::etcdserverpb::compare::{CompareResult as R, CompareTarget as T};
+    use Target as U;
 
-    fn cmp(target: T, result: R, u: Option<U>) -> Compare {
+    fn cmp(target: T, result: R, u: Option<U<'_>>) -> Compare<'_> {
         Compare {
             result: result as i32,
             target: target as i32,
-            key: b"/k".to_vec(),
-            target_union: u,
-            range_end: Vec::new(),
+            key: b"/k",
+            union: u,
+            range_end: b"",
         }
     }
 
@@ -836,11 +838,11 @@ mod tests {
             Some(&k)
         ));
         assert!(compare_kv(
-            &cmp(T::Value, R::Equal, Some(U::Value(b"abc".to_vec()))),
+            &cmp(T::Value, R::Equal, Some(U::Value(b"abc"))),
             Some(&k)
         ));
         assert!(compare_kv(
-            &cmp(T::Value, R::Greater, Some(U::Value(b"abb".to_vec()))),
+            &cmp(T::Value, R::Greater, Some(U::Value(b"abb"))),
             Some(&k)
         ));
         // Missing key: create/mod/version 0.
@@ -864,10 +866,15 @@ mod tests {
             for (i, k) in keys.iter().enumerate() {
                 let mut l = live(1, b"v");
                 l.lease = (i % 2) as i64;
-                m.insert(k, l);
+                if i % 2 == 0 {
+                    m.insert(k, l);
+                } else {
+                    m.update(k, |_| l);
+                }
             }
             m.remove(b"/b");
             m.remove(b"/zz");
+            assert!(!m.contains_key(b"/b") && m.contains_key(b"/c/1"));
         }
         for m in &maps {
             let want: Vec<&[u8]> = vec![b"/c", b"/c/0", b"/c/1"];

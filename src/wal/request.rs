@@ -6,7 +6,9 @@
 //! is the member as JSON.
 
 use prost::Message;
+use thiserror::Error;
 
+use super::kv_request::KvRequestError;
 use super::log::{Entry, ENTRY_CONF_CHANGE, ENTRY_CONF_CHANGE_V2};
 use crate::proto::etcdserverpb::{
     compare, request_op, Compare, InternalRaftRequest, Request as V2Request, RequestOp,
@@ -25,12 +27,63 @@ pub enum Body {
     ConfChangeV2,
 }
 
+/// An entry whose data does not decode as its type says.
+#[derive(Debug, Clone, Error)]
+pub enum RequestError {
+    #[error("entry {index} at offset {offset}: not a raftpb.ConfChange: {source}")]
+    ConfChange {
+        index: u64,
+        offset: u64,
+        #[source]
+        source: prost::DecodeError,
+    },
+    #[error("entry {index} at offset {offset}: neither an InternalRaftRequest ({raft}) nor a v2 Request ({v2})")]
+    Neither {
+        index: u64,
+        offset: u64,
+        raft: prost::DecodeError,
+        v2: prost::DecodeError,
+    },
+    /// Prost reads it, the replay's borrowed reader does not (an unknown
+    /// field encoded as a protobuf group, which etcd never writes).
+    #[error("entry {index} at offset {offset}: the replay cannot read this InternalRaftRequest: {source}")]
+    Borrowed {
+        index: u64,
+        offset: u64,
+        #[source]
+        source: KvRequestError,
+    },
+}
+
+impl RequestError {
+    pub(crate) fn borrowed(e: &Entry<'_>, source: KvRequestError) -> RequestError {
+        RequestError::Borrowed {
+            index: e.index,
+            offset: e.offset,
+            source,
+        }
+    }
+
+    /// The raft index of the entry.
+    pub fn index(&self) -> u64 {
+        match self {
+            RequestError::ConfChange { index, .. }
+            | RequestError::Neither { index, .. }
+            | RequestError::Borrowed { index, .. } => *index,
+        }
+    }
+}
+
 /// Decodes an entry's data as etcd's apply loop does.
-pub fn decode(e: &Entry<'_>) -> Result<Body, String> {
+pub fn decode(e: &Entry<'_>) -> Result<Body, RequestError> {
     match e.typ {
         ENTRY_CONF_CHANGE => ConfChange::decode(e.data)
             .map(Body::ConfChange)
-            .map_err(|x| format!("not a raftpb.ConfChange: {x}")),
+            .map_err(|source| RequestError::ConfChange {
+                index: e.index,
+                offset: e.offset,
+                source,
+            }),
         ENTRY_CONF_CHANGE_V2 => Ok(Body::ConfChangeV2),
         _ if e.data.is_empty() => Ok(Body::Empty),
         _ => match InternalRaftRequest::decode(e.data) {
@@ -38,9 +91,16 @@ pub fn decode(e: &Entry<'_>) -> Result<Body, String> {
                 Some(v2) => Ok(Body::V2(v2)),
                 None => Ok(Body::Raft(Box::new(r))),
             },
-            Err(_) => V2Request::decode(e.data)
-                .map(Body::V2)
-                .map_err(|x| format!("neither an InternalRaftRequest nor a v2 Request: {x}")),
+            Err(raft) => {
+                V2Request::decode(e.data)
+                    .map(Body::V2)
+                    .map_err(|v2| RequestError::Neither {
+                        index: e.index,
+                        offset: e.offset,
+                        raft,
+                        v2,
+                    })
+            }
         },
     }
 }

@@ -103,7 +103,7 @@ pub(crate) fn read_until_damage<'f>(
                     error: WalError::Frame {
                         segment: e.segment.clone(),
                         offset: e.offset,
-                        what: format!("{} record: {}", e.what, e.why),
+                        what: format!("{} record: {}", e.what, e.source),
                     },
                     segment: seg,
                     offset: Some(e.offset),
