@@ -426,12 +426,23 @@ impl<'a> Item<'a> {
         if !yaml {
             return self.write_json(out, crate::kube::render::Style::PRETTY);
         }
+        self.write_yaml(out, false)
+    }
+
+    /// Appends the object as YAML, as a List item (`- ` first) when
+    /// `list_item`.
+    pub fn write_yaml(&self, out: &mut Vec<u8>, list_item: bool) -> Result<(), String> {
         if self.is_encrypted() {
             return Err(self.encrypted_note());
         }
         let at = out.len();
         let rv = Some(self.record.kv.mod_revision);
-        crate::kube::sink_yaml::write_value_rv(&self.plain, rv, out).map_err(|e| {
+        let write = if list_item {
+            crate::kube::sink_yaml::write_list_item_rv
+        } else {
+            crate::kube::sink_yaml::write_value_rv
+        };
+        write(&self.plain, rv, out).map_err(|e| {
             out.truncate(at);
             e.to_string()
         })

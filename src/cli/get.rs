@@ -433,7 +433,14 @@ impl Render<'_> {
     /// the labels alone (no `Value` of the object). Objects the redaction
     /// may change are decoded to a `Value`, redacted, and printed by the
     /// same emitters; all others stream from the stored bytes.
-    fn item(&self, r: &Record<'_>, buf: &mut Vec<u8>) -> Result<Option<()>, String> {
+    /// YAML goes in a List's `items:` when `list_item` (`- ` first, the
+    /// object's strings folded at their column there, as kubectl does).
+    fn item(
+        &self,
+        r: &Record<'_>,
+        buf: &mut Vec<u8>,
+        list_item: bool,
+    ) -> Result<Option<()>, String> {
         let it = Item::new(*r, self.keys);
         let fail = |e: String| format!("{}: {e}", bytes(r.kv.key));
         if let Some(l) = &self.filter.labels {
@@ -442,12 +449,18 @@ impl Render<'_> {
             }
         }
         if !self.redaction.may_change(r.kv.key) {
-            it.write_as(buf, self.yaml).map_err(fail)?;
+            if self.yaml {
+                it.write_yaml(buf, list_item).map_err(fail)?;
+            } else {
+                it.write_as(buf, false).map_err(fail)?;
+            }
             return Ok(Some(()));
         }
         let mut obj = it.object().map_err(fail)?;
         self.redaction.apply(r.kv.key, &mut obj);
-        if self.yaml {
+        if self.yaml && list_item {
+            etcdsnap::kube::sink_yaml::write_json_list_item(&obj, buf);
+        } else if self.yaml {
             etcdsnap::kube::sink_yaml::write_json_value(&obj, buf);
         } else {
             etcdsnap::kube::render::write_json_value(&obj, buf, Style::PRETTY);
@@ -523,15 +536,28 @@ fn list(records: &[Record<'_>], r: &Render<'_>, out: &mut impl Write) -> anyhow:
                 let mut one = Vec::with_capacity(4096);
                 let mut errors = Vec::new();
                 for rec in chunk {
+                    if r.yaml {
+                        // YAML items are written in place: `\n- ` and the
+                        // object at column 2.
+                        one.clear();
+                        one.push(b'\n');
+                        match r.item(rec, &mut one, true) {
+                            Ok(Some(())) => {
+                                if one.ends_with(b"\n") {
+                                    one.pop();
+                                }
+                                items.push(one.clone());
+                            }
+                            Ok(None) => {}
+                            Err(e) => errors.push(e),
+                        }
+                        continue;
+                    }
                     one.clear();
-                    match r.item(rec, &mut one) {
+                    match r.item(rec, &mut one, false) {
                         Ok(Some(())) => {
                             let mut item = Vec::with_capacity(one.len() + one.len() / 8);
-                            if r.yaml {
-                                indented(&mut item, b"\n- ", b"  ", &one);
-                            } else {
-                                indented(&mut item, b"\n    ", b"    ", &one);
-                            }
+                            indented(&mut item, b"\n    ", b"    ", &one);
                             items.push(item);
                         }
                         Ok(None) => {}
@@ -575,7 +601,7 @@ fn one(records: &[Record<'_>], r: &Render<'_>, out: &mut impl Write) -> anyhow::
     let mut t = Tally::default();
     for rec in records {
         let mut buf = Vec::new();
-        match r.item(rec, &mut buf) {
+        match r.item(rec, &mut buf, false) {
             Ok(Some(())) => {
                 if !buf.ends_with(b"\n") {
                     buf.push(b'\n');
