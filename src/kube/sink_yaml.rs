@@ -393,35 +393,7 @@ impl Sink for YamlEmitter<'_> {
     }
 
     fn value(&mut self, v: &J) {
-        match v {
-            J::Null => self.null(),
-            J::Bool(b) => self.bool(*b),
-            J::Number(n) => {
-                if let Some(i) = n.as_i64() {
-                    self.i64(i)
-                } else if let Some(u) = n.as_u64() {
-                    self.u64(u)
-                } else {
-                    self.f64(n.as_f64().unwrap_or(f64::NAN))
-                }
-            }
-            J::String(s) => self.string(s),
-            J::Array(a) => {
-                self.begin_array();
-                for x in a {
-                    self.value(x);
-                }
-                self.end_array();
-            }
-            J::Object(o) => {
-                self.begin_object();
-                for (k, x) in o {
-                    self.map_key(k);
-                    self.value(x);
-                }
-                self.end_object();
-            }
-        }
+        super::decode::replay(v, self);
     }
 }
 
