@@ -1,7 +1,7 @@
 //! How a string is spelled in block YAML, as the apiserver and kubectl print
 //! it (sigs.k8s.io/yaml, i.e. go-yaml v2's emitter with its defaults:
 //! unicode on, two-space indent, lines folded past column 80). See
-//! docs/kubernetes.md "YAML scalars".
+//! docs/kubernetes.md "Rendering rules", YAML.
 //!
 //! This module owns the choice between plain, `'single'`, `"double"` and
 //! `|` literal styles, the words that must be quoted because YAML 1.1 reads
