@@ -468,29 +468,41 @@ impl<'a> Item<'a> {
         if !yaml {
             return self.write_json(out, crate::kube::render::Style::PRETTY);
         }
+        self.write_yaml(out, false)
+    }
+
+    /// Appends the object as YAML, as a List item (`- ` first) when
+    /// `list_item`.
+    pub fn write_yaml(&self, out: &mut Vec<u8>, list_item: bool) -> Result<(), QueryError> {
         self.readable()?;
         let at = out.len();
         let rv = Some(self.record.kv.mod_revision);
-        crate::kube::sink_yaml::write_value_rv(&self.plain, rv, out).map_err(|e| {
+        let write = if list_item {
+            crate::kube::sink_yaml::write_list_item_rv
+        } else {
+            crate::kube::sink_yaml::write_value_rv
+        };
+        write(&self.plain, rv, out).map_err(|e| {
             out.truncate(at);
             self.undecodable(e)
         })
     }
 
     /// Appends the object as [`Item::write_as`] does (pretty JSON at list
-    /// depth `depth`, or YAML), with `redaction` applied while the one
+    /// depth `depth`, or YAML, as a List item when `list_item`), with `redaction` applied while the one
     /// traversal streams (no `Value` of the object).
     pub fn write_redacted(
         &self,
         out: &mut Vec<u8>,
         yaml: bool,
+        list_item: bool,
         depth: usize,
         redaction: &crate::redact::Redaction,
     ) -> Result<(), QueryError> {
         let style = crate::kube::render::Style::PRETTY;
         if !redaction.may_change(self.record.kv.key) {
             return if yaml {
-                self.write_as(out, true)
+                self.write_yaml(out, list_item)
             } else {
                 self.write_json_at(out, style, depth)
             };
@@ -499,7 +511,11 @@ impl<'a> Item<'a> {
         let at = out.len();
         let (key, rv) = (self.record.kv.key, Some(self.record.kv.mod_revision));
         let r = if yaml {
-            let mut s = crate::kube::sink_yaml::YamlEmitter::new(out);
+            let mut s = if list_item {
+                crate::kube::sink_yaml::YamlEmitter::list_item(out)
+            } else {
+                crate::kube::sink_yaml::YamlEmitter::new(out)
+            };
             redaction.decode_into(key, &self.plain, rv, &mut s)
         } else {
             let mut s = crate::kube::json_emit::JsonEmitter::at_depth(out, style, depth);

@@ -34,6 +34,42 @@ fn inputs() -> Vec<(String, Vec<String>)> {
     v
 }
 
+/// What `kubectl get -A -o yaml` prints for these objects: a List printed by
+/// kubectl itself, offline (`patch --local` with an empty patch prints its
+/// input unchanged). kubectl flattens a real List, so the items go under
+/// `itemz` of a `Wrap`, whose text has the List's layout, and the two words
+/// are put back.
+fn kubectl_yaml_list(items: &[J]) -> String {
+    let kubectl = common::repo().join(".tools/kubectl/bin/kubectl");
+    assert!(
+        kubectl.exists(),
+        "{} is missing: run scripts/install-deps.sh",
+        kubectl.display()
+    );
+    let dir = std::env::temp_dir().join(format!("etcdsnap-outputs-agree-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("wrap-{}.json", items.len()));
+    let wrap = serde_json::json!({
+        "apiVersion": "v1", "kind": "Wrap", "itemz": items,
+        "metadata": {"resourceVersion": ""},
+    });
+    std::fs::write(&file, serde_json::to_vec(&wrap).unwrap()).unwrap();
+    let o = std::process::Command::new(&kubectl)
+        .args(["patch", "--local", "--type", "merge", "-p", "{}"])
+        .args(["-o", "yaml", "--show-managed-fields", "-f"])
+        .arg(&file)
+        .env("KUBECONFIG", dir.join("none"))
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(o.status.success(), "kubectl: {}", stderr(&o));
+    stdout(&o).replacen("\nitemz:\n", "\nitems:\n", 1).replacen(
+        "\nkind: Wrap\n",
+        "\nkind: List\n",
+        1,
+    )
+}
+
 fn get(input: &str, extra: &[String], args: &[&str]) -> (String, String) {
     let mut all: Vec<&str> = vec!["get", input, "-A"];
     all.extend(extra.iter().map(String::as_str));
@@ -135,27 +171,9 @@ fn yaml_json_table_and_filters_describe_the_same_objects() {
             assert_eq!(y, j, "{input}: YAML and JSON differ");
         }
 
-        // Byte for byte, the YAML list is what serde-saphyr writes for each
-        // key-sorted JSON object, indented as a list item (the text `get`
-        // printed before YAML had its own sink).
-        let mut want = String::from("apiVersion: v1\nitems:");
-        for j in &json {
-            let mut j = j.clone();
-            etcdsnap::query::sort_keys(&mut j);
-            let y = serde_saphyr::to_string(&j).unwrap();
-            let y = y.strip_suffix('\n').unwrap_or(&y);
-            want.push_str("\n- ");
-            let mut lines = y.split('\n');
-            want.push_str(lines.next().unwrap_or_default());
-            for l in lines {
-                want.push('\n');
-                if !l.is_empty() {
-                    want.push_str("  ");
-                }
-                want.push_str(l);
-            }
-        }
-        want.push_str("\nkind: List\nmetadata:\n  resourceVersion: \"\"\n");
+        // Byte for byte, the YAML list is what kubectl's own printer
+        // (sigs.k8s.io/yaml) writes for the same objects in a list.
+        let want = kubectl_yaml_list(&json);
         let (text, _) = get(&input, &extra, &["-o", "yaml"]);
         assert!(
             text == want,

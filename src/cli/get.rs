@@ -429,8 +429,15 @@ impl Render<'_> {
     /// Renders one record as a list item into `buf`; `None` when it does
     /// not pass the label selector. Errors name the key. The selector reads
     /// the labels alone (no `Value` of the object). The redaction is
-    /// applied as the object streams from the stored bytes.
-    fn item(&self, r: &Record<'_>, buf: &mut Vec<u8>) -> Result<Option<()>, String> {
+    /// applied as the object streams from the stored bytes. YAML goes in a
+    /// List's `items:` when `list_item` (`- ` first, the object's strings
+    /// folded at their column there, as kubectl does).
+    fn item(
+        &self,
+        r: &Record<'_>,
+        buf: &mut Vec<u8>,
+        list_item: bool,
+    ) -> Result<Option<()>, String> {
         let it = Item::new(*r, self.keys);
         let fail = |e: QueryError| format!("{}: {e}", bytes(r.kv.key));
         if let Some(l) = &self.filter.labels {
@@ -438,26 +445,10 @@ impl Render<'_> {
                 return Ok(None);
             }
         }
-        it.write_redacted(buf, self.yaml, self.depth, &self.redaction)
+        it.write_redacted(buf, self.yaml, list_item, self.depth, &self.redaction)
             .map_err(fail)?;
         Ok(Some(()))
     }
-}
-
-/// Appends `text` with every line but the first indented by `indent`
-/// (and the first prefixed by `first`).
-fn indented(out: &mut Vec<u8>, first: &[u8], indent: &[u8], text: &[u8]) {
-    out.extend_from_slice(first);
-    let text = text.strip_suffix(b"\n").unwrap_or(text);
-    let mut start = 0;
-    for nl in memchr::memchr_iter(b'\n', text) {
-        out.extend_from_slice(&text[start..=nl]);
-        if text.get(nl + 1).is_some_and(|&c| c != b'\n') {
-            out.extend_from_slice(indent);
-        }
-        start = nl + 1;
-    }
-    out.extend_from_slice(&text[start..]);
 }
 
 /// At most this many records, and (past the first) this many stored
@@ -489,8 +480,8 @@ fn list<W: Write>(
     } else {
         out.write_all(b"{\n  \"apiVersion\": \"v1\",\n  \"items\": [")?;
     }
-    // JSON items are rendered in place at their depth in the List (2);
-    // YAML ones are rendered alone and indented as list items.
+    // Items are rendered in place: JSON at its depth in the List (2), YAML
+    // as an item of `items:`.
     let r = Render { depth: 2, ..*r };
     let chunks = etcdsnap::pipeline::chunks(records, CHUNK, CHUNK_BYTES, |rec| rec.kv.value.len());
     // Output buffers go back to a pool once written: a fresh one per chunk
@@ -504,22 +495,18 @@ fn list<W: Write>(
             items: 0,
             errors: Vec::new(),
         };
-        let mut one = Vec::new();
         for rec in chunk {
             let at = done.text.len();
-            if !r.yaml && done.items > 0 {
+            if r.yaml {
+                // `\n- ` and the object at column 2, written in place.
+                done.text.push(b'\n');
+            } else if done.items > 0 {
                 done.text.push(b',');
             }
-            let buf = if r.yaml {
-                one.clear();
-                &mut one
-            } else {
-                &mut done.text
-            };
-            match r.item(rec, buf) {
+            match r.item(rec, &mut done.text, true) {
                 Ok(Some(())) => {
-                    if r.yaml {
-                        indented(&mut done.text, b"\n- ", b"  ", &one);
+                    if r.yaml && done.text.ends_with(b"\n") {
+                        done.text.pop();
                     }
                     done.items += 1;
                 }
@@ -576,7 +563,7 @@ fn one(records: &[Record<'_>], r: &Render<'_>, out: &mut impl Write) -> anyhow::
     let mut t = Tally::default();
     for rec in records {
         let mut buf = Vec::new();
-        match r.item(rec, &mut buf) {
+        match r.item(rec, &mut buf, false) {
             Ok(Some(())) => {
                 if !buf.ends_with(b"\n") {
                     buf.push(b'\n');

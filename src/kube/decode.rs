@@ -49,12 +49,60 @@ pub trait Sink {
     fn time(&mut self, seconds: i64, micros: Option<u32>);
     /// Validated JSON text (RawExtension and friends) inlined.
     fn raw_json(&mut self, b: &[u8]);
-    /// A parsed value (CBOR inside a RawExtension).
+    /// A parsed value (CBOR inside a RawExtension); text sinks [`replay`]
+    /// it as events.
     fn value(&mut self, v: &J);
+    /// A parsed JSON number (from [`replay`]): integers as such, others as
+    /// [`Sink::f64`].
+    fn number(&mut self, n: &serde_json::Number) {
+        if !integer(n, self) {
+            self.f64(n.as_f64().unwrap_or(f64::NAN))
+        }
+    }
     /// Whether the output has outgrown what the value may expand to
     /// ([`Bounded`]); the traversal stops at the next message when it has.
     fn over_limit(&self) -> Option<(usize, usize)> {
         None
+    }
+}
+
+/// Emits `n` as [`Sink::i64`] or [`Sink::u64`] when it is an integer;
+/// `false` (nothing emitted) when it is not.
+pub(crate) fn integer<S: Sink + ?Sized>(n: &serde_json::Number, sink: &mut S) -> bool {
+    if let Some(i) = n.as_i64() {
+        sink.i64(i);
+    } else if let Some(u) = n.as_u64() {
+        sink.u64(u);
+    } else {
+        return false;
+    }
+    true
+}
+
+/// Replays a parsed value into a sink as the traversal's events, members
+/// in the value's order: the one definition the text sinks' [`Sink::value`]
+/// use.
+pub(crate) fn replay<S: Sink + ?Sized>(v: &J, sink: &mut S) {
+    match v {
+        J::Null => sink.null(),
+        J::Bool(b) => sink.bool(*b),
+        J::Number(n) => sink.number(n),
+        J::String(s) => sink.str(s),
+        J::Array(a) => {
+            sink.begin_array();
+            for x in a {
+                replay(x, sink);
+            }
+            sink.end_array();
+        }
+        J::Object(o) => {
+            sink.begin_object();
+            for (k, x) in o {
+                sink.key_bytes(k.as_bytes());
+                replay(x, sink);
+            }
+            sink.end_object();
+        }
     }
 }
 

@@ -550,38 +550,15 @@ impl Sink for JsonEmitter<'_> {
 
     /// A serde_json value (CBOR, YAML, parsed JSON).
     fn value(&mut self, v: &J) {
-        match v {
-            J::Null => self.null(),
-            J::Bool(b) => self.bool(*b),
-            J::Number(n) => {
-                if let Some(i) = n.as_i64() {
-                    self.i64(i)
-                } else if let Some(u) = n.as_u64() {
-                    self.u64(u)
-                } else {
-                    self.pre();
-                    let _ = serde_json::to_writer(&mut *self.out, n);
-                    self.need_comma = true;
-                }
-            }
-            J::String(s) => self.str(s),
-            J::Array(a) => {
-                self.begin_array();
-                for x in a {
-                    self.value(x);
-                }
-                self.end_array();
-            }
-            J::Object(o) => {
-                self.begin_object();
-                for (k, x) in o {
-                    self.key_pre();
-                    self.quoted(k.as_bytes(), true);
-                    self.colon();
-                    self.value(x);
-                }
-                self.end_object();
-            }
+        super::decode::replay(v, self);
+    }
+
+    /// Numbers that are not integers keep serde_json's text.
+    fn number(&mut self, n: &serde_json::Number) {
+        if !super::decode::integer(n, self) {
+            self.pre();
+            let _ = serde_json::to_writer(&mut *self.out, n);
+            self.need_comma = true;
         }
     }
 }

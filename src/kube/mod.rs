@@ -48,6 +48,7 @@ pub mod tabular;
 mod tests;
 pub mod timefmt;
 pub(crate) mod value;
+pub(crate) mod yaml_scalar;
 
 pub use error::KubeError;
 pub use value::{detect, Encoding};

@@ -1,21 +1,17 @@
 //! YAML text as `kubectl get -o yaml` lays it out: a [`Sink`] of the schema
 //! traversal, so YAML output needs no `serde_json::Value`.
 //!
-//! The text is byte for byte what serde-saphyr 1.3 writes for the same
-//! object with every map's keys sorted (the YAML this tool printed before):
-//! block style, two-space indent, sequences not indented under their key,
-//! `{}`/`[]` when empty. Keys arrive in Go struct order and are sorted when
-//! their map ends, by moving the members' text. Scalars that are plainly
-//! safe (most names, labels, images) are written here; every other scalar
-//! is spelled by serde-saphyr itself (quoting, escapes, `|`/`>` blocks),
-//! then indented for its place, so the quoting rules exist in one place.
-
-use std::cell::RefCell;
-use std::collections::HashMap;
+//! This module owns the layout: block style, two-space indent, sequences
+//! not indented under their key, `{}`/`[]` when empty, keys sorted as
+//! go-yaml sorts them (they arrive in Go struct order and are sorted when
+//! their map ends, by moving the members' text), keys over 128 bytes written `? key` / `: value`.
+//! How each string is spelled (plain, quoted, `|` block, folding at column
+//! 80) is [`super::yaml_scalar`]'s, as go-yaml v2 (sigs.k8s.io/yaml) does it.
 
 use serde_json::Value as J;
 
 use super::decode::Sink;
+use super::yaml_scalar::{chars, key_cmp, key_less, write_key, write_value};
 
 enum Kind {
     Map,
@@ -43,7 +39,8 @@ enum At {
     LineStart,
     /// Right after `key:`.
     AfterColon,
-    /// Right after `- `.
+    /// Right after `- `, or after the `: ` of a `? key` (the value
+    /// continues on that line).
     AfterDash,
 }
 
@@ -58,6 +55,10 @@ pub struct YamlEmitter<'o> {
     members: Vec<(usize, usize, usize)>,
     /// Scratch for reordering members.
     scratch: Vec<u8>,
+    /// Output column after the last `key:` or `- ` (where a scalar starts).
+    column: usize,
+    /// Scratch for times and base64 text.
+    text: String,
 }
 
 impl<'o> YamlEmitter<'o> {
@@ -69,7 +70,25 @@ impl<'o> YamlEmitter<'o> {
             keys: Vec::new(),
             members: Vec::new(),
             scratch: Vec::new(),
+            column: 0,
+            text: String::new(),
         }
+    }
+
+    /// An emitter for one item of a block sequence at column 0: `- `,
+    /// then the value at column 2, its strings folded where kubectl folds
+    /// them in a List's `items:`.
+    pub fn list_item(out: &'o mut Vec<u8>) -> Self {
+        let mut e = YamlEmitter::new(out);
+        e.stack.push(Frame {
+            kind: Kind::Seq,
+            col: 0,
+            count: 0,
+            members_from: 0,
+            keys_from: 0,
+            inline: false,
+        });
+        e
     }
 
     fn spaces(&mut self, n: usize) {
@@ -97,28 +116,8 @@ impl<'o> YamlEmitter<'o> {
             }
             self.out.extend_from_slice(b"- ");
             self.at = At::AfterDash;
+            self.column = col + 2;
         }
-    }
-
-    /// A scalar's text (one line, or a block scalar's lines spelled for
-    /// column 0): written after `key:` or `- `, later lines indented.
-    fn scalar_text(&mut self, text: &[u8], col: usize) {
-        if self.at == At::AfterColon {
-            self.out.push(b' ');
-        }
-        let mut lines = text.split(|&c| c == b'\n');
-        if let Some(first) = lines.next() {
-            self.out.extend_from_slice(first);
-        }
-        for l in lines {
-            self.out.push(b'\n');
-            if !l.is_empty() {
-                self.spaces(col);
-                self.out.extend_from_slice(l);
-            }
-        }
-        self.out.push(b'\n');
-        self.at = At::LineStart;
     }
 
     fn plain(&mut self, text: &[u8]) {
@@ -133,54 +132,9 @@ impl<'o> YamlEmitter<'o> {
 
     fn string(&mut self, s: &str) {
         self.pre();
-        if plain_value(s) {
-            if self.at == At::AfterColon {
-                self.out.push(b' ');
-            }
-            self.out.extend_from_slice(s.as_bytes());
-            self.out.push(b'\n');
-            self.at = At::LineStart;
-            return;
-        }
-        if is_timestamp(s) {
-            // RFC 3339 text reads as a YAML 1.1 timestamp: double-quoted.
-            if self.at == At::AfterColon {
-                self.out.push(b' ');
-            }
-            self.out.push(b'"');
-            self.out.extend_from_slice(s.as_bytes());
-            self.out.extend_from_slice(b"\"\n");
-            self.at = At::LineStart;
-            return;
-        }
-        let col = self.col();
-        if s.len() <= 32 && !s.contains('\n') {
-            // Short one-line values (quantities, IPs, ports) repeat: cached.
-            let out = &mut *self.out;
-            let at = self.at;
-            CACHE.with(|c| {
-                let mut c = c.borrow_mut();
-                if at == At::AfterColon {
-                    out.push(b' ');
-                }
-                match c.values.get(s) {
-                    Some(t) => out.extend_from_slice(t.as_bytes()),
-                    None => {
-                        let t = saphyr_value(s);
-                        out.extend_from_slice(t.as_bytes());
-                        if c.values.len() > 4096 {
-                            c.values.clear();
-                        }
-                        c.values.insert(s.to_string(), t);
-                    }
-                }
-                out.push(b'\n');
-            });
-            self.at = At::LineStart;
-            return;
-        }
-        let text = saphyr_value(s);
-        self.scalar_text(text.as_bytes(), col);
+        let indent = self.col() + 2;
+        write_value(self.out, s, self.at == At::AfterColon, self.column, indent);
+        self.at = At::LineStart;
     }
 
     fn open(&mut self, kind: Kind) {
@@ -190,6 +144,8 @@ impl<'o> YamlEmitter<'o> {
             (_, None) => 0,
             // A map's keys go two in from its key or dash.
             (Kind::Map, Some(_)) => parent_col + 2,
+            // After `? key` / `: `, the dashes follow the colon.
+            (Kind::Seq, Some(Kind::Map)) if self.at == At::AfterDash => parent_col + 2,
             // A sequence under a key: dashes at the key's column.
             (Kind::Seq, Some(Kind::Map)) => parent_col,
             // A sequence in a sequence item: after the outer dash.
@@ -224,16 +180,19 @@ impl<'o> YamlEmitter<'o> {
         }
     }
 
-    /// Reorders the members of the map that just ended by key (byte order),
+    /// Reorders the members of the map that just ended by key (go-yaml's
+    /// order, [`key_less`]),
     /// moving their text; of duplicate keys the last one written stays.
     /// `inline`: the first member shares a `- ` line (no indentation of its
     /// own), at column `col`.
     fn sort_members(&mut self, from: usize, inline: bool, col: usize) {
         let ms = &self.members[from..];
         let keys = &self.keys;
+        // Keys are the text of `&str`s: valid UTF-8.
+        let key = |s: usize, e: usize| std::str::from_utf8(&keys[s..e]).unwrap_or_default();
         if ms
             .windows(2)
-            .all(|w| keys[w[0].0..w[0].1] < keys[w[1].0..w[1].1])
+            .all(|w| key_less(key(w[0].0, w[0].1), key(w[1].0, w[1].1)))
         {
             return;
         }
@@ -245,7 +204,7 @@ impl<'o> YamlEmitter<'o> {
             .enumerate()
             .map(|(i, m)| (m.0, m.1, m.2, ms.get(i + 1).map_or(end, |n| n.2)))
             .collect();
-        spans.sort_by(|a, b| keys[a.0..a.1].cmp(&keys[b.0..b.1]));
+        spans.sort_by(|a, b| key_cmp(key(a.0, a.1), key(b.0, b.1)));
         self.scratch.clear();
         let mut first = true;
         for (i, s) in spans.iter().enumerate() {
@@ -298,13 +257,21 @@ impl<'o> YamlEmitter<'o> {
         let ks = self.keys.len();
         self.keys.extend_from_slice(k.as_bytes());
         self.members.push((ks, self.keys.len(), member_start));
-        if plain_key(k) {
-            self.out.extend_from_slice(k.as_bytes());
-        } else {
-            saphyr_key(k, self.out);
+        let key_start = self.out.len();
+        if write_key(self.out, k, col) {
+            self.column = col + chars(&self.out[key_start..]) + 1;
+            self.out.push(b':');
+            self.at = At::AfterColon;
+            return;
         }
-        self.out.push(b':');
-        self.at = At::AfterColon;
+        // A complex key: `? key`, then `: ` at the key's column, the value
+        // continuing on that line.
+        self.out.push(b'?');
+        write_value(self.out, k, true, col + 1, col + 2);
+        self.spaces(col);
+        self.out.extend_from_slice(b": ");
+        self.column = col + 2;
+        self.at = At::AfterDash;
     }
 }
 
@@ -319,116 +286,6 @@ fn digits(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
         }
     }
     &buf[i..]
-}
-
-/// Strings serde-saphyr writes unquoted, recognised cheaply: a letter
-/// first, then letters, digits and `._/-:@+ `, no `: `, no trailing `:` or
-/// space, at most 80 bytes (longer ones fold), not a YAML 1.1 bool or null.
-fn plain_value(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.is_empty() || b.len() > 80 || !b[0].is_ascii_alphabetic() {
-        return false;
-    }
-    if !b.iter().all(|&c| {
-        c.is_ascii_alphanumeric()
-            || matches!(c, b'.' | b'_' | b'/' | b'-' | b':' | b'@' | b'+' | b' ')
-    }) {
-        return false;
-    }
-    if matches!(b[b.len() - 1], b':' | b' ') || s.contains(": ") {
-        return false;
-    }
-    !reserved_word(s)
-}
-
-/// Keys serde-saphyr writes unquoted, recognised cheaply: as
-/// [`plain_value`] without `:`, `@`, `+` or spaces.
-fn plain_key(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.is_empty() || b.len() > 80 || !b[0].is_ascii_alphabetic() {
-        return false;
-    }
-    b.iter()
-        .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'/' | b'-'))
-        && !reserved_word(s)
-}
-
-/// Words YAML 1.1 or 1.2 reads as bools, nulls or floats.
-fn reserved_word(s: &str) -> bool {
-    s.len() <= 5
-        && [
-            "y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf",
-        ]
-        .iter()
-        .any(|w| s.eq_ignore_ascii_case(w))
-}
-
-/// A string value as serde-saphyr writes it under a key at column 0
-/// (`k: <this>`), without the leading space and final newline.
-fn saphyr_value(s: &str) -> String {
-    let mut m = serde_json::Map::with_capacity(1);
-    m.insert("k".into(), J::String(s.to_string()));
-    let t = serde_saphyr::to_string(&J::Object(m)).unwrap_or_default();
-    let t = t.strip_prefix("k:").unwrap_or(&t);
-    let t = t.strip_prefix(' ').unwrap_or(t);
-    t.strip_suffix('\n').unwrap_or(t).to_string()
-}
-
-/// Keys and short values that needed serde-saphyr, as it spelled them
-/// (managedFields' `f:…` keys, quantities and IPs repeat).
-#[derive(Default)]
-struct Cache {
-    keys: HashMap<String, String>,
-    values: HashMap<String, String>,
-}
-
-thread_local! {
-    static CACHE: RefCell<Cache> = RefCell::new(Cache::default());
-}
-
-/// `2006-01-02T15:04:05Z` or with six fraction digits: what the
-/// traversal's times look like; YAML 1.1 reads them as timestamps.
-fn is_timestamp(s: &str) -> bool {
-    let b = s.as_bytes();
-    let d = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
-    let shape = (b.len() == 20 || (b.len() == 27 && b[19] == b'.' && (20..26).all(d)))
-        && (0..4).all(d)
-        && b[4] == b'-'
-        && d(5)
-        && d(6)
-        && b[7] == b'-'
-        && d(8)
-        && d(9)
-        && b[10] == b'T'
-        && d(11)
-        && d(12)
-        && b[13] == b':'
-        && d(14)
-        && d(15)
-        && b[16] == b':'
-        && d(17)
-        && d(18);
-    shape && b[b.len() - 1] == b'Z'
-}
-
-/// A key as serde-saphyr writes it (quoted when it must be).
-fn saphyr_key(k: &str, out: &mut Vec<u8>) {
-    CACHE.with(|c| {
-        let c = &mut c.borrow_mut().keys;
-        if let Some(t) = c.get(k) {
-            out.extend_from_slice(t.as_bytes());
-            return;
-        }
-        let mut m = serde_json::Map::with_capacity(1);
-        m.insert(k.to_string(), J::Null);
-        let t = serde_saphyr::to_string(&J::Object(m)).unwrap_or_default();
-        let t = t.strip_suffix(": null\n").unwrap_or(&t).to_string();
-        out.extend_from_slice(t.as_bytes());
-        if c.len() > 4096 {
-            c.clear();
-        }
-        c.insert(k.to_string(), t);
-    });
 }
 
 impl Sink for YamlEmitter<'_> {
@@ -508,14 +365,24 @@ impl Sink for YamlEmitter<'_> {
 
     fn base64(&mut self, b: &[u8]) {
         use base64::Engine as _;
-        let s = base64::engine::general_purpose::STANDARD.encode(b);
-        self.string(&s);
+        let mut t = std::mem::take(&mut self.text);
+        t.clear();
+        base64::engine::general_purpose::STANDARD.encode_string(b, &mut t);
+        self.string(&t);
+        self.text = t;
     }
 
     fn time(&mut self, seconds: i64, micros: Option<u32>) {
-        let mut t = Vec::with_capacity(27);
+        let mut t = std::mem::take(&mut self.text).into_bytes();
+        t.clear();
         super::timefmt::write_rfc3339(&mut t, seconds, micros);
-        self.string(&String::from_utf8_lossy(&t));
+        match String::from_utf8(t) {
+            Ok(t) => {
+                self.string(&t);
+                self.text = t;
+            }
+            Err(e) => self.string(&String::from_utf8_lossy(e.as_bytes())),
+        }
     }
 
     fn raw_json(&mut self, b: &[u8]) {
@@ -526,35 +393,7 @@ impl Sink for YamlEmitter<'_> {
     }
 
     fn value(&mut self, v: &J) {
-        match v {
-            J::Null => self.null(),
-            J::Bool(b) => self.bool(*b),
-            J::Number(n) => {
-                if let Some(i) = n.as_i64() {
-                    self.i64(i)
-                } else if let Some(u) = n.as_u64() {
-                    self.u64(u)
-                } else {
-                    self.f64(n.as_f64().unwrap_or(f64::NAN))
-                }
-            }
-            J::String(s) => self.string(s),
-            J::Array(a) => {
-                self.begin_array();
-                for x in a {
-                    self.value(x);
-                }
-                self.end_array();
-            }
-            J::Object(o) => {
-                self.begin_object();
-                for (k, x) in o {
-                    self.map_key(k);
-                    self.value(x);
-                }
-                self.end_object();
-            }
-        }
+        super::decode::replay(v, self);
     }
 }
 
@@ -569,7 +408,22 @@ pub fn write_value_rv(
     super::decode_into(value, resource_version, &mut YamlEmitter::new(out))
 }
 
+/// [`write_value_rv`] as an item of a List's `items:` (`- ` first, the
+/// object at column 2).
+pub fn write_list_item_rv(
+    value: &[u8],
+    resource_version: Option<i64>,
+    out: &mut Vec<u8>,
+) -> Result<(), super::KubeError> {
+    super::decode_into(value, resource_version, &mut YamlEmitter::list_item(out))
+}
+
 /// Appends the YAML of a `serde_json::Value`, keys sorted.
 pub fn write_json_value(v: &J, out: &mut Vec<u8>) {
     YamlEmitter::new(out).value(v);
+}
+
+/// [`write_json_value`] as an item of a List's `items:`.
+pub fn write_json_list_item(v: &J, out: &mut Vec<u8>) {
+    YamlEmitter::list_item(out).value(v);
 }

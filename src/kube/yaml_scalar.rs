@@ -1,0 +1,855 @@
+//! How a string is spelled in block YAML, as the apiserver and kubectl print
+//! it (sigs.k8s.io/yaml, i.e. go-yaml v2's emitter with its defaults:
+//! unicode on, two-space indent, lines folded past column 80). See
+//! docs/kubernetes.md "Rendering rules", YAML.
+//!
+//! This module owns the choice between plain, `'single'`, `"double"` and
+//! `|` literal styles, the words that must be quoted because YAML 1.1 reads
+//! them as something else (bools, nulls, numbers, timestamps, base-60
+//! floats), the escapes, and where long lines fold. It writes straight into
+//! the output buffer: one classifying pass over the bytes, then a copy (or a
+//! folding/escaping pass for the strings that need one), no allocation.
+
+/// The column past which go-yaml folds a line at the next single space.
+const WIDTH: usize = 80;
+/// Keys longer than this (in bytes) are written as `? key` / `: value`.
+const SIMPLE_KEY_MAX: usize = 128;
+
+/// Per ASCII byte: nothing to look at when it is not the first byte
+/// (printable, not space, not `:` or `#`).
+static QUIET: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0x21;
+    while b < 0x7f {
+        t[b] = !matches!(b as u8, b':' | b'#');
+        b += 1;
+    }
+    t
+};
+
+/// What one pass over a string found (go-yaml's `analyze_scalar`, for a
+/// block context).
+#[derive(Clone, Copy, Debug, Default)]
+struct Scan {
+    /// Contains a line break (`\n`, `\r`, NEL, LS, PS).
+    multiline: bool,
+    /// May be written plain, as far as its characters go.
+    plain: bool,
+    /// May be written single-quoted.
+    single: bool,
+    /// May be written as a `|` block.
+    block: bool,
+}
+
+/// Width in bytes of the UTF-8 character led by `b` (1 for stray bytes).
+#[inline]
+fn width(b: u8) -> usize {
+    match b {
+        0xC0..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF7 => 4,
+        _ => 1,
+    }
+}
+
+/// Whether the character at `i` is a line break: `\n`, `\r`, U+0085,
+/// U+2028, U+2029.
+#[inline]
+fn is_break(s: &[u8], i: usize) -> bool {
+    match s[i] {
+        b'\n' | b'\r' => true,
+        0xC2 => s.get(i + 1) == Some(&0x85),
+        0xE2 => s.get(i + 1) == Some(&0x80) && matches!(s.get(i + 2), Some(0xA8 | 0xA9)),
+        _ => false,
+    }
+}
+
+/// go-yaml's printable set: `\n`, ASCII 0x20–0x7E, and U+00A0–U+FFFD but
+/// for surrogates, the byte-order mark and U+FFFE/U+FFFF. Characters past
+/// U+FFFF are not printable (they are written `\UXXXXXXXX`).
+#[inline]
+fn is_printable(s: &[u8], i: usize) -> bool {
+    let b = s[i];
+    let n = |k: usize| s.get(i + k).copied().unwrap_or(0);
+    match b {
+        b'\n' | 0x20..=0x7E => true,
+        0xC2 => n(1) >= 0xA0,
+        0xC3..=0xEC | 0xEE => true,
+        0xED => n(1) < 0xA0,
+        0xEF => !((n(1) == 0xBB && n(2) == 0xBF) || (n(1) == 0xBF && matches!(n(2), 0xBE | 0xBF))),
+        _ => false,
+    }
+}
+
+/// Whether the string starts with a byte-order mark. go-yaml's test looks
+/// at the first three bytes whatever the position, so in double quotes
+/// every character of such a string is escaped (kubectl: `"\uFEFF\x78"`).
+#[inline]
+fn starts_with_bom(s: &[u8]) -> bool {
+    s.starts_with(b"\xEF\xBB\xBF")
+}
+
+/// Whether `s[i]` is a space or tab (or past the end, when `end` counts).
+#[inline]
+fn blank_at(s: &[u8], i: usize) -> bool {
+    matches!(s.get(i), Some(b' ' | b'\t'))
+}
+
+fn scan(s: &[u8]) -> Scan {
+    if s.is_empty() {
+        return Scan {
+            plain: true,
+            single: true,
+            ..Scan::default()
+        };
+    }
+    let mut block_indicators = s.starts_with(b"---") || s.starts_with(b"...");
+    // The first character: YAML indicators.
+    let followed_by_ws = |i: usize| i + width(s[i]) >= s.len() || blank_at(s, i + width(s[i]));
+    match s[0] {
+        b'#' | b',' | b'[' | b']' | b'{' | b'}' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\''
+        | b'"' | b'%' | b'@' | b'`' => block_indicators = true,
+        b'?' | b':' | b'-' if followed_by_ws(0) => block_indicators = true,
+        _ => {}
+    }
+    // Fast path: the rest is quiet ASCII.
+    let first_quiet = QUIET[s[0] as usize];
+    if first_quiet && s[1..].iter().all(|&b| QUIET[b as usize]) {
+        return Scan {
+            plain: !block_indicators,
+            single: true,
+            block: true,
+            ..Scan::default()
+        };
+    }
+    let (mut line_breaks, mut special) = (false, false);
+    let (mut leading_space, mut leading_break) = (false, false);
+    let (mut trailing_space, mut trailing_break) = (false, false);
+    let (mut break_space, mut space_break) = (false, false);
+    let (mut prev_space, mut prev_break) = (false, false);
+    let mut preceded_by_ws = true;
+    let mut i = 0;
+    while i < s.len() {
+        let b = s[i];
+        let w = width(b);
+        if i > 0 {
+            match b {
+                b':' if followed_by_ws(i) => block_indicators = true,
+                b'#' if preceded_by_ws => block_indicators = true,
+                _ => {}
+            }
+        }
+        if !is_printable(s, i) {
+            special = true;
+        }
+        let last = i + w >= s.len();
+        if b == b' ' {
+            leading_space |= i == 0;
+            trailing_space |= last;
+            break_space |= prev_break;
+            prev_space = true;
+            prev_break = false;
+        } else if is_break(s, i) {
+            line_breaks = true;
+            leading_break |= i == 0;
+            trailing_break |= last;
+            space_break |= prev_space;
+            prev_space = false;
+            prev_break = true;
+        } else {
+            prev_space = false;
+            prev_break = false;
+        }
+        preceded_by_ws = matches!(b, b' ' | b'\t' | 0) || is_break(s, i);
+        i += w;
+    }
+    let mut plain = !(leading_space || leading_break || trailing_space || trailing_break);
+    let mut single = true;
+    let mut block = !trailing_space;
+    if break_space {
+        plain = false;
+        single = false;
+    }
+    if space_break || special {
+        plain = false;
+        single = false;
+        block = false;
+    }
+    if line_breaks || block_indicators {
+        plain = false;
+    }
+    Scan {
+        multiline: line_breaks,
+        plain,
+        single,
+        block,
+    }
+}
+
+/// Whether go-yaml reads `s`, unquoted, as something other than a string
+/// (its `resolve` plus the base-60 float check): then it is double-quoted.
+pub(crate) fn reads_as_non_string(s: &[u8]) -> bool {
+    let Some(&c) = s.first() else {
+        return true; // null
+    };
+    match c {
+        b'y' | b'Y' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'o' | b'O' | b'~' => matches!(
+            s,
+            b"y" | b"Y"
+                | b"yes"
+                | b"Yes"
+                | b"YES"
+                | b"true"
+                | b"True"
+                | b"TRUE"
+                | b"on"
+                | b"On"
+                | b"ON"
+                | b"n"
+                | b"N"
+                | b"no"
+                | b"No"
+                | b"NO"
+                | b"false"
+                | b"False"
+                | b"FALSE"
+                | b"off"
+                | b"Off"
+                | b"OFF"
+                | b"~"
+                | b"null"
+                | b"Null"
+                | b"NULL"
+        ),
+        b'.' => {
+            matches!(s, b".nan" | b".NaN" | b".NAN" | b".inf" | b".Inf" | b".INF")
+                || (is_yaml_float(s) && parses_finite(s))
+        }
+        b'+' | b'-' | b'0'..=b'9' => {
+            if matches!(
+                s,
+                b"+.inf" | b"+.Inf" | b"+.INF" | b"-.inf" | b"-.Inf" | b"-.INF"
+            ) || is_timestamp(s)
+                || is_base60_float(s)
+            {
+                return true;
+            }
+            // Underscores are dropped before the number checks.
+            let mut buf = [0u8; 64];
+            let plain: &[u8] = if s.contains(&b'_') {
+                let mut n = 0;
+                for &b in s.iter().filter(|&&b| b != b'_') {
+                    if n == buf.len() {
+                        // Too long for an integer; the float check reads
+                        // the digits only.
+                        return long_float_without_underscores(s);
+                    }
+                    buf[n] = b;
+                    n += 1;
+                }
+                &buf[..n]
+            } else {
+                s
+            };
+            is_go_int(plain) || (is_yaml_float(plain) && parses_finite(plain))
+        }
+        _ => false,
+    }
+}
+
+fn long_float_without_underscores(s: &[u8]) -> bool {
+    let t: Vec<u8> = s.iter().copied().filter(|&b| b != b'_').collect();
+    is_go_int(&t) || (is_yaml_float(&t) && parses_finite(&t))
+}
+
+fn parses_finite(s: &[u8]) -> bool {
+    std::str::from_utf8(s)
+        .ok()
+        .and_then(|t| t.parse::<f64>().ok())
+        .is_some_and(f64::is_finite)
+}
+
+/// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`
+fn is_yaml_float(s: &[u8]) -> bool {
+    let mut i = usize::from(matches!(s.first(), Some(b'+' | b'-')));
+    let digits = |i: &mut usize| {
+        let st = *i;
+        while s.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i - st
+    };
+    if s.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    } else {
+        if digits(&mut i) == 0 {
+            return false;
+        }
+        if s.get(i) == Some(&b'.') {
+            i += 1;
+            digits(&mut i);
+        }
+    }
+    if matches!(s.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(s.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == s.len()
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)` succeeds, or `ParseUint(s, 0, 64)`
+/// does (no sign): decimal, `0x`, `0o`, `0b` or leading-zero octal, in range.
+fn is_go_int(s: &[u8]) -> bool {
+    let (neg, signed, rest) = match s.first() {
+        Some(b'-') => (true, true, &s[1..]),
+        Some(b'+') => (false, true, &s[1..]),
+        _ => (false, false, s),
+    };
+    let (radix, digits) = match rest {
+        [b'0', b'x' | b'X', d @ ..] => (16, d),
+        [b'0', b'o' | b'O', d @ ..] => (8, d),
+        [b'0', b'b' | b'B', d @ ..] => (2, d),
+        [b'0', d @ ..] if !d.is_empty() => (8, d),
+        d => (10, d),
+    };
+    if digits.is_empty() {
+        return false;
+    }
+    let mut v: u128 = 0;
+    for &b in digits {
+        let d = match b {
+            b'0'..=b'9' => u32::from(b - b'0'),
+            b'a'..=b'f' => u32::from(b - b'a') + 10,
+            b'A'..=b'F' => u32::from(b - b'A') + 10,
+            _ => return false,
+        };
+        if d >= radix {
+            return false;
+        }
+        v = v
+            .saturating_mul(u128::from(radix))
+            .saturating_add(u128::from(d));
+    }
+    if neg {
+        v <= 1u128 << 63
+    } else {
+        v <= i64::MAX as u128 || (!signed && v <= u128::from(u64::MAX))
+    }
+}
+
+/// `^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$` (YAML 1.1 base 60).
+fn is_base60_float(s: &[u8]) -> bool {
+    if !s.contains(&b':') {
+        return false;
+    }
+    let mut i = usize::from(matches!(s.first(), Some(b'+' | b'-')));
+    if !s.get(i).is_some_and(u8::is_ascii_digit) {
+        return false;
+    }
+    while s.get(i).is_some_and(|&b| b.is_ascii_digit() || b == b'_') {
+        i += 1;
+    }
+    let mut groups = 0;
+    while s.get(i) == Some(&b':') {
+        i += 1;
+        let st = i;
+        while i - st < 2 && s.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        let g = &s[st..i];
+        let ok = match g {
+            [d] => d.is_ascii_digit(),
+            [a, _] => (b'0'..=b'5').contains(a),
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+        groups += 1;
+    }
+    if groups == 0 {
+        return false;
+    }
+    if s.get(i) == Some(&b'.') {
+        i += 1;
+        while s.get(i).is_some_and(|&b| b.is_ascii_digit() || b == b'_') {
+            i += 1;
+        }
+    }
+    i == s.len()
+}
+
+/// Whether Go's `time.Parse` accepts `s` in one of go-yaml's timestamp
+/// layouts: `2006-1-2T15:4:5.999999999Z07:00` (also with `t`),
+/// `2006-1-2 15:4:5.999999999`, or `2006-1-2`.
+fn is_timestamp(s: &[u8]) -> bool {
+    if s.len() < 8 || !s[..4].iter().all(u8::is_ascii_digit) || s[4] != b'-' {
+        return false;
+    }
+    let year: u32 = s[..4].iter().fold(0, |a, &d| a * 10 + u32::from(d - b'0'));
+    let mut i = 5;
+    // One or two digits.
+    let num = |i: &mut usize| -> Option<u32> {
+        let a = *s.get(*i).filter(|b| b.is_ascii_digit())?;
+        *i += 1;
+        let mut v = u32::from(a - b'0');
+        if let Some(&b) = s.get(*i).filter(|b| b.is_ascii_digit()) {
+            *i += 1;
+            v = v * 10 + u32::from(b - b'0');
+        }
+        Some(v)
+    };
+    let Some(month) = num(&mut i) else {
+        return false;
+    };
+    if !(1..=12).contains(&month) || s.get(i) != Some(&b'-') {
+        return false;
+    }
+    i += 1;
+    let Some(day) = num(&mut i) else {
+        return false;
+    };
+    let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
+    let days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if day < 1 || day > days {
+        return false;
+    }
+    if i == s.len() {
+        return true;
+    }
+    let zoned = match s[i] {
+        b'T' | b't' => true,
+        b' ' => false,
+        _ => return false,
+    };
+    i += 1;
+    let hms = num(&mut i).filter(|&h| h < 24).is_some()
+        && s.get(i) == Some(&b':')
+        && {
+            i += 1;
+            num(&mut i).filter(|&m| m < 60).is_some()
+        }
+        && s.get(i) == Some(&b':')
+        && {
+            i += 1;
+            num(&mut i).filter(|&m| m < 60).is_some()
+        };
+    if !hms {
+        return false;
+    }
+    // Fraction: `.` or `,` then at least one digit.
+    if matches!(s.get(i), Some(b'.' | b',')) && s.get(i + 1).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+        while s.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+    }
+    if !zoned {
+        return i == s.len();
+    }
+    match &s[i..] {
+        [b'Z'] => true,
+        [b'+' | b'-', h1, h2, b':', m1, m2] => {
+            [h1, h2, m1, m2].iter().all(|b| b.is_ascii_digit())
+                && (h1 - b'0') * 10 + (h2 - b'0') <= 24
+                && (m1 - b'0') * 10 + (m2 - b'0') <= 60
+        }
+        _ => false,
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Style {
+    Plain,
+    Single,
+    Double,
+    Literal,
+}
+
+/// The style go-yaml picks for a string (encoder's request, then the
+/// emitter's downgrades); `key`: in a simple-key position.
+fn style(s: &[u8], sc: &Scan, key: bool) -> Style {
+    if !key && s.contains(&b'\n') {
+        return if sc.block {
+            Style::Literal
+        } else {
+            Style::Double
+        };
+    }
+    if key && sc.multiline {
+        return Style::Double;
+    }
+    if reads_as_non_string(s) {
+        return Style::Double;
+    }
+    if sc.plain {
+        Style::Plain
+    } else if sc.single {
+        Style::Single
+    } else {
+        Style::Double
+    }
+}
+
+/// Writes a line break and spaces up to `indent`.
+#[inline]
+fn newline_indent(out: &mut Vec<u8>, indent: usize) {
+    out.push(b'\n');
+    out.resize(out.len() + indent, b' ');
+}
+
+/// A scalar value that follows `key:` (`space`: a space goes first) or
+/// `- `/`? `/`: ` (no space), the output being at `column` (characters on
+/// the line so far); continuation lines are indented to `indent`. Writes
+/// the scalar and ends its line.
+pub(crate) fn write_value(out: &mut Vec<u8>, s: &str, space: bool, column: usize, indent: usize) {
+    let b = s.as_bytes();
+    let sc = scan(b);
+    if space {
+        out.push(b' ');
+    }
+    let column = column + usize::from(space);
+    match style(b, &sc, false) {
+        Style::Plain => write_plain(out, b, column, indent, true),
+        Style::Single => write_single(out, b, column, indent, true),
+        Style::Double => write_double(out, b, column, indent, true),
+        Style::Literal => {
+            if write_literal(out, b, indent) {
+                return;
+            }
+        }
+    }
+    out.push(b'\n');
+}
+
+/// A mapping key at `column` in a simple-key position: written (no line
+/// break) and `true`, or nothing and `false` when go-yaml writes it as a
+/// complex `? key` (more than 128 bytes, or a line break in it).
+pub(crate) fn write_key(out: &mut Vec<u8>, s: &str, column: usize) -> bool {
+    let b = s.as_bytes();
+    if b.len() > SIMPLE_KEY_MAX {
+        return false;
+    }
+    let sc = scan(b);
+    if sc.multiline {
+        return false;
+    }
+    match style(b, &sc, true) {
+        Style::Plain => out.extend_from_slice(b),
+        Style::Single => write_single(out, b, column, 0, false),
+        _ => write_double(out, b, column, 0, false),
+    }
+    true
+}
+
+/// Characters (not bytes) in `s`.
+#[inline]
+pub(crate) fn chars(s: &[u8]) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.iter().filter(|&&b| b & 0xC0 != 0x80).count()
+    }
+}
+
+fn write_plain(out: &mut Vec<u8>, s: &[u8], mut column: usize, indent: usize, fold: bool) {
+    // No space can sit past column 80 when the whole string fits.
+    if !fold || column + s.len() <= WIDTH + 1 || !s.contains(&b' ') {
+        out.extend_from_slice(s);
+        return;
+    }
+    let mut spaces = false;
+    let mut i = 0;
+    while i < s.len() {
+        let c = s[i];
+        if c == b' ' {
+            if !spaces && column > WIDTH && s.get(i + 1) != Some(&b' ') {
+                newline_indent(out, indent);
+                column = indent;
+            } else {
+                out.push(b' ');
+                column += 1;
+            }
+            spaces = true;
+            i += 1;
+        } else {
+            let w = width(c).min(s.len() - i);
+            out.extend_from_slice(&s[i..i + w]);
+            column += 1;
+            spaces = false;
+            i += w;
+        }
+    }
+}
+
+fn write_single(out: &mut Vec<u8>, s: &[u8], mut column: usize, indent: usize, fold: bool) {
+    out.push(b'\'');
+    column += 1;
+    let (mut spaces, mut breaks) = (false, false);
+    let mut i = 0;
+    while i < s.len() {
+        let c = s[i];
+        let w = width(c).min(s.len() - i);
+        if c == b' ' {
+            if fold
+                && !spaces
+                && column > WIDTH
+                && i > 0
+                && i < s.len() - 1
+                && s.get(i + 1) != Some(&b' ')
+            {
+                newline_indent(out, indent);
+                column = indent;
+            } else {
+                out.push(b' ');
+                column += 1;
+            }
+            spaces = true;
+        } else if is_break(s, i) {
+            // `\n` never reaches single quotes; LS and PS are copied and
+            // start a new line as far as columns go.
+            out.extend_from_slice(&s[i..i + w]);
+            column = 0;
+            breaks = true;
+        } else {
+            if breaks && column < indent {
+                out.resize(out.len() + (indent - column), b' ');
+                column = indent;
+            }
+            if c == b'\'' {
+                out.push(b'\'');
+                column += 1;
+            }
+            out.extend_from_slice(&s[i..i + w]);
+            column += 1;
+            spaces = false;
+            breaks = false;
+        }
+        i += w;
+    }
+    out.push(b'\'');
+}
+
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+fn write_double(out: &mut Vec<u8>, s: &[u8], mut column: usize, indent: usize, fold: bool) {
+    out.push(b'"');
+    column += 1;
+    let mut spaces = false;
+    let bom = starts_with_bom(s);
+    let mut i = 0;
+    while i < s.len() {
+        let c = s[i];
+        let w = width(c).min(s.len() - i);
+        if bom || c == b'"' || c == b'\\' || !is_printable(s, i) || is_break(s, i) {
+            let v = std::str::from_utf8(&s[i..i + w])
+                .ok()
+                .and_then(|t| t.chars().next())
+                .map_or(u32::from(c), u32::from);
+            out.push(b'\\');
+            column += 1;
+            let short = match v {
+                0x00 => Some(b'0'),
+                0x07 => Some(b'a'),
+                0x08 => Some(b'b'),
+                0x09 => Some(b't'),
+                0x0A => Some(b'n'),
+                0x0B => Some(b'v'),
+                0x0C => Some(b'f'),
+                0x0D => Some(b'r'),
+                0x1B => Some(b'e'),
+                0x22 => Some(b'"'),
+                0x5C => Some(b'\\'),
+                0x85 => Some(b'N'),
+                0xA0 => Some(b'_'),
+                0x2028 => Some(b'L'),
+                0x2029 => Some(b'P'),
+                _ => None,
+            };
+            if let Some(e) = short {
+                out.push(e);
+                column += 1;
+            } else {
+                let (tag, n) = match v {
+                    0..=0xFF => (b'x', 2),
+                    0x100..=0xFFFF => (b'u', 4),
+                    _ => (b'U', 8),
+                };
+                out.push(tag);
+                for k in (0..n).rev() {
+                    out.push(HEX[((v >> (k * 4)) & 0xF) as usize]);
+                }
+                column += 1 + n;
+            }
+            spaces = false;
+        } else if c == b' ' {
+            if fold && !spaces && column > WIDTH && i > 0 && i < s.len() - 1 {
+                newline_indent(out, indent);
+                column = indent;
+                if s.get(i + 1) == Some(&b' ') {
+                    out.push(b'\\');
+                    column += 1;
+                }
+            } else {
+                out.push(b' ');
+                column += 1;
+            }
+            spaces = true;
+        } else {
+            out.extend_from_slice(&s[i..i + w]);
+            column += 1;
+            spaces = false;
+        }
+        i += w;
+    }
+    out.push(b'"');
+}
+
+/// A `|` block; returns whether the output already ends its line (the
+/// value ended with a line break).
+fn write_literal(out: &mut Vec<u8>, s: &[u8], indent: usize) -> bool {
+    out.push(b'|');
+    if s.first() == Some(&b' ') || (!s.is_empty() && is_break(s, 0)) {
+        out.push(b'2');
+    }
+    // Chomping: `-` when the value does not end with a break, `+` when it
+    // ends with two (or is one), nothing for exactly one.
+    let last = prev_char(s, s.len());
+    match last {
+        Some(l) if is_break(s, l) => match prev_char(s, l) {
+            None => out.push(b'+'),
+            Some(p) if is_break(s, p) => out.push(b'+'),
+            Some(_) => {}
+        },
+        _ => out.push(b'-'),
+    }
+    out.push(b'\n');
+    let mut breaks = true;
+    let mut i = 0;
+    while i < s.len() {
+        let w = width(s[i]).min(s.len() - i);
+        if is_break(s, i) {
+            out.extend_from_slice(&s[i..i + w]);
+            breaks = true;
+        } else {
+            if breaks {
+                out.resize(out.len() + indent, b' ');
+            }
+            // Copy the run up to the next break at once.
+            let mut j = i + w;
+            while j < s.len() && !is_break(s, j) {
+                j += width(s[j]);
+            }
+            let j = j.min(s.len());
+            out.extend_from_slice(&s[i..j]);
+            breaks = false;
+            i = j;
+            continue;
+        }
+        i += w;
+    }
+    breaks
+}
+
+/// Start of the character before byte `end`.
+fn prev_char(s: &[u8], end: usize) -> Option<usize> {
+    let mut i = end.checked_sub(1)?;
+    while i > 0 && s[i] & 0xC0 == 0x80 {
+        i -= 1;
+    }
+    Some(i)
+}
+
+/// Whether map key `a` goes before `b` in go-yaml's order (its key sorter
+/// for strings): at the first differing character, letters go after
+/// everything else and compare by code point; runs of digits compare as
+/// numbers (`file2` before `file10`); else by code point; a prefix first.
+/// Non-ASCII digits count as non-digits here.
+pub(crate) fn key_less(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        return less_by(a.as_bytes(), b.as_bytes(), |c| char::from(*c));
+    }
+    let (ar, br): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    less_by(&ar, &br, |c| *c)
+}
+
+fn less_by<T: PartialEq>(a: &[T], b: &[T], ch: impl Fn(&T) -> char) -> bool {
+    let digit = |c: char| c.is_ascii_digit();
+    let letter = |c: char| c.is_alphabetic();
+    for i in 0..a.len().min(b.len()) {
+        if a[i] == b[i] {
+            continue;
+        }
+        let (x, y) = (ch(&a[i]), ch(&b[i]));
+        let (xl, yl) = (letter(x), letter(y));
+        if xl && yl {
+            return x < y;
+        }
+        if xl || yl {
+            return yl;
+        }
+        let (mut an, mut bn) = (0i64, 0i64);
+        if x == '0' || y == '0' {
+            // A zero inside a number that began earlier is a digit like
+            // any other.
+            for j in (0..i).rev() {
+                let c = ch(&a[j]);
+                if !digit(c) {
+                    break;
+                }
+                if c != '0' {
+                    an = 1;
+                    bn = 1;
+                    break;
+                }
+            }
+        }
+        let run = |s: &[T], mut n: i64| {
+            let mut k = i;
+            while k < s.len() && digit(ch(&s[k])) {
+                n = n
+                    .wrapping_mul(10)
+                    .wrapping_add(i64::from(ch(&s[k]) as u8 - b'0'));
+                k += 1;
+            }
+            (k, n)
+        };
+        let (ai, an) = run(a, an);
+        let (bi, bn) = run(b, bn);
+        if an != bn {
+            return an < bn;
+        }
+        if ai != bi {
+            return ai < bi;
+        }
+        return x < y;
+    }
+    a.len() < b.len()
+}
+
+/// [`key_less`] as an ordering.
+pub(crate) fn key_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    if key_less(a, b) {
+        std::cmp::Ordering::Less
+    } else if key_less(b, a) {
+        std::cmp::Ordering::Greater
+    } else {
+        std::cmp::Ordering::Equal
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,319 @@
+//! The scalar rules, case by case. Expected texts are go-yaml v2's (the
+//! cases marked kubectl were checked against `kubectl … -o yaml`; the
+//! corpus in tests/yaml_kubectl.rs runs every rule through kubectl itself).
+
+use super::*;
+
+/// `k: <s>` as written for a key at column 0.
+fn val(s: &str) -> String {
+    let mut out = b"k:".to_vec();
+    write_value(&mut out, s, true, 2, 2);
+    String::from_utf8(out).unwrap()
+}
+
+fn key(s: &str) -> Option<String> {
+    let mut out = Vec::new();
+    write_key(&mut out, s, 0).then(|| String::from_utf8(out).unwrap())
+}
+
+#[test]
+fn words_yaml_reads_as_bools_and_nulls_are_double_quoted() {
+    for s in [
+        "", "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "NO", "on", "On", "ON", "off", "Off",
+        "true", "True", "FALSE", "null", "Null", "NULL", "~",
+    ] {
+        assert_eq!(val(s), format!("k: \"{s}\"\n"), "{s:?}");
+    }
+    // go-yaml's tables are exact: other spellings stay plain.
+    for s in [
+        "yEs",
+        "nULL",
+        "nan",
+        "NaN",
+        "inf",
+        "Infinity",
+        "<<",
+        "=",
+        "yes please",
+    ] {
+        assert_eq!(val(s), format!("k: {s}\n"), "{s:?}");
+    }
+}
+
+#[test]
+fn numbers_timestamps_and_base60_are_double_quoted() {
+    for s in [
+        "0",
+        "00",
+        "-0",
+        "+1",
+        "-1",
+        "42",
+        "0x1F",
+        "0X1f",
+        "0o17",
+        "017",
+        "08",
+        "0b101",
+        "-0b1",
+        "1_000",
+        "1e3",
+        "1E-3",
+        "1.5",
+        "-.5",
+        ".5",
+        "5.",
+        "1.5e+10",
+        "99999999999999999999",
+        "18446744073709551615",
+        "-9223372036854775808",
+        // Out of integer range, but shaped like a float.
+        "-18446744073709551615",
+        ".nan",
+        ".Inf",
+        "-.inf",
+        "+.INF",
+        "1:20",
+        "12:30:45",
+        "-1:30.5",
+        "2006-01-02",
+        "2006-1-2",
+        "2024-02-29",
+        "2006-01-02T15:04:05Z",
+        "2006-01-02t15:04:05.123456789+05:30",
+        "2006-01-02 15:04:05",
+        "2006-01-02 1:2:3.5",
+    ] {
+        assert_eq!(val(s), format!("k: \"{s}\"\n"), "{s:?}");
+    }
+    for s in [
+        "0xZZ",
+        "0x",
+        "1e",
+        "1e+",
+        "+",
+        "1e999",
+        "0xFFFFFFFFFFFFFFFFFF",
+        "10.0.0.1",
+        "1.2.3",
+        "1:70",
+        "2006-02-30",
+        "2023-02-29",
+        "2006-13-01",
+        "2006-01-02T25:00:00Z",
+        "2006-01-02T15:04:05",
+        "20060-01-02",
+        "500m",
+        "1Gi",
+        "v1.29.3",
+        "0.0.0.0/0",
+        "8080/TCP",
+    ] {
+        assert_eq!(val(s), format!("k: {s}\n"), "{s:?}");
+    }
+}
+
+#[test]
+fn indicators_and_edge_spaces_single_quote() {
+    for s in [
+        " lead", "trail ", "#x", "a #b", "a: b", "a:", "- a", "-", "? a", "?", ":", "@x", "`x",
+        "%x", "!x", "&x", "*x", "|x", ">x", "[a]", "{a}", ",a", "---", "...", "--- a", "\"x",
+    ] {
+        assert_eq!(val(s), format!("k: '{s}'\n"), "{s:?}");
+    }
+    assert_eq!(val("'x"), "k: '''x'\n");
+    assert_eq!(val("it's #1 "), "k: 'it''s #1 '\n");
+    // Not indicators where they stand.
+    for s in [
+        "a#b",
+        "a:b",
+        ":a",
+        "?a",
+        "-a",
+        "a-",
+        "x'y",
+        "x\"y",
+        "x\\y",
+        "a,b",
+        "a[0]",
+        "k:{\"type\":\"Ready\"}",
+        "f:metadata",
+        ".",
+    ] {
+        assert_eq!(val(s), format!("k: {s}\n"), "{s:?}");
+    }
+}
+
+#[test]
+fn control_and_astral_characters_double_quote_with_escapes() {
+    assert_eq!(val("tab\there"), "k: \"tab\\there\"\n");
+    assert_eq!(val("\t"), "k: \"\\t\"\n");
+    assert_eq!(
+        val("a\u{0}b\u{7}\u{8}\u{b}\u{c}\u{1b}"),
+        "k: \"a\\0b\\a\\b\\v\\f\\e\"\n"
+    );
+    assert_eq!(val("a\u{7f}"), "k: \"a\\x7F\"\n");
+    assert_eq!(val("a\u{1}"), "k: \"a\\x01\"\n");
+    assert_eq!(val("a\u{85}b"), "k: \"a\\Nb\"\n");
+    assert_eq!(val("a\u{9f}"), "k: \"a\\x9F\"\n");
+    // kubectl: a leading BOM escapes the whole string.
+    assert_eq!(val("\u{feff}x y"), "k: \"\\uFEFF\\x78\\x20\\x79\"\n");
+    assert_eq!(val("x\u{feff}"), "k: \"x\\uFEFF\"\n");
+    assert_eq!(val("a\u{fffe}"), "k: \"a\\uFFFE\"\n");
+    // kubectl: characters past U+FFFF are escaped.
+    assert_eq!(val("😀"), "k: \"\\U0001F600\"\n");
+    assert_eq!(val("say \"hi\"\t\\"), "k: \"say \\\"hi\\\"\\t\\\\\"\n");
+    assert_eq!(val("a\rb"), "k: \"a\\rb\"\n");
+    assert_eq!(val("a\r\n"), "k: \"a\\r\\n\"\n");
+    // Printable unicode (NBSP included) is written as it is.
+    for s in ["ünïcödé", "日本語", "a\u{a0}b", "€100"] {
+        assert_eq!(val(s), format!("k: {s}\n"), "{s:?}");
+    }
+}
+
+#[test]
+fn line_breaks_make_literal_blocks() {
+    assert_eq!(val("a\n"), "k: |\n  a\n");
+    assert_eq!(val("a\nb"), "k: |-\n  a\n  b\n");
+    assert_eq!(val("a\nb\n"), "k: |\n  a\n  b\n");
+    // kubectl: two trailing breaks keep them with `+`.
+    assert_eq!(val("a\n\n"), "k: |+\n  a\n\n");
+    assert_eq!(val("\n"), "k: |2+\n\n");
+    assert_eq!(val("\na"), "k: |2-\n\n  a\n");
+    assert_eq!(val(" a\nb"), "k: |2-\n   a\n  b\n");
+    assert_eq!(
+        val("line\n  indented\n\nlast\n"),
+        "k: |\n  line\n    indented\n\n  last\n"
+    );
+    assert_eq!(val("a\n b"), "k: |-\n  a\n   b\n");
+    // A space before a break, a trailing space, or a control character:
+    // double quotes.
+    assert_eq!(val("a \nb"), "k: \"a \\nb\"\n");
+    assert_eq!(val("a\nb "), "k: \"a\\nb \"\n");
+    assert_eq!(val("a\n\tb"), "k: \"a\\n\\tb\"\n");
+    // Indented under a deeper key.
+    let mut out = b"    data:".to_vec();
+    write_value(&mut out, "x\ny\n", true, 9, 6);
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "    data: |\n      x\n      y\n"
+    );
+    // LS, PS are breaks go-yaml copies as they are.
+    assert_eq!(val("a\u{2028}b"), "k: 'a\u{2028}  b'\n");
+    assert_eq!(val("a \u{2028}"), "k: \"a \\L\"\n");
+    assert_eq!(val("a\u{2029} b"), "k: \"a\\P b\"\n");
+}
+
+#[test]
+fn long_lines_fold_past_column_80() {
+    let words = "word ".repeat(40);
+    let words = words.trim_end();
+    // 16 words reach column 82 after `k: `: the next space breaks.
+    let line = |n: usize| vec!["word"; n].join(" ");
+    assert_eq!(
+        val(words),
+        format!("k: {}\n  {}\n  {}\n", line(16), line(16), line(8))
+    );
+    // kubectl: single quotes fold the same way.
+    let s = format!("{words}: x");
+    assert_eq!(
+        val(&s),
+        format!("k: '{}\n  {}\n  {}: x'\n", line(16), line(16), line(8))
+    );
+    // Double quotes fold too, escaping a space that would start a line.
+    let s = format!("{words}\t");
+    assert_eq!(
+        val(&s),
+        format!("k: \"{}\n  {}\n  {}\\t\"\n", line(16), line(16), line(8))
+    );
+    let s = format!("{}  b\t", "x".repeat(80));
+    assert_eq!(val(&s), format!("k: \"{}\n  \\ b\\t\"\n", "x".repeat(80)));
+    // Runs of spaces do not fold; nor does a line without spaces.
+    let s = format!("a{}b", " ".repeat(100));
+    assert_eq!(val(&s), format!("k: {s}\n"));
+    let s = "x".repeat(200);
+    assert_eq!(val(&s), format!("k: {s}\n"));
+    // The column counts characters, not bytes.
+    let s = format!("{} x", "é".repeat(77));
+    assert_eq!(val(&s), format!("k: {s}\n"));
+    let s = format!("{} x", "é".repeat(78));
+    assert_eq!(val(&s), format!("k: {}\n  x\n", "é".repeat(78)));
+    // Literal blocks never fold.
+    let s = format!("{words}\n");
+    assert_eq!(val(&s), format!("k: |\n  {words}\n"));
+    // Multi-line text with trailing spaces: one double-quoted line, folded.
+    let s = "multi\nline with trailing  \nspaces";
+    assert_eq!(val(s), "k: \"multi\\nline with trailing  \\nspaces\"\n");
+}
+
+#[test]
+fn keys_quote_like_values_never_fold_and_long_ones_are_complex() {
+    assert_eq!(key("app").as_deref(), Some("app"));
+    assert_eq!(key("f:metadata").as_deref(), Some("f:metadata"));
+    assert_eq!(
+        key("k:{\"type\":\"Ready\"}").as_deref(),
+        Some("k:{\"type\":\"Ready\"}")
+    );
+    assert_eq!(
+        key("app.kubernetes.io/name").as_deref(),
+        Some("app.kubernetes.io/name")
+    );
+    assert_eq!(key("yes").as_deref(), Some("\"yes\""));
+    assert_eq!(key("").as_deref(), Some("\"\""));
+    assert_eq!(key("80").as_deref(), Some("\"80\""));
+    assert_eq!(key(" a").as_deref(), Some("' a'"));
+    assert_eq!(key("a\tb").as_deref(), Some("\"a\\tb\""));
+    let long = "word ".repeat(25);
+    let long = long.trim_end();
+    assert_eq!(key(long).as_deref(), Some(long));
+    assert_eq!(
+        key(&"k".repeat(128)).as_deref(),
+        Some("k".repeat(128).as_str())
+    );
+    assert_eq!(key(&"k".repeat(129)), None);
+    assert_eq!(key("a\nb"), None);
+    assert_eq!(key("a\u{2028}b"), None);
+}
+
+#[test]
+fn scan_fast_path_agrees_with_the_full_scan() {
+    // Quiet ASCII strings take the fast path; spelled out, the same.
+    for s in [
+        "abc",
+        "a-b_c.d/e",
+        "x=1",
+        "(a)",
+        "~x",
+        "a~",
+        "a|b",
+        "a>b",
+        "a&b*c!",
+    ] {
+        let full = {
+            let mut t = s.as_bytes().to_vec();
+            t.push(b' ');
+            t.push(b'z');
+            scan(&t)
+        };
+        let fast = scan(s.as_bytes());
+        assert_eq!(fast.plain, full.plain, "{s:?}");
+        assert!(fast.single && fast.block && !fast.multiline, "{s:?}");
+    }
+}
+
+#[test]
+fn keys_sort_in_go_yaml_order() {
+    // kubectl's order for these keys. (Mixing in `0b101` or `1.5` makes
+    // go-yaml's order intransitive, see tests/yaml_kubectl.rs.)
+    let want = [
+        "-0", "_b", "0", "00", "08", "017", "Ab", "a_b", "a9", "a10", "file2", "file10",
+    ];
+    let mut got = want.to_vec();
+    got.reverse();
+    got.sort_by(|a, b| key_cmp(a, b));
+    assert_eq!(got, want);
+    assert!(key_less("app", "app.kubernetes.io/name"));
+    assert!(key_less("f:metadata", "f:spec"));
+    assert!(key_less("é2", "é10"));
+    assert!(!key_less("a", "a"));
+}
