@@ -11,7 +11,7 @@
 use serde_json::Value as J;
 
 use super::decode::Sink;
-use super::yaml_scalar::{chars, key_cmp, key_less, write_key, write_value};
+use super::yaml_scalar::{chars, key_cmp_bytes, key_less_bytes, write_key, write_value};
 
 enum Kind {
     Map,
@@ -181,18 +181,17 @@ impl<'o> YamlEmitter<'o> {
     }
 
     /// Reorders the members of the map that just ended by key (go-yaml's
-    /// order, [`key_less`]),
+    /// order, [`key_less_bytes`]),
     /// moving their text; of duplicate keys the last one written stays.
     /// `inline`: the first member shares a `- ` line (no indentation of its
     /// own), at column `col`.
     fn sort_members(&mut self, from: usize, inline: bool, col: usize) {
         let ms = &self.members[from..];
         let keys = &self.keys;
-        // Keys are the text of `&str`s: valid UTF-8.
-        let key = |s: usize, e: usize| std::str::from_utf8(&keys[s..e]).unwrap_or_default();
+        let key = |s: usize, e: usize| keys.get(s..e).unwrap_or_default();
         if ms
             .windows(2)
-            .all(|w| key_less(key(w[0].0, w[0].1), key(w[1].0, w[1].1)))
+            .all(|w| key_less_bytes(key(w[0].0, w[0].1), key(w[1].0, w[1].1)))
         {
             return;
         }
@@ -204,7 +203,7 @@ impl<'o> YamlEmitter<'o> {
             .enumerate()
             .map(|(i, m)| (m.0, m.1, m.2, ms.get(i + 1).map_or(end, |n| n.2)))
             .collect();
-        spans.sort_by(|a, b| key_cmp(key(a.0, a.1), key(b.0, b.1)));
+        spans.sort_by(|a, b| key_cmp_bytes(key(a.0, a.1), key(b.0, b.1)));
         self.scratch.clear();
         let mut first = true;
         for (i, s) in spans.iter().enumerate() {

@@ -840,11 +840,21 @@ fn less_by<T: PartialEq>(a: &[T], b: &[T], ch: impl Fn(&T) -> char) -> bool {
     a.len() < b.len()
 }
 
-/// [`key_less`] as an ordering.
-pub(crate) fn key_cmp(a: &str, b: &str) -> std::cmp::Ordering {
-    if key_less(a, b) {
+/// [`key_less`] over the bytes of two keys (the text of `&str`s): ASCII
+/// keys, nearly all of them, are compared as they are, without a UTF-8
+/// check per comparison.
+pub(crate) fn key_less_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        return less_by(a, b, |c| char::from(*c));
+    }
+    key_less(&String::from_utf8_lossy(a), &String::from_utf8_lossy(b))
+}
+
+/// [`key_less_bytes`] as an ordering.
+pub(crate) fn key_cmp_bytes(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    if key_less_bytes(a, b) {
         std::cmp::Ordering::Less
-    } else if key_less(b, a) {
+    } else if key_less_bytes(b, a) {
         std::cmp::Ordering::Greater
     } else {
         std::cmp::Ordering::Equal
