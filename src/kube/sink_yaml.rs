@@ -11,7 +11,9 @@
 use serde_json::Value as J;
 
 use super::decode::Sink;
-use super::yaml_scalar::{chars, key_cmp_bytes, key_less_bytes, write_key, write_value};
+use super::yaml_scalar::{
+    chars, key_cmp_bytes, key_less_bytes, scan_utf8, write_key, write_scanned, write_value,
+};
 
 enum Kind {
     Map,
@@ -352,9 +354,15 @@ impl Sink for YamlEmitter<'_> {
     }
 
     fn str_bytes(&mut self, b: &[u8]) {
-        match std::str::from_utf8(b) {
-            Ok(s) => self.string(s),
-            Err(_) => self.string(&String::from_utf8_lossy(b)),
+        match scan_utf8(b) {
+            Some(sc) => {
+                self.pre();
+                let indent = self.col() + 2;
+                let space = self.at == At::AfterColon;
+                write_scanned(self.out, b, &sc, space, self.column, indent);
+                self.at = At::LineStart;
+            }
+            None => self.string(&String::from_utf8_lossy(b)),
         }
     }
 

@@ -30,7 +30,9 @@ static QUIET: [bool; 256] = {
 /// What one pass over a string found (go-yaml's `analyze_scalar`, for a
 /// block context).
 #[derive(Clone, Copy, Debug, Default)]
-struct Scan {
+pub(crate) struct Scan {
+    /// Every byte is ASCII (so the bytes are UTF-8 without a check).
+    ascii: bool,
     /// Contains a line break (`\n`, `\r`, NEL, LS, PS).
     multiline: bool,
     /// May be written plain, as far as its characters go.
@@ -98,6 +100,7 @@ fn blank_at(s: &[u8], i: usize) -> bool {
 fn scan(s: &[u8]) -> Scan {
     if s.is_empty() {
         return Scan {
+            ascii: true,
             plain: true,
             single: true,
             ..Scan::default()
@@ -116,6 +119,7 @@ fn scan(s: &[u8]) -> Scan {
     let first_quiet = QUIET[s[0] as usize];
     if first_quiet && s[1..].iter().all(|&b| QUIET[b as usize]) {
         return Scan {
+            ascii: true,
             plain: !block_indicators,
             single: true,
             block: true,
@@ -128,9 +132,11 @@ fn scan(s: &[u8]) -> Scan {
     let (mut break_space, mut space_break) = (false, false);
     let (mut prev_space, mut prev_break) = (false, false);
     let mut preceded_by_ws = true;
+    let mut high = 0u8;
     let mut i = 0;
     while i < s.len() {
         let b = s[i];
+        high |= b;
         let w = width(b);
         if i > 0 {
             match b {
@@ -179,6 +185,7 @@ fn scan(s: &[u8]) -> Scan {
         plain = false;
     }
     Scan {
+        ascii: high < 0x80,
         multiline: line_breaks,
         plain,
         single,
@@ -517,12 +524,30 @@ fn newline_indent(out: &mut Vec<u8>, indent: usize) {
 /// the scalar and ends its line.
 pub(crate) fn write_value(out: &mut Vec<u8>, s: &str, space: bool, column: usize, indent: usize) {
     let b = s.as_bytes();
+    write_scanned(out, b, &scan(b), space, column, indent);
+}
+
+/// The scan of `b` when `b` is UTF-8 (`None` when it is not): ASCII text,
+/// nearly every string of an object, needs no separate UTF-8 check.
+pub(crate) fn scan_utf8(b: &[u8]) -> Option<Scan> {
     let sc = scan(b);
+    (sc.ascii || std::str::from_utf8(b).is_ok()).then_some(sc)
+}
+
+/// [`write_value`] of UTF-8 bytes already scanned ([`scan_utf8`]).
+pub(crate) fn write_scanned(
+    out: &mut Vec<u8>,
+    b: &[u8],
+    sc: &Scan,
+    space: bool,
+    column: usize,
+    indent: usize,
+) {
     if space {
         out.push(b' ');
     }
     let column = column + usize::from(space);
-    match style(b, &sc, false) {
+    match style(b, sc, false) {
         Style::Plain => write_plain(out, b, column, indent, true),
         Style::Single => write_single(out, b, column, indent, true),
         Style::Double => write_double(out, b, column, indent, true),
