@@ -489,7 +489,8 @@ enum Style {
 /// The style go-yaml picks for a string (encoder's request, then the
 /// emitter's downgrades); `key`: in a simple-key position.
 fn style(s: &[u8], sc: &Scan, key: bool) -> Style {
-    if !key && s.contains(&b'\n') {
+    // `\n` is a line break: only a multi-line scan needs the search.
+    if !key && sc.multiline && s.contains(&b'\n') {
         return if sc.block {
             Style::Literal
         } else {
