@@ -12,7 +12,7 @@
 //! The keep-set of N (`treeIndex.Keep`): for each key, its newest revision
 //! at or below N, unless that revision is a tombstone.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -73,7 +73,9 @@ pub fn hash_kv(store: &Store<'_>, rev: Option<i64>) -> Result<HashKv, HashKvErro
     // never below the compaction revision.
     let current = store.current.max(compact).max(1);
     let at = check(store.snapshot(), rev, compact, current)?;
-    let keep = keep_set(store, at);
+    // `treeIndex.Keep(at)`: per key its newest revision <= `at` unless a
+    // tombstone, the one rule compaction uses too.
+    let keep = crate::mvcc::compaction_keep(store.records(), at);
     hash_at(
         store.snapshot(),
         compact,
@@ -233,21 +235,4 @@ fn rev_of(k: &[u8]) -> Revision {
         sub: be(k.get(9..17)),
         tombstone: false,
     }
-}
-
-/// `treeIndex.Keep(at)`: for each key, its newest revision ≤ `at` when that
-/// is not a tombstone, as (main, sub).
-pub(crate) fn keep_set(store: &Store<'_>, at: i64) -> HashSet<(i64, i64)> {
-    let mut newest: HashMap<&[u8], Revision> = HashMap::new();
-    for r in store.records() {
-        if r.rev.main > at {
-            break;
-        }
-        newest.insert(r.kv.key, r.rev);
-    }
-    newest
-        .into_values()
-        .filter(|r| !r.tombstone)
-        .map(|r| (r.main, r.sub))
-        .collect()
 }
