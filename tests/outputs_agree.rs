@@ -9,30 +9,8 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{etcdsnap, fixture, stderr, stdout};
+use common::{etcdsnap, stderr, stdout};
 use serde_json::Value as J;
-
-/// (input, extra args): every fixture snapshot holding Kubernetes objects
-/// (`deep.db` holds only counters; `salvage/compacted.db` holds one
-/// ConfigMap's body put under many names), encrypted ones with keys.
-fn inputs() -> Vec<(String, Vec<String>)> {
-    let s = |p: &str| fixture(p).to_string_lossy().into_owned();
-    let mut v: Vec<(String, Vec<String>)> = [
-        "etcd-3.5/small.db",
-        "etcd-3.4/small.db",
-        "openshift-backup",
-        "openshift-backup/snapshot_2026-11-19_101500.db",
-        "certs",
-    ]
-    .iter()
-    .map(|p| (s(p), vec![]))
-    .collect();
-    for d in ["encrypted", "encrypted-3.4"] {
-        let cfg = s(&format!("{d}/upstream-encryption-config.yaml"));
-        v.push((s(d), vec!["--keys".into(), cfg]));
-    }
-    v
-}
 
 /// What `kubectl get -A -o yaml` prints for these objects: a List printed by
 /// kubectl itself, offline (`patch --local` with an empty patch prints its
@@ -159,7 +137,7 @@ fn yaml_json_table_and_filters_describe_the_same_objects() {
     let mut objects = 0;
     let mut secrets = 0;
     let mut selectors = 0;
-    for (input, extra) in inputs() {
+    for (input, extra) in common::object_fixtures() {
         let json = json_items(&input, &extra, &[]);
         assert!(!json.is_empty(), "{input}: no objects");
         objects += json.len();

@@ -11,7 +11,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
-use common::{etcdsnap, fixture, stderr, stdout};
+use common::{etcdsnap, stderr, stdout};
 use serde_json::{json, Value as J};
 
 /// Every form `get` prints objects in (the streamed ones and those built
@@ -181,21 +181,7 @@ fn check(input: &str, extra: &[&str], needles: &[String]) -> usize {
 
 #[test]
 fn no_secret_value_shows_in_any_redacted_output_of_any_fixture() {
-    let s = |p: &str| fixture(p).to_string_lossy().into_owned();
-    let mut inputs: Vec<(String, Vec<String>)> = [
-        "etcd-3.5/small.db",
-        "etcd-3.4/small.db",
-        "openshift-backup",
-        "openshift-backup/snapshot_2026-11-19_101500.db",
-        "certs",
-    ]
-    .iter()
-    .map(|p| (s(p), vec![]))
-    .collect();
-    for d in ["encrypted", "encrypted-3.4"] {
-        let cfg = s(&format!("{d}/upstream-encryption-config.yaml"));
-        inputs.push((s(d), vec!["--keys".into(), cfg]));
-    }
+    let inputs = common::object_fixtures();
     let mut total = 0;
     for (input, extra) in &inputs {
         let extra: Vec<&str> = extra.iter().map(String::as_str).collect();

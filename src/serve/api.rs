@@ -1124,9 +1124,13 @@ mod tests {
     use super::*;
 
     fn state() -> Arc<State> {
-        let dir =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/openshift-backup");
-        let session = crate::session::Session::open_path(&dir, &[]).unwrap();
+        state_of("fixtures/openshift-backup")
+    }
+
+    /// The server state over a fixture (path relative to the repo).
+    fn state_of(rel: &str) -> Arc<State> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
+        let session = crate::session::Session::open_path(&path, &[]).unwrap();
         let opts = crate::serve::Options {
             listen: "127.0.0.1:0".parse().unwrap(),
             allow_remote: false,
@@ -1162,20 +1166,7 @@ mod tests {
     /// why, on the fast path and on the decoded (table) path alike.
     #[test]
     fn an_encrypted_object_is_a_status_naming_the_key() {
-        let db = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/encrypted/snapshot_2026-11-21_101500.db");
-        let session = crate::session::Session::open_path(&db, &[]).unwrap();
-        let opts = crate::serve::Options {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            allow_remote: false,
-            redact: false,
-            show_key_material: false,
-            rev: None,
-            kubeconfig_out: None,
-            bookmark_every: 1,
-            tls: false,
-        };
-        let st = Arc::new(crate::serve::state(session, &opts).unwrap());
+        let st = state_of("fixtures/encrypted/snapshot_2026-11-21_101500.db");
         let want = "/kubernetes.io/secrets/default/db-password: encrypted with aescbc key 3 (give --keys to read it)";
         for accept in [
             "application/json",

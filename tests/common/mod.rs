@@ -612,3 +612,25 @@ impl Etcd {
         )
     }
 }
+
+/// (input, extra args): every fixture snapshot holding Kubernetes objects
+/// (`deep.db` holds only counters; `salvage/compacted.db` holds one
+/// ConfigMap's body put under many names), encrypted ones with keys.
+pub fn object_fixtures() -> Vec<(String, Vec<String>)> {
+    let s = |p: &str| fixture(p).to_string_lossy().into_owned();
+    let mut v: Vec<(String, Vec<String>)> = [
+        "etcd-3.5/small.db",
+        "etcd-3.4/small.db",
+        "openshift-backup",
+        "openshift-backup/snapshot_2026-11-19_101500.db",
+        "certs",
+    ]
+    .iter()
+    .map(|p| (s(p), vec![]))
+    .collect();
+    for d in ["encrypted", "encrypted-3.4"] {
+        let cfg = s(&format!("{d}/upstream-encryption-config.yaml"));
+        v.push((s(d), vec!["--keys".into(), cfg]));
+    }
+    v
+}
