@@ -12,7 +12,8 @@ use serde_json::Value as J;
 
 use super::decode::Sink;
 use super::yaml_scalar::{
-    chars, key_cmp_bytes, key_less_bytes, scan_utf8, write_key, write_scanned, write_value,
+    chars, key_cmp_bytes, key_less_bytes, scan_utf8, write_key, write_scanned, write_time,
+    write_value,
 };
 
 enum Kind {
@@ -59,8 +60,10 @@ pub struct YamlEmitter<'o> {
     scratch: Vec<u8>,
     /// Output column after the last `key:` or `- ` (where a scalar starts).
     column: usize,
-    /// Scratch for times and base64 text.
+    /// Scratch for base64 text.
     text: String,
+    /// Scratch for a time's text.
+    time_text: Vec<u8>,
 }
 
 impl<'o> YamlEmitter<'o> {
@@ -74,6 +77,7 @@ impl<'o> YamlEmitter<'o> {
             scratch: Vec::new(),
             column: 0,
             text: String::new(),
+            time_text: Vec::new(),
         }
     }
 
@@ -380,16 +384,15 @@ impl Sink for YamlEmitter<'_> {
     }
 
     fn time(&mut self, seconds: i64, micros: Option<u32>) {
-        let mut t = std::mem::take(&mut self.text).into_bytes();
+        let mut t = std::mem::take(&mut self.time_text);
         t.clear();
         super::timefmt::write_rfc3339(&mut t, seconds, micros);
-        match String::from_utf8(t) {
-            Ok(t) => {
-                self.string(&t);
-                self.text = t;
-            }
-            Err(e) => self.string(&String::from_utf8_lossy(e.as_bytes())),
-        }
+        self.pre();
+        let indent = self.col() + 2;
+        let space = self.at == At::AfterColon;
+        write_time(self.out, &t, space, self.column, indent);
+        self.at = At::LineStart;
+        self.time_text = t;
     }
 
     fn raw_json(&mut self, b: &[u8]) {

@@ -15,21 +15,9 @@ const WIDTH: usize = 80;
 /// Keys longer than this (in bytes) are written as `? key` / `: value`.
 const SIMPLE_KEY_MAX: usize = 128;
 
-/// Per ASCII byte: nothing to look at when it is not the first byte
-/// (printable, not space, not `:` or `#`).
-static QUIET: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut b = 0x21;
-    while b < 0x7f {
-        t[b] = !matches!(b as u8, b':' | b'#');
-        b += 1;
-    }
-    t
-};
-
 /// What one pass over a string found (go-yaml's `analyze_scalar`, for a
 /// block context).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Scan {
     /// Every byte is ASCII (so the bytes are UTF-8 without a check).
     ascii: bool,
@@ -106,26 +94,122 @@ fn scan(s: &[u8]) -> Scan {
             ..Scan::default()
         };
     }
-    let mut block_indicators = s.starts_with(b"---") || s.starts_with(b"...");
-    // The first character: YAML indicators.
-    let followed_by_ws = |i: usize| i + width(s[i]) >= s.len() || blank_at(s, i + width(s[i]));
+    let block_indicators = leading_indicators(s);
+    // Printable ASCII (nearly every string) needs no character loop.
+    if let Some(sc) = scan_printable_ascii(s, block_indicators) {
+        return sc;
+    }
+    scan_chars(s, block_indicators)
+}
+
+/// Whether a non-empty string's start makes it a YAML indicator: `---`,
+/// `...`, or a first character that is one (`?`, `:`, `-` when followed
+/// by a space, tab or the end).
+fn leading_indicators(s: &[u8]) -> bool {
+    if s.starts_with(b"---") || s.starts_with(b"...") {
+        return true;
+    }
     match s[0] {
         b'#' | b',' | b'[' | b']' | b'{' | b'}' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\''
-        | b'"' | b'%' | b'@' | b'`' => block_indicators = true,
-        b'?' | b':' | b'-' if followed_by_ws(0) => block_indicators = true,
-        _ => {}
+        | b'"' | b'%' | b'@' | b'`' => true,
+        b'?' | b':' | b'-' => s.len() == 1 || blank_at(s, 1),
+        _ => false,
     }
-    // Fast path: the rest is quiet ASCII.
-    let first_quiet = QUIET[s[0] as usize];
-    if first_quiet && s[1..].iter().all(|&b| QUIET[b as usize]) {
-        return Scan {
+}
+
+/// Per byte, for [`scan_printable_ascii`]: 0 for printable ASCII with
+/// nothing to look at, else which of `:`, space, `#` it is, or [`OTHER`]
+/// for the bytes that need the character loop (controls, tab, line
+/// breaks, DEL, non-ASCII).
+static CLASS: [u8; 256] = {
+    let mut t = [OTHER; 256];
+    let mut b = 0x20;
+    while b < 0x7f {
+        t[b] = match b as u8 {
+            b':' => COLON,
+            b' ' => SPACE,
+            b'#' => HASH,
+            _ => 0,
+        };
+        b += 1;
+    }
+    t
+};
+const COLON: u8 = 1;
+const SPACE: u8 = 2;
+const HASH: u8 = 4;
+const OTHER: u8 = 8;
+
+/// Whether every byte is printable ASCII other than space, `:` and `#`
+/// (`CLASS` 0). Branch-free over 32-byte blocks so the compiler can test
+/// a block in a few vector instructions: most of the text of a large
+/// cluster is in long strings (config data, certificates, base64).
+#[inline]
+fn all_quiet(s: &[u8]) -> bool {
+    #[inline(always)]
+    fn quiet(b: u8) -> bool {
+        b.wrapping_sub(0x21) < 0x7F - 0x21 && b != b':' && b != b'#'
+    }
+    let mut blocks = s.chunks_exact(32);
+    for c in &mut blocks {
+        if !c.iter().fold(true, |a, &b| a & quiet(b)) {
+            return false;
+        }
+    }
+    blocks.remainder().iter().all(|&b| quiet(b))
+}
+
+/// [`scan`] of a non-empty string of printable ASCII (0x20–0x7E: no line
+/// break, no tab, nothing to escape); `None` when some byte is outside
+/// that range (the string then needs the character loop, [`scan_chars`]).
+/// `block_indicators`: what the first character and a leading `---`/`...`
+/// already decided.
+///
+/// For such a string the character loop finds only a leading or trailing
+/// space and the indicators inside it (`:` followed by a space or the end,
+/// `#` after a space), so those are all this looks for: one table lookup
+/// per byte, no branch.
+#[inline]
+fn scan_printable_ascii(s: &[u8], block_indicators: bool) -> Option<Scan> {
+    let n = s.len();
+    // Quiet bytes only, nearly every string.
+    if all_quiet(s) {
+        return Some(Scan {
             ascii: true,
             plain: !block_indicators,
             single: true,
             block: true,
             ..Scan::default()
-        };
+        });
     }
+    let (mut seen, mut pairs, mut prev) = (0u8, 0u8, 0u8);
+    for &b in s {
+        let c = CLASS[b as usize];
+        seen |= c;
+        // Shifted down one, a space is COLON's bit and `#` SPACE's: bit 0
+        // marks `: `, bit 1 ` #`.
+        pairs |= prev & (c >> 1);
+        prev = c;
+    }
+    if seen & OTHER != 0 {
+        return None;
+    }
+    let ind = block_indicators || pairs & (COLON | SPACE) != 0 || s[n - 1] == b':';
+    let leading_space = s[0] == b' ';
+    let trailing_space = s[n - 1] == b' ';
+    Some(Scan {
+        ascii: true,
+        multiline: false,
+        plain: !(leading_space || trailing_space || ind),
+        single: true,
+        block: !trailing_space,
+    })
+}
+
+/// [`scan`] character by character (go-yaml's loop): for strings with
+/// line breaks, tabs, control or non-ASCII characters.
+fn scan_chars(s: &[u8], mut block_indicators: bool) -> Scan {
+    let followed_by_ws = |i: usize| i + width(s[i]) >= s.len() || blank_at(s, i + width(s[i]));
     let (mut line_breaks, mut special) = (false, false);
     let (mut leading_space, mut leading_break) = (false, false);
     let (mut trailing_space, mut trailing_break) = (false, false);
@@ -241,6 +325,15 @@ pub(crate) fn reads_as_non_string(s: &[u8]) -> bool {
             {
                 return true;
             }
+            // What is left can only be a number if every byte is one a
+            // number is spelled with (fails at once on most strings, so
+            // long ones are not searched for underscores).
+            if !s
+                .iter()
+                .all(|&b| b.is_ascii_hexdigit() || b"+-._xXoO".contains(&b))
+            {
+                return false;
+            }
             // Underscores are dropped before the number checks.
             let mut buf = [0u8; 64];
             let plain: &[u8] = if s.contains(&b'_') {
@@ -354,9 +447,6 @@ fn is_go_int(s: &[u8]) -> bool {
 
 /// `^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$` (YAML 1.1 base 60).
 fn is_base60_float(s: &[u8]) -> bool {
-    if !s.contains(&b':') {
-        return false;
-    }
     let mut i = usize::from(matches!(s.first(), Some(b'+' | b'-')));
     if !s.get(i).is_some_and(u8::is_ascii_digit) {
         return false;
@@ -561,6 +651,38 @@ pub(crate) fn write_scanned(
     out.push(b'\n');
 }
 
+/// [`write_value`] of a time's RFC 3339 text (bytes, UTF-8 or not). A
+/// timestamp reads as one unquoted, so go-yaml double-quotes it; its
+/// characters need no escape and, without a space, it has nowhere to
+/// fold: the quotes go round it with no scan. Other text (a year past
+/// 9999) is written as any string.
+pub(crate) fn write_time(out: &mut Vec<u8>, b: &[u8], space: bool, column: usize, indent: usize) {
+    if is_timestamp(b) && !b.contains(&b' ') {
+        if space {
+            out.push(b' ');
+        }
+        out.push(b'"');
+        out.extend_from_slice(b);
+        out.extend_from_slice(b"\"\n");
+        return;
+    }
+    match scan_utf8(b) {
+        Some(sc) => write_scanned(out, b, &sc, space, column, indent),
+        None => write_value(out, &String::from_utf8_lossy(b), space, column, indent),
+    }
+}
+
+/// Whether key `b` is a name such as the schema's (`apiVersion`): a
+/// letter, then letters and digits, and not a word YAML 1.1 reads as a
+/// bool or null. Such a key is written plain; it is what the scan and
+/// [`style`] decide for it, found without them.
+#[inline]
+fn is_plain_name(b: &[u8]) -> bool {
+    b.first().is_some_and(u8::is_ascii_alphabetic)
+        && b.iter().all(u8::is_ascii_alphanumeric)
+        && !reads_as_non_string(b)
+}
+
 /// A mapping key at `column` in a simple-key position: written (no line
 /// break) and `true`, or nothing and `false` when go-yaml writes it as a
 /// complex `? key` (more than 128 bytes, or a line break in it).
@@ -568,6 +690,10 @@ pub(crate) fn write_key(out: &mut Vec<u8>, s: &str, column: usize) -> bool {
     let b = s.as_bytes();
     if b.len() > SIMPLE_KEY_MAX {
         return false;
+    }
+    if is_plain_name(b) {
+        out.extend_from_slice(b);
+        return true;
     }
     let sc = scan(b);
     if sc.multiline {

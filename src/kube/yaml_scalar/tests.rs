@@ -317,3 +317,181 @@ fn keys_sort_in_go_yaml_order() {
     assert!(key_less("é2", "é10"));
     assert!(!key_less("a", "a"));
 }
+
+/// The scan as the character loop alone finds it (the reference for the
+/// printable-ASCII path).
+fn scan_by_chars(s: &[u8]) -> Scan {
+    if s.is_empty() {
+        return scan(s);
+    }
+    scan_chars(s, leading_indicators(s))
+}
+
+#[test]
+fn ascii_scan_agrees_with_the_character_loop_on_every_short_string() {
+    // Every string up to ten bytes over the characters the ASCII path
+    // looks for, and up to five over a wider alphabet with the
+    // characters that send a string to the loop.
+    fn all(alphabet: &[u8], max: usize) {
+        let mut s = Vec::new();
+        fn rec(alphabet: &[u8], max: usize, s: &mut Vec<u8>) {
+            assert_eq!(
+                scan(s),
+                scan_by_chars(s),
+                "{:?}",
+                String::from_utf8_lossy(s)
+            );
+            if s.len() == max {
+                return;
+            }
+            for &c in alphabet {
+                s.push(c);
+                rec(alphabet, max, s);
+                s.pop();
+            }
+        }
+        rec(alphabet, max, &mut s);
+    }
+    all(b" :#a", 10);
+    all(b" :#-?.a\t\n\x7f\x1f~\xc2", 5);
+}
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Pieces strings are made of: what the scan looks at, ASCII and not.
+    const PIECES: &[&[u8]] = &[
+        b" ",
+        b":",
+        b"#",
+        b"-",
+        b"?",
+        b".",
+        b"a",
+        b"Z",
+        b"0",
+        b"'",
+        b"\"",
+        b"\t",
+        b"\n",
+        b"\r",
+        b"\x7f",
+        b"\x00",
+        b"\x1f",
+        b"~",
+        b"\xc3\xa9",
+        b"\xc2\x85",
+        b"\xc2\xa0",
+        b"\xe2\x80\xa8",
+        b"\xe2\x80\xa9",
+        b"\xef\xbb\xbf",
+        b"\xef\xbf\xbe",
+        b"\xf0\x9f\x98\x80",
+        b"\xc2",
+        b"\xff",
+        b"---",
+        b"...",
+        b"registry.example/x:1.2",
+        b"hello world",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn ascii_scan_agrees_with_the_character_loop(
+            picks in prop::collection::vec(0..PIECES.len(), 0..40),
+        ) {
+            let s: Vec<u8> = picks.iter().flat_map(|&i| PIECES[i].iter().copied()).collect();
+            prop_assert_eq!(scan(&s), scan_by_chars(&s), "{:?}", String::from_utf8_lossy(&s));
+        }
+
+        #[test]
+        fn names_are_plain_exactly_when_the_scan_says_so(k in "[a-zA-Z][a-zA-Z0-9]{0,5}|[a-z0-9:. -]{0,4}") {
+            let b = k.as_bytes();
+            let plain = style(b, &scan(b), true) == Style::Plain;
+            prop_assert!(!is_plain_name(b) || plain);
+            if b.iter().all(u8::is_ascii_alphanumeric) && b.first().is_some_and(u8::is_ascii_alphabetic) {
+                prop_assert_eq!(is_plain_name(b), plain);
+            }
+        }
+
+        #[test]
+        fn ascii_scan_agrees_on_printable_ascii(s in "[ -~]{0,40}") {
+            let s = s.as_bytes();
+            prop_assert_eq!(scan(s), scan_by_chars(s));
+        }
+    }
+}
+
+#[test]
+fn times_and_names_take_the_short_ways_to_the_same_text() {
+    // Every text the time formatter makes, as any string would be written.
+    for (secs, micros) in [
+        (0, None),
+        (1_700_000_000, None),
+        (1_700_000_000, Some(5)),
+        (1_700_000_000, Some(999_999)),
+        (crate::kube::timefmt::GO_ZERO_SECONDS, None),
+        (crate::kube::timefmt::GO_ZERO_SECONDS, Some(0)),
+        (-1, Some(0)),
+        (253_402_300_799, None),    // 9999-12-31T23:59:59Z
+        (253_402_300_800, None),    // year 10000: not a timestamp
+        (-62_200_000_000, Some(1)), // before year 0
+    ] {
+        let mut t = Vec::new();
+        crate::kube::timefmt::write_rfc3339(&mut t, secs, micros);
+        let text = String::from_utf8(t.clone()).unwrap();
+        for (space, column) in [(true, 2), (false, 79)] {
+            let (mut fast, mut slow) = (b"k:".to_vec(), b"k:".to_vec());
+            write_time(&mut fast, &t, space, column, 2);
+            write_value(&mut slow, &text, space, column, 2);
+            assert_eq!(fast, slow, "{text}");
+        }
+    }
+    let mut out = Vec::new();
+    write_time(&mut out, b"2024-02-29T10:00:00.000001Z", true, 2, 2);
+    assert_eq!(out, b" \"2024-02-29T10:00:00.000001Z\"\n");
+    // Names: written as the scan and style would, bools and nulls quoted.
+    for k in [
+        "apiVersion",
+        "a",
+        "x9",
+        "y",
+        "Y",
+        "n",
+        "no",
+        "NO",
+        "on",
+        "Off",
+        "true",
+        "FALSE",
+        "null",
+        "Null",
+        "yes2",
+        "yesno",
+        "nulls",
+    ] {
+        let b = k.as_bytes();
+        let sc = scan(b);
+        let want = style(b, &sc, true) == Style::Plain;
+        assert_eq!(is_plain_name(b), want, "{k}");
+        let mut out = Vec::new();
+        assert!(write_key(&mut out, k, 0));
+        assert_eq!(out == b, want, "{k}");
+    }
+}
+
+#[test]
+fn quiet_blocks_agree_with_the_class_table() {
+    // Every byte at every position of a 70-byte string (two blocks and a
+    // remainder).
+    for b in 0..=255u8 {
+        for i in [0, 1, 31, 32, 33, 63, 64, 65, 69] {
+            let mut s = vec![b'x'; 70];
+            s[i] = b;
+            assert_eq!(all_quiet(&s), CLASS[usize::from(b)] == 0, "{b:#x} at {i}");
+        }
+    }
+}
