@@ -277,12 +277,30 @@ fn scan_chars(s: &[u8], mut block_indicators: bool) -> Scan {
     }
 }
 
+/// The first bytes of the strings [`reads_as_non_string`] can say yes to.
+static MAY_START_NON_STRING: [bool; 256] = {
+    let mut t = [false; 256];
+    let starts = b"yYnNtTfFoO~.+-0123456789";
+    let mut i = 0;
+    while i < starts.len() {
+        t[starts[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
 /// Whether go-yaml reads `s`, unquoted, as something other than a string
 /// (its `resolve` plus the base-60 float check): then it is double-quoted.
 pub(crate) fn reads_as_non_string(s: &[u8]) -> bool {
     let Some(&c) = s.first() else {
         return true; // null
     };
+    // Most strings start with a letter and are longer than any of the
+    // words below (five letters at most), or with a byte that starts
+    // none of these forms: no need for the match's jump.
+    if !MAY_START_NON_STRING[usize::from(c)] || (c.is_ascii_alphabetic() && s.len() > 5) {
+        return false;
+    }
     match c {
         b'y' | b'Y' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'o' | b'O' | b'~' => matches!(
             s,
