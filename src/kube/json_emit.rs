@@ -12,6 +12,7 @@ use base64::Engine as _;
 use serde_json::Value as J;
 
 use super::decode::Sink;
+use super::text_scan::plain_blocks;
 
 /// Output style.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,63 +85,6 @@ const fn plain_word(w: u64, go: bool) -> bool {
         return false;
     }
     !(go && (has_byte(w, b'<') || has_byte(w, b'>') || has_byte(w, b'&')))
-}
-
-/// How many leading bytes of `b`, in whole blocks of sixteen, end no
-/// plain run ([`plain_word`]'s test, sixteen bytes per SSE2 instruction):
-/// long values (ConfigMap data, certificates, CR specs) are most of the
-/// string bytes of a listing.
-#[cfg(target_arch = "x86_64")]
-#[inline]
-fn plain_blocks(b: &[u8], go: bool) -> usize {
-    use std::arch::x86_64::{
-        _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128,
-        _mm_set1_epi8,
-    };
-    let mut i = 0;
-    // SAFETY: SSE2 is part of the x86_64 baseline, so these instructions
-    // exist on every machine the binary runs on; each load reads sixteen
-    // bytes of `block`, a sixteen-byte slice of `b` (unaligned load).
-    unsafe {
-        let (quote, backslash, space) = (
-            _mm_set1_epi8(b'"' as i8),
-            _mm_set1_epi8(b'\\' as i8),
-            _mm_set1_epi8(0x20),
-        );
-        let (lt, gt, amp) = (
-            _mm_set1_epi8(b'<' as i8),
-            _mm_set1_epi8(b'>' as i8),
-            _mm_set1_epi8(b'&' as i8),
-        );
-        while let Some(block) = b.get(i..i + 16) {
-            let v = _mm_loadu_si128(block.as_ptr().cast());
-            // As signed bytes, controls and every byte >= 0x80 are below 0x20.
-            let mut stop = _mm_or_si128(
-                _mm_cmplt_epi8(v, space),
-                _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
-            );
-            if go {
-                stop = _mm_or_si128(
-                    stop,
-                    _mm_or_si128(
-                        _mm_cmpeq_epi8(v, lt),
-                        _mm_or_si128(_mm_cmpeq_epi8(v, gt), _mm_cmpeq_epi8(v, amp)),
-                    ),
-                );
-            }
-            if _mm_movemask_epi8(stop) != 0 {
-                break;
-            }
-            i += 16;
-        }
-    }
-    i
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-#[inline]
-fn plain_blocks(_: &[u8], _: bool) -> usize {
-    0
 }
 
 /// Whether `b[i..]` (fewer than eight bytes) holds nothing for the byte
@@ -302,10 +246,12 @@ impl<'o> JsonEmitter<'o> {
         let tbl = if self.style.go_escape { &ESC_GO } else { &ESC };
         let go = self.style.go_escape;
         let mut start = 0;
-        let mut i = if b.len() >= 32 {
-            plain_blocks(b, go)
-        } else {
-            0
+        // Long values (ConfigMap and Secret data, certificates, CR
+        // payloads) are most of a listing's string bytes: sixteen at a time.
+        let mut i = match (b.len() >= 32, go) {
+            (false, _) => 0,
+            (true, true) => plain_blocks(b, 0x20, [b'"', b'\\', b'<', b'>', b'&']),
+            (true, false) => plain_blocks(b, 0x20, [b'"', b'\\']),
         };
         while i < b.len() {
             // Eight plain bytes at a time; a word with anything to look at
@@ -642,7 +588,12 @@ mod tests {
                         at / 16 * 16
                     };
                     if cfg!(target_arch = "x86_64") {
-                        assert_eq!(plain_blocks(&a, go), want, "byte {c:#x} at {at}");
+                        let got = if go {
+                            plain_blocks(&a, 0x20, [b'"', b'\\', b'<', b'>', b'&'])
+                        } else {
+                            plain_blocks(&a, 0x20, [b'"', b'\\'])
+                        };
+                        assert_eq!(got, want, "byte {c:#x} at {at}");
                     }
                 }
             }

@@ -46,6 +46,7 @@ pub mod sink_yaml;
 pub mod tabular;
 #[cfg(test)]
 mod tests;
+pub(crate) mod text_scan;
 pub mod timefmt;
 pub(crate) mod value;
 pub(crate) mod yaml_scalar;
