@@ -167,6 +167,12 @@ pub(crate) fn is_key_secret(etcd_key: &[u8]) -> bool {
 
 /// kube-apiserver's Secrets only (openshift/oauth-apiserver store none).
 fn classify(etcd_key: &[u8]) -> Option<KeySecret> {
+    // Every name below starts with `encryption-` and follows the namespace's
+    // `/`: keys without that byte string cannot match, and are most keys of
+    // a store, so they are turned away before the (much dearer) path parse.
+    static NAME_START: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"/encryption-"));
+    NAME_START.find(etcd_key)?;
     let (ns, name) = key::resource_path(etcd_key)
         .filter(|p| p.api_server() == Some(ApiServer::Kube))
         .and_then(|_| key::secret_place(etcd_key))?;
@@ -513,6 +519,17 @@ mod tests {
             None
         );
         assert_eq!(c("/kubernetes.io/secrets/default/encryption-config"), None);
+        // The byte pre-filter turns these away; the path parse would too.
+        assert_eq!(c("/kubernetes.io/secrets/openshift-apiserver/other"), None);
+        assert_eq!(
+            c("/kubernetes.io/secrets/openshift-apiserver/xencryption-config"),
+            None
+        );
+        assert_eq!(c("/kubernetes.io/secrets/openshift-apiserver"), None);
+        assert_eq!(
+            c("/registry/secrets/openshift-oauth-apiserver/encryption-config-7"),
+            Some(KeySecret::Config(OauthApiserver))
+        );
         assert_eq!(
             c("/kubernetes.io/configmaps/openshift-apiserver/encryption-config"),
             None
