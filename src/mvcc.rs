@@ -263,29 +263,26 @@ impl<'a> Store<'a> {
             .position(|r| r.rev.main > limit)
             .unwrap_or(self.records.len())];
         // `keep` often parses the key (a query's filter): it runs once per
-        // record, in parallel, before the sequential pass below.
-        let kept: Vec<bool> = held
+        // record, in parallel. The newest record of each key is the last of
+        // its run once the kept (key, index) pairs are sorted by both: a
+        // parallel sort, where a map from key to newest index was a
+        // sequential pass hashing every key (each a cache miss into the
+        // mapped file).
+        let mut kept: Vec<(&'a [u8], usize)> = held
             .par_iter()
+            .enumerate()
             .with_min_len(1024)
-            .map(|r| !r.kv.key.is_empty() && keep(r.kv.key))
+            .filter(|(_, r)| !r.kv.key.is_empty() && keep(r.kv.key))
+            .map(|(i, r)| (r.kv.key, i))
             .collect();
-        // Sized for every kept record up front: growing it rehashed every
-        // key several times (a tenth of `serve`'s start-up on 1 GiB).
-        // Key → index of its newest record: small entries, so the table
-        // and the sort below move 24 bytes per key, not whole records.
-        let mut latest: HashMap<&'a [u8], usize> =
-            HashMap::with_capacity(kept.iter().filter(|&&k| k).count());
-        for (i, r) in held.iter().enumerate() {
-            if kept[i] {
-                latest.insert(r.kv.key, i);
-            }
-        }
-        let mut live: Vec<(&'a [u8], usize)> = latest
-            .into_iter()
-            .filter(|&(_, i)| !self.records[i].is_delete())
-            .collect();
-        live.par_sort_unstable_by(|a, b| a.0.cmp(b.0));
-        Ok(live.into_iter().map(|(_, i)| self.records[i]).collect())
+        kept.par_sort_unstable_by(|a, b| a.0.cmp(b.0).then(a.1.cmp(&b.1)));
+        Ok((0..kept.len())
+            .into_par_iter()
+            .with_min_len(1024)
+            .filter(|&j| kept.get(j + 1).is_none_or(|next| next.0 != kept[j].0))
+            .map(|j| self.records[kept[j].1])
+            .filter(|r| !r.is_delete())
+            .collect())
     }
 
     /// Keys whose newest revision at `rev` (latest when `None`) is a
