@@ -134,7 +134,14 @@ impl<'a> Store<'a> {
             .par_chunks(chunk)
             .map(|run| decode_leaves(&file, run))
             .collect();
-        let mut records = Vec::new();
+        // One allocation for all: growing it part by part copied the
+        // records (~100 bytes each) again at every doubling.
+        let mut records = Vec::with_capacity(
+            parts
+                .iter()
+                .map(|p| p.as_ref().map_or(0, Vec::len))
+                .sum::<usize>(),
+        );
         for p in parts {
             records.extend(p?);
         }
