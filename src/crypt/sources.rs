@@ -13,6 +13,8 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use super::config::EncryptionConfig;
 use super::error::{show_key, CryptError, Result};
 use super::keyring::{Component, KeyRing, Outcome};
@@ -329,13 +331,17 @@ impl KeyRing {
 
     /// [`KeyRing::load_from_snapshot`] over every revision of a store.
     pub fn load_from_store(&mut self, store: &crate::mvcc::Store<'_>) -> SnapshotKeys {
-        self.load_from_snapshot(
-            store
-                .records()
-                .iter()
-                .filter(|r| !r.is_delete())
-                .map(|r| (r.kv.key, r.kv.value)),
-        )
+        // Classifying reads every key of every revision (a cache miss each
+        // into the mapped file): the few candidates are picked out in
+        // parallel, in store order, and classified again below.
+        let candidates: Vec<(&[u8], &[u8])> = store
+            .records()
+            .par_iter()
+            .with_min_len(4096)
+            .filter(|r| !r.is_delete() && classify(r.kv.key).is_some())
+            .map(|r| (r.kv.key, r.kv.value))
+            .collect();
+        self.load_from_snapshot(candidates)
     }
 
     fn add_secret(
