@@ -134,7 +134,14 @@ impl<'a> Store<'a> {
             .par_chunks(chunk)
             .map(|run| decode_leaves(&file, run))
             .collect();
-        let mut records = Vec::new();
+        // One allocation for all: growing it part by part copied the
+        // records (~100 bytes each) again at every doubling.
+        let mut records = Vec::with_capacity(
+            parts
+                .iter()
+                .map(|p| p.as_ref().map_or(0, Vec::len))
+                .sum::<usize>(),
+        );
         for p in parts {
             records.extend(p?);
         }
@@ -247,7 +254,7 @@ impl<'a> Store<'a> {
     /// `keep`, sorted by key.
     pub fn state_at<F>(&self, rev: Option<i64>, keep: F) -> Result<Vec<Record<'a>>>
     where
-        F: Fn(&[u8]) -> bool,
+        F: Fn(&[u8]) -> bool + Sync,
     {
         let limit = match rev {
             Some(r) => {
@@ -256,26 +263,33 @@ impl<'a> Store<'a> {
             }
             None => i64::MAX,
         };
-        // Sized for every record up front: growing it rehashed every key
-        // several times (a tenth of `serve`'s start-up on 1 GiB).
-        // Key → index of its newest record: small entries, so the table
-        // and the sort below move 24 bytes per key, not whole records.
-        let mut latest: HashMap<&'a [u8], usize> = HashMap::with_capacity(self.records.len());
-        for (i, r) in self.records.iter().enumerate() {
-            if r.rev.main > limit {
-                break;
-            }
-            if r.kv.key.is_empty() || !keep(r.kv.key) {
-                continue;
-            }
-            latest.insert(r.kv.key, i);
-        }
-        let mut live: Vec<(&'a [u8], usize)> = latest
-            .into_iter()
-            .filter(|&(_, i)| !self.records[i].is_delete())
+        // Records are in revision order: those up to `limit` are a prefix.
+        let held = &self.records[..self
+            .records
+            .iter()
+            .position(|r| r.rev.main > limit)
+            .unwrap_or(self.records.len())];
+        // `keep` often parses the key (a query's filter): it runs once per
+        // record, in parallel. The newest record of each key is the last of
+        // its run once the kept (key, index) pairs are sorted by both: a
+        // parallel sort, where a map from key to newest index was a
+        // sequential pass hashing every key (each a cache miss into the
+        // mapped file).
+        let mut kept: Vec<(&'a [u8], usize)> = held
+            .par_iter()
+            .enumerate()
+            .with_min_len(1024)
+            .filter(|(_, r)| !r.kv.key.is_empty() && keep(r.kv.key))
+            .map(|(i, r)| (r.kv.key, i))
             .collect();
-        live.par_sort_unstable_by(|a, b| a.0.cmp(b.0));
-        Ok(live.into_iter().map(|(_, i)| self.records[i]).collect())
+        kept.par_sort_unstable_by(|a, b| a.0.cmp(b.0).then(a.1.cmp(&b.1)));
+        Ok((0..kept.len())
+            .into_par_iter()
+            .with_min_len(1024)
+            .filter(|&j| kept.get(j + 1).is_none_or(|next| next.0 != kept[j].0))
+            .map(|j| self.records[kept[j].1])
+            .filter(|r| !r.is_delete())
+            .collect())
     }
 
     /// Keys whose newest revision at `rev` (latest when `None`) is a

@@ -528,8 +528,10 @@ fn list<W: Write>(
             if !r.yaml && t.shown > 0 {
                 out.write_all(b",")?;
             }
-            if done.text.len() >= out.capacity() / 4 {
-                // Large: straight to the output, not copied through the buffer.
+            if done.text.len() >= 64 << 10 {
+                // Large: straight to the output, not copied through the
+                // buffer (the copy would be this thread's main work, taking
+                // CPU from the workers rendering).
                 out.flush()?;
                 out.get_mut().write_all(&done.text)?;
             } else {

@@ -13,6 +13,8 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use super::config::EncryptionConfig;
 use super::error::{show_key, CryptError, Result};
 use super::keyring::{Component, KeyRing, Outcome};
@@ -167,6 +169,12 @@ pub(crate) fn is_key_secret(etcd_key: &[u8]) -> bool {
 
 /// kube-apiserver's Secrets only (openshift/oauth-apiserver store none).
 fn classify(etcd_key: &[u8]) -> Option<KeySecret> {
+    // Every name below starts with `encryption-` and follows the namespace's
+    // `/`: keys without that byte string cannot match, and are most keys of
+    // a store, so they are turned away before the (much dearer) path parse.
+    static NAME_START: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"/encryption-"));
+    NAME_START.find(etcd_key)?;
     let (ns, name) = key::resource_path(etcd_key)
         .filter(|p| p.api_server() == Some(ApiServer::Kube))
         .and_then(|_| key::secret_place(etcd_key))?;
@@ -323,13 +331,17 @@ impl KeyRing {
 
     /// [`KeyRing::load_from_snapshot`] over every revision of a store.
     pub fn load_from_store(&mut self, store: &crate::mvcc::Store<'_>) -> SnapshotKeys {
-        self.load_from_snapshot(
-            store
-                .records()
-                .iter()
-                .filter(|r| !r.is_delete())
-                .map(|r| (r.kv.key, r.kv.value)),
-        )
+        // Classifying reads every key of every revision (a cache miss each
+        // into the mapped file): the few candidates are picked out in
+        // parallel, in store order, and classified again below.
+        let candidates: Vec<(&[u8], &[u8])> = store
+            .records()
+            .par_iter()
+            .with_min_len(4096)
+            .filter(|r| !r.is_delete() && classify(r.kv.key).is_some())
+            .map(|r| (r.kv.key, r.kv.value))
+            .collect();
+        self.load_from_snapshot(candidates)
     }
 
     fn add_secret(
@@ -513,6 +525,17 @@ mod tests {
             None
         );
         assert_eq!(c("/kubernetes.io/secrets/default/encryption-config"), None);
+        // The byte pre-filter turns these away; the path parse would too.
+        assert_eq!(c("/kubernetes.io/secrets/openshift-apiserver/other"), None);
+        assert_eq!(
+            c("/kubernetes.io/secrets/openshift-apiserver/xencryption-config"),
+            None
+        );
+        assert_eq!(c("/kubernetes.io/secrets/openshift-apiserver"), None);
+        assert_eq!(
+            c("/registry/secrets/openshift-oauth-apiserver/encryption-config-7"),
+            Some(KeySecret::Config(OauthApiserver))
+        );
         assert_eq!(
             c("/kubernetes.io/configmaps/openshift-apiserver/encryption-config"),
             None

@@ -25,6 +25,15 @@ use crate::wire::{read_varint, Fields, Value as W, WireError};
 /// an object every value is preceded by exactly one key. Keys given to
 /// [`Sink::key`] need no escaping (schema names, `kind`, field numbers).
 pub trait Sink {
+    /// Whether the output lists an object's members sorted by key
+    /// (go-yaml's order, as YAML does): the traversal then gives a
+    /// struct's fields in that order and says so ([`Sink::members_sorted`]),
+    /// so the sink need not reorder them.
+    const SORTED_KEYS: bool = false;
+    /// Said right after [`Sink::begin_object`] (before any key) when the
+    /// members that follow come in sorted-key order (only to a sink with
+    /// [`Sink::SORTED_KEYS`]).
+    fn members_sorted(&mut self) {}
     fn begin_object(&mut self);
     fn end_object(&mut self);
     fn begin_array(&mut self);
@@ -139,6 +148,10 @@ impl<'s, S: Sink> Bounded<'s, S> {
 }
 
 impl<S: Sink> Sink for Bounded<'_, S> {
+    const SORTED_KEYS: bool = S::SORTED_KEYS;
+    fn members_sorted(&mut self) {
+        self.inner.members_sorted();
+    }
     fn begin_object(&mut self) {
         self.bytes += 2;
         self.inner.begin_object();
@@ -251,7 +264,9 @@ pub fn protobuf<S: Sink>(
         }
     }
     match m {
-        Some(m) => t.struct_fields(m, env.raw, 0, None)?,
+        // Members of the top-level object follow `kind`/`apiVersion`, so
+        // they are not announced as sorted.
+        Some(m) => t.fields_of(m, env.raw, 0, None, false)?,
         None => t.generic_fields(env.raw, 0),
     }
     t.sink.end_object();
@@ -363,13 +378,15 @@ fn raw_json_field<'b>(m: &'static Message, bytes: &'b [u8]) -> Result<Option<&'b
     Ok(raw)
 }
 
-/// Appends the fields of message `b` to `occ` as (schema index, field
-/// number, value), stably sorted into the schema's field order (unknown
-/// fields, index `u16::MAX`, last by number). On error `occ` is left as it
-/// was.
+/// Appends the fields of message `b` to `occ` as (position, field number,
+/// value), stably sorted by position: `by_num` maps a field number to its
+/// position (the schema's field order, or [`super::schema::KeyOrder`]'s);
+/// unknown fields, position `u16::MAX`, go last. On error `occ` is left as
+/// it was.
 #[inline]
-fn push_in_schema_order<'a>(
+fn push_in_order<'a>(
     m: &'static Message,
+    by_num: &[u16],
     b: &'a [u8],
     occ: &mut Vec<Occ<'a>>,
 ) -> Result<(), KubeError> {
@@ -385,7 +402,7 @@ fn push_in_schema_order<'a>(
                 return Err(wire_err(m, e));
             }
         };
-        let idx = m.index_of(n).map_or(u16::MAX, |i| i as u16);
+        let idx = by_num.get(n as usize).copied().unwrap_or(u16::MAX);
         sorted &= idx >= last;
         last = idx;
         occ.push((idx, n, v));
@@ -456,7 +473,9 @@ fn key_text(sc: Scalar, v: W<'_>) -> Option<String> {
     })
 }
 
-/// An occurrence of a field on the wire: (field index, number, value).
+/// An occurrence of a field on the wire: (position, number, value); the
+/// position is the field's index in the schema, or in its message's
+/// [`super::schema::KeyOrder`] when the sink sorts keys.
 type Occ<'a> = (u16, u32, W<'a>);
 
 struct Traversal<'s, 'a, S: Sink> {
@@ -552,7 +571,7 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
             return self.wrapper(m, b, m.go == GoKind::Map, depth);
         }
         self.sink.begin_object();
-        self.struct_fields(m, b.unwrap_or(&[]), depth, None)?;
+        self.fields_of(m, b.unwrap_or(&[]), depth, None, true)?;
         self.sink.end_object();
         Ok(())
     }
@@ -603,35 +622,56 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
         r
     }
 
-    /// The fields of struct `m` into the open object.
-    /// `shadow`: the parent whose direct fields hide same-named inline ones.
-    fn struct_fields(
+    /// The fields of struct `m` into the open object (`fresh`: nothing
+    /// written into it yet). `shadow`: the parent whose direct fields hide
+    /// same-named inline ones. A sink that sorts keys gets them sorted when
+    /// the message's object holds its own fields alone, and is told so
+    /// when nothing else is in the object.
+    fn fields_of(
         &mut self,
         m: &'static Message,
         b: &'a [u8],
         depth: usize,
         shadow: Option<&'static Message>,
+        fresh: bool,
     ) -> Result<(), KubeError> {
+        let order = if S::SORTED_KEYS && shadow.is_none() {
+            m.key_order()
+        } else {
+            None
+        };
         let base = self.occ.len();
-        push_in_schema_order(m, b, &mut self.occ)?;
+        push_in_order(m, order.map_or(m.by_num(), |o| &o.by_num), b, &mut self.occ)?;
         let end = self.occ.len();
-        let r = self.fields_in_order(m, base, end, depth, shadow);
+        // Unknown fields (keyed by number) go last, out of key order.
+        if order.is_some() && fresh && self.occ[base..end].last().is_none_or(|o| o.0 != u16::MAX) {
+            self.sink.members_sorted();
+        }
+        let r = self.fields_in_order(m, order.map(|o| &o.fields[..]), base, end, depth, shadow);
         self.occ.truncate(base);
         r
     }
 
+    /// `order`: position → field index ([`super::schema::KeyOrder`]), or
+    /// the schema's order when `None`.
     fn fields_in_order(
         &mut self,
         m: &'static Message,
+        order: Option<&[u16]>,
         base: usize,
         end: usize,
         depth: usize,
         shadow: Option<&'static Message>,
     ) -> Result<(), KubeError> {
         let mut i = base;
-        for (fi, f) in m.fields.iter().enumerate() {
+        let count = order.map_or(m.fields.len(), <[u16]>::len);
+        for pos in 0..count {
+            let f = match order {
+                Some(o) => &m.fields[o[pos] as usize],
+                None => &m.fields[pos],
+            };
             let s = i;
-            while i < end && self.occ[i].0 as usize == fi {
+            while i < end && self.occ[i].0 as usize == pos {
                 i += 1;
             }
             if (f.retired && s == i) || f.json == "-" {
@@ -720,7 +760,7 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
             if im.special.is_some() || im.go != GoKind::Struct {
                 return Ok(());
             }
-            return self.struct_fields(im, b, depth + 1, Some(m));
+            return self.fields_of(im, b, depth + 1, Some(m), false);
         }
         if f.is_map() || f.repeated {
             if absent {

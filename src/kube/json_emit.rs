@@ -12,6 +12,7 @@ use base64::Engine as _;
 use serde_json::Value as J;
 
 use super::decode::Sink;
+use super::text_scan::plain_blocks;
 
 /// Output style.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -245,7 +246,13 @@ impl<'o> JsonEmitter<'o> {
         let tbl = if self.style.go_escape { &ESC_GO } else { &ESC };
         let go = self.style.go_escape;
         let mut start = 0;
-        let mut i = 0;
+        // Long values (ConfigMap and Secret data, certificates, CR
+        // payloads) are most of a listing's string bytes: sixteen at a time.
+        let mut i = match (b.len() >= 32, go) {
+            (false, _) => 0,
+            (true, true) => plain_blocks(b, 0x20, [b'"', b'\\', b'<', b'>', b'&']),
+            (true, false) => plain_blocks(b, 0x20, [b'"', b'\\']),
+        };
         while i < b.len() {
             // Eight plain bytes at a time; a word with anything to look at
             // goes byte by byte through the table.
@@ -566,6 +573,32 @@ impl Sink for JsonEmitter<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_blocks_agrees_with_the_escape_tables() {
+        for go in [false, true] {
+            let tbl = if go { &ESC_GO } else { &ESC };
+            for c in 0..=255u8 {
+                for at in [0, 7, 15, 16, 31, 40] {
+                    let mut a = [b'a'; 48];
+                    a[at] = c;
+                    let want = if tbl[c as usize] == 0 {
+                        48
+                    } else {
+                        at / 16 * 16
+                    };
+                    if cfg!(target_arch = "x86_64") {
+                        let got = if go {
+                            plain_blocks(&a, 0x20, [b'"', b'\\', b'<', b'>', b'&'])
+                        } else {
+                            plain_blocks(&a, 0x20, [b'"', b'\\'])
+                        };
+                        assert_eq!(got, want, "byte {c:#x} at {at}");
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn plain_word_agrees_with_the_escape_tables() {

@@ -8,6 +8,9 @@
 //!   [`sink_yaml::YamlEmitter`] (kubectl's key-sorted YAML) and
 //!   [`sink_tree::TreeSink`] (a `serde_json::Value`, for filters, redaction,
 //!   diffs). Each is monomorphised, so JSON text pays nothing for the others.
+//!   A sink that sorts keys (YAML) gets struct fields in that order
+//!   ([`schema`]'s `KeyOrder`); `text_scan` is the block scan of string
+//!   values the JSON and YAML scalar rules share.
 //! * [`decode_value`] / [`decode_value_rv`] — any stored value →
 //!   `serde_json::Value` (convenient; one allocation per key).
 //! * [`render::write_value`] / [`render::write_value_rv`] — any stored value →
@@ -46,6 +49,7 @@ pub mod sink_yaml;
 pub mod tabular;
 #[cfg(test)]
 mod tests;
+pub(crate) mod text_scan;
 pub mod timefmt;
 pub(crate) mod value;
 pub(crate) mod yaml_scalar;

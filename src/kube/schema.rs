@@ -177,6 +177,22 @@ pub(crate) struct Message {
     pub fields: Vec<Field>,
     /// field number → index into `fields` (`u16::MAX` = unknown).
     by_num: Vec<u16>,
+    /// The fields in the order of their JSON keys as go-yaml sorts them,
+    /// `None` when the members of the message's object are not its own
+    /// fields alone (an inline field merges an embedded struct's, or two
+    /// fields share a key).
+    key_order: Option<KeyOrder>,
+}
+
+/// A message's fields in sorted-key order ([`Message::key_order`]): what
+/// lets a sorted output (YAML) take members in the order it prints them
+/// instead of reordering their text.
+#[derive(Debug)]
+pub(crate) struct KeyOrder {
+    /// Position → index into `fields`.
+    pub fields: Vec<u16>,
+    /// Field number → position (`u16::MAX` = unknown).
+    pub by_num: Vec<u16>,
 }
 
 impl Message {
@@ -193,6 +209,57 @@ impl Message {
     pub(crate) fn field(&self, n: u32) -> Option<&Field> {
         self.index_of(n).map(|i| &self.fields[i])
     }
+
+    /// Field number → index into `fields` (`u16::MAX` = unknown).
+    #[inline]
+    pub(crate) fn by_num(&self) -> &[u16] {
+        &self.by_num
+    }
+
+    /// The fields in sorted-key order, when the message's object holds
+    /// its own fields alone.
+    #[inline]
+    pub(crate) fn key_order(&self) -> Option<&KeyOrder> {
+        self.key_order.as_ref()
+    }
+}
+
+/// [`KeyOrder`] of `fields` (`by_num`: their numbers' table), by go-yaml's
+/// key comparison ([`super::yaml_scalar::key_less_bytes`]).
+fn key_order(fields: &[Field], by_num: &[u16]) -> Option<KeyOrder> {
+    if fields.iter().any(|f| f.inline || f.json.is_empty()) {
+        return None;
+    }
+    let shown: Vec<u16> = (0..fields.len() as u16)
+        .filter(|&i| fields[i as usize].json != "-")
+        .collect();
+    let mut names: Vec<&str> = shown.iter().map(|&i| fields[i as usize].json).collect();
+    names.sort_unstable();
+    if names.windows(2).any(|w| w[0] == w[1]) {
+        return None;
+    }
+    // Every field gets a position (hidden ones last), so a field on the
+    // wire is never mistaken for an unknown one.
+    let mut order = shown;
+    super::yaml_scalar::sort_by_less(&mut order, |&a, &b| {
+        super::yaml_scalar::key_less_bytes(
+            fields[a as usize].json.as_bytes(),
+            fields[b as usize].json.as_bytes(),
+        )
+    });
+    order.extend((0..fields.len() as u16).filter(|&i| fields[i as usize].json == "-"));
+    let mut pos_of = vec![u16::MAX; fields.len()];
+    for (pos, &fi) in order.iter().enumerate() {
+        pos_of[fi as usize] = pos as u16;
+    }
+    let by_num = by_num
+        .iter()
+        .map(|&i| pos_of.get(i as usize).copied().unwrap_or(u16::MAX))
+        .collect();
+    Some(KeyOrder {
+        fields: order,
+        by_num,
+    })
 }
 
 /// One kind registered in an apiVersion.
@@ -399,6 +466,7 @@ impl Schema {
                 }
             }
         }
+        let key_order = key_order(&fields, &by_num);
         Some(Message {
             name,
             go,
@@ -406,6 +474,7 @@ impl Schema {
             special: self.special.get(name).copied(),
             fields,
             by_num,
+            key_order,
         })
     }
 

@@ -12,7 +12,7 @@ use serde_json::Value as J;
 
 use super::decode::Sink;
 use super::yaml_scalar::{
-    chars, key_cmp_bytes, key_less_bytes, scan_utf8, write_key, write_scanned, write_time,
+    chars, key_less_bytes, scan_utf8, sort_by_less, write_key, write_scanned, write_time,
     write_value,
 };
 
@@ -33,6 +33,9 @@ struct Frame {
     keys_from: usize,
     /// The first member shares a `- ` line.
     inline: bool,
+    /// Members arrive in key order ([`Sink::members_sorted`]): their keys
+    /// are not kept and the map is not reordered when it ends.
+    sorted: bool,
 }
 
 /// Where the next value goes.
@@ -93,6 +96,7 @@ impl<'o> YamlEmitter<'o> {
             members_from: 0,
             keys_from: 0,
             inline: false,
+            sorted: false,
         });
         e
     }
@@ -164,6 +168,7 @@ impl<'o> YamlEmitter<'o> {
             members_from: self.members.len(),
             keys_from: self.keys.len(),
             inline: false,
+            sorted: false,
         });
     }
 
@@ -178,7 +183,7 @@ impl<'o> YamlEmitter<'o> {
             self.at = At::LineStart;
         }
         if let Kind::Map = f.kind {
-            if f.count > 1 {
+            if f.count > 1 && !f.sorted {
                 self.sort_members(f.members_from, f.inline, f.col);
             }
             self.members.truncate(f.members_from);
@@ -189,6 +194,9 @@ impl<'o> YamlEmitter<'o> {
     /// Reorders the members of the map that just ended by key (go-yaml's
     /// order, [`key_less_bytes`]),
     /// moving their text; of duplicate keys the last one written stays.
+    /// Only the stretch from the first misplaced member to the last one is
+    /// rewritten (a List item's `kind` and `apiVersion`, say, not the whole
+    /// object after them).
     /// `inline`: the first member shares a `- ` line (no indentation of its
     /// own), at column `col`.
     fn sort_members(&mut self, from: usize, inline: bool, col: usize) {
@@ -204,15 +212,33 @@ impl<'o> YamlEmitter<'o> {
         let start = ms[0].2;
         let end = self.out.len();
         // (key start, key end, text start, text end) in written order.
-        let mut spans: Vec<(usize, usize, usize, usize)> = ms
+        let written: Vec<(usize, usize, usize, usize)> = ms
             .iter()
             .enumerate()
             .map(|(i, m)| (m.0, m.1, m.2, ms.get(i + 1).map_or(end, |n| n.2)))
             .collect();
-        spans.sort_by(|a, b| key_cmp_bytes(key(a.0, a.1), key(b.0, b.1)));
+        let mut spans = written.clone();
+        sort_by_less(&mut spans, |a, b| {
+            key_less_bytes(key(a.0, a.1), key(b.0, b.1))
+        });
+        let dups = spans
+            .windows(2)
+            .any(|w| keys[w[0].0..w[0].1] == keys[w[1].0..w[1].1]);
+        // Without duplicates the members keep their total length: rewrite
+        // the misplaced stretch in place.
+        let (lo, hi) = if dups {
+            (0, spans.len())
+        } else {
+            let lo = (0..spans.len()).find(|&i| spans[i].2 != written[i].2);
+            let hi = (0..spans.len()).rev().find(|&i| spans[i].2 != written[i].2);
+            match (lo, hi) {
+                (Some(lo), Some(hi)) => (lo, hi + 1),
+                _ => return,
+            }
+        };
         self.scratch.clear();
-        let mut first = true;
-        for (i, s) in spans.iter().enumerate() {
+        let mut first = lo == 0;
+        for (i, s) in spans.iter().enumerate().take(hi).skip(lo) {
             if spans
                 .get(i + 1)
                 .is_some_and(|n| keys[n.0..n.1] == keys[s.0..s.1])
@@ -231,8 +257,23 @@ impl<'o> YamlEmitter<'o> {
             self.scratch.extend_from_slice(text);
             first = false;
         }
-        self.out.truncate(start);
-        self.out.extend_from_slice(&self.scratch);
+        if dups {
+            self.out.truncate(start);
+            self.out.extend_from_slice(&self.scratch);
+        } else {
+            let at = written[lo].2;
+            self.out[at..at + self.scratch.len()].copy_from_slice(&self.scratch);
+        }
+    }
+
+    /// Said by the traversal before the first key of a map whose members
+    /// come in key order.
+    fn sorted_members(&mut self) {
+        if let Some(f) = self.stack.last_mut() {
+            if matches!(f.kind, Kind::Map) && f.count == 0 {
+                f.sorted = true;
+            }
+        }
     }
 
     fn map_key(&mut self, k: &str) {
@@ -244,6 +285,7 @@ impl<'o> YamlEmitter<'o> {
             f.inline = true;
         }
         let col = f.col;
+        let sorted = f.sorted;
         match self.at {
             At::AfterDash => {}
             At::AfterColon => {
@@ -259,9 +301,11 @@ impl<'o> YamlEmitter<'o> {
         } else {
             self.out.len() - col
         };
-        let ks = self.keys.len();
-        self.keys.extend_from_slice(k.as_bytes());
-        self.members.push((ks, self.keys.len(), member_start));
+        if !sorted {
+            let ks = self.keys.len();
+            self.keys.extend_from_slice(k.as_bytes());
+            self.members.push((ks, self.keys.len(), member_start));
+        }
         let key_start = self.out.len();
         if write_key(self.out, k, col) {
             self.column = col + chars(&self.out[key_start..]) + 1;
@@ -294,6 +338,12 @@ fn digits(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
 }
 
 impl Sink for YamlEmitter<'_> {
+    const SORTED_KEYS: bool = true;
+
+    fn members_sorted(&mut self) {
+        self.sorted_members();
+    }
+
     fn begin_object(&mut self) {
         self.open(Kind::Map);
     }

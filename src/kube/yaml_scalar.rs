@@ -1038,14 +1038,52 @@ pub(crate) fn key_less_bytes(a: &[u8], b: &[u8]) -> bool {
     key_less(&String::from_utf8_lossy(a), &String::from_utf8_lossy(b))
 }
 
-/// [`key_less_bytes`] as an ordering.
-pub(crate) fn key_cmp_bytes(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
-    if key_less_bytes(a, b) {
-        std::cmp::Ordering::Less
-    } else if key_less_bytes(b, a) {
-        std::cmp::Ordering::Greater
-    } else {
-        std::cmp::Ordering::Equal
+/// Sorts `v` stably by `less` (a merge sort). go-yaml's key comparison
+/// is not a total order for some keys that mix digits and other
+/// characters, and the standard library's sorts may panic on such a
+/// comparison; this one never does, and stays O(n log n).
+pub(crate) fn sort_by_less<T: Copy>(v: &mut [T], less: impl Fn(&T, &T) -> bool) {
+    let mut buf = Vec::new();
+    merge_sort(v, &mut buf, &less);
+}
+
+fn merge_sort<T: Copy>(v: &mut [T], buf: &mut Vec<T>, less: &impl Fn(&T, &T) -> bool) {
+    let n = v.len();
+    if n <= 16 {
+        for i in 1..n {
+            let mut j = i;
+            while j > 0 && less(&v[j], &v[j - 1]) {
+                v.swap(j, j - 1);
+                j -= 1;
+            }
+        }
+        return;
+    }
+    let mid = n / 2;
+    merge_sort(&mut v[..mid], buf, less);
+    merge_sort(&mut v[mid..], buf, less);
+    if !less(&v[mid], &v[mid - 1]) {
+        return;
+    }
+    buf.clear();
+    buf.extend_from_slice(&v[..mid]);
+    let (mut i, mut j) = (0, mid);
+    let mut k = 0;
+    // `k < j` throughout: the right half is read before it is written.
+    while i < buf.len() && j < n {
+        if less(&v[j], &buf[i]) {
+            v[k] = v[j];
+            j += 1;
+        } else {
+            v[k] = buf[i];
+            i += 1;
+        }
+        k += 1;
+    }
+    while i < buf.len() {
+        v[k] = buf[i];
+        i += 1;
+        k += 1;
     }
 }
 

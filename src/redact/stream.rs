@@ -288,6 +288,17 @@ impl<'s, S: Sink> RedactSink<'s, S> {
 }
 
 impl<S: Sink> Sink for RedactSink<'_, S> {
+    // Keys pass through unchanged and in order (a captured rest of an
+    // object is replayed in the order it arrived), so a sorted output
+    // stays sorted.
+    const SORTED_KEYS: bool = S::SORTED_KEYS;
+
+    fn members_sorted(&mut self) {
+        if self.capture.is_none() && matches!(self.frames.last(), Some(Frame::Object { .. })) {
+            self.inner.members_sorted();
+        }
+    }
+
     fn begin_object(&mut self) {
         if self.capturing(1, |t| t.begin_object()) {
             return;

@@ -310,7 +310,7 @@ fn keys_sort_in_go_yaml_order() {
     ];
     let mut got = want.to_vec();
     got.reverse();
-    got.sort_by(|a, b| key_cmp_bytes(a.as_bytes(), b.as_bytes()));
+    sort_by_less(&mut got, |a, b| key_less_bytes(a.as_bytes(), b.as_bytes()));
     assert_eq!(got, want);
     assert!(key_less("app", "app.kubernetes.io/name"));
     assert!(key_less("f:metadata", "f:spec"));
@@ -501,4 +501,44 @@ fn quiet_blocks_agree_with_the_class_table() {
             }
         }
     }
+}
+
+#[test]
+fn sort_by_less_is_a_stable_sort_and_survives_an_intransitive_order() {
+    // Against the standard stable sort on a total order, many lengths.
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for n in [0usize, 1, 2, 15, 16, 17, 33, 100, 1000] {
+        let v: Vec<(u64, usize)> = (0..n).map(|i| (next() % 10, i)).collect();
+        let mut got = v.clone();
+        sort_by_less(&mut got, |a, b| a.0 < b.0);
+        let mut want = v;
+        want.sort_by_key(|x| x.0);
+        assert_eq!(got, want, "n = {n}");
+    }
+    // go-yaml's comparison on keys mixing numbers and other text is not
+    // transitive: sorting them must still finish with every key kept.
+    let keys: Vec<String> = (0..500)
+        .map(|i| match next() % 5 {
+            0 => format!("0b{}", next() % 200),
+            1 => format!("{}.{}", next() % 20, next() % 9),
+            2 => format!("{}", next() % 1000),
+            3 => format!("0{}", next() % 50),
+            _ => format!("k{i}"),
+        })
+        .collect();
+    let mut got: Vec<&str> = keys.iter().map(String::as_str).collect();
+    sort_by_less(&mut got, |a, b| key_less_bytes(a.as_bytes(), b.as_bytes()));
+    let (mut a, mut b) = (
+        got.clone(),
+        keys.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    a.sort_unstable();
+    b.sort_unstable();
+    assert_eq!(a, b);
 }
