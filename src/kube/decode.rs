@@ -40,6 +40,14 @@ pub trait Sink {
     fn end_array(&mut self);
     /// A key that needs no escaping.
     fn key(&mut self, k: &str);
+    /// A struct field's key (its JSON name, needing no escaping); `plain`:
+    /// the name is one YAML writes as it is (a letter, then letters and
+    /// digits, no YAML 1.1 bool or null word), found once per schema field
+    /// ([`super::yaml_scalar::is_plain_name`]).
+    fn field_key(&mut self, k: &'static str, plain: bool) {
+        let _ = plain;
+        self.key(k);
+    }
     /// A key from the data (map keys); invalid UTF-8 shows as U+FFFD.
     fn key_bytes(&mut self, k: &[u8]);
     fn null(&mut self);
@@ -169,6 +177,10 @@ impl<S: Sink> Sink for Bounded<'_, S> {
     fn key(&mut self, k: &str) {
         self.bytes += k.len() + 4;
         self.inner.key(k);
+    }
+    fn field_key(&mut self, k: &'static str, plain: bool) {
+        self.bytes += k.len() + 4;
+        self.inner.field_key(k, plain);
     }
     fn key_bytes(&mut self, k: &[u8]) {
         self.bytes += k.len() + 4;
@@ -765,18 +777,18 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
         if f.is_map() || f.repeated {
             if absent {
                 if !f.omitempty {
-                    self.sink.key(f.json);
+                    self.sink.field_key(f.json, f.plain_key);
                     self.sink.null();
                 }
                 return Ok(());
             }
-            self.sink.key(f.json);
+            self.sink.field_key(f.json, f.plain_key);
             return self.field_body(m, f, s, e, depth);
         }
         match f.ty {
             Type::Scalar(_) if depth == 1 && self.rv.is_some() && is_rv_field(m, f) => {
                 let rv = self.rv.unwrap_or_default().to_string();
-                self.sink.key(f.json);
+                self.sink.field_key(f.json, f.plain_key);
                 self.sink.str(&rv);
                 Ok(())
             }
@@ -784,11 +796,11 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
                 if absent {
                     if f.pointer || sc == Scalar::Bytes {
                         if !f.omitempty {
-                            self.sink.key(f.json);
+                            self.sink.field_key(f.json, f.plain_key);
                             self.sink.null();
                         }
                     } else if !f.omitempty {
-                        self.sink.key(f.json);
+                        self.sink.field_key(f.json, f.plain_key);
                         self.zero_scalar(sc);
                     }
                     return Ok(());
@@ -801,12 +813,12 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
                     }
                     return Ok(());
                 }
-                self.sink.key(f.json);
+                self.sink.field_key(f.json, f.plain_key);
                 self.scalar(sc, v).map_err(|x| type_err(m, f.n, x, v))
             }
             Type::Message(_) => {
                 let Some(mm) = f.message() else {
-                    self.sink.key(f.json);
+                    self.sink.field_key(f.json, f.plain_key);
                     if absent {
                         self.sink.null();
                     } else {
@@ -818,7 +830,7 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
                 let b = if absent {
                     if f.pointer {
                         if !f.omitempty {
-                            self.sink.key(f.json);
+                            self.sink.field_key(f.json, f.plain_key);
                             self.sink.null();
                         }
                         return Ok(());
@@ -833,7 +845,7 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
                 if f.omitempty && !f.pointer && is_collection(mm) && collection_empty(b) {
                     return Ok(());
                 }
-                self.sink.key(f.json);
+                self.sink.field_key(f.json, f.plain_key);
                 self.msg(mm, b, depth + 1)
             }
         }

@@ -146,6 +146,9 @@ pub(crate) struct Field {
     pub pointer: bool,
     pub inline: bool,
     pub retired: bool,
+    /// `json` is written plain as a YAML key
+    /// ([`super::yaml_scalar::is_plain_name`]), decided once here.
+    pub plain_key: bool,
     /// `ty` (or the map value type) resolved, filled on first use.
     resolved: OnceLock<Option<&'static Message>>,
 }
@@ -452,6 +455,7 @@ impl Schema {
                 pointer: f.pointer,
                 inline: f.inline,
                 retired: f.retired,
+                plain_key: super::yaml_scalar::is_plain_name(f.json.as_bytes()),
                 resolved: OnceLock::new(),
             });
         }

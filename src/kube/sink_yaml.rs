@@ -50,6 +50,9 @@ enum At {
     AfterDash,
 }
 
+/// Indentation, copied rather than filled byte by byte.
+static SPACES: [u8; 128] = [b' '; 128];
+
 /// YAML text appended to a buffer.
 pub struct YamlEmitter<'o> {
     out: &'o mut Vec<u8>,
@@ -102,7 +105,10 @@ impl<'o> YamlEmitter<'o> {
     }
 
     fn spaces(&mut self, n: usize) {
-        self.out.resize(self.out.len() + n, b' ');
+        match SPACES.get(..n) {
+            Some(run) => self.out.extend_from_slice(run),
+            None => self.out.resize(self.out.len() + n, b' '),
+        }
     }
 
     /// The column of the key or dash that introduces the next value.
@@ -276,7 +282,9 @@ impl<'o> YamlEmitter<'o> {
         }
     }
 
-    fn map_key(&mut self, k: &str) {
+    /// `plain`: `k` is known to be written as it is
+    /// ([`super::yaml_scalar::is_plain_name`]).
+    fn map_key(&mut self, k: &str, plain: bool) {
         let Some(f) = self.stack.last_mut() else {
             return;
         };
@@ -305,6 +313,13 @@ impl<'o> YamlEmitter<'o> {
             let ks = self.keys.len();
             self.keys.extend_from_slice(k.as_bytes());
             self.members.push((ks, self.keys.len(), member_start));
+        }
+        if plain {
+            self.out.extend_from_slice(k.as_bytes());
+            self.column = col + k.len() + 1;
+            self.out.push(b':');
+            self.at = At::AfterColon;
+            return;
         }
         let key_start = self.out.len();
         if write_key(self.out, k, col) {
@@ -361,12 +376,16 @@ impl Sink for YamlEmitter<'_> {
     }
 
     fn key(&mut self, k: &str) {
-        self.map_key(k);
+        self.map_key(k, false);
+    }
+
+    fn field_key(&mut self, k: &'static str, plain: bool) {
+        self.map_key(k, plain);
     }
 
     fn key_bytes(&mut self, k: &[u8]) {
         let k = String::from_utf8_lossy(k);
-        self.map_key(&k);
+        self.map_key(&k, false);
     }
 
     fn null(&mut self) {

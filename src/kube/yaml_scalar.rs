@@ -713,7 +713,7 @@ pub(crate) fn write_time(out: &mut Vec<u8>, b: &[u8], space: bool, column: usize
 /// bool or null. Such a key is written plain; it is what the scan and
 /// [`style`] decide for it, found without them.
 #[inline]
-fn is_plain_name(b: &[u8]) -> bool {
+pub(crate) fn is_plain_name(b: &[u8]) -> bool {
     b.first().is_some_and(u8::is_ascii_alphabetic)
         && b.iter().all(u8::is_ascii_alphanumeric)
         && !reads_as_non_string(b)

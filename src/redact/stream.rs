@@ -361,6 +361,13 @@ impl<S: Sink> Sink for RedactSink<'_, S> {
         self.object_key(k, |s| s.key_bytes(k));
     }
 
+    fn field_key(&mut self, k: &'static str, plain: bool) {
+        if self.capturing(0, |t| t.key(k)) {
+            return;
+        }
+        self.object_key(k.as_bytes(), |s| s.field_key(k, plain));
+    }
+
     fn null(&mut self) {
         if self.passes() {
             return self.inner.null();
