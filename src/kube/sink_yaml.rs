@@ -12,8 +12,8 @@ use serde_json::Value as J;
 
 use super::decode::Sink;
 use super::yaml_scalar::{
-    chars, key_less_bytes, scan_utf8, sort_by_less, write_key, write_scanned, write_time,
-    write_value,
+    chars, key_less_bytes, scan_utf8, sort_by_less, write_base64_text, write_key, write_scanned,
+    write_time, write_value,
 };
 
 enum Kind {
@@ -67,7 +67,7 @@ pub struct YamlEmitter<'o> {
     /// Output column after the last `key:` or `- ` (where a scalar starts).
     column: usize,
     /// Scratch for base64 text.
-    text: String,
+    text: Vec<u8>,
     /// Scratch for a time's text.
     time_text: Vec<u8>,
 }
@@ -82,7 +82,7 @@ impl<'o> YamlEmitter<'o> {
             members: Vec::new(),
             scratch: Vec::new(),
             column: 0,
-            text: String::new(),
+            text: Vec::new(),
             time_text: Vec::new(),
         }
     }
@@ -447,8 +447,14 @@ impl Sink for YamlEmitter<'_> {
         use base64::Engine as _;
         let mut t = std::mem::take(&mut self.text);
         t.clear();
-        base64::engine::general_purpose::STANDARD.encode_string(b, &mut t);
-        self.string(&t);
+        t.resize(b.len().div_ceil(3) * 4, 0);
+        // The buffer is the encoded length: the encoding cannot fail.
+        let _ = base64::engine::general_purpose::STANDARD.encode_slice(b, &mut t);
+        self.pre();
+        let indent = self.col() + 2;
+        let space = self.at == At::AfterColon;
+        write_base64_text(self.out, &t, space, self.column, indent);
+        self.at = At::LineStart;
         self.text = t;
     }
 

@@ -542,3 +542,34 @@ fn sort_by_less_is_a_stable_sort_and_survives_an_intransitive_order() {
     b.sort_unstable();
     assert_eq!(a, b);
 }
+
+#[test]
+fn base64_text_scans_as_the_constant_says() {
+    use base64::Engine as _;
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    for n in 0..300usize {
+        let bytes: Vec<u8> = (0..n)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed as u8
+            })
+            .collect();
+        let t = base64::engine::general_purpose::STANDARD.encode(&bytes);
+        if t.is_empty() {
+            continue;
+        }
+        assert_eq!(scan(t.as_bytes()), BASE64_SCAN, "{t}");
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        write_base64_text(&mut a, t.as_bytes(), true, 10, 4);
+        write_value(&mut b, &t, true, 10, 4);
+        assert_eq!(a, b);
+    }
+    for t in ["", "1234", "0000", "+123", "1e10", "true", "NULL"] {
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        write_base64_text(&mut a, t.as_bytes(), true, 10, 4);
+        write_value(&mut b, t, true, 10, 4);
+        assert_eq!(a, b, "{t}");
+    }
+}
