@@ -66,10 +66,8 @@ pub struct YamlEmitter<'o> {
     scratch: Vec<u8>,
     /// Output column after the last `key:` or `- ` (where a scalar starts).
     column: usize,
-    /// Scratch for base64 text.
+    /// Scratch for a value's text (base64, a time).
     text: Vec<u8>,
-    /// Scratch for a time's text.
-    time_text: Vec<u8>,
 }
 
 impl<'o> YamlEmitter<'o> {
@@ -83,7 +81,6 @@ impl<'o> YamlEmitter<'o> {
             scratch: Vec::new(),
             column: 0,
             text: Vec::new(),
-            time_text: Vec::new(),
         }
     }
 
@@ -146,11 +143,31 @@ impl<'o> YamlEmitter<'o> {
         self.at = At::LineStart;
     }
 
-    fn string(&mut self, s: &str) {
+    /// A scalar value: the dash before it in a sequence, then `write`
+    /// with (output, a space goes first, column, continuation indent),
+    /// which ends the line.
+    fn scalar(&mut self, write: impl FnOnce(&mut Vec<u8>, bool, usize, usize)) {
         self.pre();
         let indent = self.col() + 2;
-        write_value(self.out, s, self.at == At::AfterColon, self.column, indent);
+        write(self.out, self.at == At::AfterColon, self.column, indent);
         self.at = At::LineStart;
+    }
+
+    fn string(&mut self, s: &str) {
+        self.scalar(|out, space, column, indent| write_value(out, s, space, column, indent));
+    }
+
+    /// A scalar written from the scratch text `fill` makes.
+    fn scratch_scalar(
+        &mut self,
+        fill: impl FnOnce(&mut Vec<u8>),
+        write: impl FnOnce(&mut Vec<u8>, &[u8], bool, usize, usize),
+    ) {
+        let mut t = std::mem::take(&mut self.text);
+        t.clear();
+        fill(&mut t);
+        self.scalar(|out, space, column, indent| write(out, &t, space, column, indent));
+        self.text = t;
     }
 
     fn open(&mut self, kind: Kind) {
@@ -428,13 +445,9 @@ impl Sink for YamlEmitter<'_> {
 
     fn str_bytes(&mut self, b: &[u8]) {
         match scan_utf8(b) {
-            Some(sc) => {
-                self.pre();
-                let indent = self.col() + 2;
-                let space = self.at == At::AfterColon;
-                write_scanned(self.out, b, &sc, space, self.column, indent);
-                self.at = At::LineStart;
-            }
+            Some(sc) => self.scalar(|out, space, column, indent| {
+                write_scanned(out, b, &sc, space, column, indent)
+            }),
             None => self.string(&String::from_utf8_lossy(b)),
         }
     }
@@ -445,29 +458,21 @@ impl Sink for YamlEmitter<'_> {
 
     fn base64(&mut self, b: &[u8]) {
         use base64::Engine as _;
-        let mut t = std::mem::take(&mut self.text);
-        t.clear();
-        t.resize(b.len().div_ceil(3) * 4, 0);
-        // The buffer is the encoded length: the encoding cannot fail.
-        let _ = base64::engine::general_purpose::STANDARD.encode_slice(b, &mut t);
-        self.pre();
-        let indent = self.col() + 2;
-        let space = self.at == At::AfterColon;
-        write_base64_text(self.out, &t, space, self.column, indent);
-        self.at = At::LineStart;
-        self.text = t;
+        self.scratch_scalar(
+            |t| {
+                t.resize(b.len().div_ceil(3) * 4, 0);
+                // The buffer is the encoded length: encoding cannot fail.
+                let _ = base64::engine::general_purpose::STANDARD.encode_slice(b, t);
+            },
+            write_base64_text,
+        );
     }
 
     fn time(&mut self, seconds: i64, micros: Option<u32>) {
-        let mut t = std::mem::take(&mut self.time_text);
-        t.clear();
-        super::timefmt::write_rfc3339(&mut t, seconds, micros);
-        self.pre();
-        let indent = self.col() + 2;
-        let space = self.at == At::AfterColon;
-        write_time(self.out, &t, space, self.column, indent);
-        self.at = At::LineStart;
-        self.time_text = t;
+        self.scratch_scalar(
+            |t| super::timefmt::write_rfc3339(t, seconds, micros),
+            write_time,
+        );
     }
 
     fn raw_json(&mut self, b: &[u8]) {
