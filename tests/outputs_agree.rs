@@ -18,12 +18,7 @@ use serde_json::Value as J;
 /// `itemz` of a `Wrap`, whose text has the List's layout, and the two words
 /// are put back.
 fn kubectl_yaml_list(items: &[J]) -> String {
-    let kubectl = common::repo().join(".tools/kubectl/bin/kubectl");
-    assert!(
-        kubectl.exists(),
-        "{} is missing: run scripts/install-deps.sh",
-        kubectl.display()
-    );
+    let kubectl = common::kubectl();
     let dir = std::env::temp_dir().join(format!("etcdsnap-outputs-agree-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join(format!("wrap-{}.json", items.len()));

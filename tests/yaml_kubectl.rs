@@ -219,12 +219,7 @@ fn ascii_json(v: &J) -> String {
 }
 
 fn kubectl_yaml(v: &J) -> String {
-    let kubectl = common::repo().join(".tools/kubectl/bin/kubectl");
-    assert!(
-        kubectl.exists(),
-        "{} is missing: run scripts/install-deps.sh",
-        kubectl.display()
-    );
+    let kubectl = common::kubectl();
     let dir = std::env::temp_dir().join(format!("etcdsnap-yaml-kubectl-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("object.json");
