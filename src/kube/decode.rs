@@ -505,7 +505,9 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
         Traversal {
             sink,
             rv: None,
-            occ: Vec::new(),
+            // Room for the fields of a large object's nesting levels at
+            // once: growing from empty was a few reallocations per object.
+            occ: Vec::with_capacity(256),
             entries: Vec::new(),
         }
     }

@@ -31,6 +31,9 @@ pub(crate) struct Scan {
     single: bool,
     /// May be written as a `|` block.
     block: bool,
+    /// Every byte is printable ASCII other than space, `:` and `#`: no
+    /// space to fold a plain scalar at.
+    quiet: bool,
 }
 
 /// Width in bytes of the UTF-8 character led by `b` (1 for stray bytes).
@@ -196,6 +199,7 @@ fn scan_printable_ascii(s: &[u8], block_indicators: bool) -> Option<Scan> {
             plain: !block_indicators,
             single: true,
             block: true,
+            quiet: true,
             ..Scan::default()
         });
     }
@@ -220,6 +224,7 @@ fn scan_printable_ascii(s: &[u8], block_indicators: bool) -> Option<Scan> {
         plain: !(leading_space || trailing_space || ind),
         single: true,
         block: !trailing_space,
+        quiet: false,
     })
 }
 
@@ -291,6 +296,7 @@ fn scan_chars(s: &[u8], mut block_indicators: bool) -> Scan {
         plain,
         single,
         block,
+        quiet: false,
     }
 }
 
@@ -674,7 +680,8 @@ pub(crate) fn write_scanned(
     }
     let column = column + usize::from(space);
     match style(b, sc, false) {
-        Style::Plain => write_plain(out, b, column, indent, true),
+        // A quiet string has no space to fold at.
+        Style::Plain => write_plain(out, b, column, indent, !sc.quiet),
         Style::Single => write_single(out, b, column, indent, true),
         Style::Double => write_double(out, b, column, indent, true),
         Style::Literal => {
@@ -715,6 +722,7 @@ const BASE64_SCAN: Scan = Scan {
     plain: true,
     single: true,
     block: true,
+    quiet: true,
 };
 
 /// [`write_value`] of standard base64 text, whose scan is known
