@@ -12,7 +12,7 @@ use serde_json::Value as J;
 
 use super::decode::Sink;
 use super::yaml_scalar::{
-    chars, key_less_bytes, scan_utf8, sort_by_less, write_base64_text, write_key, write_scanned,
+    chars, key_less_bytes, scan_utf8, sort_by_less, write_base64, write_key, write_scanned,
     write_time, write_value,
 };
 
@@ -457,15 +457,7 @@ impl Sink for YamlEmitter<'_> {
     }
 
     fn base64(&mut self, b: &[u8]) {
-        use base64::Engine as _;
-        self.scratch_scalar(
-            |t| {
-                t.resize(b.len().div_ceil(3) * 4, 0);
-                // The buffer is the encoded length: encoding cannot fail.
-                let _ = base64::engine::general_purpose::STANDARD.encode_slice(b, t);
-            },
-            write_base64_text,
-        );
+        self.scalar(|out, space, column, indent| write_base64(out, b, space, column, indent));
     }
 
     fn time(&mut self, seconds: i64, micros: Option<u32>) {

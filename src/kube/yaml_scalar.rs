@@ -296,7 +296,8 @@ fn scan_chars(s: &[u8], mut block_indicators: bool) -> Scan {
         plain,
         single,
         block,
-        quiet: false,
+        // Through [`scan`] never quiet; said exactly for any string.
+        quiet: all_quiet(s),
     }
 }
 
@@ -725,17 +726,33 @@ const BASE64_SCAN: Scan = Scan {
     quiet: true,
 };
 
-/// [`write_value`] of standard base64 text, whose scan is known
-/// ([`BASE64_SCAN`]): plain, or double-quoted when YAML 1.1 would read it
-/// as something else (`1234`, or `""`).
-pub(crate) fn write_base64_text(
+/// [`write_value`] of the standard base64 text of `bytes`, encoded
+/// straight into `out`. Its scan is known ([`BASE64_SCAN`]): it is
+/// written plain, as encoded, unless YAML 1.1 would read it as something
+/// else (`1234`, or `""`), when it is taken back and double-quoted.
+pub(crate) fn write_base64(
     out: &mut Vec<u8>,
-    t: &[u8],
+    bytes: &[u8],
     space: bool,
     column: usize,
     indent: usize,
 ) {
-    write_scanned(out, t, &BASE64_SCAN, space, column, indent);
+    use base64::Engine as _;
+    if space {
+        out.push(b' ');
+    }
+    let start = out.len();
+    out.resize(start + bytes.len().div_ceil(3) * 4, 0);
+    // The room is the encoded length: encoding cannot fail.
+    let _ = base64::engine::general_purpose::STANDARD.encode_slice(bytes, &mut out[start..]);
+    if style(&out[start..], &BASE64_SCAN, false) == Style::Plain {
+        // Quiet text has no space to fold at: the line ends here.
+        out.push(b'\n');
+        return;
+    }
+    let text = out.split_off(start);
+    let column = column + usize::from(space);
+    write_scanned(out, &text, &BASE64_SCAN, false, column, indent);
 }
 
 /// Whether key `b` is a name such as the schema's (`apiVersion`): a

@@ -562,13 +562,17 @@ fn base64_text_scans_as_the_constant_says() {
         }
         assert_eq!(scan(t.as_bytes()), BASE64_SCAN, "{t}");
         let (mut a, mut b) = (Vec::new(), Vec::new());
-        write_base64_text(&mut a, t.as_bytes(), true, 10, 4);
+        write_base64(&mut a, &bytes, true, 10, 4);
         write_value(&mut b, &t, true, 10, 4);
         assert_eq!(a, b);
     }
+    // Bytes whose text YAML 1.1 reads as a null, a number or a bool.
     for t in ["", "1234", "0000", "+123", "1e10", "true", "NULL"] {
-        let (mut a, mut b) = (Vec::new(), Vec::new());
-        write_base64_text(&mut a, t.as_bytes(), true, 10, 4);
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(t)
+            .unwrap_or_else(|e| panic!("{t}: {e}"));
+        let (mut a, mut b) = (b"key:".to_vec(), b"key:".to_vec());
+        write_base64(&mut a, &bytes, true, 10, 4);
         write_value(&mut b, t, true, 10, 4);
         assert_eq!(a, b, "{t}");
     }
