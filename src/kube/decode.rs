@@ -265,6 +265,26 @@ pub fn protobuf<S: Sink>(
         });
     }
     t.sink.begin_object();
+    // A sink that sorts keys gets `apiVersion` and `kind` where they sort
+    // among the fields, and the object announced as sorted: written first
+    // and moved when the object closed, they had every member after them
+    // rewritten (a Secret's data, a ConfigMap's).
+    let sorted_meta = match m {
+        Some(m) if S::SORTED_KEYS && m.typemeta => m.key_order().and_then(|o| o.type_meta),
+        _ => None,
+    };
+    if let (Some(m), Some([at_av, at_kind])) = (m, sorted_meta) {
+        let extra: Vec<Member<'_>> = [
+            (at_av, "apiVersion", &*env.api_version),
+            (at_kind, "kind", &*env.kind),
+        ]
+        .into_iter()
+        .filter(|e| !e.2.is_empty())
+        .collect();
+        t.fields_of(m, env.raw, 0, None, true, &extra)?;
+        t.sink.end_object();
+        return Ok(());
+    }
     if m.is_none_or(|m| m.typemeta) {
         if !env.kind.is_empty() {
             t.sink.key("kind");
@@ -278,7 +298,7 @@ pub fn protobuf<S: Sink>(
     match m {
         // Members of the top-level object follow `kind`/`apiVersion`, so
         // they are not announced as sorted.
-        Some(m) => t.fields_of(m, env.raw, 0, None, false)?,
+        Some(m) => t.fields_of(m, env.raw, 0, None, false, &[])?,
         None => t.generic_fields(env.raw, 0),
     }
     t.sink.end_object();
@@ -490,6 +510,11 @@ fn key_text(sc: Scalar, v: W<'_>) -> Option<String> {
 /// [`super::schema::KeyOrder`] when the sink sorts keys.
 type Occ<'a> = (u16, u32, W<'a>);
 
+/// A string member that is no field of the message (`apiVersion` and
+/// `kind` from the envelope): (position among the fields in
+/// [`super::schema::KeyOrder`], key, value).
+type Member<'e> = (u16, &'static str, &'e str);
+
 struct Traversal<'s, 'a, S: Sink> {
     sink: &'s mut S,
     /// `metadata.resourceVersion` to show for the top-level object.
@@ -585,7 +610,7 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
             return self.wrapper(m, b, m.go == GoKind::Map, depth);
         }
         self.sink.begin_object();
-        self.fields_of(m, b.unwrap_or(&[]), depth, None, true)?;
+        self.fields_of(m, b.unwrap_or(&[]), depth, None, true, &[])?;
         self.sink.end_object();
         Ok(())
     }
@@ -640,7 +665,9 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
     /// written into it yet). `shadow`: the parent whose direct fields hide
     /// same-named inline ones. A sink that sorts keys gets them sorted when
     /// the message's object holds its own fields alone, and is told so
-    /// when nothing else is in the object.
+    /// when nothing else is in the object. `extra`: members that are no
+    /// field, placed among the fields in key order (only with a sink that
+    /// sorts keys; sorted by position).
     fn fields_of(
         &mut self,
         m: &'static Message,
@@ -648,6 +675,7 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
         depth: usize,
         shadow: Option<&'static Message>,
         fresh: bool,
+        extra: &[Member<'_>],
     ) -> Result<(), KubeError> {
         let order = if S::SORTED_KEYS && shadow.is_none() {
             m.key_order()
@@ -661,25 +689,40 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
         if order.is_some() && fresh && self.occ[base..end].last().is_none_or(|o| o.0 != u16::MAX) {
             self.sink.members_sorted();
         }
-        let r = self.fields_in_order(m, order.map(|o| &o.fields[..]), base, end, depth, shadow);
+        let r = self.fields_in_order(
+            m,
+            order.map(|o| &o.fields[..]),
+            (base, end),
+            depth,
+            shadow,
+            extra,
+        );
         self.occ.truncate(base);
         r
     }
 
     /// `order`: position → field index ([`super::schema::KeyOrder`]), or
-    /// the schema's order when `None`.
+    /// the schema's order when `None`. `(base, end)`: the occurrences.
     fn fields_in_order(
         &mut self,
         m: &'static Message,
         order: Option<&[u16]>,
-        base: usize,
-        end: usize,
+        (base, end): (usize, usize),
         depth: usize,
         shadow: Option<&'static Message>,
+        mut extra: &[Member<'_>],
     ) -> Result<(), KubeError> {
         let mut i = base;
         let count = order.map_or(m.fields.len(), <[u16]>::len);
         for pos in 0..count {
+            while let Some((&(at, k, v), rest)) = extra.split_first() {
+                if at as usize > pos {
+                    break;
+                }
+                self.sink.key(k);
+                self.sink.str(v);
+                extra = rest;
+            }
             let f = match order {
                 Some(o) => &m.fields[o[pos] as usize],
                 None => &m.fields[pos],
@@ -705,6 +748,10 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
             }
             self.field(m, f, s, i, depth)
                 .map_err(|e| e.within(if f.json.is_empty() { f.name } else { f.json }))?;
+        }
+        for &(_, k, v) in extra {
+            self.sink.key(k);
+            self.sink.str(v);
         }
         // Unknown field numbers, never dropped, by number; repeats become arrays.
         self.occ[i..end].sort_by_key(|o| o.1);
@@ -774,7 +821,7 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
             if im.special.is_some() || im.go != GoKind::Struct {
                 return Ok(());
             }
-            return self.fields_of(im, b, depth + 1, Some(m), false);
+            return self.fields_of(im, b, depth + 1, Some(m), false, &[]);
         }
         if f.is_map() || f.repeated {
             if absent {

@@ -196,6 +196,10 @@ pub(crate) struct KeyOrder {
     pub fields: Vec<u16>,
     /// Field number → position (`u16::MAX` = unknown).
     pub by_num: Vec<u16>,
+    /// The positions `apiVersion` and `kind` take among the fields, for a
+    /// top-level object that shows them; `None` when a field has one of
+    /// those keys.
+    pub type_meta: Option<[u16; 2]>,
 }
 
 impl Message {
@@ -250,6 +254,15 @@ fn key_order(fields: &[Field], by_num: &[u16]) -> Option<KeyOrder> {
             fields[b as usize].json.as_bytes(),
         )
     });
+    let shown_keys = order.len();
+    let type_meta = ["apiVersion", "kind"].map(|k| {
+        let at = order[..shown_keys]
+            .iter()
+            .take_while(|&&i| super::yaml_scalar::key_less_bytes(fields[i as usize].json.as_bytes(), k.as_bytes()))
+            .count();
+        at as u16
+    });
+    let type_meta = (!fields.iter().any(|f| f.json == "apiVersion" || f.json == "kind")).then_some(type_meta);
     order.extend((0..fields.len() as u16).filter(|&i| fields[i as usize].json == "-"));
     let mut pos_of = vec![u16::MAX; fields.len()];
     for (pos, &fi) in order.iter().enumerate() {
@@ -262,6 +275,7 @@ fn key_order(fields: &[Field], by_num: &[u16]) -> Option<KeyOrder> {
     Some(KeyOrder {
         fields: order,
         by_num,
+        type_meta,
     })
 }
 
