@@ -456,6 +456,7 @@ fn is_rv_field(m: &Message, f: &Field) -> bool {
 }
 
 /// Whether a scalar is Go's zero value (what `omitempty` drops).
+#[inline(always)]
 fn wire_zero(sc: Scalar, v: W<'_>) -> bool {
     match v {
         W::Varint(x) => x == 0,
