@@ -312,7 +312,10 @@ impl<'a> Store<'a> {
         for (a, ents) in parts {
             let base = arena.len();
             arena.extend_from_slice(&a);
-            kept.extend(ents.into_iter().map(|e| KeptKey { at: e.at + base, ..e }));
+            kept.extend(ents.into_iter().map(|e| KeptKey {
+                at: e.at + base,
+                ..e
+            }));
         }
         let arena = &arena[..];
         let key = |e: &KeptKey| &arena[e.at..e.at + e.len];
@@ -320,7 +323,10 @@ impl<'a> Store<'a> {
         Ok((0..kept.len())
             .into_par_iter()
             .with_min_len(1024)
-            .filter(|&j| kept.get(j + 1).is_none_or(|next| key(next) != key(&kept[j])))
+            .filter(|&j| {
+                kept.get(j + 1)
+                    .is_none_or(|next| key(next) != key(&kept[j]))
+            })
             .map(|j| self.records[kept[j].index])
             .filter(|r| !r.is_delete())
             .collect())

@@ -219,14 +219,25 @@ fn ascii_json(v: &J) -> String {
 }
 
 fn kubectl_yaml(v: &J) -> String {
+    kubectl_output(v, "yaml")
+}
+
+/// `v` as kubectl prints it in output form `form` (`yaml`, `json`).
+fn kubectl_output(v: &J, form: &str) -> String {
     let kubectl = common::kubectl();
-    let dir = std::env::temp_dir().join(format!("etcdsnap-yaml-kubectl-{}", std::process::id()));
+    // One folder per call: the tests run in parallel.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!(
+        "etcdsnap-yaml-kubectl-{}-{call}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("object.json");
     std::fs::write(&file, ascii_json(v)).unwrap();
     let o = std::process::Command::new(&kubectl)
         .args(["patch", "--local", "--type", "merge", "-p", "{}"])
-        .args(["-o", "yaml", "--show-managed-fields", "-f"])
+        .args(["-o", form, "--show-managed-fields", "-f"])
         .arg(&file)
         .env("KUBECONFIG", dir.join("none"))
         .output()
@@ -272,5 +283,77 @@ fn tricky_strings_are_spelled_as_kubectl_spells_them() {
     etcdsnap::kube::sink_yaml::write_json_list_item(&wrap["itemz"][0], &mut got);
     got.extend_from_slice(b"kind: Wrap\nmetadata:\n  resourceVersion: \"\"\n");
     let got = String::from_utf8(got).unwrap();
+    assert!(got == want, "{}", first_difference(&got, &want));
+}
+
+/// The lines of `text` from the one that holds `"nums"` to the end of
+/// that array, without their indentation.
+fn nums_block(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let from = lines.iter().position(|l| l.contains("nums")).unwrap();
+    let indent = lines[from].len() - lines[from].trim_start().len();
+    let to = (from + 1..lines.len())
+        .find(|&i| {
+            lines[i].len() - lines[i].trim_start().len() <= indent
+                && !lines[i].trim_start().starts_with('-')
+        })
+        .unwrap_or(lines.len());
+    // kubectl indents JSON by four spaces, the etcdsnap output by two.
+    lines[from..to]
+        .iter()
+        .map(|l| l.trim())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn floats_are_spelled_as_kubectl_spells_them() {
+    // Non-integers, integers a float holds, past int64 and past uint64,
+    // tiny and huge: kubectl reads each into an int64 or a float64 and
+    // spells the float with Go's encoding/json, then YAML's FormatFloat.
+    let nums = json!([
+        0.5,
+        1e6,
+        1000000.5,
+        123456.5,
+        1234567.5,
+        1e-5,
+        0.0001,
+        1e21,
+        1.5e-7,
+        1e15,
+        1e16,
+        1e19,
+        1e20,
+        1.5e-6,
+        123456789.5,
+        -2.5e-10,
+        1e-7,
+        0.1,
+        3.0,
+        1e300,
+        5e-324,
+        1.7976931348623157e308,
+        9007199254740993u64,
+        12345678901234567890u64,
+        -9223372036854775808i64,
+        -1e19,
+        -0.0,
+    ]);
+    let obj = json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "floats", "namespace": "default"}, "nums": nums});
+    let want = kubectl_yaml(&obj);
+    let mut got = Vec::new();
+    etcdsnap::kube::sink_yaml::write_json_value(&obj, &mut got);
+    let got = String::from_utf8(got).unwrap();
+    assert!(got == want, "{}", first_difference(&got, &want));
+
+    let want = kubectl_output(&obj, "json");
+    let mut got = Vec::new();
+    etcdsnap::kube::render::write_json_value(&obj, &mut got, etcdsnap::kube::render::Style::PRETTY);
+    let (got, want) = (
+        nums_block(&String::from_utf8(got).unwrap()),
+        nums_block(&want),
+    );
     assert!(got == want, "{}", first_difference(&got, &want));
 }

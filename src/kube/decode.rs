@@ -86,14 +86,14 @@ pub trait Sink {
 /// Emits `n` as [`Sink::i64`] or [`Sink::u64`] when it is an integer;
 /// `false` (nothing emitted) when it is not.
 pub(crate) fn integer<S: Sink + ?Sized>(n: &serde_json::Number, sink: &mut S) -> bool {
-    if let Some(i) = n.as_i64() {
-        sink.i64(i);
-    } else if let Some(u) = n.as_u64() {
-        sink.u64(u);
-    } else {
-        return false;
+    // kubectl reads a number past int64 as a float64, as any non-integer.
+    match n.as_i64() {
+        Some(i) => {
+            sink.i64(i);
+            true
+        }
+        None => false,
     }
-    true
 }
 
 /// Replays a parsed value into a sink as the traversal's events, members

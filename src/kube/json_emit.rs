@@ -438,7 +438,8 @@ impl Sink for JsonEmitter<'_> {
             self.i64(f as i64);
         } else {
             self.pre();
-            let _ = serde_json::to_writer(&mut *self.out, &f);
+            self.out
+                .extend_from_slice(super::numfmt::json_float(f).as_bytes());
             self.need_comma = true;
         }
     }
@@ -560,12 +561,10 @@ impl Sink for JsonEmitter<'_> {
         super::decode::replay(v, self);
     }
 
-    /// Numbers that are not integers keep serde_json's text.
+    /// Numbers that are not 64-bit integers as the float kubectl shows.
     fn number(&mut self, n: &serde_json::Number) {
         if !super::decode::integer(n, self) {
-            self.pre();
-            let _ = serde_json::to_writer(&mut *self.out, n);
-            self.need_comma = true;
+            self.f64(n.as_f64().unwrap_or(f64::NAN));
         }
     }
 }

@@ -39,6 +39,7 @@ mod error;
 pub(crate) mod json_emit;
 pub mod jsonpath;
 pub mod key;
+pub(crate) mod numfmt;
 pub mod print;
 pub mod proto;
 pub mod render;

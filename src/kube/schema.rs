@@ -258,11 +258,16 @@ fn key_order(fields: &[Field], by_num: &[u16]) -> Option<KeyOrder> {
     let type_meta = ["apiVersion", "kind"].map(|k| {
         let at = order[..shown_keys]
             .iter()
-            .take_while(|&&i| super::yaml_scalar::key_less_bytes(fields[i as usize].json.as_bytes(), k.as_bytes()))
+            .take_while(|&&i| {
+                super::yaml_scalar::key_less_bytes(fields[i as usize].json.as_bytes(), k.as_bytes())
+            })
             .count();
         at as u16
     });
-    let type_meta = (!fields.iter().any(|f| f.json == "apiVersion" || f.json == "kind")).then_some(type_meta);
+    let type_meta = (!fields
+        .iter()
+        .any(|f| f.json == "apiVersion" || f.json == "kind"))
+    .then_some(type_meta);
     order.extend((0..fields.len() as u16).filter(|&i| fields[i as usize].json == "-"));
     let mut pos_of = vec![u16::MAX; fields.len()];
     for (pos, &fi) in order.iter().enumerate() {

@@ -438,8 +438,7 @@ impl Sink for YamlEmitter<'_> {
         } else if f.fract() == 0.0 && f.abs() < 1e15 {
             self.i64(f as i64);
         } else {
-            let t = serde_saphyr::to_string(&f).unwrap_or_default();
-            self.plain(t.trim_end().as_bytes());
+            self.plain(super::numfmt::yaml_float(f).as_bytes());
         }
     }
 
