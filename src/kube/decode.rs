@@ -30,6 +30,11 @@ pub trait Sink {
     /// struct's fields in that order and says so ([`Sink::members_sorted`]),
     /// so the sink need not reorder them.
     const SORTED_KEYS: bool = false;
+    /// The sink decides what to do with an object's members from its
+    /// `kind`, so wants `kind` and `apiVersion` first even when it sorts
+    /// keys (redaction: a Secret's `data` sorts before `kind`, and would
+    /// have to be held until the kind is known).
+    const KIND_FIRST: bool = false;
     /// Said right after [`Sink::begin_object`] (before any key) when the
     /// members that follow come in sorted-key order (only to a sink with
     /// [`Sink::SORTED_KEYS`]).
@@ -157,6 +162,7 @@ impl<'s, S: Sink> Bounded<'s, S> {
 
 impl<S: Sink> Sink for Bounded<'_, S> {
     const SORTED_KEYS: bool = S::SORTED_KEYS;
+    const KIND_FIRST: bool = S::KIND_FIRST;
     fn members_sorted(&mut self) {
         self.inner.members_sorted();
     }
@@ -270,7 +276,9 @@ pub fn protobuf<S: Sink>(
     // and moved when the object closed, they had every member after them
     // rewritten (a Secret's data, a ConfigMap's).
     let sorted_meta = match m {
-        Some(m) if S::SORTED_KEYS && m.typemeta => m.key_order().and_then(|o| o.type_meta),
+        Some(m) if S::SORTED_KEYS && !S::KIND_FIRST && m.typemeta => {
+            m.key_order().and_then(|o| o.type_meta)
+        }
         _ => None,
     };
     if let (Some(m), Some([at_av, at_kind])) = (m, sorted_meta) {

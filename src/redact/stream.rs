@@ -292,6 +292,8 @@ impl<S: Sink> Sink for RedactSink<'_, S> {
     // object is replayed in the order it arrived), so a sorted output
     // stays sorted.
     const SORTED_KEYS: bool = S::SORTED_KEYS;
+    // Whether an object is a Secret is known from its `kind`.
+    const KIND_FIRST: bool = true;
 
     fn members_sorted(&mut self) {
         if self.capture.is_none() && matches!(self.frames.last(), Some(Frame::Object { .. })) {
