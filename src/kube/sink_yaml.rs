@@ -12,8 +12,8 @@ use serde_json::Value as J;
 
 use super::decode::Sink;
 use super::yaml_scalar::{
-    chars, key_less_bytes, scan_utf8, sort_by_less, write_base64, write_key, write_scanned,
-    write_time, write_value,
+    chars, is_quiet_plain, key_less_bytes, scan_utf8, sort_by_less, write_base64, write_key,
+    write_scanned, write_time, write_value,
 };
 
 enum Kind {
@@ -443,6 +443,15 @@ impl Sink for YamlEmitter<'_> {
     }
 
     fn str_bytes(&mut self, b: &[u8]) {
+        if is_quiet_plain(b) {
+            return self.scalar(|out, space, _, _| {
+                if space {
+                    out.push(b' ');
+                }
+                out.extend_from_slice(b);
+                out.push(b'\n');
+            });
+        }
         match scan_utf8(b) {
             Some(sc) => self.scalar(|out, space, column, indent| {
                 write_scanned(out, b, &sc, space, column, indent)

@@ -660,6 +660,16 @@ pub(crate) fn write_value(out: &mut Vec<u8>, s: &str, space: bool, column: usize
     write_scanned(out, b, &scan(b), space, column, indent);
 }
 
+/// Whether `b` is written plain and as it is, on one line: quiet bytes
+/// only (no space to fold at, nothing to escape), no indicator first, and
+/// nothing YAML 1.1 reads as another type. What [`scan`] and [`style`]
+/// decide for most strings (names, labels, images, base64), found without
+/// building a scan.
+#[inline]
+pub(crate) fn is_quiet_plain(b: &[u8]) -> bool {
+    !b.is_empty() && all_quiet(b) && !leading_indicators(b) && !reads_as_non_string(b)
+}
+
 /// The scan of `b` when `b` is UTF-8 (`None` when it is not): ASCII text,
 /// nearly every string of an object, needs no separate UTF-8 check.
 pub(crate) fn scan_utf8(b: &[u8]) -> Option<Scan> {
