@@ -356,6 +356,57 @@ fn ascii_scan_agrees_with_the_character_loop_on_every_short_string() {
     all(b" :#-?.a\t\n\x7f\x1f~\xc2", 5);
 }
 
+/// The writer's shortcut for quiet plain strings writes what the scan
+/// and the style choice write, at any column (no fold), over every string
+/// up to four bytes of an alphabet of digits, letters of the YAML 1.1
+/// words, indicators and the bytes that end a quiet run, and long ones.
+#[test]
+fn quiet_plain_strings_are_written_as_the_full_path_writes_them() {
+    fn check(s: &[u8]) {
+        if !is_quiet_plain(s) {
+            return;
+        }
+        let text = std::str::from_utf8(s).unwrap();
+        for column in [0, 10, 79, 120] {
+            let mut full = Vec::new();
+            write_value(&mut full, text, true, column, 4);
+            assert_eq!(full, [b" ", s, b"\n"].concat(), "{text:?} at {column}");
+        }
+    }
+    fn rec(alphabet: &[u8], max: usize, s: &mut Vec<u8>) {
+        check(s);
+        if s.len() == max {
+            return;
+        }
+        for &c in alphabet {
+            s.push(c);
+            rec(alphabet, max, s);
+            s.pop();
+        }
+    }
+    rec(
+        b"0129.+-_eExXoOyYnNtTfFlL~:#!&*'\"|>%@`?,[]{}= a/",
+        4,
+        &mut Vec::new(),
+    );
+    // What the shortcut takes and what it leaves to the full path.
+    assert!(
+        is_quiet_plain(b"registry/app_v2") && is_quiet_plain(b"-a") && is_quiet_plain(b"yesno")
+    );
+    for s in [
+        "", "yes", "1", "1e3", "~", "-", "a b", "a:", "#a", "*a", "\u{e9}",
+    ] {
+        assert!(!is_quiet_plain(s.as_bytes()), "{s:?}");
+    }
+    for s in [
+        "x".repeat(200),
+        "1".repeat(90),
+        format!("{}e5", "9".repeat(40)),
+    ] {
+        check(s.as_bytes());
+    }
+}
+
 mod fuzz {
     use super::*;
     use proptest::prelude::*;
