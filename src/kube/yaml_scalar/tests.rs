@@ -327,33 +327,37 @@ fn scan_by_chars(s: &[u8]) -> Scan {
     scan_chars(s, leading_indicators(s))
 }
 
+/// Calls `f` with every string of up to `max` bytes of `alphabet`.
+fn each_string(alphabet: &[u8], max: usize, f: &mut impl FnMut(&[u8])) {
+    fn rec(alphabet: &[u8], max: usize, s: &mut Vec<u8>, f: &mut impl FnMut(&[u8])) {
+        f(s);
+        if s.len() == max {
+            return;
+        }
+        for &c in alphabet {
+            s.push(c);
+            rec(alphabet, max, s, f);
+            s.pop();
+        }
+    }
+    rec(alphabet, max, &mut Vec::new(), f);
+}
+
 #[test]
 fn ascii_scan_agrees_with_the_character_loop_on_every_short_string() {
     // Every string up to ten bytes over the characters the ASCII path
     // looks for, and up to five over a wider alphabet with the
     // characters that send a string to the loop.
-    fn all(alphabet: &[u8], max: usize) {
-        let mut s = Vec::new();
-        fn rec(alphabet: &[u8], max: usize, s: &mut Vec<u8>) {
-            assert_eq!(
-                scan(s),
-                scan_by_chars(s),
-                "{:?}",
-                String::from_utf8_lossy(s)
-            );
-            if s.len() == max {
-                return;
-            }
-            for &c in alphabet {
-                s.push(c);
-                rec(alphabet, max, s);
-                s.pop();
-            }
-        }
-        rec(alphabet, max, &mut s);
-    }
-    all(b" :#a", 10);
-    all(b" :#-?.a\t\n\x7f\x1f~\xc2", 5);
+    let mut same = |s: &[u8]| {
+        assert_eq!(
+            scan(s),
+            scan_by_chars(s),
+            "{:?}",
+            String::from_utf8_lossy(s)
+        )
+    };
+    each_string(b" :#a", 10, &mut same);
+    each_string(b" :#-?.a\t\n\x7f\x1f~\xc2", 5, &mut same);
 }
 
 /// The writer's shortcut for quiet plain strings writes what the scan
@@ -373,21 +377,10 @@ fn quiet_plain_strings_are_written_as_the_full_path_writes_them() {
             assert_eq!(full, [b" ", s, b"\n"].concat(), "{text:?} at {column}");
         }
     }
-    fn rec(alphabet: &[u8], max: usize, s: &mut Vec<u8>) {
-        check(s);
-        if s.len() == max {
-            return;
-        }
-        for &c in alphabet {
-            s.push(c);
-            rec(alphabet, max, s);
-            s.pop();
-        }
-    }
-    rec(
+    each_string(
         b"0129.+-_eExXoOyYnNtTfFlL~:#!&*'\"|>%@`?,[]{}= a/",
         4,
-        &mut Vec::new(),
+        &mut |s| check(s),
     );
     // What the shortcut takes and what it leaves to the full path.
     assert!(
