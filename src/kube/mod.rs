@@ -10,7 +10,8 @@
 //!   diffs). Each is monomorphised, so JSON text pays nothing for the others.
 //!   A sink that sorts keys (YAML) gets struct fields in that order
 //!   ([`schema`]'s `KeyOrder`); `text_scan` is the block scan of string
-//!   values the JSON and YAML scalar rules share.
+//!   values the JSON and YAML scalar rules share, `numfmt` the floats as
+//!   kubectl spells them in each.
 //! * [`decode_value`] / [`decode_value_rv`] — any stored value →
 //!   `serde_json::Value` (convenient; one allocation per key).
 //! * [`render::write_value`] / [`render::write_value_rv`] — any stored value →
