@@ -88,10 +88,10 @@ pub trait Sink {
     }
 }
 
-/// Emits `n` as [`Sink::i64`] or [`Sink::u64`] when it is an integer;
-/// `false` (nothing emitted) when it is not.
+/// Emits `n` as [`Sink::i64`] when it is a 64-bit signed integer;
+/// `false` (nothing emitted) when it is not: kubectl reads any other
+/// number, an integer past int64 too, as a float64.
 pub(crate) fn integer<S: Sink + ?Sized>(n: &serde_json::Number, sink: &mut S) -> bool {
-    // kubectl reads a number past int64 as a float64, as any non-integer.
     match n.as_i64() {
         Some(i) => {
             sink.i64(i);
