@@ -139,6 +139,26 @@ pub(crate) fn next_field<'a>(
     pos: &mut usize,
 ) -> Result<(u32, Value<'a>), WireError> {
     let at = *pos;
+    // Most fields of a Kubernetes object are a one-byte tag (field 1–15)
+    // and a one-byte length or value: those decided here with no branch
+    // on the wire type's table; anything else, and any error, below.
+    if let Some(&[t, x]) = buf.get(at..at + 2) {
+        if t >= 8 && t < 0x80 && x < 0x80 {
+            match t & 7 {
+                2 => {
+                    if let Some(v) = buf.get(at + 2..at + 2 + x as usize) {
+                        *pos = at + 2 + x as usize;
+                        return Ok((u32::from(t >> 3), Value::Bytes(v)));
+                    }
+                }
+                0 => {
+                    *pos = at + 2;
+                    return Ok((u32::from(t >> 3), Value::Varint(u64::from(x))));
+                }
+                _ => {}
+            }
+        }
+    }
     let tag = read_varint(buf, pos)?;
     let field = (tag >> 3) as u32;
     let wire = (tag & 7) as u8;
@@ -246,5 +266,43 @@ mod tests {
             Fields::new(&b).next(),
             Some(Err(WireError::LongVarint(1)))
         ));
+        // One-byte tag and one-byte length past the end (the short path
+        // of `next_field` must leave it to the checked one).
+        let b = [0x0a, 0x05, b'a'];
+        assert!(matches!(
+            Fields::new(&b).next(),
+            Some(Err(WireError::Length { len: 5, at: 2, .. }))
+        ));
+        // Field number 0 with a one-byte value.
+        let b = [0x00, 0x01];
+        assert!(matches!(
+            Fields::new(&b).next(),
+            Some(Err(WireError::FieldZero(0)))
+        ));
+    }
+
+    #[test]
+    fn short_fields_decode_as_long_ones() {
+        // Each shape of the one-byte fast path next to its longer spelling.
+        let b = [
+            0x0a, 0x00, 0x12, 0x02, b'h', b'i', 0x18, 0x7f, 0x20, 0x80, 0x01,
+        ];
+        let got: Vec<_> = Fields::new(&b)
+            .collect::<Result<_, _>>()
+            .unwrap_or_default();
+        assert_eq!(
+            got,
+            vec![
+                (1, Value::Bytes(b"")),
+                (2, Value::Bytes(b"hi")),
+                (3, Value::Varint(127)),
+                (4, Value::Varint(128)),
+            ]
+        );
+        let mut pos = 0;
+        for want in [2, 6, 8, 11] {
+            assert!(next_field(&b, &mut pos).is_ok());
+            assert_eq!(pos, want);
+        }
     }
 }
