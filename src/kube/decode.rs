@@ -45,13 +45,11 @@ pub trait Sink {
     fn end_array(&mut self);
     /// A key that needs no escaping.
     fn key(&mut self, k: &str);
-    /// A struct field's key (its JSON name, needing no escaping); `plain`:
-    /// the name is one YAML writes as it is (a letter, then letters and
-    /// digits, no YAML 1.1 bool or null word), found once per schema field
-    /// ([`super::yaml_scalar::is_plain_name`]).
-    fn field_key(&mut self, k: &'static str, plain: bool) {
-        let _ = plain;
-        self.key(k);
+    /// A struct field's key: its JSON name (`f.json`, needing no
+    /// escaping), with what the schema decided once about it (`plain_key`,
+    /// `json_key`).
+    fn field_key(&mut self, f: &'static Field) {
+        self.key(f.json);
     }
     /// A key from the data (map keys); invalid UTF-8 shows as U+FFFD.
     fn key_bytes(&mut self, k: &[u8]);
@@ -184,9 +182,9 @@ impl<S: Sink> Sink for Bounded<'_, S> {
         self.bytes += k.len() + 4;
         self.inner.key(k);
     }
-    fn field_key(&mut self, k: &'static str, plain: bool) {
-        self.bytes += k.len() + 4;
-        self.inner.field_key(k, plain);
+    fn field_key(&mut self, f: &'static Field) {
+        self.bytes += f.json.len() + 4;
+        self.inner.field_key(f);
     }
     fn key_bytes(&mut self, k: &[u8]) {
         self.bytes += k.len() + 4;
@@ -835,18 +833,18 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
         if f.is_map() || f.repeated {
             if absent {
                 if !f.omitempty {
-                    self.sink.field_key(f.json, f.plain_key);
+                    self.sink.field_key(f);
                     self.sink.null();
                 }
                 return Ok(());
             }
-            self.sink.field_key(f.json, f.plain_key);
+            self.sink.field_key(f);
             return self.field_body(m, f, s, e, depth);
         }
         match f.ty {
             Type::Scalar(_) if depth == 1 && self.rv.is_some() && is_rv_field(m, f) => {
                 let rv = self.rv.unwrap_or_default().to_string();
-                self.sink.field_key(f.json, f.plain_key);
+                self.sink.field_key(f);
                 self.sink.str(&rv);
                 Ok(())
             }
@@ -854,11 +852,11 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
                 if absent {
                     if f.pointer || sc == Scalar::Bytes {
                         if !f.omitempty {
-                            self.sink.field_key(f.json, f.plain_key);
+                            self.sink.field_key(f);
                             self.sink.null();
                         }
                     } else if !f.omitempty {
-                        self.sink.field_key(f.json, f.plain_key);
+                        self.sink.field_key(f);
                         self.zero_scalar(sc);
                     }
                     return Ok(());
@@ -871,12 +869,12 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
                     }
                     return Ok(());
                 }
-                self.sink.field_key(f.json, f.plain_key);
+                self.sink.field_key(f);
                 self.scalar(sc, v).map_err(|x| type_err(m, f.n, x, v))
             }
             Type::Message(_) => {
                 let Some(mm) = f.message() else {
-                    self.sink.field_key(f.json, f.plain_key);
+                    self.sink.field_key(f);
                     if absent {
                         self.sink.null();
                     } else {
@@ -888,7 +886,7 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
                 let b = if absent {
                     if f.pointer {
                         if !f.omitempty {
-                            self.sink.field_key(f.json, f.plain_key);
+                            self.sink.field_key(f);
                             self.sink.null();
                         }
                         return Ok(());
@@ -903,7 +901,7 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
                 if f.omitempty && !f.pointer && is_collection(mm) && collection_empty(b) {
                     return Ok(());
                 }
-                self.sink.field_key(f.json, f.plain_key);
+                self.sink.field_key(f);
                 self.msg(mm, b, depth + 1)
             }
         }

@@ -12,7 +12,8 @@ use base64::Engine as _;
 use serde_json::Value as J;
 
 use super::decode::Sink;
-use super::text_scan::plain_blocks;
+use super::schema::Field;
+use super::text_scan::plain_len;
 
 /// Output style.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,15 +37,19 @@ impl Style {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// A line break and the indentation of up to 63 levels.
-static NEWLINE_SPACES: &[u8; 127] = &{
-    let mut a = [b' '; 127];
-    a[0] = b'\n';
+/// A comma, a line break and the indentation of up to 63 levels (from
+/// byte 1 without the comma).
+static COMMA_NEWLINE_SPACES: &[u8; 128] = &{
+    let mut a = [b' '; 128];
+    a[0] = b',';
+    a[1] = b'\n';
     a
 };
 
 /// Bytes that end a plain run: `"`, `\\`, controls, non-ASCII (for the
-/// UTF-8 check and U+2028/9); with Go escaping also `<`, `>`, `&`.
+/// UTF-8 check and U+2028/9); with Go escaping also `<`, `>`, `&`. The
+/// reference the vector test of [`JsonEmitter::str_body`] is checked on.
+#[cfg(test)]
 const fn esc_table(go: bool) -> [u8; 256] {
     let mut t = [0u8; 256];
     let mut i = 0;
@@ -59,50 +64,10 @@ const fn esc_table(go: bool) -> [u8; 256] {
     }
     t
 }
+#[cfg(test)]
 static ESC: [u8; 256] = esc_table(false);
+#[cfg(test)]
 static ESC_GO: [u8; 256] = esc_table(true);
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// Whether some byte of `w` is below `n` (`n` ≤ 128; exact).
-#[inline(always)]
-const fn has_less(w: u64, n: u8) -> bool {
-    w.wrapping_sub(ONES * n as u64) & !w & HIGHS != 0
-}
-
-/// Whether some byte of `w` equals `c` (exact).
-#[inline(always)]
-const fn has_byte(w: u64, c: u8) -> bool {
-    has_less(w ^ (ONES * c as u64), 1)
-}
-
-/// Whether none of the eight bytes in `w` ends a plain run of a string
-/// body (what [`ESC`] / [`ESC_GO`] mark, tested eight at a time).
-#[inline(always)]
-const fn plain_word(w: u64, go: bool) -> bool {
-    if w & HIGHS != 0 || has_less(w, 0x20) || has_byte(w, b'"') || has_byte(w, b'\\') {
-        return false;
-    }
-    !(go && (has_byte(w, b'<') || has_byte(w, b'>') || has_byte(w, b'&')))
-}
-
-/// Whether `b[i..]` (fewer than eight bytes) holds nothing for the byte
-/// loop: the last eight bytes of `b` when there are that many (re-reading
-/// some already known to be plain), else the rest padded with plain bytes.
-#[inline(always)]
-fn tail_is_plain(b: &[u8], i: usize, go: bool) -> bool {
-    let mut a = [b'a'; 8];
-    match b.len().checked_sub(8) {
-        Some(from) => a.copy_from_slice(&b[from..]),
-        None => {
-            for (d, s) in a.iter_mut().zip(&b[i..]) {
-                *d = *s;
-            }
-        }
-    }
-    plain_word(u64::from_le_bytes(a), go)
-}
 
 /// Go's encoding/json escape of U+2028/U+2029 when `b[i..]` starts with
 /// one (bytes E2 80 A8 / E2 80 A9).
@@ -156,16 +121,25 @@ impl<'o> JsonEmitter<'o> {
     /// from a static run of spaces (this runs once per output line).
     #[inline]
     fn newline(&mut self) {
+        self.comma_newline(false);
+    }
+
+    /// [`Self::newline`], a comma before it when `comma`, in one copy.
+    #[inline]
+    fn comma_newline(&mut self, comma: bool) {
         if self.style.pretty {
-            let n = 1 + 2 * self.indent;
-            if n <= NEWLINE_SPACES.len() {
-                self.out.extend_from_slice(&NEWLINE_SPACES[..n]);
+            let from = usize::from(!comma);
+            let to = 2 + 2 * self.indent;
+            if to <= COMMA_NEWLINE_SPACES.len() {
+                self.out.extend_from_slice(&COMMA_NEWLINE_SPACES[from..to]);
             } else {
-                self.out.extend_from_slice(NEWLINE_SPACES);
-                for _ in NEWLINE_SPACES.len()..n {
+                self.out.extend_from_slice(&COMMA_NEWLINE_SPACES[from..]);
+                for _ in COMMA_NEWLINE_SPACES.len()..to {
                     self.out.push(b' ');
                 }
             }
+        } else if comma {
+            self.out.push(b',');
         }
     }
 
@@ -177,10 +151,7 @@ impl<'o> JsonEmitter<'o> {
             return;
         }
         if self.indent > 0 {
-            if self.need_comma {
-                self.out.push(b',');
-            }
-            self.newline();
+            self.comma_newline(self.need_comma);
         }
     }
 
@@ -204,10 +175,7 @@ impl<'o> JsonEmitter<'o> {
 
     #[inline]
     fn key_pre(&mut self) {
-        if self.need_comma {
-            self.out.push(b',');
-        }
-        self.newline();
+        self.comma_newline(self.need_comma);
     }
 
     #[inline]
@@ -243,35 +211,18 @@ impl<'o> JsonEmitter<'o> {
     /// String contents, escaped. ASCII without specials is copied in runs;
     /// the first non-ASCII byte triggers one UTF-8 check of the rest.
     fn str_body(&mut self, b: &[u8], mut checked: bool) {
-        let tbl = if self.style.go_escape { &ESC_GO } else { &ESC };
         let go = self.style.go_escape;
         let mut start = 0;
-        // Long values (ConfigMap and Secret data, certificates, CR
-        // payloads) are most of a listing's string bytes: sixteen at a time.
-        let mut i = match (b.len() >= 32, go) {
-            (false, _) => 0,
-            (true, true) => plain_blocks(b, 0x20, [b'"', b'\\', b'<', b'>', b'&']),
-            (true, false) => plain_blocks(b, 0x20, [b'"', b'\\']),
-        };
-        while i < b.len() {
-            // Eight plain bytes at a time; a word with anything to look at
-            // goes byte by byte through the table.
-            if let Some(w) = b.get(i..i + 8) {
-                let mut a = [0u8; 8];
-                a.copy_from_slice(w);
-                if plain_word(u64::from_le_bytes(a), go) {
-                    i += 8;
-                    continue;
-                }
-            } else if tail_is_plain(b, i, go) {
-                // Fewer than eight bytes left, none to look at.
-                break;
-            }
-            let c = b[i];
-            if tbl[c as usize] == 0 {
-                i += 1;
-                continue;
-            }
+        let mut i = 0;
+        loop {
+            // Plain bytes, sixteen at a time; nearly every string is plain
+            // to its end.
+            i += if go {
+                plain_len(&b[i..], 0x20, [b'"', b'\\', b'<', b'>', b'&'])
+            } else {
+                plain_len(&b[i..], 0x20, [b'"', b'\\'])
+            };
+            let Some(&c) = b.get(i) else { break };
             if c >= 0x80 {
                 if !checked {
                     if std::str::from_utf8(&b[i..]).is_err() {
@@ -282,25 +233,23 @@ impl<'o> JsonEmitter<'o> {
                     }
                     checked = true;
                 }
-                // Spelled out rather than through `line_separator_escape`:
-                // this is the hottest loop, and the call cost 7% more
-                // instructions (callgrind).
-                if c == 0xe2
-                    && self.style.go_escape
-                    && b.get(i + 1) == Some(&0x80)
-                    && matches!(b.get(i + 2), Some(0xa8 | 0xa9))
-                {
-                    self.out.extend_from_slice(&b[start..i]);
-                    self.out.extend_from_slice(if b[i + 2] == 0xa8 {
-                        b"\\u2028"
-                    } else {
-                        b"\\u2029"
-                    });
-                    i += 3;
-                    start = i;
-                    continue;
+                // A run of non-ASCII bytes (valid UTF-8 now): only U+2028
+                // and U+2029 are escaped, and only with Go's escaping.
+                while let Some(&c) = b.get(i) {
+                    if c < 0x80 {
+                        break;
+                    }
+                    if go {
+                        if let Some(r) = line_separator_escape(b, i) {
+                            self.out.extend_from_slice(&b[start..i]);
+                            self.out.extend_from_slice(r);
+                            i += 3;
+                            start = i;
+                            continue;
+                        }
+                    }
+                    i += 1;
                 }
-                i += 1;
                 continue;
             }
             self.out.extend_from_slice(&b[start..i]);
@@ -393,6 +342,21 @@ impl Sink for JsonEmitter<'_> {
         self.out.extend_from_slice(k.as_bytes());
         self.out
             .extend_from_slice(if self.style.pretty { b"\": " } else { b"\":" });
+        self.after_key = true;
+    }
+
+    #[inline]
+    fn field_key(&mut self, f: &'static Field) {
+        // `"name": ` as the schema spelled it once.
+        let Some(k) = f
+            .json_key
+            .as_bytes()
+            .get(..f.json_key.len() - usize::from(!self.style.pretty))
+        else {
+            return self.key(f.json);
+        };
+        self.key_pre();
+        self.out.extend_from_slice(k);
         self.after_key = true;
     }
 
@@ -574,45 +538,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn plain_blocks_agrees_with_the_escape_tables() {
+    fn plain_len_agrees_with_the_escape_tables() {
         for go in [false, true] {
             let tbl = if go { &ESC_GO } else { &ESC };
             for c in 0..=255u8 {
-                for at in [0, 7, 15, 16, 31, 40] {
-                    let mut a = [b'a'; 48];
+                for (n, at) in [
+                    (1, 0),
+                    (5, 4),
+                    (9, 7),
+                    (16, 15),
+                    (20, 16),
+                    (40, 31),
+                    (48, 40),
+                ] {
+                    let mut a = vec![b'a'; n];
                     a[at] = c;
-                    let want = if tbl[c as usize] == 0 {
-                        48
+                    let want = if tbl[c as usize] == 0 { n } else { at };
+                    let got = if go {
+                        plain_len(&a, 0x20, [b'"', b'\\', b'<', b'>', b'&'])
                     } else {
-                        at / 16 * 16
+                        plain_len(&a, 0x20, [b'"', b'\\'])
                     };
-                    if cfg!(target_arch = "x86_64") {
-                        let got = if go {
-                            plain_blocks(&a, 0x20, [b'"', b'\\', b'<', b'>', b'&'])
-                        } else {
-                            plain_blocks(&a, 0x20, [b'"', b'\\'])
-                        };
-                        assert_eq!(got, want, "byte {c:#x} at {at}");
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn plain_word_agrees_with_the_escape_tables() {
-        for go in [false, true] {
-            let tbl = if go { &ESC_GO } else { &ESC };
-            for c in 0..=255u8 {
-                for at in 0..8 {
-                    let mut a = [b'a'; 8];
-                    a[at] = c;
-                    let w = u64::from_le_bytes(a);
-                    assert_eq!(
-                        plain_word(w, go),
-                        tbl[c as usize] == 0,
-                        "byte {c:#x} at {at}"
-                    );
+                    assert_eq!(got, want, "byte {c:#x} at {at} of {n}");
                 }
             }
         }

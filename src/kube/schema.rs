@@ -129,28 +129,46 @@ pub(crate) enum GoKind {
     Map,
 }
 
-/// One field of a message.
+/// One field of a message (public only as what a [`super::decode::Sink`]
+/// is handed with a struct field's key).
 #[derive(Debug)]
-pub(crate) struct Field {
-    pub n: u32,
+pub struct Field {
+    pub(crate) n: u32,
     /// Proto field name.
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// JSON key (Go json tag name); `""` with `inline`; `"-"` = never shown.
-    pub json: &'static str,
-    pub ty: Type,
+    pub(crate) json: &'static str,
+    pub(crate) ty: Type,
     /// For `map` fields: key scalar type (value type is in `ty`).
-    pub map_key: Option<Scalar>,
-    pub repeated: bool,
-    pub omitempty: bool,
-    pub omitzero: bool,
-    pub pointer: bool,
-    pub inline: bool,
-    pub retired: bool,
+    pub(crate) map_key: Option<Scalar>,
+    pub(crate) repeated: bool,
+    pub(crate) omitempty: bool,
+    pub(crate) omitzero: bool,
+    pub(crate) pointer: bool,
+    pub(crate) inline: bool,
+    pub(crate) retired: bool,
     /// `json` is written plain as a YAML key
     /// ([`super::yaml_scalar::is_plain_name`]), decided once here.
-    pub plain_key: bool,
+    pub(crate) plain_key: bool,
+    /// `json` as a JSON member's start, quoted, with `: ` after it (the
+    /// JSON writer copies it whole; without the space when compact); `""`
+    /// when the name would need escaping (none in these APIs).
+    pub(crate) json_key: Box<str>,
     /// `ty` (or the map value type) resolved, filled on first use.
     resolved: OnceLock<Option<&'static Message>>,
+}
+
+/// `"name": ` for a name with nothing JSON (or Go's HTML-safe escaping)
+/// would escape, else `""`.
+fn json_member_start(name: &str) -> Box<str> {
+    if name
+        .bytes()
+        .all(|c| (0x20..0x7f).contains(&c) && !matches!(c, b'"' | b'\\' | b'<' | b'>' | b'&'))
+    {
+        format!("\"{name}\": ").into()
+    } else {
+        Box::default()
+    }
 }
 
 impl Field {
@@ -475,6 +493,7 @@ impl Schema {
                 inline: f.inline,
                 retired: f.retired,
                 plain_key: super::yaml_scalar::is_plain_name(f.json.as_bytes()),
+                json_key: json_member_start(f.json),
                 resolved: OnceLock::new(),
             });
         }

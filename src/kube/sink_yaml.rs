@@ -11,6 +11,7 @@
 use serde_json::Value as J;
 
 use super::decode::Sink;
+use super::schema::Field;
 use super::yaml_scalar::{
     chars, is_quiet_plain, key_less_bytes, scan_utf8, sort_by_less, write_base64, write_key,
     write_scanned, write_time, write_value,
@@ -396,8 +397,8 @@ impl Sink for YamlEmitter<'_> {
         self.map_key(k, false);
     }
 
-    fn field_key(&mut self, k: &'static str, plain: bool) {
-        self.map_key(k, plain);
+    fn field_key(&mut self, f: &'static Field) {
+        self.map_key(f.json, f.plain_key);
     }
 
     fn key_bytes(&mut self, k: &[u8]) {

@@ -56,9 +56,126 @@ pub(crate) fn plain_blocks<const N: usize>(b: &[u8], below: u8, stops: [u8; N]) 
     i
 }
 
+/// The exact length of the longest prefix of `b` with no byte below
+/// `below` as a signed byte (so none from 0x80 up) and none in `stops`:
+/// where [`plain_blocks`] stops at the block, this finds the byte, and it
+/// tests the last partial block too (the last sixteen bytes again, or a
+/// short string's bytes in one vector). Most strings of a listing are
+/// short and need no escape: one vector test decides them (below eight
+/// bytes, a byte loop).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(crate) fn plain_len<const N: usize>(b: &[u8], below: u8, stops: [u8; N]) -> usize {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8, _mm_set_epi64x,
+    };
+    // Lanes holding a stop byte, as bits.
+    #[inline(always)]
+    fn stop_bits<const N: usize>(v: __m128i, below: u8, stops: [u8; N]) -> u32 {
+        // SAFETY: SSE2 is part of the x86_64 baseline; no memory access.
+        unsafe {
+            let mut stop = _mm_cmplt_epi8(v, _mm_set1_epi8(below as i8));
+            for s in stops {
+                stop = _mm_or_si128(stop, _mm_cmpeq_epi8(v, _mm_set1_epi8(s as i8)));
+            }
+            _mm_movemask_epi8(stop) as u32
+        }
+    }
+    #[inline(always)]
+    fn block(b: &[u8]) -> __m128i {
+        debug_assert_eq!(b.len(), 16);
+        // SAFETY: `b` holds sixteen bytes (every caller passes a
+        // sixteen-byte slice), read by an unaligned load; SSE2 is part of
+        // the x86_64 baseline.
+        unsafe { _mm_loadu_si128(b.as_ptr().cast()) }
+    }
+    let word = |at: usize| {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(&b[at..at + 8]);
+        i64::from_le_bytes(a)
+    };
+    let n = b.len();
+    if n >= 16 {
+        let mut i = 0;
+        while let Some(c) = b.get(i..i + 16) {
+            let m = stop_bits(block(c), below, stops);
+            if m != 0 {
+                return i + m.trailing_zeros() as usize;
+            }
+            i += 16;
+        }
+        if i == n {
+            return n;
+        }
+        // The last sixteen bytes; those before `i` are known plain, so the
+        // first stop found is at or after `i`.
+        let at = n - 16;
+        let m = stop_bits(block(&b[at..]), below, stops);
+        return if m == 0 {
+            n
+        } else {
+            at + m.trailing_zeros() as usize
+        };
+    }
+    if n >= 8 {
+        // Lanes 0–7: the first eight bytes; lanes 8–15: the last eight.
+        // SAFETY: SSE2 is part of the x86_64 baseline; no memory access.
+        let v = unsafe { _mm_set_epi64x(word(n - 8), word(0)) };
+        let m = stop_bits(v, below, stops);
+        return match (m & 0xff, m >> 8) {
+            (0, 0) => n,
+            (0, hi) => n - 8 + hi.trailing_zeros() as usize,
+            (lo, _) => lo.trailing_zeros() as usize,
+        };
+    }
+    b.iter()
+        .position(|&c| (c as i8) < below as i8 || stops.contains(&c))
+        .unwrap_or(n)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+pub(crate) fn plain_len<const N: usize>(b: &[u8], below: u8, stops: [u8; N]) -> usize {
+    b.iter()
+        .position(|&c| (c as i8) < below as i8 || stops.contains(&c))
+        .unwrap_or(b.len())
+}
+
 #[cfg(test)]
 mod tests {
-    use super::plain_blocks;
+    use super::{plain_blocks, plain_len};
+
+    #[test]
+    fn plain_len_finds_the_first_low_high_or_listed_byte() {
+        for n in 0..=40usize {
+            for c in 0..=255u8 {
+                for at in 0..n {
+                    let mut a = vec![b'a'; n];
+                    a[at] = c;
+                    let stopped = (c as i8) < 0x20 || c == b'"' || c == b'<';
+                    let want = if stopped { at } else { n };
+                    assert_eq!(
+                        plain_len(&a, 0x20, [b'"', b'<']),
+                        want,
+                        "{c:#x} at {at} of {n}"
+                    );
+                }
+            }
+            assert_eq!(plain_len(&vec![b'a'; n], 0x20, [b'"']), n);
+        }
+        // Two stops: the first one counts, in every part of the string.
+        for n in 2..=40usize {
+            for x in 0..n {
+                for y in x + 1..n {
+                    let mut a = vec![b'a'; n];
+                    a[x] = b'"';
+                    a[y] = 0x80;
+                    assert_eq!(plain_len(&a, 0x20, [b'"']), x, "{x} {y} of {n}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn stops_at_the_block_holding_a_low_high_or_listed_byte() {

@@ -21,6 +21,7 @@ use serde_json::Value as J;
 use super::{digest, redact_all};
 use super::{mentions_secret, redact_forced, redact_string, redact_tree, SecretField, SECRET_KIND};
 use crate::kube::decode::Sink;
+use crate::kube::schema::Field;
 use crate::kube::sink_tree::TreeSink;
 
 /// What the key just given to an object names.
@@ -363,11 +364,11 @@ impl<S: Sink> Sink for RedactSink<'_, S> {
         self.object_key(k, |s| s.key_bytes(k));
     }
 
-    fn field_key(&mut self, k: &'static str, plain: bool) {
-        if self.capturing(0, |t| t.key(k)) {
+    fn field_key(&mut self, f: &'static Field) {
+        if self.capturing(0, |t| t.key(f.json)) {
             return;
         }
-        self.object_key(k.as_bytes(), |s| s.field_key(k, plain));
+        self.object_key(f.json.as_bytes(), |s| s.field_key(f));
     }
 
     fn null(&mut self) {
