@@ -143,7 +143,7 @@ pub(crate) fn next_field<'a>(
     // and a one-byte length or value: those decided here with no branch
     // on the wire type's table; anything else, and any error, below.
     if let Some(&[t, x]) = buf.get(at..at + 2) {
-        if t >= 8 && t < 0x80 && x < 0x80 {
+        if (8..0x80).contains(&t) && x < 0x80 {
             match t & 7 {
                 2 => {
                     if let Some(v) = buf.get(at + 2..at + 2 + x as usize) {
