@@ -738,10 +738,11 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
             while i < end && self.occ[i].0 as usize == pos {
                 i += 1;
             }
-            if (f.retired && s == i) || f.json == "-" {
-                continue;
-            }
-            if s == i && self.absent_is_omitted(m, f, depth) {
+            if s == i {
+                if f.absent_skip || self.absent_is_omitted(m, f, depth) {
+                    continue;
+                }
+            } else if f.hidden {
                 continue;
             }
             if let Some(p) = shadow {

@@ -154,6 +154,13 @@ pub struct Field {
     /// JSON writer copies it whole; without the space when compact); `""`
     /// when the name would need escaping (none in these APIs).
     pub(crate) json_key: Box<str>,
+    /// `json` is `"-"`: never shown.
+    pub(crate) hidden: bool,
+    /// When absent from the wire the field shows nothing, decided from
+    /// this field alone (retired, hidden, or `omitempty` on a slice, map
+    /// or scalar other than a `resourceVersion`); `false` leaves it to
+    /// the traversal's full rule.
+    pub(crate) absent_skip: bool,
     /// `ty` (or the map value type) resolved, filled on first use.
     resolved: OnceLock<Option<&'static Message>>,
 }
@@ -480,13 +487,21 @@ impl Schema {
                 (Type::parse(f.ty), None)
             };
             max_n = max_n.max(f.n);
+            let repeated = f.label == Some("repeated");
+            let absent_skip = f.retired
+                || f.json == "-"
+                || (f.omitempty
+                    && !f.inline
+                    && (map_key.is_some()
+                        || repeated
+                        || (matches!(ty, Type::Scalar(_)) && f.json != "resourceVersion")));
             fields.push(Field {
                 n: f.n,
                 name: f.name,
                 json: f.json,
                 ty,
                 map_key,
-                repeated: f.label == Some("repeated"),
+                repeated,
                 omitempty: f.omitempty,
                 omitzero: f.omitzero,
                 pointer: f.pointer,
@@ -494,6 +509,8 @@ impl Schema {
                 retired: f.retired,
                 plain_key: super::yaml_scalar::is_plain_name(f.json.as_bytes()),
                 json_key: json_member_start(f.json),
+                hidden: f.json == "-",
+                absent_skip,
                 resolved: OnceLock::new(),
             });
         }
