@@ -472,6 +472,69 @@ fn wire_zero(sc: Scalar, v: W<'_>) -> bool {
     }
 }
 
+/// Whether an absent field shows nothing ([`Traversal::field`]'s rules for
+/// an absent field), the top object's `resourceVersion` aside.
+#[inline]
+fn absent_omitted(f: &'static Field) -> bool {
+    if f.absent_skip {
+        return true;
+    }
+    if f.inline || !f.omitempty {
+        return false;
+    }
+    if f.is_map() || f.repeated {
+        return true;
+    }
+    match f.ty {
+        Type::Scalar(_) => true,
+        Type::Message(_) => match f.message() {
+            Some(mm) => f.pointer || f.omitzero || is_collection(mm),
+            None => false,
+        },
+    }
+}
+
+/// The flat path's plan for `m` ([`Traversal::flat`]): for each field
+/// index `i`, how many fields before it show when absent (so a run of
+/// skipped fields shows nothing when the counts at its ends agree);
+/// `None` when the path never applies (an inline field).
+fn flat_plan(m: &'static Message) -> Option<Box<[u16]>> {
+    if m.fields.iter().any(|f| f.inline) || m.fields.len() >= usize::from(u16::MAX) {
+        return None;
+    }
+    let mut shows = 0u16;
+    let mut plan = Vec::with_capacity(m.fields.len() + 1);
+    for f in &m.fields {
+        plan.push(shows);
+        shows += u16::from(!absent_omitted(f));
+    }
+    plan.push(shows);
+    Some(plan.into())
+}
+
+/// Whether message `b` takes the flat path: its fields are single plain
+/// scalars of the right wire type, each once, in schema order, and every
+/// field it lacks shows nothing when absent. Anything else (unknown or
+/// repeated fields, nested messages, wire errors) is the full path's.
+#[inline]
+fn flat_applies(m: &'static Message, plan: &[u16], b: &[u8]) -> bool {
+    let mut pos = 0;
+    let mut next = 0;
+    while pos < b.len() {
+        let Ok((n, v)) = crate::wire::next_field(b, &mut pos) else {
+            return false;
+        };
+        let Some(i) = m.index_of(n) else { return false };
+        let f = &m.fields[i];
+        let Type::Scalar(sc) = f.ty else { return false };
+        if i < next || !f.flat_scalar || v.wire_type() != sc.wire_type() || plan[i] != plan[next] {
+            return false;
+        }
+        next = i + 1;
+    }
+    plan[m.fields.len()] == plan[next]
+}
+
 /// Go `omitempty` on a value of message type: only slices and maps can be empty.
 fn is_collection(m: &Message) -> bool {
     m.go != GoKind::Struct || matches!(m.special, Some(Special::Array | Special::Map))
@@ -616,8 +679,46 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
             };
             return self.wrapper(m, b, m.go == GoKind::Map, depth);
         }
+        // A small message of plain scalars (an env var, a port, a mount),
+        // below the top object's metadata and with keys in schema order:
+        // written straight from the wire, with the same rules as
+        // `field`'s for a present scalar.
+        #[cfg(test)]
+        let flat_off = tests::FULL_PATH_ONLY.get();
+        #[cfg(not(test))]
+        let flat_off = false;
+        if let (false, false, 2.., Some(b)) = (flat_off, S::SORTED_KEYS, depth, b) {
+            if let Some(plan) = m.flat.get_or_init(|| flat_plan(m)) {
+                if flat_applies(m, plan, b) {
+                    return self.flat(m, b);
+                }
+            }
+        }
         self.sink.begin_object();
         self.fields_of(m, b.unwrap_or(&[]), depth, None, true, &[])?;
+        self.sink.end_object();
+        Ok(())
+    }
+
+    /// A message [`flat_applies`] to.
+    fn flat(&mut self, m: &'static Message, b: &'a [u8]) -> Result<(), KubeError> {
+        self.sink.begin_object();
+        let mut pos = 0;
+        while pos < b.len() {
+            let Ok((n, v)) = crate::wire::next_field(b, &mut pos) else {
+                break;
+            };
+            let Some(f) = m.index_of(n).map(|i| &m.fields[i]) else {
+                continue;
+            };
+            let Type::Scalar(sc) = f.ty else { continue };
+            if f.omitempty && !f.pointer && wire_zero(sc, v) {
+                continue;
+            }
+            self.sink.field_key(f);
+            self.scalar(sc, v)
+                .map_err(|x| type_err(m, f.n, x, v).within(f.json))?;
+        }
         self.sink.end_object();
         Ok(())
     }
@@ -739,7 +840,7 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
                 i += 1;
             }
             if s == i {
-                if f.absent_skip || self.absent_is_omitted(m, f, depth) {
+                if self.absent_is_omitted(m, f, depth) {
                     continue;
                 }
             } else if f.hidden {
@@ -791,19 +892,17 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
     /// structs, mirroring `field`'s rules (which stay the reference).
     #[inline]
     fn absent_is_omitted(&self, m: &'static Message, f: &'static Field, depth: usize) -> bool {
-        if f.inline || !f.omitempty {
+        // The top object's resourceVersion shows the store's revision.
+        if depth == 1
+            && self.rv.is_some()
+            && matches!(f.ty, Type::Scalar(_))
+            && !f.repeated
+            && !f.is_map()
+            && is_rv_field(m, f)
+        {
             return false;
         }
-        if f.is_map() || f.repeated {
-            return true;
-        }
-        match f.ty {
-            Type::Scalar(_) => !(depth == 1 && self.rv.is_some() && is_rv_field(m, f)),
-            Type::Message(_) => match f.message() {
-                Some(mm) => f.pointer || f.omitzero || is_collection(mm),
-                None => false,
-            },
-        }
+        absent_omitted(f)
     }
 
     /// One field (key and value) unless Go would omit it.
@@ -1311,5 +1410,16 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
             }
             i = j;
         }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Set by tests to take the full path where the flat one applies,
+        /// so the two can be compared on the same input.
+        pub(crate) static FULL_PATH_ONLY: Cell<bool> = const { Cell::new(false) };
     }
 }

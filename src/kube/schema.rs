@@ -161,6 +161,9 @@ pub struct Field {
     /// or scalar other than a `resourceVersion`); `false` leaves it to
     /// the traversal's full rule.
     pub(crate) absent_skip: bool,
+    /// A single scalar the traversal writes straight from the wire when
+    /// present: not repeated, no map, not inline, retired or hidden.
+    pub(crate) flat_scalar: bool,
     /// `ty` (or the map value type) resolved, filled on first use.
     resolved: OnceLock<Option<&'static Message>>,
 }
@@ -210,6 +213,9 @@ pub(crate) struct Message {
     /// fields alone (an inline field merges an embedded struct's, or two
     /// fields share a key).
     key_order: Option<KeyOrder>,
+    /// The traversal's plan for a message whose present fields are all
+    /// plain scalars ([`super::decode`]'s flat path), made on first use.
+    pub(crate) flat: OnceLock<Option<Box<[u16]>>>,
 }
 
 /// A message's fields in sorted-key order ([`Message::key_order`]): what
@@ -511,6 +517,12 @@ impl Schema {
                 json_key: json_member_start(f.json),
                 hidden: f.json == "-",
                 absent_skip,
+                flat_scalar: matches!(ty, Type::Scalar(_))
+                    && !repeated
+                    && map_key.is_none()
+                    && !f.inline
+                    && !f.retired
+                    && f.json != "-",
                 resolved: OnceLock::new(),
             });
         }
@@ -534,6 +546,7 @@ impl Schema {
             fields,
             by_num,
             key_order,
+            flat: OnceLock::new(),
         })
     }
 

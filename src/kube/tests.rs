@@ -20,6 +20,12 @@ fn both(v: &[u8]) -> (Result<J, KubeError>, Result<J, KubeError>) {
         pretty: false,
         go_escape: false,
     };
+    // The traversal's flat path for small scalar messages writes exactly
+    // what its full path writes, and fails exactly when it fails.
+    let mut full = Vec::new();
+    super::decode::tests::FULL_PATH_ONLY.set(true);
+    let fr = write_value(v, &mut full, plain);
+    super::decode::tests::FULL_PATH_ONLY.set(false);
     let b = write_value(v, &mut out, plain).map(|()| {
         serde_json::from_slice::<J>(&out).unwrap_or_else(|e| {
             panic!(
@@ -28,6 +34,16 @@ fn both(v: &[u8]) -> (Result<J, KubeError>, Result<J, KubeError>) {
             )
         })
     });
+    assert_eq!(
+        fr.as_ref().map(|_| ()).map_err(ToString::to_string),
+        b.as_ref().map(|_| ()).map_err(ToString::to_string),
+        "flat and full paths disagree on failing"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&full),
+        String::from_utf8_lossy(&out),
+        "flat and full paths differ"
+    );
     if let (Ok(a), Ok(_)) = (&a, &b) {
         let at = serde_json::to_string(a).unwrap_or_default();
         assert_eq!(
@@ -138,6 +154,7 @@ fn golden_pod() -> J {
         "spec": {
             "containers": [{"name": "web", "image": "nginx:1.25",
                 "ports": [{"containerPort": 80, "protocol": "TCP"}],
+                "env": [{"name": "A", "value": "1"}, {"name": "EMPTY"}],
                 "resources": {"limits": {"cpu": "500m", "memory": "1Gi"}},
                 "livenessProbe": {"httpGet": {"path": "/", "port": "http"}, "periodSeconds": 10}}],
             "restartPolicy": "Always",
