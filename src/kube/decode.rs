@@ -512,10 +512,12 @@ fn flat_plan(m: &'static Message) -> Option<Box<[u16]>> {
     Some(plan.into())
 }
 
-/// Whether message `b` takes the flat path: its fields are single plain
-/// scalars of the right wire type, each once, in schema order, and every
-/// field it lacks shows nothing when absent. Anything else (unknown or
-/// repeated fields, nested messages, wire errors) is the full path's.
+/// Whether message `b` takes the flat path ([`Traversal::flat`]): its
+/// fields are single (no repeated or map field), known, shown as
+/// themselves, each once and in schema order, each of its wire type (a
+/// message's length-delimited), and every field it lacks shows nothing
+/// when absent. Anything else (unknown, repeated or out-of-order fields,
+/// wire errors) is the full path's.
 #[inline]
 fn flat_applies(m: &'static Message, plan: &[u16], b: &[u8]) -> bool {
     let mut pos = 0;
@@ -526,8 +528,14 @@ fn flat_applies(m: &'static Message, plan: &[u16], b: &[u8]) -> bool {
         };
         let Some(i) = m.index_of(n) else { return false };
         let f = &m.fields[i];
-        let Type::Scalar(sc) = f.ty else { return false };
-        if i < next || !f.flat_scalar || v.wire_type() != sc.wire_type() || plan[i] != plan[next] {
+        if i < next || !f.flat_member || plan[i] != plan[next] {
+            return false;
+        }
+        let typed = match f.ty {
+            Type::Scalar(sc) => v.wire_type() == sc.wire_type(),
+            Type::Message(_) => matches!(v, W::Bytes(_)) && f.message().is_some(),
+        };
+        if !typed {
             return false;
         }
         next = i + 1;
@@ -679,10 +687,10 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
             };
             return self.wrapper(m, b, m.go == GoKind::Map, depth);
         }
-        // A small message of plain scalars (an env var, a port, a mount),
+        // A message of single fields (an env var, a port, a mount),
         // below the top object's metadata and with keys in schema order:
-        // written straight from the wire, with the same rules as
-        // `field`'s for a present scalar.
+        // written as its fields come on the wire, with `field`'s rules
+        // for a present field.
         #[cfg(test)]
         let flat_off = tests::FULL_PATH_ONLY.get();
         #[cfg(not(test))]
@@ -690,7 +698,7 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
         if let (false, false, 2.., Some(b)) = (flat_off, S::SORTED_KEYS, depth, b) {
             if let Some(plan) = m.flat.get_or_init(|| flat_plan(m)) {
                 if flat_applies(m, plan, b) {
-                    return self.flat(m, b);
+                    return self.flat(m, b, depth);
                 }
             }
         }
@@ -701,7 +709,7 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
     }
 
     /// A message [`flat_applies`] to.
-    fn flat(&mut self, m: &'static Message, b: &'a [u8]) -> Result<(), KubeError> {
+    fn flat(&mut self, m: &'static Message, b: &'a [u8], depth: usize) -> Result<(), KubeError> {
         self.sink.begin_object();
         let mut pos = 0;
         while pos < b.len() {
@@ -711,13 +719,24 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
             let Some(f) = m.index_of(n).map(|i| &m.fields[i]) else {
                 continue;
             };
-            let Type::Scalar(sc) = f.ty else { continue };
-            if f.omitempty && !f.pointer && wire_zero(sc, v) {
-                continue;
+            match (f.ty, v) {
+                (Type::Scalar(sc), _) => {
+                    if f.omitempty && !f.pointer && wire_zero(sc, v) {
+                        continue;
+                    }
+                    self.sink.field_key(f);
+                    self.scalar(sc, v)
+                        .map_err(|x| type_err(m, f.n, x, v).within(f.json))?;
+                }
+                (Type::Message(_), W::Bytes(mb)) => {
+                    if let Some(mm) = f.message() {
+                        self.message_member(f, mm, Some(mb), depth)
+                            .map_err(|x| x.within(f.json))?;
+                    }
+                }
+                // Not taken: `flat_applies` checked the wire types.
+                (Type::Message(_), _) => {}
             }
-            self.sink.field_key(f);
-            self.scalar(sc, v)
-                .map_err(|x| type_err(m, f.n, x, v).within(f.json))?;
         }
         self.sink.end_object();
         Ok(())
@@ -995,16 +1014,28 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
                 } else {
                     Some(len_of(m, f.n, self.occ[e - 1].2)?)
                 };
-                if !f.pointer && f.omitzero && is_zero_struct(mm, b) {
-                    return Ok(());
-                }
-                if f.omitempty && !f.pointer && is_collection(mm) && collection_empty(b) {
-                    return Ok(());
-                }
-                self.sink.field_key(f);
-                self.msg(mm, b, depth + 1)
+                self.message_member(f, mm, b, depth)
             }
         }
+    }
+
+    /// A field of message type `mm` (`b`: its bytes, `None` when absent
+    /// and not a pointer), key and value, unless Go would omit it.
+    fn message_member(
+        &mut self,
+        f: &'static Field,
+        mm: &'static Message,
+        b: Option<&'a [u8]>,
+        depth: usize,
+    ) -> Result<(), KubeError> {
+        if !f.pointer && f.omitzero && is_zero_struct(mm, b) {
+            return Ok(());
+        }
+        if f.omitempty && !f.pointer && is_collection(mm) && collection_empty(b) {
+            return Ok(());
+        }
+        self.sink.field_key(f);
+        self.msg(mm, b, depth + 1)
     }
 
     /// The value of a repeated or map field (occurrences non-empty).

@@ -161,9 +161,9 @@ pub struct Field {
     /// or scalar other than a `resourceVersion`); `false` leaves it to
     /// the traversal's full rule.
     pub(crate) absent_skip: bool,
-    /// A single scalar the traversal writes straight from the wire when
-    /// present: not repeated, no map, not inline, retired or hidden.
-    pub(crate) flat_scalar: bool,
+    /// A single field the traversal's flat path takes when present: not
+    /// repeated, no map, not inline, retired or hidden.
+    pub(crate) flat_member: bool,
     /// `ty` (or the map value type) resolved, filled on first use.
     resolved: OnceLock<Option<&'static Message>>,
 }
@@ -214,7 +214,7 @@ pub(crate) struct Message {
     /// fields share a key).
     key_order: Option<KeyOrder>,
     /// The traversal's plan for a message whose present fields are all
-    /// plain scalars ([`super::decode`]'s flat path), made on first use.
+    /// single ([`super::decode`]'s flat path), made on first use.
     pub(crate) flat: OnceLock<Option<Box<[u16]>>>,
 }
 
@@ -517,8 +517,7 @@ impl Schema {
                 json_key: json_member_start(f.json),
                 hidden: f.json == "-",
                 absent_skip,
-                flat_scalar: matches!(ty, Type::Scalar(_))
-                    && !repeated
+                flat_member: !repeated
                     && map_key.is_none()
                     && !f.inline
                     && !f.retired
