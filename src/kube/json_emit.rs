@@ -88,7 +88,10 @@ pub(crate) fn is_json(b: &[u8]) -> bool {
 /// JSON text appended to a buffer. Layout state is flat: whether the open
 /// container already holds something, and whether a key was just written.
 pub(crate) struct JsonEmitter<'o> {
-    out: &'o mut Vec<u8>,
+    /// The caller's buffer, taken for the emitter's life (given back on
+    /// drop): owned, every write reaches it with one load less.
+    out: Vec<u8>,
+    home: &'o mut Vec<u8>,
     style: Style,
     indent: usize,
     /// The current container holds a member (a `,` goes before the next).
@@ -109,7 +112,8 @@ impl<'o> JsonEmitter<'o> {
     /// With depth 0 (or a compact style) it is [`JsonEmitter::new`].
     pub(crate) fn at_depth(out: &'o mut Vec<u8>, style: Style, depth: usize) -> Self {
         JsonEmitter {
-            out,
+            out: std::mem::take(out),
+            home: out,
             style,
             indent: depth,
             need_comma: false,
@@ -202,33 +206,45 @@ impl<'o> JsonEmitter<'o> {
     /// A quoted, escaped string from bytes (invalid UTF-8 → U+FFFD, like Go).
     #[inline]
     fn quoted(&mut self, b: &[u8], checked: bool) {
+        // Nearly every string is plain to its end: one copy, no call.
+        let plain = self.plain_len(b);
         self.out.reserve(b.len() + 2);
         self.out.push(b'"');
-        self.str_body(b, checked);
+        if plain == b.len() {
+            self.out.extend_from_slice(b);
+        } else {
+            self.str_body(b, plain, checked);
+        }
         self.out.push(b'"');
     }
 
-    /// String contents, escaped. ASCII without specials is copied in runs;
-    /// the first non-ASCII byte triggers one UTF-8 check of the rest.
-    fn str_body(&mut self, b: &[u8], mut checked: bool) {
+    /// How many leading bytes of `b` need no escape and no UTF-8 check.
+    #[inline(always)]
+    fn plain_len(&self, b: &[u8]) -> usize {
+        if self.style.go_escape {
+            plain_len(b, 0x20, [b'"', b'\\', b'<', b'>', b'&'])
+        } else {
+            plain_len(b, 0x20, [b'"', b'\\'])
+        }
+    }
+
+    /// String contents, escaped, the first `plain` bytes known to need
+    /// nothing. ASCII without specials is copied in runs; the first
+    /// non-ASCII byte triggers one UTF-8 check of the rest.
+    fn str_body(&mut self, b: &[u8], plain: usize, mut checked: bool) {
         let go = self.style.go_escape;
         let mut start = 0;
-        let mut i = 0;
+        let mut i = plain;
         loop {
-            // Plain bytes, sixteen at a time; nearly every string is plain
-            // to its end.
-            i += if go {
-                plain_len(&b[i..], 0x20, [b'"', b'\\', b'<', b'>', b'&'])
-            } else {
-                plain_len(&b[i..], 0x20, [b'"', b'\\'])
-            };
+            // Plain bytes, sixteen at a time.
+            i += self.plain_len(&b[i..]);
             let Some(&c) = b.get(i) else { break };
             if c >= 0x80 {
                 if !checked {
                     if std::str::from_utf8(&b[i..]).is_err() {
                         self.out.extend_from_slice(&b[start..i]);
                         let fixed = String::from_utf8_lossy(&b[i..]);
-                        self.str_body(fixed.as_bytes(), true);
+                        self.str_body(fixed.as_bytes(), 0, true);
                         return;
                     }
                     checked = true;
@@ -310,6 +326,12 @@ impl<'o> JsonEmitter<'o> {
             i += 1;
         }
         self.out.extend_from_slice(&tok[start..]);
+    }
+}
+
+impl Drop for JsonEmitter<'_> {
+    fn drop(&mut self) {
+        *self.home = std::mem::take(&mut self.out);
     }
 }
 
@@ -435,7 +457,7 @@ impl Sink for JsonEmitter<'_> {
     fn time(&mut self, seconds: i64, micros: Option<u32>) {
         self.pre();
         self.out.push(b'"');
-        super::timefmt::write_rfc3339(self.out, seconds, micros);
+        super::timefmt::write_rfc3339(&mut self.out, seconds, micros);
         self.out.push(b'"');
         self.need_comma = true;
     }
