@@ -1138,12 +1138,16 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
             return Err(e);
         }
         let end = self.entries.len();
-        self.entries[base..end].sort_by(|a, b| a.0.cmp(&b.0));
+        // Go marshals a map sorted by key: then no sort and no duplicate.
+        let ascending = self.entries[base..end].windows(2).all(|w| w[0].0 < w[1].0);
+        if !ascending {
+            self.entries[base..end].sort_by(|a, b| a.0.cmp(&b.0));
+        }
         self.sink.begin_object();
         let mut r = Ok(());
         for i in base..end {
             // Duplicate keys: the last one wins.
-            if i + 1 < end && self.entries[i + 1].0 == self.entries[i].0 {
+            if !ascending && i + 1 < end && self.entries[i + 1].0 == self.entries[i].0 {
                 continue;
             }
             let val = self.entries[i].1;
