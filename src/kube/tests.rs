@@ -276,6 +276,41 @@ fn unknown_fields_are_kept_under_their_numbers() {
 }
 
 #[test]
+fn map_entries_are_sorted_and_the_last_duplicate_wins() {
+    let entry = |k: &[u8], v: &[u8]| {
+        let mut e = Vec::new();
+        field(&mut e, 1, k);
+        field(&mut e, 2, v);
+        e
+    };
+    // ConfigMap `data` (field 2): out of order with a repeated key, then
+    // in order (Go's marshalling, the path that skips the sort).
+    for (entries, want) in [
+        (
+            vec![entry(b"b", b"1"), entry(b"a", b"2"), entry(b"b", b"3")],
+            json!({"a": "2", "b": "3"}),
+        ),
+        (
+            vec![entry(b"a", b"1"), entry(b"b", b"2")],
+            json!({"a": "1", "b": "2"}),
+        ),
+        (
+            vec![entry(b"a", b"1"), entry(b"a", b"2")],
+            json!({"a": "2"}),
+        ),
+    ] {
+        let mut raw = Vec::new();
+        for e in &entries {
+            field(&mut raw, 2, e);
+        }
+        let (a, s) = both(&envelope("v1", "ConfigMap", &raw));
+        let (a, s) = (a.unwrap(), s.unwrap());
+        assert_eq!(a, s);
+        assert_eq!(a["data"], want);
+    }
+}
+
+#[test]
 fn unknown_type_is_decoded_generically() {
     let mut raw = Vec::new();
     let mut meta = Vec::new();
