@@ -12,6 +12,7 @@
 //! and the JSON path pays nothing for the others.
 
 use std::borrow::Cow;
+use std::mem::MaybeUninit;
 
 use serde_json::Value as J;
 
@@ -512,6 +513,24 @@ fn flat_plan(m: &'static Message) -> Option<Box<[u16]>> {
     Some(plan.into())
 }
 
+/// The sparse path's plan for `m` in one order (`order`: position →
+/// field index, or the schema's order): bit `p` set when the field at
+/// position `p` shows something when absent; `None` past 64 fields.
+fn sparse_plan(m: &'static Message, order: Option<&[u16]>) -> Option<u64> {
+    let count = order.map_or(m.fields.len(), <[u16]>::len);
+    if count > 64 {
+        return None;
+    }
+    let mut shows = 0u64;
+    for p in 0..count {
+        let i = order.map_or(p, |o| usize::from(o[p]));
+        if !absent_omitted(m.fields.get(i)?) {
+            shows |= 1 << p;
+        }
+    }
+    Some(shows)
+}
+
 /// Whether message `b` takes the flat path ([`Traversal::flat`]): its
 /// fields are single (no repeated or map field), known, shown as
 /// themselves, each once and in schema order, each of its wire type (a
@@ -809,6 +828,22 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
         } else {
             None
         };
+        #[cfg(test)]
+        let sparse_off = tests::FULL_PATH_ONLY.get();
+        #[cfg(not(test))]
+        let sparse_off = false;
+        // Not for the top object's metadata, whose `resourceVersion` shows
+        // the store's revision.
+        let top_meta = depth == 1 && self.rv.is_some() && m.name == super::OBJECT_META;
+        if !sparse_off && shadow.is_none() && extra.is_empty() && !top_meta {
+            let plan = m.sparse[usize::from(order.is_some())]
+                .get_or_init(|| sparse_plan(m, order.map(|o| &o.fields[..])));
+            if let Some(shows) = *plan {
+                if self.fields_sparse(m, order, shows, b, depth, fresh)? {
+                    return Ok(());
+                }
+            }
+        }
         let base = self.occ.len();
         push_in_order(m, order.map_or(m.by_num(), |o| &o.by_num), b, &mut self.occ)?;
         let end = self.occ.len();
@@ -824,6 +859,128 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
             shadow,
             extra,
         );
+        self.occ.truncate(base);
+        r
+    }
+
+    /// The fields of struct `m` (at most 64) visiting only the positions
+    /// present on the wire or showing something when absent (`shows`,
+    /// [`sparse_plan`]), with no sort: each position's occurrences are
+    /// noted as one range of the occurrence stack as the wire is read.
+    /// Returns `false`, having written nothing, when the message is the
+    /// full path's: an unknown field, or a repeated field whose
+    /// occurrences are not together. Same members, same order, same
+    /// rules as [`Self::fields_in_order`].
+    fn fields_sparse(
+        &mut self,
+        m: &'static Message,
+        order: Option<&'static super::schema::KeyOrder>,
+        shows: u64,
+        b: &'a [u8],
+        depth: usize,
+        fresh: bool,
+    ) -> Result<bool, KubeError> {
+        let by_num = order.map_or(m.by_num(), |o| &o.by_num[..]);
+        let count = order.map_or(m.fields.len(), |o| o.fields.len());
+        let field_at = |p: usize| match order {
+            Some(o) => &m.fields[usize::from(o.fields[p])],
+            None => &m.fields[p],
+        };
+        let base = self.occ.len();
+        // Position → (first occurrence << 32 | end), written when the
+        // position's bit in `present` is set and read only then: left
+        // uninitialised, as zeroing 512 bytes per message cost more than
+        // the rest of this path's set-up.
+        let mut slots = [MaybeUninit::<u64>::uninit(); 64];
+        let mut present = 0u64;
+        let mut pos = 0;
+        let mut ok = true;
+        while pos < b.len() {
+            let (n, v) = match crate::wire::next_field(b, &mut pos) {
+                Ok(x) => x,
+                Err(e) => {
+                    self.occ.truncate(base);
+                    return Err(wire_err(m, e));
+                }
+            };
+            let p = usize::from(by_num.get(n as usize).copied().unwrap_or(u16::MAX));
+            if p >= count {
+                ok = false;
+                break;
+            }
+            let k = self.occ.len() as u64;
+            self.occ.push((p as u16, n, v));
+            let bit = 1u64 << p;
+            let slot = &mut slots[p];
+            if present & bit == 0 {
+                present |= bit;
+                slot.write(k << 32 | (k + 1));
+                continue;
+            }
+            // SAFETY: `p`'s bit in `present` is set, so `slot` was written.
+            let run = unsafe { slot.assume_init_mut() };
+            if *run & 0xffff_ffff == k {
+                *run += 1;
+            } else {
+                let f = field_at(p);
+                if f.repeated || f.is_map() {
+                    ok = false;
+                    break;
+                }
+                // A single field again, apart: the last one counts.
+                *run = k << 32 | (k + 1);
+            }
+        }
+        if !ok {
+            self.occ.truncate(base);
+            return Ok(false);
+        }
+        if order.is_some() && fresh {
+            self.sink.members_sorted();
+        }
+        let mut todo = present | shows;
+        let mut r = Ok(true);
+        while todo != 0 {
+            let p = todo.trailing_zeros() as usize;
+            todo &= todo - 1;
+            let f = field_at(p);
+            let (s, e) = if present & (1 << p) != 0 {
+                if f.hidden {
+                    continue;
+                }
+                // SAFETY: `p`'s bit in `present` is set, so `slots[p]`
+                // was written.
+                let slot = unsafe { slots[p].assume_init() };
+                let (s, e) = ((slot >> 32) as usize, (slot & 0xffff_ffff) as usize);
+                // A present single scalar, [`Self::field`]'s rule inline
+                // (the top object's `resourceVersion` never comes here).
+                if let (true, Type::Scalar(sc)) = (f.flat_member, f.ty) {
+                    let v = self.occ[e - 1].2;
+                    let x = if f.omitempty && !f.pointer && wire_zero(sc, v) {
+                        // Still check the wire type so hostile input errors.
+                        if v.wire_type() == sc.wire_type() {
+                            continue;
+                        }
+                        sc.wire_type()
+                    } else {
+                        self.sink.field_key(f);
+                        match self.scalar(sc, v) {
+                            Ok(()) => continue,
+                            Err(x) => x,
+                        }
+                    };
+                    r = Err(type_err(m, f.n, x, v).within(f.json));
+                    break;
+                }
+                (s, e)
+            } else {
+                (base, base)
+            };
+            if let Err(x) = self.field(m, f, s, e, depth) {
+                r = Err(x.within(if f.json.is_empty() { f.name } else { f.json }));
+                break;
+            }
+        }
         self.occ.truncate(base);
         r
     }
@@ -1453,8 +1610,8 @@ pub(crate) mod tests {
     use std::cell::Cell;
 
     thread_local! {
-        /// Set by tests to take the full path where the flat one applies,
-        /// so the two can be compared on the same input.
+        /// Set by tests to take the full path where the flat or the
+        /// sparse one applies, so they can be compared on the same input.
         pub(crate) static FULL_PATH_ONLY: Cell<bool> = const { Cell::new(false) };
     }
 }

@@ -216,6 +216,11 @@ pub(crate) struct Message {
     /// The traversal's plan for a message whose present fields are all
     /// single ([`super::decode`]'s flat path), made on first use.
     pub(crate) flat: OnceLock<Option<Box<[u16]>>>,
+    /// The traversal's sparse plan ([`super::decode`]), per order (schema
+    /// order, then [`KeyOrder`]): the positions whose field shows
+    /// something when absent, as bits; `None` past 64 fields. Made on
+    /// first use.
+    pub(crate) sparse: [OnceLock<Option<u64>>; 2],
 }
 
 /// A message's fields in sorted-key order ([`Message::key_order`]): what
@@ -546,6 +551,7 @@ impl Schema {
             by_num,
             key_order,
             flat: OnceLock::new(),
+            sparse: [OnceLock::new(), OnceLock::new()],
         })
     }
 

@@ -20,8 +20,8 @@ fn both(v: &[u8]) -> (Result<J, KubeError>, Result<J, KubeError>) {
         pretty: false,
         go_escape: false,
     };
-    // The traversal's flat path for small scalar messages writes exactly
-    // what its full path writes, and fails exactly when it fails.
+    // The traversal's flat and sparse paths write exactly what its full
+    // path writes, and fail exactly when it fails.
     let mut full = Vec::new();
     super::decode::tests::FULL_PATH_ONLY.set(true);
     let fr = write_value(v, &mut full, plain);
@@ -58,6 +58,22 @@ fn both(v: &[u8]) -> (Result<J, KubeError>, Result<J, KubeError>) {
     // against the apiserver's own YAML in tests/kube_testdata.rs.)
     let mut y = Vec::new();
     let yr = super::sink_yaml::write_value_rv(v, None, &mut y);
+    // The sparse path (fields in key order without a sort) writes what
+    // the full path writes.
+    let mut y_full = Vec::new();
+    super::decode::tests::FULL_PATH_ONLY.set(true);
+    let yfr = super::sink_yaml::write_value_rv(v, None, &mut y_full);
+    super::decode::tests::FULL_PATH_ONLY.set(false);
+    assert_eq!(
+        yfr.as_ref().map_err(ToString::to_string),
+        yr.as_ref().map_err(ToString::to_string),
+        "YAML: sparse and full paths disagree on failing"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&y_full),
+        String::from_utf8_lossy(&y),
+        "YAML: sparse and full paths differ"
+    );
     assert_eq!(
         yr.is_ok(),
         a.is_ok(),
