@@ -47,7 +47,7 @@ pub trait Sink {
     /// A key that needs no escaping.
     fn key(&mut self, k: &str);
     /// A struct field's key: its JSON name (`f.json`, needing no
-    /// escaping), with what the schema decided once about it (`plain_key`,
+    /// escaping), with what the schema decided once about it (`yaml_key`,
     /// `json_key`).
     fn field_key(&mut self, f: &'static Field) {
         self.key(f.json);

@@ -147,9 +147,10 @@ pub struct Field {
     pub(crate) pointer: bool,
     pub(crate) inline: bool,
     pub(crate) retired: bool,
-    /// `json` is written plain as a YAML key
-    /// ([`super::yaml_scalar::is_plain_name`]), decided once here.
-    pub(crate) plain_key: bool,
+    /// `json` with `:` after it when it is written plain as a YAML key
+    /// ([`super::yaml_scalar::is_plain_name`], decided once here; the
+    /// YAML writer copies it whole), else `""`.
+    pub(crate) yaml_key: Box<str>,
     /// `json` as a JSON member's start, quoted, with `: ` after it (the
     /// JSON writer copies it whole; without the space when compact); `""`
     /// when the name would need escaping (none in these APIs).
@@ -518,7 +519,11 @@ impl Schema {
                 pointer: f.pointer,
                 inline: f.inline,
                 retired: f.retired,
-                plain_key: super::yaml_scalar::is_plain_name(f.json.as_bytes()),
+                yaml_key: if super::yaml_scalar::is_plain_name(f.json.as_bytes()) {
+                    format!("{}:", f.json).into()
+                } else {
+                    Box::default()
+                },
                 json_key: json_member_start(f.json),
                 hidden: f.json == "-",
                 absent_skip,

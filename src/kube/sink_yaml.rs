@@ -51,8 +51,13 @@ enum At {
     AfterDash,
 }
 
-/// Indentation, copied rather than filled byte by byte.
-static SPACES: [u8; 128] = [b' '; 128];
+/// A line break and indentation, copied rather than filled byte by byte
+/// (from index 1: indentation alone).
+static NL_SPACES: [u8; 129] = {
+    let mut t = [b' '; 129];
+    t[0] = b'\n';
+    t
+};
 
 /// YAML text appended to a buffer.
 pub struct YamlEmitter<'o> {
@@ -103,9 +108,23 @@ impl<'o> YamlEmitter<'o> {
     }
 
     fn spaces(&mut self, n: usize) {
-        match SPACES.get(..n) {
+        match NL_SPACES.get(1..=n) {
             Some(run) => self.out.extend_from_slice(run),
             None => self.out.resize(self.out.len() + n, b' '),
+        }
+    }
+
+    /// A line break when `newline`, then `n` spaces.
+    #[inline]
+    fn newline_spaces(&mut self, newline: bool, n: usize) {
+        match NL_SPACES.get(usize::from(!newline)..=n) {
+            Some(run) => self.out.extend_from_slice(run),
+            None => {
+                if newline {
+                    self.out.push(b'\n');
+                }
+                self.out.resize(self.out.len() + n, b' ');
+            }
         }
     }
 
@@ -300,31 +319,24 @@ impl<'o> YamlEmitter<'o> {
         }
     }
 
-    /// `plain`: `k` is known to be written as it is
-    /// ([`super::yaml_scalar::is_plain_name`]).
-    fn map_key(&mut self, k: &str, plain: bool) {
-        let Some(f) = self.stack.last_mut() else {
-            return;
-        };
+    /// A new member of the open map: its line and indentation, and the
+    /// key kept for the sort when the map's keys do not come sorted.
+    /// Returns the keys' column (`None` outside a map).
+    #[inline]
+    fn member(&mut self, k: &str) -> Option<usize> {
+        let f = self.stack.last_mut()?;
         f.count += 1;
         if f.count == 1 && self.at == At::AfterDash {
             f.inline = true;
         }
         let col = f.col;
         let sorted = f.sorted;
-        match self.at {
-            At::AfterDash => {}
-            At::AfterColon => {
-                self.out.push(b'\n');
-                self.spaces(col);
-            }
-            At::LineStart => self.spaces(col),
-        }
         let member_start = if self.at == At::AfterDash {
             // The first key of a sequence item's map shares the dash's
             // line; its text starts after the dash so moving it keeps `- `.
             self.out.len()
         } else {
+            self.newline_spaces(self.at == At::AfterColon, col);
             self.out.len() - col
         };
         if !sorted {
@@ -332,13 +344,21 @@ impl<'o> YamlEmitter<'o> {
             self.keys.extend_from_slice(k.as_bytes());
             self.members.push((ks, self.keys.len(), member_start));
         }
-        if plain {
-            self.out.extend_from_slice(k.as_bytes());
-            self.column = col + k.len() + 1;
-            self.out.push(b':');
-            self.at = At::AfterColon;
-            return;
-        }
+        Some(col)
+    }
+
+    /// A key that is written as it is, `:` included (a field's
+    /// [`Field::yaml_key`]).
+    #[inline]
+    fn plain_key(&mut self, k: &str, with_colon: &[u8]) {
+        let Some(col) = self.member(k) else { return };
+        self.out.extend_from_slice(with_colon);
+        self.column = col + with_colon.len();
+        self.at = At::AfterColon;
+    }
+
+    fn map_key(&mut self, k: &str) {
+        let Some(col) = self.member(k) else { return };
         let key_start = self.out.len();
         if write_key(self.out, k, col) {
             self.column = col + chars(&self.out[key_start..]) + 1;
@@ -394,16 +414,20 @@ impl Sink for YamlEmitter<'_> {
     }
 
     fn key(&mut self, k: &str) {
-        self.map_key(k, false);
+        self.map_key(k);
     }
 
     fn field_key(&mut self, f: &'static Field) {
-        self.map_key(f.json, f.plain_key);
+        if f.yaml_key.is_empty() {
+            self.map_key(f.json);
+        } else {
+            self.plain_key(f.json, f.yaml_key.as_bytes());
+        }
     }
 
     fn key_bytes(&mut self, k: &[u8]) {
         let k = String::from_utf8_lossy(k);
-        self.map_key(&k, false);
+        self.map_key(&k);
     }
 
     fn null(&mut self) {

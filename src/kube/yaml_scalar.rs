@@ -667,7 +667,17 @@ pub(crate) fn write_value(out: &mut Vec<u8>, s: &str, space: bool, column: usize
 /// building a scan.
 #[inline]
 pub(crate) fn is_quiet_plain(b: &[u8]) -> bool {
-    !b.is_empty() && all_quiet(b) && !leading_indicators(b) && !reads_as_non_string(b)
+    let Some(&c) = b.first() else { return false };
+    if !all_quiet(b) {
+        return false;
+    }
+    // A letter is no indicator, and starts no other type's spelling
+    // unless it starts one of the short words (names, images and most
+    // values start so: one test instead of two scans).
+    if c.is_ascii_alphabetic() && (!MAY_START_NON_STRING[usize::from(c)] || b.len() > 5) {
+        return true;
+    }
+    !leading_indicators(b) && !reads_as_non_string(b)
 }
 
 /// The scan of `b` when `b` is UTF-8 (`None` when it is not): ASCII text,
