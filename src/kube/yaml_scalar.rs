@@ -10,8 +10,6 @@
 //! the output buffer: one classifying pass over the bytes, then a copy (or a
 //! folding/escaping pass for the strings that need one), no allocation.
 
-use super::text_scan::plain_blocks;
-
 /// The column past which go-yaml folds a line at the next single space.
 const WIDTH: usize = 80;
 /// Keys longer than this (in bytes) are written as `? key` / `: value`.
@@ -146,36 +144,20 @@ const HASH: u8 = 4;
 const OTHER: u8 = 8;
 
 /// Whether every byte is printable ASCII other than space, `:` and `#`
-/// (`CLASS` 0). Long strings (config data, certificates, base64: most of
-/// the text of a large cluster) sixteen bytes per vector test, short ones
-/// eight at a time without a branch per byte.
+/// (`CLASS` 0). From eight bytes up, sixteen bytes per vector test
+/// ([`super::text_scan::plain_len`]; eight to fifteen in one), below that
+/// without a branch per byte.
 #[inline]
 fn all_quiet(s: &[u8]) -> bool {
-    #[inline(always)]
-    fn quiet(b: u8) -> bool {
-        b.wrapping_sub(0x21) < 0x7F - 0x21 && b != b':' && b != b'#'
-    }
-    #[inline(always)]
-    fn block(c: &[u8]) -> bool {
-        c.iter().fold(true, |a, &b| a & quiet(b))
-    }
     let n = s.len();
-    if n >= 32 {
-        // Sixteen at a time (SSE2, `kube::text_scan`); below 0x21 as a
-        // signed byte is a control, a space or any byte from 0x80.
-        let i = plain_blocks(s, 0x21, [0x7f, b':', b'#']);
-        // The rest as the last sixteen bytes (some tested twice).
-        n - i < 16 && (i == n || block(&s[n - 16..]))
-    } else if n >= 8 {
-        // Short strings, most keys and values: eight at a time, the last
-        // eight overlapping, no branch per byte.
-        let mut ok = block(&s[n - 8..]);
-        for c in s.chunks_exact(8) {
-            ok &= block(c);
-        }
-        ok
+    if n >= 8 {
+        // Below 0x21 as a signed byte: a control, a space or any byte
+        // from 0x80.
+        super::text_scan::plain_len(s, 0x21, [0x7f, b':', b'#']) == n
     } else {
-        block(s)
+        s.iter().fold(true, |a, &b| {
+            a & (b.wrapping_sub(0x21) < 0x7F - 0x21 && b != b':' && b != b'#')
+        })
     }
 }
 
