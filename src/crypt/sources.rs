@@ -169,12 +169,14 @@ pub(crate) fn is_key_secret(etcd_key: &[u8]) -> bool {
 
 /// kube-apiserver's Secrets only (openshift/oauth-apiserver store none).
 fn classify(etcd_key: &[u8]) -> Option<KeySecret> {
-    // Every name below starts with `encryption-` and follows the namespace's
-    // `/`: keys without that byte string cannot match, and are most keys of
-    // a store, so they are turned away before the (much dearer) path parse.
-    static NAME_START: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"/encryption-"));
-    NAME_START.find(etcd_key)?;
+    // Every name below starts with `encryption-` and is the key's last
+    // segment: keys whose last segment does not start so cannot match, and
+    // are most keys of a store, so they are turned away (a short search
+    // back from the end) before the (much dearer) path parse.
+    let name_at = memchr::memrchr(b'/', etcd_key)? + 1;
+    if !etcd_key[name_at..].starts_with(b"encryption-") {
+        return None;
+    }
     let (ns, name) = key::resource_path(etcd_key)
         .filter(|p| p.api_server() == Some(ApiServer::Kube))
         .and_then(|_| key::secret_place(etcd_key))?;

@@ -325,20 +325,33 @@ pub(crate) fn parse(key: &[u8]) -> Option<StorageKey<'_>> {
     }
     let rest = key.strip_prefix('/')?;
     let end = rest.find('/')?;
-    parse_with_prefix(key.as_bytes(), &key[..end + 1])
+    parse_str_with_prefix(key, &key[..end + 1])
 }
 
 /// Parses a key under a known etcd prefix (e.g. `/registry` or a custom
 /// multi-segment `/a/b`; a trailing `/` is optional).
 pub(crate) fn parse_with_prefix<'a>(key: &'a [u8], prefix: &str) -> Option<StorageKey<'a>> {
-    let key = std::str::from_utf8(key).ok()?;
+    parse_str_with_prefix(std::str::from_utf8(key).ok()?, prefix)
+}
+
+/// [`parse_with_prefix`] of a key already known to be UTF-8.
+fn parse_str_with_prefix<'a>(key: &'a str, prefix: &str) -> Option<StorageKey<'a>> {
     let p = prefix.trim_end_matches('/');
     let rest = key.strip_prefix(p)?.strip_prefix('/')?;
     let prefix = &key[..p.len()];
-    let segs: Vec<&str> = rest.split('/').collect();
-    if segs.iter().any(|s| s.is_empty()) {
-        return None;
+    // At most four segments (a two-segment resource prefix, a namespace
+    // and a name), none empty; gathered without an allocation, as every
+    // key of a store is parsed when a query filters them.
+    let mut held = [""; 4];
+    let mut n = 0;
+    for s in rest.split('/') {
+        if s.is_empty() || n == held.len() {
+            return None;
+        }
+        held[n] = s;
+        n += 1;
     }
+    let segs = &held[..n];
     // How many segments form the resource prefix.
     let rp_len = if segs[0].contains('.') || TWO_SEGMENT.contains(&segs[0]) {
         2
