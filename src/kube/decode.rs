@@ -535,17 +535,26 @@ fn sparse_plan(m: &'static Message, order: Option<&[u16]>) -> Option<u64> {
 /// fields are single (no repeated or map field), known, shown as
 /// themselves, each once and in schema order, each of its wire type (a
 /// message's length-delimited), and every field it lacks shows nothing
-/// when absent. Anything else (unknown, repeated or out-of-order fields,
-/// wire errors) is the full path's.
+/// when absent; for a sink that sorts keys, `key_pos` (field number →
+/// position in [`super::schema::KeyOrder`]): their keys come in that
+/// order too (an env var's `name`, `value`). Anything else (unknown,
+/// repeated or out-of-order fields, wire errors) is the full path's.
 #[inline]
-fn flat_applies(m: &'static Message, plan: &[u16], b: &[u8]) -> bool {
+fn flat_applies(m: &'static Message, plan: &[u16], key_pos: Option<&[u16]>, b: &[u8]) -> bool {
     let mut pos = 0;
     let mut next = 0;
+    let mut next_key = 0;
     while pos < b.len() {
         let Ok((n, v)) = crate::wire::next_field(b, &mut pos) else {
             return false;
         };
         let Some(i) = m.index_of(n) else { return false };
+        if let Some(kp) = key_pos {
+            match kp.get(n as usize) {
+                Some(&k) if k != u16::MAX && k >= next_key => next_key = k + 1,
+                _ => return false,
+            }
+        }
         let f = &m.fields[i];
         if i < next || !f.flat_member || plan[i] != plan[next] {
             return false;
@@ -707,17 +716,25 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
             return self.wrapper(m, b, m.go == GoKind::Map, depth);
         }
         // A message of single fields (an env var, a port, a mount),
-        // below the top object's metadata and with keys in schema order:
-        // written as its fields come on the wire, with `field`'s rules
-        // for a present field.
+        // below the top object's metadata, whose fields come in the
+        // order the sink prints them (schema order, or for a sink that
+        // sorts keys, key order): written as its fields come on the
+        // wire, with `field`'s rules for a present field.
         #[cfg(test)]
         let flat_off = tests::FULL_PATH_ONLY.get();
         #[cfg(not(test))]
         let flat_off = false;
-        if let (false, false, 2.., Some(b)) = (flat_off, S::SORTED_KEYS, depth, b) {
-            if let Some(plan) = m.flat.get_or_init(|| flat_plan(m)) {
-                if flat_applies(m, plan, b) {
-                    return self.flat(m, b, depth);
+        if let (false, 2.., Some(b)) = (flat_off, depth, b) {
+            let key_pos = if S::SORTED_KEYS {
+                m.key_order().map(|o| &o.by_num[..])
+            } else {
+                None
+            };
+            if !S::SORTED_KEYS || key_pos.is_some() {
+                if let Some(plan) = m.flat.get_or_init(|| flat_plan(m)) {
+                    if flat_applies(m, plan, key_pos, b) {
+                        return self.flat(m, b, depth);
+                    }
                 }
             }
         }
@@ -730,6 +747,9 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
     /// A message [`flat_applies`] to.
     fn flat(&mut self, m: &'static Message, b: &'a [u8], depth: usize) -> Result<(), KubeError> {
         self.sink.begin_object();
+        if S::SORTED_KEYS {
+            self.sink.members_sorted();
+        }
         let mut pos = 0;
         while pos < b.len() {
             let Ok((n, v)) = crate::wire::next_field(b, &mut pos) else {
