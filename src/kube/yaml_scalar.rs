@@ -776,10 +776,19 @@ pub(crate) fn write_key(out: &mut Vec<u8>, s: &str, column: usize) -> bool {
     if b.len() > SIMPLE_KEY_MAX {
         return false;
     }
-    if is_plain_name(b) {
+    // Names, and most map keys (`app.kubernetes.io/name`,
+    // `pod-template-hash`): what the scan and `style` decide for them,
+    // found without them.
+    if is_plain_name(b) || is_quiet_plain(b) {
         out.extend_from_slice(b);
         return true;
     }
+    write_key_scanned(out, b, column)
+}
+
+/// [`write_key`] of a key of at most [`SIMPLE_KEY_MAX`] bytes, by its
+/// scan and style.
+fn write_key_scanned(out: &mut Vec<u8>, b: &[u8], column: usize) -> bool {
     let sc = scan(b);
     if sc.multiline {
         return false;

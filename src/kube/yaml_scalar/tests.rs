@@ -375,6 +375,12 @@ fn quiet_plain_strings_are_written_as_the_full_path_writes_them() {
             let mut full = Vec::new();
             write_value(&mut full, text, true, column, 4);
             assert_eq!(full, [b" ", s, b"\n"].concat(), "{text:?} at {column}");
+            // As a key, too (the key path's shortcut takes it).
+            if s.len() <= SIMPLE_KEY_MAX {
+                let mut key = Vec::new();
+                assert!(write_key_scanned(&mut key, s, column), "{text:?}");
+                assert_eq!(key, s, "{text:?} as a key at {column}");
+            }
         }
     }
     each_string(
