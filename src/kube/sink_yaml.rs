@@ -76,17 +76,59 @@ pub struct YamlEmitter<'o> {
     text: Vec<u8>,
 }
 
+/// An emitter's working stacks, kept per thread between emitters (one
+/// per object of a listing), so an object allocates none of them.
+#[derive(Default)]
+struct Spare {
+    stack: Vec<Frame>,
+    keys: Vec<u8>,
+    members: Vec<(usize, usize, usize)>,
+    scratch: Vec<u8>,
+    text: Vec<u8>,
+}
+
+thread_local! {
+    static SPARE: std::cell::RefCell<Spare> = std::cell::RefCell::default();
+}
+
+impl Drop for YamlEmitter<'_> {
+    fn drop(&mut self) {
+        let mut spare = Spare {
+            stack: std::mem::take(&mut self.stack),
+            keys: std::mem::take(&mut self.keys),
+            members: std::mem::take(&mut self.members),
+            scratch: std::mem::take(&mut self.scratch),
+            text: std::mem::take(&mut self.text),
+        };
+        spare.stack.clear();
+        spare.keys.clear();
+        spare.members.clear();
+        spare.scratch.clear();
+        spare.text.clear();
+        let _ = SPARE.try_with(|s| {
+            if let Ok(mut s) = s.try_borrow_mut() {
+                *s = spare;
+            }
+        });
+    }
+}
+
 impl<'o> YamlEmitter<'o> {
     pub fn new(out: &'o mut Vec<u8>) -> Self {
+        let spare = SPARE
+            .try_with(|s| s.try_borrow_mut().map(|mut s| std::mem::take(&mut *s)))
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default();
         YamlEmitter {
             out,
-            stack: Vec::new(),
+            stack: spare.stack,
             at: At::LineStart,
-            keys: Vec::new(),
-            members: Vec::new(),
-            scratch: Vec::new(),
+            keys: spare.keys,
+            members: spare.members,
+            scratch: spare.scratch,
             column: 0,
-            text: Vec::new(),
+            text: spare.text,
         }
     }
 
