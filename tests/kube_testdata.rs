@@ -97,8 +97,11 @@ fn upstream_api_testdata_round_trips_byte_exact() {
         let want_yaml = std::fs::read_to_string(pb.with_extension("yaml"))
             .unwrap_or_else(|e| panic!("{stem}.yaml: {e}"));
         let mut y = Vec::new();
-        let mut sink = etcdsnap::kube::sink_yaml::YamlEmitter::new(&mut y);
-        match etcdsnap::kube::decode::protobuf(&bytes, hint, None, &mut sink) {
+        let written = {
+            let mut sink = etcdsnap::kube::sink_yaml::YamlEmitter::new(&mut y);
+            etcdsnap::kube::decode::protobuf(&bytes, hint, None, &mut sink)
+        };
+        match written {
             Ok(()) if y == want_yaml.as_bytes() => {}
             Ok(()) => failures.push(format!(
                 "{stem}: YAML differs:\n{}\n--- want ---\n{want_yaml}",
