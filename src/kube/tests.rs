@@ -420,6 +420,16 @@ fn deep_nesting_is_refused_without_overflowing_the_stack() {
             let mut out = Vec::new();
             let e = write_message(PROPS, &deep, &mut out, Style::COMPACT).unwrap_err();
             assert!(matches!(e, KubeError::TooDeep { .. }), "{e}");
+            // YAML (its routes keep more per level: the sparse route's
+            // occurrence ranges, the emitter's frames).
+            let yaml = |b: &[u8]| {
+                let mut y = Vec::new();
+                let mut sink = super::sink_yaml::YamlEmitter::new(&mut y);
+                super::decode::message(PROPS, b, &mut sink)
+            };
+            assert!(yaml(&ok).is_ok());
+            let e = yaml(&deep).unwrap_err();
+            assert!(matches!(e, KubeError::TooDeep { .. }), "{e}");
             // Unknown types nest generically; depth is capped there too.
             let mut g: Vec<u8> = vec![0x08, 0x01];
             for _ in 0..5000 {
