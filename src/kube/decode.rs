@@ -85,6 +85,28 @@ pub trait Sink {
     fn over_limit(&self) -> Option<(usize, usize)> {
         None
     }
+    /// Whether the sink can go back to a [`Mark`] ([`Sink::rewind`]): the
+    /// traversal then writes a message by the flat route as it reads it,
+    /// and goes back when the message turns out not to be flat, instead
+    /// of reading it twice.
+    const REWINDS: bool = false;
+    /// Where the output stands now (only with [`Sink::REWINDS`]).
+    fn mark(&self) -> Mark {
+        Mark::default()
+    }
+    /// Drops everything written since `mark` was taken, state included.
+    fn rewind(&mut self, _mark: Mark) {}
+}
+
+/// A point of a rewinding sink's output ([`Sink::mark`]): each layer of
+/// sink keeps its own part (a text sink its length and line state,
+/// [`Bounded`] its count).
+#[derive(Clone, Copy, Default)]
+pub struct Mark {
+    pub(crate) len: usize,
+    pub(crate) indent: usize,
+    pub(crate) flags: u8,
+    pub(crate) counted: usize,
 }
 
 /// Emits `n` as [`Sink::i64`] when it is a 64-bit signed integer;
@@ -237,6 +259,17 @@ impl<S: Sink> Sink for Bounded<'_, S> {
     }
     fn over_limit(&self) -> Option<(usize, usize)> {
         (self.bytes > self.limit).then_some((self.stored, self.limit))
+    }
+    const REWINDS: bool = S::REWINDS;
+    fn mark(&self) -> Mark {
+        Mark {
+            counted: self.bytes,
+            ..self.inner.mark()
+        }
+    }
+    fn rewind(&mut self, mark: Mark) {
+        self.bytes = mark.counted;
+        self.inner.rewind(mark);
     }
 }
 
@@ -531,46 +564,6 @@ fn sparse_plan(m: &'static Message, order: Option<&[u16]>) -> Option<u64> {
     Some(shows)
 }
 
-/// Whether message `b` takes the flat path ([`Traversal::flat`]): its
-/// fields are single (no repeated or map field), known, shown as
-/// themselves, each once and in schema order, each of its wire type (a
-/// message's length-delimited), and every field it lacks shows nothing
-/// when absent; for a sink that sorts keys, `key_pos` (field number →
-/// position in [`super::schema::KeyOrder`]): their keys come in that
-/// order too (an env var's `name`, `value`). Anything else (unknown,
-/// repeated or out-of-order fields, wire errors) is the full path's.
-#[inline]
-fn flat_applies(m: &'static Message, plan: &[u16], key_pos: Option<&[u16]>, b: &[u8]) -> bool {
-    let mut pos = 0;
-    let mut next = 0;
-    let mut next_key = 0;
-    while pos < b.len() {
-        let Ok((n, v)) = crate::wire::next_field(b, &mut pos) else {
-            return false;
-        };
-        let Some(i) = m.index_of(n) else { return false };
-        if let Some(kp) = key_pos {
-            match kp.get(n as usize) {
-                Some(&k) if k != u16::MAX && k >= next_key => next_key = k + 1,
-                _ => return false,
-            }
-        }
-        let f = &m.fields[i];
-        if i < next || !f.flat_member || plan[i] != plan[next] {
-            return false;
-        }
-        let typed = match f.ty {
-            Type::Scalar(sc) => v.wire_type() == sc.wire_type(),
-            Type::Message(_) => matches!(v, W::Bytes(_)) && f.message().is_some(),
-        };
-        if !typed {
-            return false;
-        }
-        next = i + 1;
-    }
-    plan[m.fields.len()] == plan[next]
-}
-
 /// Go `omitempty` on a value of message type: only slices and maps can be empty.
 fn is_collection(m: &Message) -> bool {
     m.go != GoKind::Struct || matches!(m.special, Some(Special::Array | Special::Map))
@@ -629,6 +622,12 @@ struct Traversal<'s, 'a, S: Sink> {
     occ: Vec<Occ<'a>>,
     /// Scratch stack of map entries (key, value).
     entries: Vec<(Cow<'a, [u8]>, Option<W<'a>>)>,
+    /// A message is being written by the flat route as it is read
+    /// ([`Sink::REWINDS`]): an error below it goes up to the outermost such
+    /// message, which writes itself again by the full path.
+    trying: bool,
+    /// Writing again after an error: the flat route only where checked first.
+    checked_only: bool,
 }
 
 impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
@@ -640,6 +639,8 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
             // once: growing from empty was a few reallocations per object.
             occ: Vec::with_capacity(256),
             entries: Vec::new(),
+            trying: false,
+            checked_only: false,
         }
     }
 
@@ -732,53 +733,119 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
             };
             if !S::SORTED_KEYS || key_pos.is_some() {
                 if let Some(plan) = m.flat.get_or_init(|| flat_plan(m)) {
-                    if flat_applies(m, plan, key_pos, b) {
-                        return self.flat(m, b, depth);
+                    if S::REWINDS && !self.checked_only {
+                        // Written as read; rewound when it is not flat.
+                        let mark = self.sink.mark();
+                        let outer = !self.trying;
+                        self.trying = true;
+                        let r = self.flat::<true>(m, plan, key_pos, b, depth);
+                        self.trying = !outer;
+                        match r {
+                            Ok(true) => return Ok(()),
+                            Ok(false) => self.sink.rewind(mark),
+                            Err(e) if !outer => return Err(e),
+                            // The error as the full path words it, without
+                            // trying again below (at most twice the work).
+                            Err(_) => {
+                                self.sink.rewind(mark);
+                                self.checked_only = true;
+                                let r = self.object(m, b, depth);
+                                self.checked_only = false;
+                                return r;
+                            }
+                        }
+                    } else if self.flat::<false>(m, plan, key_pos, b, depth)? {
+                        return self.flat::<true>(m, plan, key_pos, b, depth).map(|_| ());
                     }
                 }
             }
         }
+        self.object(m, b.unwrap_or(&[]), depth)
+    }
+
+    /// A struct by the full path (or the sparse one).
+    fn object(&mut self, m: &'static Message, b: &'a [u8], depth: usize) -> Result<(), KubeError> {
         self.sink.begin_object();
-        self.fields_of(m, b.unwrap_or(&[]), depth, None, true, &[])?;
+        self.fields_of(m, b, depth, None, true, &[])?;
         self.sink.end_object();
         Ok(())
     }
 
-    /// A message [`flat_applies`] to.
-    fn flat(&mut self, m: &'static Message, b: &'a [u8], depth: usize) -> Result<(), KubeError> {
-        self.sink.begin_object();
-        if S::SORTED_KEYS {
-            self.sink.members_sorted();
+    /// The flat route for message `b`: its fields are single (no repeated
+    /// or map field), known, shown as themselves, each once and in schema
+    /// order, each of its wire type (a message's length-delimited), and
+    /// every field it lacks shows nothing when absent (`plan`,
+    /// [`flat_plan`]); for a sink that sorts keys, `key_pos` (field number
+    /// → position in [`super::schema::KeyOrder`]): their keys come in that
+    /// order too (an env var's `name`, `value`). `false` at the first thing
+    /// the route does not take (unknown, repeated or out-of-order fields,
+    /// wire errors: the full path's), having written part of the object
+    /// when `EMIT`; without `EMIT` only the check, writing nothing.
+    fn flat<const EMIT: bool>(
+        &mut self,
+        m: &'static Message,
+        plan: &[u16],
+        key_pos: Option<&[u16]>,
+        b: &'a [u8],
+        depth: usize,
+    ) -> Result<bool, KubeError> {
+        if EMIT {
+            self.sink.begin_object();
+            if S::SORTED_KEYS {
+                self.sink.members_sorted();
+            }
         }
         let mut pos = 0;
+        let mut next = 0;
+        let mut next_key = 0;
         while pos < b.len() {
             let Ok((n, v)) = crate::wire::next_field(b, &mut pos) else {
-                break;
+                return Ok(false);
             };
-            let Some(f) = m.index_of(n).map(|i| &m.fields[i]) else {
-                continue;
+            let Some(i) = m.index_of(n) else {
+                return Ok(false);
             };
+            if let Some(kp) = key_pos {
+                match kp.get(n as usize) {
+                    Some(&k) if k != u16::MAX && k >= next_key => next_key = k + 1,
+                    _ => return Ok(false),
+                }
+            }
+            let f = &m.fields[i];
+            if i < next || !f.flat_member || plan[i] != plan[next] {
+                return Ok(false);
+            }
+            next = i + 1;
             match (f.ty, v) {
                 (Type::Scalar(sc), _) => {
-                    if f.omitempty && !f.pointer && wire_zero(sc, v) {
+                    if v.wire_type() != sc.wire_type() {
+                        return Ok(false);
+                    }
+                    if !EMIT || f.omitempty && !f.pointer && wire_zero(sc, v) {
                         continue;
                     }
                     self.sink.field_key(f);
-                    self.scalar(sc, v)
-                        .map_err(|x| type_err(m, f.n, x, v).within(f.json))?;
-                }
-                (Type::Message(_), W::Bytes(mb)) => {
-                    if let Some(mm) = f.message() {
-                        self.message_member(f, mm, Some(mb), depth)
-                            .map_err(|x| x.within(f.json))?;
+                    if self.scalar(sc, v).is_err() {
+                        return Ok(false);
                     }
                 }
-                // Not taken: `flat_applies` checked the wire types.
-                (Type::Message(_), _) => {}
+                (Type::Message(_), W::Bytes(mb)) => match f.message() {
+                    Some(mm) if EMIT => self
+                        .message_member(f, mm, Some(mb), depth)
+                        .map_err(|x| x.within(f.json))?,
+                    Some(_) => {}
+                    None => return Ok(false),
+                },
+                (Type::Message(_), _) => return Ok(false),
             }
         }
-        self.sink.end_object();
-        Ok(())
+        if plan[m.fields.len()] != plan[next] {
+            return Ok(false);
+        }
+        if EMIT {
+            self.sink.end_object();
+        }
+        Ok(true)
     }
 
     fn empty_collection(&mut self, is_map: bool) {

@@ -336,6 +336,25 @@ impl Drop for JsonEmitter<'_> {
 }
 
 impl Sink for JsonEmitter<'_> {
+    const REWINDS: bool = true;
+
+    #[inline]
+    fn mark(&self) -> super::decode::Mark {
+        super::decode::Mark {
+            len: self.out.len(),
+            indent: self.indent,
+            flags: u8::from(self.need_comma) | u8::from(self.after_key) << 1,
+            counted: 0,
+        }
+    }
+
+    fn rewind(&mut self, mark: super::decode::Mark) {
+        self.out.truncate(mark.len);
+        self.indent = mark.indent;
+        self.need_comma = mark.flags & 1 != 0;
+        self.after_key = mark.flags & 2 != 0;
+    }
+
     #[inline]
     fn begin_object(&mut self) {
         self.open(b'{');
