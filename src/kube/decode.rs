@@ -99,13 +99,12 @@ pub trait Sink {
 }
 
 /// A point of a rewinding sink's output ([`Sink::mark`]): each layer of
-/// sink keeps its own part (a text sink its length and line state,
+/// sink keeps its own part (a text sink its length and its own state,
 /// [`Bounded`] its count).
 #[derive(Clone, Copy, Default)]
 pub struct Mark {
     pub(crate) len: usize,
-    pub(crate) indent: usize,
-    pub(crate) flags: u8,
+    pub(crate) state: [usize; 6],
     pub(crate) counted: usize,
 }
 
@@ -726,14 +725,14 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
         #[cfg(not(test))]
         let flat_off = false;
         if let (false, 2.., Some(b)) = (flat_off, depth, b) {
-            let key_pos = if S::SORTED_KEYS {
-                m.key_order().map(|o| &o.by_num[..])
-            } else {
-                None
-            };
+            let order = if S::SORTED_KEYS { m.key_order() } else { None };
+            let key_pos = order.map(|o| &o.by_num[..]);
             if !S::SORTED_KEYS || key_pos.is_some() {
                 if let Some(plan) = m.flat.get_or_init(|| flat_plan(m)) {
-                    if S::REWINDS && !self.checked_only {
+                    // Not where keys sort otherwise than the fields (a
+                    // Service's ports): most such messages are not flat,
+                    // and are told so sooner by the check alone.
+                    if S::REWINDS && !self.checked_only && order.is_none_or(|o| o.follows_fields) {
                         // Written as read; rewound when it is not flat.
                         let mark = self.sink.mark();
                         let outer = !self.trying;

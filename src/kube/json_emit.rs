@@ -342,17 +342,24 @@ impl Sink for JsonEmitter<'_> {
     fn mark(&self) -> super::decode::Mark {
         super::decode::Mark {
             len: self.out.len(),
-            indent: self.indent,
-            flags: u8::from(self.need_comma) | u8::from(self.after_key) << 1,
+            state: [
+                self.indent,
+                usize::from(self.need_comma),
+                usize::from(self.after_key),
+                0,
+                0,
+                0,
+            ],
             counted: 0,
         }
     }
 
     fn rewind(&mut self, mark: super::decode::Mark) {
+        let [indent, need_comma, after_key, ..] = mark.state;
         self.out.truncate(mark.len);
-        self.indent = mark.indent;
-        self.need_comma = mark.flags & 1 != 0;
-        self.after_key = mark.flags & 2 != 0;
+        self.indent = indent;
+        self.need_comma = need_comma != 0;
+        self.after_key = after_key != 0;
     }
 
     #[inline]

@@ -233,6 +233,10 @@ pub(crate) struct KeyOrder {
     pub fields: Vec<u16>,
     /// Field number → position (`u16::MAX` = unknown).
     pub by_num: Vec<u16>,
+    /// The keys sort in the fields' own order (an env var's `name`,
+    /// `value`, `valueFrom`), so fields read in schema order come in key
+    /// order too.
+    pub follows_fields: bool,
     /// The positions `apiVersion` and `kind` take among the fields, for a
     /// top-level object that shows them; `None` when a field has one of
     /// those keys.
@@ -314,9 +318,11 @@ fn key_order(fields: &[Field], by_num: &[u16]) -> Option<KeyOrder> {
         .iter()
         .map(|&i| pos_of.get(i as usize).copied().unwrap_or(u16::MAX))
         .collect();
+    let follows_fields = pos_of.windows(2).all(|w| w[0] < w[1]);
     Some(KeyOrder {
         fields: order,
         by_num,
+        follows_fields,
         type_meta,
     })
 }

@@ -10,7 +10,7 @@
 
 use serde_json::Value as J;
 
-use super::decode::Sink;
+use super::decode::{Mark, Sink};
 use super::schema::Field;
 use super::yaml_scalar::{
     chars, is_quiet_plain, key_less_bytes, scan_utf8, sort_by_less, write_base64, write_key,
@@ -41,6 +41,7 @@ struct Frame {
 
 /// Where the next value goes.
 #[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(usize)]
 enum At {
     /// At the start of a line (top level, or a sequence item to come).
     LineStart,
@@ -434,6 +435,47 @@ fn digits(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
 
 impl Sink for YamlEmitter<'_> {
     const SORTED_KEYS: bool = true;
+    const REWINDS: bool = true;
+
+    /// The output's length, the open containers, and what a value written
+    /// in the innermost one changes of it (its member count, whether its
+    /// first member shares a dash's line) and of the line.
+    fn mark(&self) -> Mark {
+        let (count, inline) = self
+            .stack
+            .last()
+            .map_or((0, false), |f| (f.count, f.inline));
+        Mark {
+            len: self.out.len(),
+            state: [
+                self.stack.len(),
+                count,
+                usize::from(inline) | (self.at as usize) << 1,
+                self.column,
+                self.keys.len(),
+                self.members.len(),
+            ],
+            counted: 0,
+        }
+    }
+
+    fn rewind(&mut self, mark: Mark) {
+        let [depth, count, flags, column, keys, members] = mark.state;
+        self.out.truncate(mark.len);
+        self.stack.truncate(depth);
+        if let Some(f) = self.stack.last_mut() {
+            f.count = count;
+            f.inline = flags & 1 != 0;
+        }
+        self.at = match flags >> 1 {
+            0 => At::LineStart,
+            1 => At::AfterColon,
+            _ => At::AfterDash,
+        };
+        self.column = column;
+        self.keys.truncate(keys);
+        self.members.truncate(members);
+    }
 
     fn members_sorted(&mut self) {
         self.sorted_members();
