@@ -13,7 +13,7 @@ use serde_json::Value as J;
 
 use super::decode::Sink;
 use super::schema::Field;
-use super::text_scan::plain_len;
+use super::text_scan::{append_prefix, plain_len};
 
 /// Output style.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,7 +135,7 @@ impl<'o> JsonEmitter<'o> {
             let from = usize::from(!comma);
             let to = 2 + 2 * self.indent;
             if to <= COMMA_NEWLINE_SPACES.len() {
-                self.out.extend_from_slice(&COMMA_NEWLINE_SPACES[from..to]);
+                append_prefix(&mut self.out, &COMMA_NEWLINE_SPACES[from..], to - from);
             } else {
                 self.out.extend_from_slice(&COMMA_NEWLINE_SPACES[from..]);
                 for _ in COMMA_NEWLINE_SPACES.len()..to {
@@ -396,15 +396,14 @@ impl Sink for JsonEmitter<'_> {
     #[inline]
     fn field_key(&mut self, f: &'static Field) {
         // `"name": ` as the schema spelled it once.
-        let Some(k) = f
-            .json_key
-            .as_bytes()
-            .get(..f.json_key.len() - usize::from(!self.style.pretty))
-        else {
+        if f.json_key.is_empty() {
             return self.key(f.json);
-        };
+        }
         self.key_pre();
-        self.out.extend_from_slice(k);
+        let len = f.json.len() + 4 - usize::from(!self.style.pretty);
+        if !append_prefix(&mut self.out, f.json_key.as_bytes(), len) {
+            self.out.extend_from_slice(f.json_key.as_bytes());
+        }
         self.after_key = true;
     }
 

@@ -147,13 +147,16 @@ pub struct Field {
     pub(crate) pointer: bool,
     pub(crate) inline: bool,
     pub(crate) retired: bool,
-    /// `json` with `:` after it when it is written plain as a YAML key
-    /// ([`super::yaml_scalar::is_plain_name`], decided once here; the
-    /// YAML writer copies it whole), else `""`.
+    /// `json` with `:` after it (`json.len() + 1` bytes) when it is
+    /// written plain as a YAML key ([`super::yaml_scalar::is_plain_name`],
+    /// decided once here; the YAML writer copies it whole), else `""`.
+    /// Padded with spaces to [`super::text_scan::BLOCK`] bytes.
     pub(crate) yaml_key: Box<str>,
-    /// `json` as a JSON member's start, quoted, with `: ` after it (the
-    /// JSON writer copies it whole; without the space when compact); `""`
-    /// when the name would need escaping (none in these APIs).
+    /// `json` as a JSON member's start, quoted, with `: ` after it
+    /// (`json.len() + 4` bytes; the JSON writer copies it whole, without
+    /// the space when compact); `""` when the name would need escaping
+    /// (none in these APIs). Padded with spaces to
+    /// [`super::text_scan::BLOCK`] bytes.
     pub(crate) json_key: Box<str>,
     /// `json` is `"-"`: never shown.
     pub(crate) hidden: bool,
@@ -176,10 +179,18 @@ fn json_member_start(name: &str) -> Box<str> {
         .bytes()
         .all(|c| (0x20..0x7f).contains(&c) && !matches!(c, b'"' | b'\\' | b'<' | b'>' | b'&'))
     {
-        format!("\"{name}\": ").into()
+        padded(format!("\"{name}\": "))
     } else {
         Box::default()
     }
+}
+
+/// `s` with spaces after it up to [`super::text_scan::BLOCK`] bytes, so a
+/// writer copies a fixed block of it ([`super::text_scan::append_prefix`]).
+fn padded(mut s: String) -> Box<str> {
+    let n = super::text_scan::BLOCK.saturating_sub(s.len());
+    s.extend(std::iter::repeat_n(' ', n));
+    s.into()
 }
 
 impl Field {
@@ -526,7 +537,7 @@ impl Schema {
                 inline: f.inline,
                 retired: f.retired,
                 yaml_key: if super::yaml_scalar::is_plain_name(f.json.as_bytes()) {
-                    format!("{}:", f.json).into()
+                    padded(format!("{}:", f.json))
                 } else {
                     Box::default()
                 },

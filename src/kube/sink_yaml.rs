@@ -12,6 +12,7 @@ use serde_json::Value as J;
 
 use super::decode::{Mark, Sink};
 use super::schema::Field;
+use super::text_scan::append_prefix;
 use super::yaml_scalar::{
     chars, is_quiet_plain, key_less_bytes, scan_utf8, sort_by_less, write_base64, write_key,
     write_scanned, write_time, write_value,
@@ -151,23 +152,20 @@ impl<'o> YamlEmitter<'o> {
     }
 
     fn spaces(&mut self, n: usize) {
-        match NL_SPACES.get(1..=n) {
-            Some(run) => self.out.extend_from_slice(run),
-            None => self.out.resize(self.out.len() + n, b' '),
+        if !append_prefix(self.out, &NL_SPACES[1..], n) {
+            self.out.resize(self.out.len() + n, b' ');
         }
     }
 
     /// A line break when `newline`, then `n` spaces.
     #[inline]
     fn newline_spaces(&mut self, newline: bool, n: usize) {
-        match NL_SPACES.get(usize::from(!newline)..=n) {
-            Some(run) => self.out.extend_from_slice(run),
-            None => {
-                if newline {
-                    self.out.push(b'\n');
-                }
-                self.out.resize(self.out.len() + n, b' ');
+        let from = usize::from(!newline);
+        if !append_prefix(self.out, &NL_SPACES[from..], n + 1 - from) {
+            if newline {
+                self.out.push(b'\n');
             }
+            self.out.resize(self.out.len() + n, b' ');
         }
     }
 
@@ -395,8 +393,12 @@ impl<'o> YamlEmitter<'o> {
     #[inline]
     fn plain_key(&mut self, k: &str, with_colon: &[u8]) {
         let Some(col) = self.member(k) else { return };
-        self.out.extend_from_slice(with_colon);
-        self.column = col + with_colon.len();
+        // `with_colon` is padded ([`Field::yaml_key`]).
+        let len = k.len() + 1;
+        if !append_prefix(self.out, with_colon, len) {
+            self.out.extend_from_slice(with_colon);
+        }
+        self.column = col + len;
         self.at = At::AfterColon;
     }
 
