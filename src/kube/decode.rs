@@ -725,19 +725,20 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
         #[cfg(not(test))]
         let flat_off = false;
         if let (false, 2.., Some(b)) = (flat_off, depth, b) {
-            let order = if S::SORTED_KEYS { m.key_order() } else { None };
-            let key_pos = order.map(|o| &o.by_num[..]);
-            if !S::SORTED_KEYS || key_pos.is_some() {
+            // A sink that sorts keys takes the route where the keys sort
+            // in the fields' order (an env var's `name`, `value`), so
+            // fields read in order come in key order; elsewhere (a
+            // Service's ports) they nearly never do, and the sparse route
+            // takes the message without a try first.
+            let in_key_order = !S::SORTED_KEYS || m.key_order().is_some_and(|o| o.follows_fields);
+            if in_key_order {
                 if let Some(plan) = m.flat.get_or_init(|| flat_plan(m)) {
-                    // Not where keys sort otherwise than the fields (a
-                    // Service's ports): most such messages are not flat,
-                    // and are told so sooner by the check alone.
-                    if S::REWINDS && !self.checked_only && order.is_none_or(|o| o.follows_fields) {
+                    if S::REWINDS && !self.checked_only {
                         // Written as read; rewound when it is not flat.
                         let mark = self.sink.mark();
                         let outer = !self.trying;
                         self.trying = true;
-                        let r = self.flat::<true>(m, plan, key_pos, b, depth);
+                        let r = self.flat::<true>(m, plan, b, depth);
                         self.trying = !outer;
                         match r {
                             Ok(true) => return Ok(()),
@@ -753,8 +754,8 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
                                 return r;
                             }
                         }
-                    } else if self.flat::<false>(m, plan, key_pos, b, depth)? {
-                        return self.flat::<true>(m, plan, key_pos, b, depth).map(|_| ());
+                    } else if self.flat::<false>(m, plan, b, depth)? {
+                        return self.flat::<true>(m, plan, b, depth).map(|_| ());
                     }
                 }
             }
@@ -774,9 +775,8 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
     /// or map field), known, shown as themselves, each once and in schema
     /// order, each of its wire type (a message's length-delimited), and
     /// every field it lacks shows nothing when absent (`plan`,
-    /// [`flat_plan`]); for a sink that sorts keys, `key_pos` (field number
-    /// → position in [`super::schema::KeyOrder`]): their keys come in that
-    /// order too (an env var's `name`, `value`). `false` at the first thing
+    /// [`flat_plan`]) (for a sink that sorts keys, only a message whose
+    /// keys sort in its fields' order comes here). `false` at the first thing
     /// the route does not take (unknown, repeated or out-of-order fields,
     /// wire errors: the full path's), having written part of the object
     /// when `EMIT`; without `EMIT` only the check, writing nothing.
@@ -784,7 +784,6 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
         &mut self,
         m: &'static Message,
         plan: &[u16],
-        key_pos: Option<&[u16]>,
         b: &'a [u8],
         depth: usize,
     ) -> Result<bool, KubeError> {
@@ -796,7 +795,6 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
         }
         let mut pos = 0;
         let mut next = 0;
-        let mut next_key = 0;
         while pos < b.len() {
             let Ok((n, v)) = crate::wire::next_field(b, &mut pos) else {
                 return Ok(false);
@@ -804,12 +802,6 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
             let Some(i) = m.index_of(n) else {
                 return Ok(false);
             };
-            if let Some(kp) = key_pos {
-                match kp.get(n as usize) {
-                    Some(&k) if k != u16::MAX && k >= next_key => next_key = k + 1,
-                    _ => return Ok(false),
-                }
-            }
             let f = &m.fields[i];
             if i < next || !f.flat_member || plan[i] != plan[next] {
                 return Ok(false);
