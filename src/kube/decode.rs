@@ -85,14 +85,12 @@ pub trait Sink {
     fn over_limit(&self) -> Option<(usize, usize)> {
         None
     }
-    /// Whether the sink can go back to a [`Mark`] ([`Sink::rewind`]): the
-    /// traversal then writes a message by the flat route as it reads it,
-    /// and goes back when the message turns out not to be flat, instead
-    /// of reading it twice.
-    const REWINDS: bool = false;
-    /// Where the output stands now (only with [`Sink::REWINDS`]).
-    fn mark(&self) -> Mark {
-        Mark::default()
+    /// Where the output stands now, for [`Sink::rewind`]; `None` when the
+    /// sink cannot go back to it. The traversal then writes a message by
+    /// the flat route as it reads it, and goes back when the message turns
+    /// out not to be flat, instead of reading it twice.
+    fn mark(&self) -> Option<Mark> {
+        None
     }
     /// Drops everything written since `mark` was taken, state included.
     fn rewind(&mut self, _mark: Mark) {}
@@ -100,12 +98,13 @@ pub trait Sink {
 
 /// A point of a rewinding sink's output ([`Sink::mark`]): each layer of
 /// sink keeps its own part (a text sink its length and its own state,
-/// [`Bounded`] its count).
+/// [`Bounded`] its count, a redacting sink its open containers).
 #[derive(Clone, Copy, Default)]
 pub struct Mark {
     pub(crate) len: usize,
     pub(crate) state: [usize; 6],
     pub(crate) counted: usize,
+    pub(crate) frames: usize,
 }
 
 /// Emits `n` as [`Sink::i64`] when it is a 64-bit signed integer;
@@ -259,12 +258,12 @@ impl<S: Sink> Sink for Bounded<'_, S> {
     fn over_limit(&self) -> Option<(usize, usize)> {
         (self.bytes > self.limit).then_some((self.stored, self.limit))
     }
-    const REWINDS: bool = S::REWINDS;
-    fn mark(&self) -> Mark {
-        Mark {
+    fn mark(&self) -> Option<Mark> {
+        let m = self.inner.mark()?;
+        Some(Mark {
             counted: self.bytes,
-            ..self.inner.mark()
-        }
+            ..m
+        })
     }
     fn rewind(&mut self, mark: Mark) {
         self.bytes = mark.counted;
@@ -622,7 +621,7 @@ struct Traversal<'s, 'a, S: Sink> {
     /// Scratch stack of map entries (key, value).
     entries: Vec<(Cow<'a, [u8]>, Option<W<'a>>)>,
     /// A message is being written by the flat route as it is read
-    /// ([`Sink::REWINDS`]): an error below it goes up to the outermost such
+    /// ([`Sink::mark`]): an error below it goes up to the outermost such
     /// message, which writes itself again by the full path.
     trying: bool,
     /// Writing again after an error: the flat route only where checked first.
@@ -733,9 +732,13 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
             let in_key_order = !S::SORTED_KEYS || m.key_order().is_some_and(|o| o.follows_fields);
             if in_key_order {
                 if let Some(plan) = m.flat.get_or_init(|| flat_plan(m)) {
-                    if S::REWINDS && !self.checked_only {
+                    let mark = if self.checked_only {
+                        None
+                    } else {
+                        self.sink.mark()
+                    };
+                    if let Some(mark) = mark {
                         // Written as read; rewound when it is not flat.
-                        let mark = self.sink.mark();
                         let outer = !self.trying;
                         self.trying = true;
                         let r = self.flat::<true>(m, plan, b, depth);

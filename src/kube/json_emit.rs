@@ -336,11 +336,9 @@ impl Drop for JsonEmitter<'_> {
 }
 
 impl Sink for JsonEmitter<'_> {
-    const REWINDS: bool = true;
-
     #[inline]
-    fn mark(&self) -> super::decode::Mark {
-        super::decode::Mark {
+    fn mark(&self) -> Option<super::decode::Mark> {
+        Some(super::decode::Mark {
             len: self.out.len(),
             state: [
                 self.indent,
@@ -350,8 +348,8 @@ impl Sink for JsonEmitter<'_> {
                 0,
                 0,
             ],
-            counted: 0,
-        }
+            ..Default::default()
+        })
     }
 
     fn rewind(&mut self, mark: super::decode::Mark) {

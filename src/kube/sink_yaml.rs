@@ -437,17 +437,16 @@ fn digits(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
 
 impl Sink for YamlEmitter<'_> {
     const SORTED_KEYS: bool = true;
-    const REWINDS: bool = true;
 
     /// The output's length, the open containers, and what a value written
     /// in the innermost one changes of it (its member count, whether its
     /// first member shares a dash's line) and of the line.
-    fn mark(&self) -> Mark {
+    fn mark(&self) -> Option<Mark> {
         let (count, inline) = self
             .stack
             .last()
             .map_or((0, false), |f| (f.count, f.inline));
-        Mark {
+        Some(Mark {
             len: self.out.len(),
             state: [
                 self.stack.len(),
@@ -457,8 +456,8 @@ impl Sink for YamlEmitter<'_> {
                 self.keys.len(),
                 self.members.len(),
             ],
-            counted: 0,
-        }
+            ..Mark::default()
+        })
     }
 
     fn rewind(&mut self, mark: Mark) {

@@ -20,7 +20,7 @@ use serde_json::Value as J;
 #[cfg(test)]
 use super::{digest, redact_all};
 use super::{mentions_secret, redact_forced, redact_string, redact_tree, SecretField, SECRET_KIND};
-use crate::kube::decode::Sink;
+use crate::kube::decode::{Mark, Sink};
 use crate::kube::schema::Field;
 use crate::kube::sink_tree::TreeSink;
 
@@ -295,6 +295,26 @@ impl<S: Sink> Sink for RedactSink<'_, S> {
     const SORTED_KEYS: bool = S::SORTED_KEYS;
     // Whether an object is a Secret is known from its `kind`.
     const KIND_FIRST: bool = true;
+
+    /// Only while no subtree is being captured (its events went to the
+    /// tree, not to `inner`).
+    fn mark(&self) -> Option<Mark> {
+        if self.capture.is_some() {
+            return None;
+        }
+        let m = self.inner.mark()?;
+        Some(Mark {
+            frames: self.frames.len(),
+            ..m
+        })
+    }
+
+    /// A capture begun since the mark is dropped with the rest.
+    fn rewind(&mut self, mark: Mark) {
+        self.capture = None;
+        self.frames.truncate(mark.frames);
+        self.inner.rewind(mark);
+    }
 
     fn members_sorted(&mut self) {
         if self.capture.is_none() && matches!(self.frames.last(), Some(Frame::Object { .. })) {
