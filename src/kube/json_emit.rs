@@ -8,12 +8,11 @@
 //! ([`super::decode`]); it also writes `serde_json::Value`s and re-indents
 //! stored JSON text. It knows nothing of protobuf or the schema.
 
-use base64::Engine as _;
 use serde_json::Value as J;
 
 use super::decode::Sink;
 use super::schema::Field;
-use super::text_scan::{append_prefix, plain_len};
+use super::text_scan::{append_base64, append_prefix, plain_len};
 
 /// Output style.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -469,10 +468,7 @@ impl Sink for JsonEmitter<'_> {
     fn base64(&mut self, b: &[u8]) {
         self.pre();
         self.out.push(b'"');
-        let start = self.out.len();
-        let n = b.len().div_ceil(3) * 4;
-        self.out.resize(start + n, 0);
-        let _ = base64::engine::general_purpose::STANDARD.encode_slice(b, &mut self.out[start..]);
+        append_base64(&mut self.out, b);
         self.out.push(b'"');
         self.need_comma = true;
     }

@@ -739,14 +739,11 @@ pub(crate) fn write_base64(
     column: usize,
     indent: usize,
 ) {
-    use base64::Engine as _;
     if space {
         out.push(b' ');
     }
     let start = out.len();
-    out.resize(start + bytes.len().div_ceil(3) * 4, 0);
-    // The room is the encoded length: encoding cannot fail.
-    let _ = base64::engine::general_purpose::STANDARD.encode_slice(bytes, &mut out[start..]);
+    super::text_scan::append_base64(out, bytes);
     if style(&out[start..], &BASE64_SCAN, false) == Style::Plain {
         // Quiet text has no space to fold at: the line ends here.
         out.push(b'\n');
