@@ -98,7 +98,7 @@ pub trait Sink {
 
 /// A point of a rewinding sink's output ([`Sink::mark`]): each layer of
 /// sink keeps its own part (a text sink its length and its own state,
-/// [`Bounded`] its count, a redacting sink its open containers).
+/// the expansion bound its count, a redacting sink its open containers).
 #[derive(Clone, Copy, Default)]
 pub struct Mark {
     pub(crate) len: usize,

@@ -9,8 +9,9 @@
 //!   [`sink_tree::TreeSink`] (a `serde_json::Value`, for filters, redaction,
 //!   diffs). Each is monomorphised, so JSON text pays nothing for the others.
 //!   A sink that sorts keys (YAML) gets struct fields in that order
-//!   ([`schema`]'s `KeyOrder`); `text_scan` is the block scan of string
-//!   values the JSON and YAML scalar rules share, `numfmt` the floats as
+//!   ([`schema`]'s `KeyOrder`); `text_scan` is the block work on text
+//!   the JSON and YAML writers share (the scan of string values, fixed-block
+//!   copies, base64), `numfmt` the floats as
 //!   kubectl spells them in each.
 //! * [`decode_value`] / [`decode_value_rv`] — any stored value →
 //!   `serde_json::Value` (convenient; one allocation per key).

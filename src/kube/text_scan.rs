@@ -3,7 +3,9 @@
 //! escapes in [`super::json_emit`], YAML's plain-scalar test in
 //! [`super::yaml_scalar`]). Long values (Secret and ConfigMap data,
 //! certificates, CR payloads) are most of the string bytes of a listing.
-//! It owns no rule of either format, only the block test they share.
+//! It owns no rule of either format, only the block work they share: the
+//! test, copies of short texts as one fixed block ([`append_prefix`]),
+//! and bytes fields as base64 ([`append_base64`]).
 
 /// The exact length of the longest prefix of `b` with no byte below
 /// `below` as a signed byte (so none from 0x80 up) and none in `stops`,
