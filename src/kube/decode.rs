@@ -741,7 +741,7 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
                         // Written as read; rewound when it is not flat.
                         let outer = !self.trying;
                         self.trying = true;
-                        let r = self.flat::<true>(m, plan, b, depth);
+                        let r = self.flat::<true, true>(m, plan, b, depth);
                         self.trying = !outer;
                         match r {
                             Ok(true) => return Ok(()),
@@ -757,8 +757,8 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
                                 return r;
                             }
                         }
-                    } else if self.flat::<false>(m, plan, b, depth)? {
-                        return self.flat::<true>(m, plan, b, depth).map(|_| ());
+                    } else if self.flat::<false, true>(m, plan, b, depth)? {
+                        return self.flat::<true, false>(m, plan, b, depth).map(|_| ());
                     }
                 }
             }
@@ -782,8 +782,9 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
     /// keys sort in its fields' order comes here). `false` at the first thing
     /// the route does not take (unknown, repeated or out-of-order fields,
     /// wire errors: the full path's), having written part of the object
-    /// when `EMIT`; without `EMIT` only the check, writing nothing.
-    fn flat<const EMIT: bool>(
+    /// when `EMIT`; without `EMIT` only the check, writing nothing; without
+    /// `CHECK` the writing of a message checked already.
+    fn flat<const EMIT: bool, const CHECK: bool>(
         &mut self,
         m: &'static Message,
         plan: &[u16],
@@ -806,13 +807,13 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
                 return Ok(false);
             };
             let f = &m.fields[i];
-            if i < next || !f.flat_member || plan[i] != plan[next] {
+            if CHECK && (i < next || !f.flat_member || plan[i] != plan[next]) {
                 return Ok(false);
             }
             next = i + 1;
             match (f.ty, v) {
                 (Type::Scalar(sc), _) => {
-                    if v.wire_type() != sc.wire_type() {
+                    if CHECK && v.wire_type() != sc.wire_type() {
                         return Ok(false);
                     }
                     if !EMIT || f.omitempty && !f.pointer && wire_zero(sc, v) {
@@ -833,7 +834,7 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
                 (Type::Message(_), _) => return Ok(false),
             }
         }
-        if plan[m.fields.len()] != plan[next] {
+        if CHECK && plan[m.fields.len()] != plan[next] {
             return Ok(false);
         }
         if EMIT {
