@@ -820,7 +820,12 @@ impl<'s, 'a, S: Sink> Traversal<'s, 'a, S> {
                         continue;
                     }
                     self.sink.field_key(f);
-                    if self.scalar(sc, v).is_err() {
+                    if let Err(x) = self.scalar(sc, v) {
+                        // Not taken once checked; an error, not a partial
+                        // object, if it ever were.
+                        if !CHECK {
+                            return Err(type_err(m, f.n, x, v).within(f.json));
+                        }
                         return Ok(false);
                     }
                 }
