@@ -392,15 +392,14 @@ impl Sink for JsonEmitter<'_> {
 
     #[inline]
     fn field_key(&mut self, f: &'static Field) {
-        // `"name": ` as the schema spelled it once.
-        if f.json_key.is_empty() {
+        // `"name": ` as the schema spelled it once (padded past its
+        // length); a name it did not spell is written as any key.
+        let len = f.json.len() + 4 - usize::from(!self.style.pretty);
+        if f.json_key.len() < len {
             return self.key(f.json);
         }
         self.key_pre();
-        let len = f.json.len() + 4 - usize::from(!self.style.pretty);
-        if !append_prefix(&mut self.out, f.json_key.as_bytes(), len) {
-            self.out.extend_from_slice(f.json_key.as_bytes());
-        }
+        append_prefix(&mut self.out, f.json_key.as_bytes(), len);
         self.after_key = true;
     }
 

@@ -393,11 +393,9 @@ impl<'o> YamlEmitter<'o> {
     #[inline]
     fn plain_key(&mut self, k: &str, with_colon: &[u8]) {
         let Some(col) = self.member(k) else { return };
-        // `with_colon` is padded ([`Field::yaml_key`]).
+        // `with_colon` holds `k:` and padding ([`Field::yaml_key`]).
         let len = k.len() + 1;
-        if !append_prefix(self.out, with_colon, len) {
-            self.out.extend_from_slice(with_colon);
-        }
+        append_prefix(self.out, with_colon, len);
         self.column = col + len;
         self.at = At::AfterColon;
     }
@@ -503,7 +501,9 @@ impl Sink for YamlEmitter<'_> {
     }
 
     fn field_key(&mut self, f: &'static Field) {
-        if f.yaml_key.is_empty() {
+        // A name the schema did not spell as a plain key (padded past
+        // its length) goes through the key rules.
+        if f.yaml_key.len() <= f.json.len() {
             self.map_key(f.json);
         } else {
             self.plain_key(f.json, f.yaml_key.as_bytes());
