@@ -110,7 +110,18 @@ impl Redaction {
         if !self.may_change(etcd_key) {
             return crate::kube::decode_into(value, resource_version, sink);
         }
-        let mut r = stream::RedactSink::new(sink, self.forces(etcd_key));
+        let forced = self.forces(etcd_key);
+        // A typed object of another kind whose schema makes no object in
+        // it a Secret (a Pod, a ConfigMap) can hide one only in a string
+        // or a JSON value: the sink that looks at those alone.
+        if !forced
+            && crate::kube::decode::envelope_message(value)
+                .is_some_and(|(kind, m)| kind != SECRET_KIND && stream::holds_no_secret_object(m))
+        {
+            let mut e = stream::EmbedSink::new(sink);
+            return crate::kube::decode_into(value, resource_version, &mut e);
+        }
+        let mut r = stream::RedactSink::new(sink, forced);
         crate::kube::decode_into(value, resource_version, &mut r)
     }
 

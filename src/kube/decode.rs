@@ -271,6 +271,19 @@ impl<S: Sink> Sink for Bounded<'_, S> {
     }
 }
 
+/// The kind a `k8s\0` protobuf value's envelope names and the schema
+/// message [`protobuf`] decodes its object as (no hint given); `None`
+/// when the value is no protobuf or its kind is not in the schema (then
+/// it is decoded generically, or not at all).
+pub(crate) fn envelope_message(value: &[u8]) -> Option<(Cow<'_, str>, &'static Message)> {
+    let env = parse_envelope(value).ok()?;
+    let s = schema();
+    let m = s
+        .kind(&env.api_version, &env.kind)
+        .and_then(|k| s.message(k.message))?;
+    Some((env.kind, m))
+}
+
 /// Decodes a `k8s\0` protobuf value into `sink`: `kind` and `apiVersion`
 /// from the envelope (when the Go type embeds TypeMeta or the kind is
 /// unknown, and they are non-empty), then the object's fields. `hint` =

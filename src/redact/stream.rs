@@ -21,7 +21,7 @@ use serde_json::Value as J;
 use super::{digest, redact_all};
 use super::{mentions_secret, redact_forced, redact_string, redact_tree, SecretField, SECRET_KIND};
 use crate::kube::decode::{Mark, Sink};
-use crate::kube::schema::Field;
+use crate::kube::schema::{Field, GoKind, Message, Special, Type};
 use crate::kube::sink_tree::TreeSink;
 
 /// What the key just given to an object names.
@@ -242,13 +242,7 @@ impl<'s, S: Sink> RedactSink<'s, S> {
             At::Kind => self.mark_kind(b == SECRET_KIND.as_bytes()),
             _ => {}
         }
-        if super::may_embed(b) {
-            if let Some(r) = redact_string(&String::from_utf8_lossy(b)) {
-                self.inner.str(&r);
-                return;
-            }
-        }
-        forward(self.inner);
+        embedded_str(self.inner, b, forward);
     }
 
     /// A value that arrives whole.
@@ -277,15 +271,53 @@ impl<'s, S: Sink> RedactSink<'s, S> {
             At::Kind => self.mark_kind(v.as_str() == Some(SECRET_KIND)),
             _ => {}
         }
-        if mentions_secret(v) {
-            let mut c = v.clone();
-            if redact_tree(&mut c) {
-                self.inner.value(&c);
-                return;
-            }
-        }
-        self.inner.value(v);
+        embedded_value(self.inner, v);
     }
+}
+
+/// JSON text outside any Secret's fields: redacted by the tree rules if
+/// it may hold a Secret, else passed on as it is. JSON text may spell the
+/// kind with escapes: only text with neither the kind nor an escape in it
+/// passes untouched.
+fn embedded_json<S: Sink>(inner: &mut S, b: &[u8]) {
+    if memchr::memmem::find(b, SECRET_KIND.as_bytes()).is_none()
+        && memchr::memchr(b'\\', b).is_none()
+    {
+        inner.raw_json(b);
+        return;
+    }
+    let mut v = as_value(|t| t.raw_json(b));
+    if redact_tree(&mut v) {
+        inner.value(&v);
+    } else {
+        inner.raw_json(b);
+    }
+}
+
+/// A whole value outside any Secret's fields: redacted by the tree rules
+/// if a string in it mentions the kind.
+fn embedded_value<S: Sink>(inner: &mut S, v: &J) {
+    if mentions_secret(v) {
+        let mut c = v.clone();
+        if redact_tree(&mut c) {
+            inner.value(&c);
+            return;
+        }
+    }
+    inner.value(v);
+}
+
+/// A string outside any Secret's fields: one holding a JSON document with
+/// a Secret in it goes on redacted.
+#[inline]
+fn embedded_str<S: Sink>(inner: &mut S, b: &[u8], forward: impl FnOnce(&mut S)) {
+    if super::may_embed(b) {
+        if let Some(r) = redact_string(&String::from_utf8_lossy(b)) {
+            inner.str(&r);
+            return;
+        }
+    }
+    forward(inner);
 }
 
 impl<S: Sink> Sink for RedactSink<'_, S> {
@@ -494,20 +526,7 @@ impl<S: Sink> Sink for RedactSink<'_, S> {
             }
             _ => {}
         }
-        // JSON text may spell the kind with escapes: only text with
-        // neither the kind nor an escape in it passes untouched.
-        if memchr::memmem::find(b, SECRET_KIND.as_bytes()).is_none()
-            && memchr::memchr(b'\\', b).is_none()
-        {
-            self.inner.raw_json(b);
-            return;
-        }
-        let mut v = as_value(|t| t.raw_json(b));
-        if redact_tree(&mut v) {
-            self.inner.value(&v);
-        } else {
-            self.inner.raw_json(b);
-        }
+        embedded_json(self.inner, b);
     }
 
     fn value(&mut self, v: &J) {
@@ -519,6 +538,199 @@ impl<S: Sink> Sink for RedactSink<'_, S> {
 
     fn over_limit(&self) -> Option<(usize, usize)> {
         self.inner.over_limit()
+    }
+}
+
+/// A sink for an object that can hold no Secret object of its own (see
+/// [`holds_no_secret_object`]): it keeps no frames and passes every
+/// event on as it is, but strings, JSON text and whole values, which may
+/// embed a Secret as a document (as [`RedactSink`] does outside a
+/// Secret).
+pub(crate) struct EmbedSink<'s, S: Sink> {
+    inner: &'s mut S,
+}
+
+impl<'s, S: Sink> EmbedSink<'s, S> {
+    pub(crate) fn new(inner: &'s mut S) -> Self {
+        EmbedSink { inner }
+    }
+}
+
+impl<S: Sink> Sink for EmbedSink<'_, S> {
+    const SORTED_KEYS: bool = S::SORTED_KEYS;
+    const KIND_FIRST: bool = S::KIND_FIRST;
+
+    #[inline]
+    fn mark(&self) -> Option<Mark> {
+        self.inner.mark()
+    }
+    #[inline]
+    fn rewind(&mut self, mark: Mark) {
+        self.inner.rewind(mark);
+    }
+    #[inline]
+    fn members_sorted(&mut self) {
+        self.inner.members_sorted();
+    }
+    #[inline]
+    fn begin_object(&mut self) {
+        self.inner.begin_object();
+    }
+    #[inline]
+    fn end_object(&mut self) {
+        self.inner.end_object();
+    }
+    #[inline]
+    fn begin_array(&mut self) {
+        self.inner.begin_array();
+    }
+    #[inline]
+    fn end_array(&mut self) {
+        self.inner.end_array();
+    }
+    #[inline]
+    fn key(&mut self, k: &str) {
+        self.inner.key(k);
+    }
+    #[inline]
+    fn key_bytes(&mut self, k: &[u8]) {
+        self.inner.key_bytes(k);
+    }
+    #[inline]
+    fn field_key(&mut self, f: &'static Field) {
+        self.inner.field_key(f);
+    }
+    #[inline]
+    fn null(&mut self) {
+        self.inner.null();
+    }
+    #[inline]
+    fn bool(&mut self, b: bool) {
+        self.inner.bool(b);
+    }
+    #[inline]
+    fn i64(&mut self, v: i64) {
+        self.inner.i64(v);
+    }
+    #[inline]
+    fn u64(&mut self, v: u64) {
+        self.inner.u64(v);
+    }
+    #[inline]
+    fn f64(&mut self, v: f64) {
+        self.inner.f64(v);
+    }
+    #[inline]
+    fn str_bytes(&mut self, b: &[u8]) {
+        embedded_str(self.inner, b, |s| s.str_bytes(b));
+    }
+    #[inline]
+    fn str(&mut self, x: &str) {
+        embedded_str(self.inner, x.as_bytes(), |s| s.str(x));
+    }
+    #[inline]
+    fn base64(&mut self, b: &[u8]) {
+        self.inner.base64(b);
+    }
+    #[inline]
+    fn time(&mut self, seconds: i64, micros: Option<u32>) {
+        self.inner.time(seconds, micros);
+    }
+    fn raw_json(&mut self, b: &[u8]) {
+        embedded_json(self.inner, b);
+    }
+    fn value(&mut self, v: &J) {
+        embedded_value(self.inner, v);
+    }
+    fn over_limit(&self) -> Option<(usize, usize)> {
+        self.inner.over_limit()
+    }
+}
+
+/// Whether no object that message `m`'s object can hold (itself
+/// included) is a Secret by the redaction's rules: an object whose `kind`
+/// is the string `Secret` and whose `data` or `stringData` is an object.
+/// A struct's object can be one only if it has members named both (its
+/// own fields and those of the structs it inlines); a map's object only
+/// if its values may be strings and objects alike (JSON, or a message
+/// the schema lacks, decoded generically). Generic objects of unknown
+/// fields are keyed by field number. Decided once per message, over every
+/// message it reaches.
+pub(crate) fn holds_no_secret_object(m: &'static Message) -> bool {
+    use std::collections::HashMap;
+    use std::sync::{OnceLock, RwLock};
+    static DECIDED: OnceLock<RwLock<HashMap<usize, bool>>> = OnceLock::new();
+    let at = m as *const Message as usize;
+    let decided = DECIDED.get_or_init(RwLock::default);
+    if let Some(&d) = decided
+        .read()
+        .ok()
+        .and_then(|d| d.get(&at).copied())
+        .as_ref()
+    {
+        return d;
+    }
+    let d = reaches_no_secret_shape(m);
+    if let Ok(mut w) = decided.write() {
+        w.insert(at, d);
+    }
+    d
+}
+
+fn reaches_no_secret_shape(m: &'static Message) -> bool {
+    let mut seen = std::collections::HashSet::new();
+    let mut todo = vec![m];
+    while let Some(m) = todo.pop() {
+        if !seen.insert(m as *const Message) {
+            continue;
+        }
+        if may_be_secret_shaped(m) {
+            return false;
+        }
+        todo.extend(m.fields.iter().filter_map(Field::message));
+    }
+    true
+}
+
+/// Whether one message's own object may be Secret-shaped (see
+/// [`holds_no_secret_object`]).
+fn may_be_secret_shaped(m: &'static Message) -> bool {
+    let mut names = Vec::new();
+    member_names(m, 0, &mut |json| names.push(json));
+    if names_a_secret_may_have(&names) {
+        return true;
+    }
+    let keyed_by_data = m.go == GoKind::Map || m.special == Some(Special::Map);
+    m.fields.iter().any(|f| {
+        (f.is_map() || keyed_by_data)
+            && match (f.ty, f.message()) {
+                (Type::Message(_), None) => true,
+                (_, Some(v)) => v.special == Some(Special::RawJson),
+                _ => false,
+            }
+    })
+}
+
+/// Whether an object with these member names may be a Secret: it has a
+/// `kind` and a redacted field.
+fn names_a_secret_may_have(names: &[&str]) -> bool {
+    names.contains(&"kind")
+        && names
+            .iter()
+            .any(|n| SecretField::of(n.as_bytes()).is_some())
+}
+
+/// The member names of struct `m`'s object: its fields' keys, and those
+/// of the structs it inlines.
+fn member_names(m: &'static Message, depth: usize, each: &mut impl FnMut(&'static str)) {
+    for f in &m.fields {
+        if f.inline && depth < 8 {
+            if let Some(im) = f.message() {
+                member_names(im, depth + 1, each);
+            }
+        } else {
+            each(f.json);
+        }
     }
 }
 
@@ -629,6 +841,124 @@ mod tests {
         assert!(events["data"]["k"]
             .as_str()
             .is_some_and(|s| s.starts_with("sha256:")));
+    }
+
+    #[test]
+    fn a_secret_shape_is_a_kind_and_a_redacted_field() {
+        assert!(names_a_secret_may_have(&["metadata", "kind", "data"]));
+        assert!(names_a_secret_may_have(&["stringData", "kind"]));
+        assert!(!names_a_secret_may_have(&["kind", "spec", "binaryData"]));
+        assert!(!names_a_secret_may_have(&["data", "stringData"]));
+    }
+
+    /// Every built-in type's real encoding (`../shared/testdata/kube-api`),
+    /// with a Secret embedded in an annotation: the sink for objects that
+    /// hold no Secret object gives what the full redacting sink gives, as
+    /// JSON, YAML and a tree, and the tree rules' result.
+    #[test]
+    fn objects_without_secret_objects_redact_as_the_full_sink_does() {
+        use crate::kube::decode::envelope_message;
+        use crate::kube::sink_yaml::YamlEmitter;
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/testdata/kube-api/HEAD"
+        );
+        let entries = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("{dir}: {e} (the kube testdata lives in ../shared)"));
+        let red = Redaction::new(true, false);
+        let (mut light, mut full) = (0, 0);
+        for e in entries {
+            let path = e.expect("dir entry").path();
+            if path.extension().is_none_or(|x| x != "pb") {
+                continue;
+            }
+            let pb = std::fs::read(&path).expect("read fixture");
+            let mut obj = crate::kube::decode_value_rv(b"", &pb, None).expect("decode fixture");
+            if let Some(meta) = obj.get_mut("metadata").and_then(J::as_object_mut) {
+                meta.insert("annotations".into(), json!({"last-applied": APPLIED}));
+            }
+            let Ok(stored) = crate::kube::encode::encode_object(&obj) else {
+                continue;
+            };
+            let Some((kind, m)) = envelope_message(&stored) else {
+                panic!("{}: no schema message", path.display());
+            };
+            if kind == SECRET_KIND || !holds_no_secret_object(m) {
+                full += 1;
+                continue;
+            }
+            light += 1;
+            let key = b"/registry/x/n/o";
+            let mut want = crate::kube::decode_value_rv(key, &stored, Some(3)).expect("decode");
+            red.apply(key, &mut want);
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            crate::kube::decode_into(
+                &stored,
+                Some(3),
+                &mut EmbedSink::new(&mut JsonEmitter::new(&mut a, Style::PRETTY)),
+            )
+            .expect("light");
+            crate::kube::decode_into(
+                &stored,
+                Some(3),
+                &mut RedactSink::new(&mut JsonEmitter::new(&mut b, Style::PRETTY), false),
+            )
+            .expect("full");
+            assert_eq!(
+                String::from_utf8_lossy(&a),
+                String::from_utf8_lossy(&b),
+                "{}",
+                path.display()
+            );
+            let mut w = Vec::new();
+            JsonEmitter::new(&mut w, Style::PRETTY).value(&want);
+            assert_eq!(
+                String::from_utf8_lossy(&a),
+                String::from_utf8_lossy(&w),
+                "{}",
+                path.display()
+            );
+            assert!(
+                !String::from_utf8_lossy(&a).contains("aHVudGVyMg=="),
+                "{}",
+                path.display()
+            );
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            crate::kube::decode_into(
+                &stored,
+                Some(3),
+                &mut EmbedSink::new(&mut YamlEmitter::new(&mut a)),
+            )
+            .expect("light");
+            crate::kube::decode_into(
+                &stored,
+                Some(3),
+                &mut RedactSink::new(&mut YamlEmitter::new(&mut b), false),
+            )
+            .expect("full");
+            assert_eq!(
+                String::from_utf8_lossy(&a),
+                String::from_utf8_lossy(&b),
+                "{}",
+                path.display()
+            );
+            // And the route `decode_into` takes gives the same.
+            let mut c = Vec::new();
+            red.decode_into(key, &stored, Some(3), &mut YamlEmitter::new(&mut c))
+                .expect("route");
+            assert_eq!(c, a, "{}", path.display());
+            let mut t = TreeSink::new();
+            crate::kube::decode_into(&stored, Some(3), &mut EmbedSink::new(&mut t)).expect("tree");
+            assert_eq!(
+                t.finish().to_string(),
+                want.to_string(),
+                "{}",
+                path.display()
+            );
+        }
+        // Nearly every type takes the light sink; a Secret never does.
+        assert!(light > 150, "{light} light, {full} full");
+        assert!(full >= 1, "{light} light, {full} full");
     }
 
     #[test]
