@@ -175,6 +175,7 @@ impl<'o> YamlEmitter<'o> {
     }
 
     /// Before a value: a sequence item's dash.
+    #[inline(always)]
     fn pre(&mut self) {
         let Some(f) = self.stack.last_mut() else {
             return;
@@ -363,7 +364,7 @@ impl<'o> YamlEmitter<'o> {
     /// A new member of the open map: its line and indentation, and the
     /// key kept for the sort when the map's keys do not come sorted.
     /// Returns the keys' column (`None` outside a map).
-    #[inline]
+    #[inline(always)]
     fn member(&mut self, k: &str) -> Option<usize> {
         let f = self.stack.last_mut()?;
         f.count += 1;
@@ -390,7 +391,7 @@ impl<'o> YamlEmitter<'o> {
 
     /// A key that is written as it is, `:` included (a field's
     /// [`Field::yaml_key`]).
-    #[inline]
+    #[inline(always)]
     fn plain_key(&mut self, k: &str, with_colon: &[u8]) {
         let Some(col) = self.member(k) else { return };
         // `with_colon` holds `k:` and padding ([`Field::yaml_key`]).
