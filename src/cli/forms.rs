@@ -71,18 +71,7 @@ pub fn decode_all<'a>(
     let rows: Vec<Result<Option<Decoded<'a>>, String>> = records
         .par_iter()
         .map(|rec| {
-            let it = Item::new(*rec, keys);
-            // Redacted as it is decoded (a label value is never a JSON
-            // document, so redaction leaves labels as they are).
-            let obj = it
-                .object_redacted(&redaction)
-                .map_err(|e| format!("{}: {e}", it.key_str()))?;
-            if let Some(l) = &filter.labels {
-                if !l.matches(&obj) {
-                    return Ok(None);
-                }
-            }
-            Ok(Some(Decoded { record: *rec, obj }))
+            Ok(decode_one(rec, keys, filter, redaction)?.map(|obj| Decoded { record: *rec, obj }))
         })
         .collect();
     let mut out = Vec::with_capacity(rows.len());
@@ -98,6 +87,36 @@ pub fn decode_all<'a>(
         }
     }
     out
+}
+
+/// One record's object, redacted as it is decoded (a label value is
+/// never a JSON document, so redaction leaves labels as they are);
+/// `None` when the label selector leaves it out; the error names the key.
+pub fn decode_one(
+    rec: &Record<'_>,
+    keys: Option<&KeyRing>,
+    filter: &Filter,
+    redaction: Redaction,
+) -> Result<Option<J>, String> {
+    let it = Item::new(*rec, keys);
+    let obj = it
+        .object_redacted(&redaction)
+        .map_err(|e| format!("{}: {e}", it.key_str()))?;
+    if let Some(l) = &filter.labels {
+        if !l.matches(&obj) {
+            return Ok(None);
+        }
+    }
+    Ok(Some(obj))
+}
+
+/// Prints the failures of a parallel pass (key names and messages come
+/// from the snapshot: escaped), counting them.
+pub fn report_failures(errors: impl IntoIterator<Item = String>, t: &mut Tally) {
+    for e in errors {
+        eprintln!("etcdsnap: {}", etcdsnap::escape::controls(&e));
+        t.failed += 1;
+    }
 }
 
 /// With `-n NS` and no resource named, the Namespace object itself, so an
@@ -358,17 +377,28 @@ impl PrintArgs {
 pub fn sort_by(objs: &mut [Decoded<'_>], t: &Template) -> anyhow::Result<()> {
     let keys: Vec<Option<J>> = objs
         .iter()
-        .map(|d| {
-            t.find(&d.obj).map(|sets| {
-                sets.into_iter()
-                    .next()
-                    .and_then(|s| s.into_iter().next())
-                    .map(std::borrow::Cow::into_owned)
-            })
+        .map(|d| sort_key(&d.obj, t))
+        .collect::<anyhow::Result<_>>()?;
+    permute(objs, &sorted_order(&keys));
+    Ok(())
+}
+
+/// What `--sort-by` orders `obj` by: the template's first value.
+pub fn sort_key(obj: &J, t: &Template) -> anyhow::Result<Option<J>> {
+    t.find(obj)
+        .map(|sets| {
+            sets.into_iter()
+                .next()
+                .and_then(|s| s.into_iter().next())
+                .map(std::borrow::Cow::into_owned)
         })
-        .collect::<Result<_, _>>()
-        .map_err(|e| anyhow::anyhow!("--sort-by: {e}"))?;
-    let mut idx: Vec<usize> = (0..objs.len()).collect();
+        .map_err(|e| anyhow::anyhow!("--sort-by: {e}"))
+}
+
+/// The order of `keys` as kubectl sorts them (stable; a missing key
+/// first): `order[i]` is the index of the `i`-th.
+pub fn sorted_order(keys: &[Option<J>]) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..keys.len()).collect();
     idx.sort_by(|&a, &b| {
         let less = |x: usize, y: usize| match (&keys[x], &keys[y]) {
             (None, _) => true,
@@ -383,8 +413,7 @@ pub fn sort_by(objs: &mut [Decoded<'_>], t: &Template) -> anyhow::Result<()> {
             std::cmp::Ordering::Equal
         }
     });
-    permute(objs, &idx);
-    Ok(())
+    idx
 }
 
 /// Reorders `v` so that `v[i]` becomes the old `v[idx[i]]`.

@@ -287,6 +287,7 @@ pub fn run(a: GetArgs) -> anyhow::Result<i32> {
                 list(&records, &opts, &mut out)?
             }
         }
+        OutputForm::Name => names(&records, keys, &filter, redaction, sort.as_ref(), &mut out)?,
         form => {
             let mut t = Tally::default();
             let mut objs = super::forms::decode_all(&records, keys, &filter, redaction, &mut t);
@@ -646,80 +647,154 @@ fn kube_table(
     sort: Option<&etcdsnap::kube::jsonpath::Template>,
     out: &mut impl Write,
 ) -> anyhow::Result<Tally> {
-    use etcdsnap::kube::print;
-    use etcdsnap::kube::tabular::{kind_prefix, layout, rows, Section};
+    use etcdsnap::kube::print::{self, Printer};
+    use etcdsnap::kube::tabular::{head, kind_prefix, layout, row};
     use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    /// One object as the table needs it: each object's tree is dropped
+    /// as soon as its row is made (held all at once, the trees of a
+    /// 1 GiB snapshot took 6 GB and most of the run in the allocator).
+    struct Entry {
+        group: String,
+        kind: String,
+        plural: String,
+        namespaced: bool,
+        rank: usize,
+        sort: Option<J>,
+        row: Vec<String>,
+        name_at: Option<usize>,
+    }
     let mut t = Tally::default();
-    let mut objs = super::forms::decode_all(records, how.keys, how.filter, how.redaction, &mut t);
-    if let Some(s) = sort {
-        super::forms::sort_by(&mut objs, s)?;
-    }
-    // (group, kind) → (plural, namespaced, rank, objects), in first-seen
-    // order.
-    type Kind<'o> = ((String, String), String, bool, usize, Vec<&'o J>);
-    let mut kinds: Vec<Kind<'_>> = Vec::new();
-    let mut at: HashMap<(String, String), usize> = HashMap::new();
-    for d in &objs {
-        let api = d.obj.get("apiVersion").and_then(J::as_str).unwrap_or("");
-        let group = api.rsplit_once('/').map_or("", |(g, _)| g).to_string();
-        let kind = d
-            .obj
-            .get("kind")
-            .and_then(J::as_str)
-            .unwrap_or("")
-            .to_string();
-        let sk = how.filter.parse_key(d.record.kv.key);
-        let plural = sk.as_ref().map_or("", |k| k.resource).to_string();
-        let namespaced = sk.as_ref().is_some_and(|k| k.namespace.is_some());
-        // Kinds print in the order the resources were named, as kubectl.
-        let rank = sk
-            .as_ref()
-            .and_then(|k| how.filter.resources.iter().position(|r| r.matches(k)))
-            .unwrap_or(usize::MAX);
-        let i = *at.entry((group.clone(), kind.clone())).or_insert_with(|| {
-            kinds.push(((group, kind), plural, namespaced, rank, Vec::new()));
-            kinds.len() - 1
-        });
-        kinds[i].4.push(&d.obj);
-    }
-    kinds.sort_by_key(|k| k.3);
-    // The CRDs of the groups shown, for their printer columns.
-    let mut crd_columns: HashMap<(String, String), Vec<J>> = HashMap::new();
-    if kinds.iter().any(|((g, _), ..)| !g.is_empty()) {
+    // The CRDs' printer columns, read once when a kind of a group first
+    // needs them.
+    /// (group, plural) → the CRD's printer columns.
+    type CrdColumns = HashMap<(String, String), Vec<J>>;
+    let crd_columns: OnceLock<Result<CrdColumns, String>> = OnceLock::new();
+    let load_crds = || -> Result<CrdColumns, String> {
         const CRDS: &[u8] = b"/apiextensions.k8s.io/customresourcedefinitions/";
         let crds = how
             .store
-            .state_at(how.rev, |k| memchr::memmem::find(k, CRDS).is_some())?;
+            .state_at(how.rev, |k| memchr::memmem::find(k, CRDS).is_some())
+            .map_err(|e| e.to_string())?;
+        let mut m = HashMap::new();
         for rec in crds {
             let Ok(crd) = Item::new(rec, how.keys).object() else {
                 continue;
             };
             if let Some(r) = etcdsnap::serve::catalog::from_crd(&crd) {
-                crd_columns.insert((r.group, r.plural), r.printer_columns.unwrap_or_default());
+                m.insert((r.group, r.plural), r.printer_columns.unwrap_or_default());
             }
         }
+        Ok(m)
+    };
+    // Printers by (group, plural, kind), made once each.
+    let printers: Mutex<HashMap<(String, String, String), std::sync::Arc<Printer>>> =
+        Mutex::default();
+    let printer =
+        |group: &str, plural: &str, kind: &str| -> Result<std::sync::Arc<Printer>, String> {
+            let id = (group.to_string(), plural.to_string(), kind.to_string());
+            if let Some(p) = printers.lock().ok().and_then(|m| m.get(&id).cloned()) {
+                return Ok(p);
+            }
+            let crd = if group.is_empty() {
+                None
+            } else {
+                let cols = crd_columns
+                    .get_or_init(load_crds)
+                    .as_ref()
+                    .map_err(Clone::clone)?;
+                cols.get(&(group.to_string(), plural.to_string())).cloned()
+            };
+            let p = std::sync::Arc::new(print::printer_for(group, kind, crd.as_deref()));
+            if let Ok(mut m) = printers.lock() {
+                m.insert(id, p.clone());
+            }
+            Ok(p)
+        };
+    let made: Vec<Result<Option<Entry>, Fail>> = records
+        .par_iter()
+        .map(|rec| {
+            let decoded = super::forms::decode_one(rec, how.keys, how.filter, how.redaction);
+            let Some(obj) = decoded.map_err(Fail::Record)? else {
+                return Ok(None);
+            };
+            let api = obj.get("apiVersion").and_then(J::as_str).unwrap_or("");
+            let group = api.rsplit_once('/').map_or("", |(g, _)| g).to_string();
+            let kind = obj
+                .get("kind")
+                .and_then(J::as_str)
+                .unwrap_or("")
+                .to_string();
+            let sk = how.filter.parse_key(rec.kv.key);
+            let plural = sk.as_ref().map_or("", |k| k.resource).to_string();
+            let namespaced = sk.as_ref().is_some_and(|k| k.namespace.is_some());
+            // Kinds print in the order the resources were named, as kubectl.
+            let rank = sk
+                .as_ref()
+                .and_then(|k| how.filter.resources.iter().position(|r| r.matches(k)))
+                .unwrap_or(usize::MAX);
+            let sort = match sort {
+                Some(s) => super::forms::sort_key(&obj, s).map_err(Fail::Sort)?,
+                None => None,
+            };
+            let p = printer(&group, &plural, &kind).map_err(Fail::Record)?;
+            let with_namespace = how.across_namespaces && namespaced;
+            let (row, name_at) = row(&p, with_namespace, &obj, how.now, opts);
+            Ok(Some(Entry {
+                group,
+                kind,
+                plural,
+                namespaced,
+                rank,
+                sort,
+                row,
+                name_at,
+            }))
+        })
+        .collect();
+    if let Some(Err(e)) = crd_columns.get() {
+        bail!("{e}");
     }
+    let mut entries = gathered(made, &mut t)?;
+    let order: Vec<usize> = if sort.is_some() {
+        let keys: Vec<Option<J>> = entries.iter_mut().map(|e| e.sort.take()).collect();
+        super::forms::sorted_order(&keys)
+    } else {
+        (0..entries.len()).collect()
+    };
+    // (group, kind) → (plural, namespaced, rank, entries), in first-seen
+    // order.
+    type Kind = ((String, String), String, bool, usize, Vec<usize>);
+    let mut kinds: Vec<Kind> = Vec::new();
+    let mut at: HashMap<(String, String), usize> = HashMap::new();
+    for &i in &order {
+        let e = &entries[i];
+        let id = (e.group.clone(), e.kind.clone());
+        let k = *at.entry(id.clone()).or_insert_with(|| {
+            kinds.push((id, e.plural.clone(), e.namespaced, e.rank, Vec::new()));
+            kinds.len() - 1
+        });
+        kinds[k].4.push(i);
+    }
+    kinds.sort_by_key(|k| k.3);
     let several = how.several_types || kinds.len() > 1;
     let mut first = true;
     for ((group, kind), plural, namespaced, _, list) in &kinds {
-        let crd = crd_columns.get(&(group.clone(), plural.clone()));
-        let printer = print::printer_for(group, kind, crd.map(Vec::as_slice));
-        let section = Section {
-            printer: &printer,
-            kind_prefix: several.then(|| kind_prefix(group, kind)),
-            with_namespace: how.across_namespaces && *namespaced,
-            objects: list.clone(),
-        };
-        let (head, body) = rows(&section, how.now, opts);
-        let mut lines = Vec::with_capacity(body.len() + 1);
+        let p = printer(group, plural, kind).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let prefix = several.then(|| kind_prefix(group, kind));
+        let mut lines = Vec::with_capacity(list.len() + 1);
         if !opts.no_headers {
-            lines.push(head);
+            lines.push(head(&p, how.across_namespaces && *namespaced, opts));
         }
-        // Every cell comes from the snapshot: escaped for the terminal.
-        lines.extend(
-            body.into_iter()
-                .map(|r| r.into_iter().map(|c| esc(&c).into_owned()).collect()),
-        );
+        for &i in list {
+            let e = &mut entries[i];
+            let mut cells = std::mem::take(&mut e.row);
+            if let (Some(k), Some(n)) = (&prefix, e.name_at) {
+                cells[n] = format!("{k}/{}", cells[n]);
+            }
+            // Every cell comes from the snapshot: escaped for the terminal.
+            lines.push(cells.into_iter().map(|c| esc(&c).into_owned()).collect());
+        }
         if !first && !opts.no_headers {
             out.write_all(b"\n")?;
         }
@@ -727,6 +802,76 @@ fn kube_table(
         out.write_all(layout(&lines).as_bytes())?;
         t.shown += list.len();
     }
+    Ok(t)
+}
+
+/// Why one record of a parallel pass gave nothing: its failure, reported
+/// and counted while the rest goes on, or a `--sort-by` failure, which
+/// fails the command (as it does in every form).
+enum Fail {
+    Record(String),
+    Sort(anyhow::Error),
+}
+
+/// What a parallel pass made, in order; its failures reported.
+fn gathered<T>(made: Vec<Result<Option<T>, Fail>>, t: &mut Tally) -> anyhow::Result<Vec<T>> {
+    let mut kept = Vec::with_capacity(made.len());
+    let mut errors = Vec::new();
+    let mut sort_error = None;
+    for m in made {
+        match m {
+            Ok(Some(x)) => kept.push(x),
+            Ok(None) => {}
+            Err(Fail::Record(e)) => errors.push(e),
+            Err(Fail::Sort(e)) => {
+                sort_error.get_or_insert(e);
+            }
+        }
+    }
+    super::forms::report_failures(errors, t);
+    match sort_error {
+        Some(e) => Err(e),
+        None => Ok(kept),
+    }
+}
+
+/// `-o name`: `kind.group/name` per object, each object's tree dropped
+/// as soon as its line (and `--sort-by` key) is made.
+fn names(
+    records: &[Record<'_>],
+    keys: Option<&KeyRing>,
+    filter: &Filter,
+    redaction: Redaction,
+    sort: Option<&etcdsnap::kube::jsonpath::Template>,
+    out: &mut impl Write,
+) -> anyhow::Result<Tally> {
+    let mut t = Tally::default();
+    type Named = (String, Option<J>);
+    let made: Vec<Result<Option<Named>, Fail>> = records
+        .par_iter()
+        .map(|rec| {
+            let decoded = super::forms::decode_one(rec, keys, filter, redaction);
+            let Some(obj) = decoded.map_err(Fail::Record)? else {
+                return Ok(None);
+            };
+            let key = match sort {
+                Some(s) => super::forms::sort_key(&obj, s).map_err(Fail::Sort)?,
+                None => None,
+            };
+            Ok(Some((super::forms::kind_name(&obj), key)))
+        })
+        .collect();
+    let mut named = gathered(made, &mut t)?;
+    let order: Vec<usize> = if sort.is_some() {
+        let keys: Vec<Option<J>> = named.iter_mut().map(|n| n.1.take()).collect();
+        super::forms::sorted_order(&keys)
+    } else {
+        (0..named.len()).collect()
+    };
+    for i in order {
+        writeln!(out, "{}", named[i].0)?;
+    }
+    t.shown = named.len();
     Ok(t)
 }
 

@@ -55,18 +55,39 @@ pub(crate) fn cell_text(v: &J) -> String {
 
 /// The header and rows of one section (cells as text, before escaping).
 pub fn rows(section: &Section<'_>, now: i64, opts: &Options) -> (Vec<String>, Vec<Vec<String>>) {
-    let cols = &section.printer.columns;
-    let shown: Vec<usize> = (0..cols.len())
-        .filter(|&i| opts.wide || cols[i].priority == 0)
-        .collect();
-    let name_col = cols
+    let body = section
+        .objects
         .iter()
-        .position(|c| c.format == "name" && c.kind == "string");
+        .map(|obj| {
+            let (mut row, name_at) = row(section.printer, section.with_namespace, obj, now, opts);
+            if let (Some(k), Some(at)) = (&section.kind_prefix, name_at) {
+                row[at] = format!("{k}/{}", row[at]);
+            }
+            row
+        })
+        .collect();
+    (head(section.printer, section.with_namespace, opts), body)
+}
+
+/// The columns [`row`] fills: those of priority 0, all with `-o wide`.
+fn shown(printer: &Printer, opts: &Options) -> Vec<usize> {
+    (0..printer.columns.len())
+        .filter(|&i| opts.wide || printer.columns[i].priority == 0)
+        .collect()
+}
+
+/// A section's header (see [`Section`] for `with_namespace`).
+pub fn head(printer: &Printer, with_namespace: bool, opts: &Options) -> Vec<String> {
+    let cols = &printer.columns;
     let mut head = Vec::new();
-    if section.with_namespace {
+    if with_namespace {
         head.push("NAMESPACE".to_string());
     }
-    head.extend(shown.iter().map(|&i| cols[i].name.to_uppercase()));
+    head.extend(
+        shown(printer, opts)
+            .iter()
+            .map(|&i| cols[i].name.to_uppercase()),
+    );
     head.extend(
         opts.label_columns
             .iter()
@@ -75,51 +96,65 @@ pub fn rows(section: &Section<'_>, now: i64, opts: &Options) -> (Vec<String>, Ve
     if opts.show_labels {
         head.push("LABELS".into());
     }
-    let mut out = Vec::with_capacity(section.objects.len());
-    for obj in &section.objects {
-        let cells = section.printer.row(obj, now);
-        let mut row = Vec::with_capacity(head.len());
-        if section.with_namespace {
-            row.push(
-                obj.pointer("/metadata/namespace")
-                    .and_then(J::as_str)
-                    .unwrap_or("")
-                    .to_string(),
-            );
-        }
-        for &i in &shown {
-            let text = cells.get(i).map(cell_text).unwrap_or_default();
-            match (&section.kind_prefix, name_col) {
-                (Some(k), Some(n)) if n == i => row.push(format!("{k}/{text}")),
-                _ => row.push(text),
-            }
-        }
-        let labels = obj.pointer("/metadata/labels").and_then(J::as_object);
-        for k in &opts.label_columns {
-            row.push(
-                labels
-                    .and_then(|m| m.get(k))
-                    .and_then(J::as_str)
-                    .unwrap_or("")
-                    .to_string(),
-            );
-        }
-        if opts.show_labels {
-            let mut pairs: Vec<String> = labels
-                .into_iter()
-                .flatten()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-                .collect();
-            pairs.sort();
-            row.push(if pairs.is_empty() {
-                "<none>".into()
-            } else {
-                pairs.join(",")
-            });
-        }
-        out.push(row);
+    head
+}
+
+/// One object's row (cells as text, before escaping), and where in it
+/// the name is, for the `kind.group/` prefix [`rows`] puts before it when
+/// several kinds are shown.
+pub fn row(
+    printer: &Printer,
+    with_namespace: bool,
+    obj: &J,
+    now: i64,
+    opts: &Options,
+) -> (Vec<String>, Option<usize>) {
+    let cols = &printer.columns;
+    let shown = shown(printer, opts);
+    let name_col = cols
+        .iter()
+        .position(|c| c.format == "name" && c.kind == "string");
+    let cells = printer.row(obj, now);
+    let mut row = Vec::with_capacity(usize::from(with_namespace) + shown.len() + 1);
+    if with_namespace {
+        row.push(
+            obj.pointer("/metadata/namespace")
+                .and_then(J::as_str)
+                .unwrap_or("")
+                .to_string(),
+        );
     }
-    (head, out)
+    let mut name_at = None;
+    for &i in &shown {
+        if name_col == Some(i) {
+            name_at = Some(row.len());
+        }
+        row.push(cells.get(i).map(cell_text).unwrap_or_default());
+    }
+    let labels = obj.pointer("/metadata/labels").and_then(J::as_object);
+    for k in &opts.label_columns {
+        row.push(
+            labels
+                .and_then(|m| m.get(k))
+                .and_then(J::as_str)
+                .unwrap_or("")
+                .to_string(),
+        );
+    }
+    if opts.show_labels {
+        let mut pairs: Vec<String> = labels
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+            .collect();
+        pairs.sort();
+        row.push(if pairs.is_empty() {
+            "<none>".into()
+        } else {
+            pairs.join(",")
+        });
+    }
+    (row, name_at)
 }
 
 /// Lays rows out as kubectl's tab writer does: every column but the last
