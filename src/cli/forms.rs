@@ -341,34 +341,7 @@ impl PrintArgs {
 
     /// The label cells of one object, matching [`PrintArgs::label_headers`].
     pub fn label_cells(&self, obj: &J) -> Vec<String> {
-        let labels = obj.pointer("/metadata/labels").and_then(J::as_object);
-        let mut cells: Vec<String> = self
-            .label_columns
-            .iter()
-            .map(|k| {
-                labels
-                    .and_then(|m| m.get(k))
-                    .and_then(J::as_str)
-                    .unwrap_or("")
-                    .to_string()
-            })
-            .collect();
-        if self.show_labels {
-            let mut pairs: Vec<String> = labels
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-                        .collect()
-                })
-                .unwrap_or_default();
-            pairs.sort();
-            cells.push(if pairs.is_empty() {
-                "<none>".into()
-            } else {
-                pairs.join(",")
-            });
-        }
-        cells
+        etcdsnap::kube::tabular::label_cells(obj, &self.label_columns, self.show_labels)
     }
 }
 

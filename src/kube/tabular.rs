@@ -69,6 +69,36 @@ pub fn rows(section: &Section<'_>, now: i64, opts: &Options) -> (Vec<String>, Ve
     (head(section.printer, section.with_namespace, opts), body)
 }
 
+/// The cells `-L KEY` (one per key: its value, or empty) and
+/// `--show-labels` (`k=v,…` sorted, `<none>` if none) add to a row.
+pub fn label_cells(obj: &J, label_columns: &[String], show_labels: bool) -> Vec<String> {
+    let labels = obj.pointer("/metadata/labels").and_then(J::as_object);
+    let mut cells: Vec<String> = label_columns
+        .iter()
+        .map(|k| {
+            labels
+                .and_then(|m| m.get(k))
+                .and_then(J::as_str)
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    if show_labels {
+        let mut pairs: Vec<String> = labels
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+            .collect();
+        pairs.sort();
+        cells.push(if pairs.is_empty() {
+            "<none>".into()
+        } else {
+            pairs.join(",")
+        });
+    }
+    cells
+}
+
 /// The columns [`row`] fills: those of priority 0, all with `-o wide`.
 fn shown(printer: &Printer, opts: &Options) -> Vec<usize> {
     (0..printer.columns.len())
@@ -131,29 +161,7 @@ pub fn row(
         }
         row.push(cells.get(i).map(cell_text).unwrap_or_default());
     }
-    let labels = obj.pointer("/metadata/labels").and_then(J::as_object);
-    for k in &opts.label_columns {
-        row.push(
-            labels
-                .and_then(|m| m.get(k))
-                .and_then(J::as_str)
-                .unwrap_or("")
-                .to_string(),
-        );
-    }
-    if opts.show_labels {
-        let mut pairs: Vec<String> = labels
-            .into_iter()
-            .flatten()
-            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-            .collect();
-        pairs.sort();
-        row.push(if pairs.is_empty() {
-            "<none>".into()
-        } else {
-            pairs.join(",")
-        });
-    }
+    row.extend(label_cells(obj, &opts.label_columns, opts.show_labels));
     (row, name_at)
 }
 
