@@ -471,7 +471,7 @@ pub fn column_cell(obj: &J, t: &Template) -> anyhow::Result<String> {
 }
 
 /// Prints decoded objects in one of the forms that need them all:
-/// name, jsonpath, custom-columns, and json/yaml after `--sort-by`.
+/// jsonpath, custom-columns, and json/yaml after `--sort-by`.
 pub fn print_decoded(
     objs: &[Decoded<'_>],
     form: &OutputForm,
@@ -496,11 +496,6 @@ pub fn print_decoded(
         }
     };
     match form {
-        OutputForm::Name => {
-            for d in objs {
-                writeln!(out, "{}", kind_name(&d.obj))?;
-            }
-        }
         OutputForm::JsonPath(t) => {
             let s = t
                 .render(&target())
@@ -536,12 +531,13 @@ pub fn print_decoded(
             sort_keys(&mut v);
             out.write_all(serde_saphyr::to_string(&v)?.as_bytes())?;
         }
-        OutputForm::Table
+        OutputForm::Name
+        | OutputForm::Table
         | OutputForm::Wide
         | OutputForm::Etcd
         | OutputForm::EtcdWide
         | OutputForm::Raw => {
-            anyhow::bail!("internal: table forms are printed by get")
+            anyhow::bail!("internal: names and table forms are printed by get")
         }
     }
     Ok(())

@@ -764,22 +764,33 @@ fn kube_table(
     };
     // (group, kind) → (plural, namespaced, rank, entries), in first-seen
     // order.
-    type Kind = ((String, String), String, bool, usize, Vec<usize>);
-    let mut kinds: Vec<Kind> = Vec::new();
-    let mut at: HashMap<(String, String), usize> = HashMap::new();
+    // (group, kind) → the first entry of its kind (its plural, whether
+    // namespaced, its rank) and all of them, in first-seen order.
+    let mut kinds: Vec<(usize, Vec<usize>)> = Vec::new();
+    let mut at: HashMap<(&str, &str), usize> = HashMap::new();
     for &i in &order {
         let e = &entries[i];
-        let id = (e.group.clone(), e.kind.clone());
-        let k = *at.entry(id.clone()).or_insert_with(|| {
-            kinds.push((id, e.plural.clone(), e.namespaced, e.rank, Vec::new()));
+        let k = *at.entry((&e.group, &e.kind)).or_insert_with(|| {
+            kinds.push((i, Vec::new()));
             kinds.len() - 1
         });
-        kinds[k].4.push(i);
+        kinds[k].1.push(i);
     }
-    kinds.sort_by_key(|k| k.3);
+    kinds.sort_by_key(|k| entries[k.0].rank);
     let several = how.several_types || kinds.len() > 1;
+    let mut rows: Vec<Vec<String>> = entries
+        .iter_mut()
+        .map(|e| std::mem::take(&mut e.row))
+        .collect();
     let mut first = true;
-    for ((group, kind), plural, namespaced, _, list) in &kinds {
+    for (lead, list) in &kinds {
+        let Entry {
+            group,
+            kind,
+            plural,
+            namespaced,
+            ..
+        } = &entries[*lead];
         let p = printer(group, plural, kind).map_err(|e| anyhow::anyhow!("{e}"))?;
         let prefix = several.then(|| kind_prefix(group, kind));
         let mut lines = Vec::with_capacity(list.len() + 1);
@@ -787,9 +798,8 @@ fn kube_table(
             lines.push(head(&p, how.across_namespaces && *namespaced, opts));
         }
         for &i in list {
-            let e = &mut entries[i];
-            let mut cells = std::mem::take(&mut e.row);
-            if let (Some(k), Some(n)) = (&prefix, e.name_at) {
+            let mut cells = std::mem::take(&mut rows[i]);
+            if let (Some(k), Some(n)) = (&prefix, entries[i].name_at) {
                 cells[n] = format!("{k}/{}", cells[n]);
             }
             // Every cell comes from the snapshot: escaped for the terminal.
@@ -869,7 +879,8 @@ fn names(
         (0..named.len()).collect()
     };
     for i in order {
-        writeln!(out, "{}", named[i].0)?;
+        // Kinds and names come from the snapshot: escaped for the terminal.
+        writeln!(out, "{}", esc(&named[i].0))?;
     }
     t.shown = named.len();
     Ok(t)
