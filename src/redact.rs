@@ -110,19 +110,29 @@ impl Redaction {
         if !self.may_change(etcd_key) {
             return crate::kube::decode_into(value, resource_version, sink);
         }
+        use crate::kube::decode::{protobuf_typed, typed};
         let forced = self.forces(etcd_key);
+        let mut r = stream::RedactSink::new(sink, forced);
+        // A protobuf value's envelope, read once for the choice and the
+        // decoding (anything else, or an envelope that does not read, is
+        // `decode_into`'s).
+        let Ok(t) = typed(value, None) else {
+            return crate::kube::decode_into(value, resource_version, &mut r);
+        };
         // A typed object of another kind whose schema makes no object in
         // it a Secret (a Pod, a ConfigMap) can hide one only in a string
         // or a JSON value: the sink that looks at those alone.
         if !forced
-            && crate::kube::decode::envelope_message(value)
-                .is_some_and(|(kind, m)| kind != SECRET_KIND && stream::holds_no_secret_object(m))
+            && t.kind() != SECRET_KIND
+            && t.message.is_some_and(stream::holds_no_secret_object)
         {
-            let mut e = stream::EmbedSink::new(sink);
-            return crate::kube::decode_into(value, resource_version, &mut e);
+            return protobuf_typed(
+                &t,
+                resource_version,
+                &mut stream::EmbedSink::new(r.into_inner()),
+            );
         }
-        let mut r = stream::RedactSink::new(sink, forced);
-        crate::kube::decode_into(value, resource_version, &mut r)
+        protobuf_typed(&t, resource_version, &mut r)
     }
 
     /// Whether the object under `etcd_key` is redacted as a Secret

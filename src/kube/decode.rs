@@ -271,17 +271,41 @@ impl<S: Sink> Sink for Bounded<'_, S> {
     }
 }
 
-/// The kind a `k8s\0` protobuf value's envelope names and the schema
-/// message [`protobuf`] decodes its object as (no hint given); `None`
-/// when the value is no protobuf or its kind is not in the schema (then
-/// it is decoded generically, or not at all).
-pub(crate) fn envelope_message(value: &[u8]) -> Option<(Cow<'_, str>, &'static Message)> {
-    let env = parse_envelope(value).ok()?;
+/// A `k8s\0` protobuf value's envelope, and the schema message its object
+/// decodes as (`None`: a kind the schema lacks, decoded generically if at
+/// all): read once, for a caller that picks its sink by them
+/// ([`crate::redact`]) as for [`protobuf`].
+pub(crate) struct Typed<'v> {
+    env: super::proto::Envelope<'v>,
+    stored: usize,
+    pub(crate) message: Option<&'static Message>,
+}
+
+impl Typed<'_> {
+    /// The kind the envelope names (what the object shows as its `kind`).
+    pub(crate) fn kind(&self) -> &str {
+        &self.env.kind
+    }
+}
+
+/// Reads a `k8s\0` protobuf value's envelope and finds its message;
+/// `hint` = (apiVersion, kind) when the envelope names no type.
+pub(crate) fn typed<'v>(
+    value: &'v [u8],
+    hint: Option<(&str, &str)>,
+) -> Result<Typed<'v>, KubeError> {
+    let env = parse_envelope(value)?;
+    let (av, kind) = match hint {
+        Some(h) if env.kind.is_empty() => h,
+        _ => (&*env.api_version, &*env.kind),
+    };
     let s = schema();
-    let m = s
-        .kind(&env.api_version, &env.kind)
-        .and_then(|k| s.message(k.message))?;
-    Some((env.kind, m))
+    let message = s.kind(av, kind).and_then(|k| s.message(k.message));
+    Ok(Typed {
+        env,
+        stored: value.len(),
+        message,
+    })
 }
 
 /// Decodes a `k8s\0` protobuf value into `sink`: `kind` and `apiVersion`
@@ -296,14 +320,18 @@ pub fn protobuf<S: Sink>(
     resource_version: Option<i64>,
     sink: &mut S,
 ) -> Result<(), KubeError> {
-    let env = parse_envelope(value)?;
-    let (av, kind) = match hint {
-        Some(h) if env.kind.is_empty() => h,
-        _ => (&*env.api_version, &*env.kind),
-    };
-    let s = schema();
-    let m = s.kind(av, kind).and_then(|k| s.message(k.message));
-    let mut bounded = Bounded::new(sink, value.len());
+    protobuf_typed(&typed(value, hint)?, resource_version, sink)
+}
+
+/// [`protobuf`] of a value whose envelope is read already.
+pub(crate) fn protobuf_typed<S: Sink>(
+    typed: &Typed<'_>,
+    resource_version: Option<i64>,
+    sink: &mut S,
+) -> Result<(), KubeError> {
+    let env = &typed.env;
+    let m = typed.message;
+    let mut bounded = Bounded::new(sink, typed.stored);
     let mut t = Traversal::new(&mut bounded);
     t.rv = resource_version;
     if m.is_none() && !generic_ok(env.raw) {

@@ -101,6 +101,11 @@ impl<'s, S: Sink> RedactSink<'s, S> {
         }
     }
 
+    /// The sink it redacts into.
+    pub(crate) fn into_inner(self) -> &'s mut S {
+        self.inner
+    }
+
     /// Whether a value that is not a string goes to `inner` as it is (no
     /// capture running, not inside a redacted field).
     #[inline]
@@ -857,7 +862,6 @@ mod tests {
     /// JSON, YAML and a tree, and the tree rules' result.
     #[test]
     fn objects_without_secret_objects_redact_as_the_full_sink_does() {
-        use crate::kube::decode::envelope_message;
         use crate::kube::sink_yaml::YamlEmitter;
         let dir = concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -880,10 +884,11 @@ mod tests {
             let Ok(stored) = crate::kube::encode::encode_object(&obj) else {
                 continue;
             };
-            let Some((kind, m)) = envelope_message(&stored) else {
+            let t = crate::kube::decode::typed(&stored, None).expect("envelope");
+            let Some(m) = t.message else {
                 panic!("{}: no schema message", path.display());
             };
-            if kind == SECRET_KIND || !holds_no_secret_object(m) {
+            if t.kind() == SECRET_KIND || !holds_no_secret_object(m) {
                 full += 1;
                 continue;
             }
